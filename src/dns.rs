@@ -1,0 +1,542 @@
+//! Mail routing through DNS: MX records in preference order with each
+//! exchange's addresses (RFC 5321 §5.1), the implicit MX, and null MX
+//! (RFC 7505). Lookups run concurrently but results come out in input order.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hickory_resolver::TokioAsyncResolver;
+use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
+use hickory_resolver::error::{ResolveError, ResolveErrorKind};
+use hickory_resolver::lookup::Lookup;
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use serde::Serialize;
+
+use crate::domain;
+use crate::exit::{Error, ExitStatus};
+
+/// Where mail for a domain goes, or why it goes nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteStatus {
+    /// At least one exchange (explicit or implicit).
+    Ok,
+    /// The domain does not exist.
+    Nxdomain,
+    /// The domain exists but has no MX, A or AAAA record, or no exchange
+    /// has an address.
+    NoMail,
+    /// The domain says it accepts no mail (RFC 7505).
+    NullMx,
+    /// The resolver failed (SERVFAIL, REFUSED, a broken answer); try later.
+    Servfail,
+    /// No answer within the time limit.
+    Timeout,
+    /// The input is not a usable domain name.
+    Invalid,
+}
+
+impl RouteStatus {
+    /// The exit status of the contract for this outcome.
+    pub fn exit_status(self) -> ExitStatus {
+        match self {
+            RouteStatus::Ok => ExitStatus::Ok,
+            RouteStatus::Nxdomain | RouteStatus::NoMail => ExitStatus::NoHost,
+            RouteStatus::NullMx => ExitStatus::Unavailable,
+            RouteStatus::Servfail | RouteStatus::Timeout => ExitStatus::TempFail,
+            RouteStatus::Invalid => ExitStatus::DataErr,
+        }
+    }
+}
+
+/// One mail exchanger of a domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    /// MX preference: lower is tried first.
+    pub preference: u16,
+    /// The exchange's host name, lower-case, without trailing dot.
+    pub exchange: String,
+    /// A and AAAA addresses (A first), empty when not looked up.
+    pub addresses: Vec<IpAddr>,
+    /// The canonical name when the exchange is an alias, which RFC 5321
+    /// §5.1 forbids.
+    pub cname: Option<String>,
+}
+
+/// The answer for one input line or argument.
+#[derive(Debug, Clone, Serialize)]
+pub struct MxReport {
+    /// The domain asked for, as A-labels; the input itself when invalid.
+    pub domain: String,
+    /// The input as given (an address, a U-label name, ...).
+    pub input: String,
+    /// The outcome.
+    pub status: RouteStatus,
+    /// True when the route is the domain's own address (no MX record).
+    pub implicit: bool,
+    /// Exchanges in the order a sender tries them.
+    pub mx: Vec<Exchange>,
+    /// Why the status is not `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Problems that do not stop delivery but deserve a look.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Queries and answers, for `-v`.
+    #[serde(skip)]
+    pub transcript: Vec<String>,
+}
+
+impl MxReport {
+    fn new(input: &str, domain: String) -> Self {
+        MxReport {
+            domain,
+            input: input.to_string(),
+            status: RouteStatus::Ok,
+            implicit: false,
+            mx: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+            transcript: Vec::new(),
+        }
+    }
+
+    fn fail(mut self, status: RouteStatus, error: impl Into<String>) -> Self {
+        self.status = status;
+        self.error = Some(error.into());
+        self
+    }
+}
+
+/// What to ask and whom.
+#[derive(Debug, Clone)]
+pub struct ResolverSettings {
+    /// The resolver to ask; `None` for the system's configuration.
+    pub server: Option<SocketAddr>,
+    /// The limit for one domain's whole lookup.
+    pub timeout: Duration,
+    /// Whether to look up each exchange's A and AAAA records.
+    pub addresses: bool,
+}
+
+/// Parses `IP`, `IP:PORT`, `[IPv6]` or `[IPv6]:PORT` (port 53 by default).
+pub fn parse_server(text: &str) -> Result<SocketAddr, Error> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| Error::usage(format!("invalid resolver address {text:?}: want IP[:PORT]")))
+}
+
+/// An MX resolver over one DNS client.
+pub struct MxResolver {
+    client: TokioAsyncResolver,
+    settings: ResolverSettings,
+}
+
+impl MxResolver {
+    /// A resolver for `settings`; must be called inside a Tokio runtime.
+    pub fn new(settings: ResolverSettings) -> Result<Self, Error> {
+        let (config, mut opts) = match settings.server {
+            Some(addr) => (
+                ResolverConfig::from_parts(
+                    None,
+                    vec![],
+                    NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true),
+                ),
+                ResolverOpts::default(),
+            ),
+            None => hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+                Error::config(format!(
+                    "cannot read the system resolver configuration: {e}"
+                ))
+            })?,
+        };
+        // Two tries within the whole limit; the caller also bounds the total.
+        opts.timeout = (settings.timeout / 2).max(Duration::from_millis(100));
+        opts.attempts = 1;
+        opts.edns0 = true;
+        opts.preserve_intermediates = true;
+        opts.use_hosts_file = false;
+        opts.ndots = 0;
+        opts.cache_size = 1024;
+        let client = TokioAsyncResolver::tokio(config, opts);
+        Ok(MxResolver { client, settings })
+    }
+
+    /// The mail route for one input (a domain or an address), within the
+    /// time limit.
+    pub async fn route(&self, input: &str) -> MxReport {
+        let domain = match domain::mail_domain(input) {
+            Ok(domain) => domain,
+            Err(why) => {
+                return MxReport::new(input, input.trim().to_string())
+                    .fail(RouteStatus::Invalid, format!("invalid domain: {why}"));
+            }
+        };
+        let report = MxReport::new(input, domain.clone());
+        match tokio::time::timeout(self.settings.timeout, self.route_domain(report)).await {
+            Ok(report) => report,
+            Err(_) => MxReport::new(input, domain).fail(
+                RouteStatus::Timeout,
+                format!("no answer within {:?}", self.settings.timeout),
+            ),
+        }
+    }
+
+    async fn route_domain(&self, mut report: MxReport) -> MxReport {
+        let answer = self
+            .query(&report.domain, RecordType::MX, &mut report.transcript)
+            .await;
+        match answer {
+            Answer::Records(lookup) => self.explicit_route(report, &lookup).await,
+            Answer::NoData => self.implicit_route(report).await,
+            Answer::Failed(status, why) => report.fail(status, why),
+        }
+    }
+
+    async fn explicit_route(&self, mut report: MxReport, lookup: &Lookup) -> MxReport {
+        let mut exchanges: Vec<(u16, Name)> = lookup
+            .record_iter()
+            .filter_map(|record| match record.data() {
+                Some(RData::MX(mx)) => Some((mx.preference(), mx.exchange().clone())),
+                _ => None,
+            })
+            .collect();
+        let null_mx = exchanges.iter().any(|(_, name)| name.is_root());
+        if null_mx && exchanges.len() == 1 {
+            return report.fail(
+                RouteStatus::NullMx,
+                "null MX: the domain accepts no mail (RFC 7505)",
+            );
+        }
+        if null_mx {
+            report
+                .warnings
+                .push("null MX mixed with other MX records (RFC 7505 §3); ignored".into());
+            exchanges.retain(|(_, name)| !name.is_root());
+        }
+        if exchanges.is_empty() {
+            return self.implicit_route(report).await;
+        }
+        let mut mx: Vec<Exchange> = exchanges
+            .into_iter()
+            .map(|(preference, name)| Exchange {
+                preference,
+                exchange: name_text(&name),
+                addresses: Vec::new(),
+                cname: None,
+            })
+            .collect();
+        mx.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
+        mx.dedup();
+        report.mx = mx;
+        if self.settings.addresses {
+            self.resolve_exchanges(&mut report).await;
+        }
+        report
+    }
+
+    /// RFC 5321 §5.1: without MX records the domain itself is the exchange.
+    async fn implicit_route(&self, mut report: MxReport) -> MxReport {
+        let domain = report.domain.clone();
+        let found = self.addresses(&domain, &mut report.transcript).await;
+        match found {
+            Err((status, why)) => report.fail(status, why),
+            Ok(found) if found.addresses.is_empty() => report.fail(
+                RouteStatus::NoMail,
+                "no MX, A or AAAA record: the domain has no mail route",
+            ),
+            Ok(found) => {
+                report.implicit = true;
+                report.mx = vec![Exchange {
+                    preference: 0,
+                    exchange: domain,
+                    addresses: if self.settings.addresses {
+                        found.addresses
+                    } else {
+                        Vec::new()
+                    },
+                    cname: found.cname,
+                }];
+                report
+            }
+        }
+    }
+
+    async fn resolve_exchanges(&self, report: &mut MxReport) {
+        let lookups = report.mx.iter().map(|exchange| {
+            let mut transcript = Vec::new();
+            let name = exchange.exchange.clone();
+            async move {
+                let found = self.addresses(&name, &mut transcript).await;
+                (found, transcript)
+            }
+        });
+        let results = futures_util::future::join_all(lookups).await;
+        let mut unreachable = 0;
+        let mut undecided = 0;
+        for (exchange, (found, transcript)) in report.mx.iter_mut().zip(results) {
+            report.transcript.extend(transcript);
+            match found {
+                Ok(found) => {
+                    exchange.addresses = found.addresses;
+                    exchange.cname = found.cname;
+                }
+                Err((status, why)) => {
+                    if status == RouteStatus::Nxdomain {
+                        unreachable += 1;
+                    } else {
+                        undecided += 1;
+                    }
+                    report
+                        .warnings
+                        .push(format!("exchange {}: {why}", exchange.exchange));
+                    continue;
+                }
+            }
+            if let Some(target) = &exchange.cname {
+                report.warnings.push(format!(
+                    "exchange {} is an alias for {target} (RFC 5321 §5.1 forbids this)",
+                    exchange.exchange
+                ));
+            }
+            if exchange.addresses.is_empty() {
+                unreachable += 1;
+                report.warnings.push(format!(
+                    "exchange {} has no A or AAAA record: it cannot receive mail",
+                    exchange.exchange
+                ));
+            }
+        }
+        if unreachable == report.mx.len() {
+            report.status = RouteStatus::NoMail;
+            report.error = Some("no exchange has an address".into());
+        } else if unreachable + undecided == report.mx.len() {
+            report.status = RouteStatus::Servfail;
+            report.error = Some("no exchange address could be resolved".into());
+        }
+    }
+
+    /// A and AAAA of `host`, asked concurrently.
+    async fn addresses(
+        &self,
+        host: &str,
+        transcript: &mut Vec<String>,
+    ) -> Result<Addresses, (RouteStatus, String)> {
+        let mut v4_log = Vec::new();
+        let mut v6_log = Vec::new();
+        let (v4, v6) = futures_util::join!(
+            self.query(host, RecordType::A, &mut v4_log),
+            self.query(host, RecordType::AAAA, &mut v6_log)
+        );
+        transcript.extend(v4_log);
+        transcript.extend(v6_log);
+        let mut found = Addresses::default();
+        let mut nxdomain = 0;
+        for answer in [v4, v6] {
+            match answer {
+                Answer::Records(lookup) => found.absorb(&lookup),
+                Answer::NoData => {}
+                Answer::Failed(RouteStatus::Nxdomain, _) => nxdomain += 1,
+                Answer::Failed(status, why) => return Err((status, why)),
+            }
+        }
+        if nxdomain == 2 {
+            return Err((RouteStatus::Nxdomain, "no such domain (NXDOMAIN)".into()));
+        }
+        Ok(found)
+    }
+
+    async fn query(&self, name: &str, kind: RecordType, transcript: &mut Vec<String>) -> Answer {
+        let fqdn = format!("{name}.");
+        transcript.push(format!("-> {kind} {fqdn}"));
+        let answer = match self.client.lookup(fqdn.as_str(), kind).await {
+            Ok(lookup) => Answer::Records(lookup),
+            Err(error) => Answer::from_error(&error),
+        };
+        transcript.push(format!("<- {}", answer.summary(kind)));
+        answer
+    }
+}
+
+/// Addresses found for a host, and its canonical name if it is an alias.
+#[derive(Debug, Default)]
+struct Addresses {
+    addresses: Vec<IpAddr>,
+    cname: Option<String>,
+}
+
+impl Addresses {
+    fn absorb(&mut self, lookup: &Lookup) {
+        for record in lookup.record_iter() {
+            match record.data() {
+                Some(RData::A(a)) => self.addresses.push(IpAddr::V4(a.0)),
+                Some(RData::AAAA(aaaa)) => self.addresses.push(IpAddr::V6(aaaa.0)),
+                Some(RData::CNAME(target)) if self.cname.is_none() => {
+                    self.cname = Some(name_text(&target.0));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The outcome of one DNS question.
+enum Answer {
+    Records(Lookup),
+    NoData,
+    Failed(RouteStatus, String),
+}
+
+impl Answer {
+    fn from_error(error: &ResolveError) -> Answer {
+        match error.kind() {
+            ResolveErrorKind::NoRecordsFound { response_code, .. } => match *response_code {
+                ResponseCode::NoError => Answer::NoData,
+                ResponseCode::NXDomain => {
+                    Answer::Failed(RouteStatus::Nxdomain, "no such domain (NXDOMAIN)".into())
+                }
+                code => Answer::Failed(
+                    RouteStatus::Servfail,
+                    format!("the resolver answered {}", code.to_str().to_uppercase()),
+                ),
+            },
+            ResolveErrorKind::Timeout => {
+                Answer::Failed(RouteStatus::Timeout, "the resolver did not answer".into())
+            }
+            ResolveErrorKind::Proto(proto) if proto.kind().is_timeout() => {
+                Answer::Failed(RouteStatus::Timeout, "the resolver did not answer".into())
+            }
+            _ => Answer::Failed(RouteStatus::Servfail, format!("resolver error: {error}")),
+        }
+    }
+
+    fn summary(&self, kind: RecordType) -> String {
+        match self {
+            Answer::Records(lookup) => {
+                let wanted = lookup
+                    .record_iter()
+                    .filter(|r| r.record_type() == kind)
+                    .count();
+                format!("NOERROR {wanted} {kind}")
+            }
+            Answer::NoData => "NOERROR no data".into(),
+            Answer::Failed(_, why) => why.clone(),
+        }
+    }
+}
+
+/// A DNS name as text: lower-case, without the trailing dot.
+fn name_text(name: &Name) -> String {
+    let text = name.to_ascii().to_ascii_lowercase();
+    match text.strip_suffix('.') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        _ => text,
+    }
+}
+
+/// Resolves every input with at most `concurrency` lookups in flight and
+/// hands each report to `emit` in input order, as soon as it and all
+/// earlier ones are done. Inputs are pulled lazily (memory stays bounded
+/// whatever their number); `emit` failing stops the work.
+pub fn route_each<I, E>(
+    settings: ResolverSettings,
+    inputs: I,
+    concurrency: usize,
+    emit: impl FnMut(MxReport) -> Result<(), E>,
+) -> Result<Result<(), E>, Error>
+where
+    I: Iterator<Item = String> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(ExitStatus::Software, format!("cannot start: {e}")))?;
+    runtime.block_on(async move {
+        let resolver = MxResolver::new(settings)?;
+        let reports = in_order(inputs, concurrency, |input| {
+            let resolver = &resolver;
+            async move { resolver.route(&input).await }
+        });
+        Ok(drain(reports, emit).await)
+    })
+}
+
+/// Maps `inputs` through `work` with bounded concurrency, keeping order.
+/// A reader thread feeds a bounded channel so that blocking input (stdin)
+/// never stalls the lookups.
+fn in_order<'a, I, F, Fut>(
+    inputs: I,
+    concurrency: usize,
+    work: F,
+) -> impl futures_util::Stream<Item = MxReport> + 'a
+where
+    I: Iterator<Item = String> + Send + 'static,
+    F: FnMut(String) -> Fut + 'a,
+    Fut: Future<Output = MxReport> + 'a,
+{
+    let concurrency = concurrency.max(1);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<String>(concurrency * 4);
+    std::thread::spawn(move || {
+        for input in inputs {
+            if sender.blocking_send(input).is_err() {
+                break;
+            }
+        }
+    });
+    let inputs = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    inputs.map(work).buffered(concurrency)
+}
+
+async fn drain<E>(
+    reports: impl futures_util::Stream<Item = MxReport>,
+    mut emit: impl FnMut(MxReport) -> Result<(), E>,
+) -> Result<(), E> {
+    futures_util::pin_mut!(reports);
+    while let Some(report) = reports.next().await {
+        emit(report)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses() {
+        assert_eq!(
+            parse_server("127.0.0.1").unwrap(),
+            "127.0.0.1:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(parse_server("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(parse_server("[::1]").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(
+            parse_server("[::1]:54").unwrap(),
+            "[::1]:54".parse().unwrap()
+        );
+        assert!(parse_server("resolver.example").is_err());
+        assert!(parse_server("127.0.0.1:99999").is_err());
+    }
+
+    #[test]
+    fn status_to_exit() {
+        assert_eq!(RouteStatus::NullMx.exit_status().code(), 69);
+        assert_eq!(RouteStatus::Nxdomain.exit_status().code(), 68);
+        assert_eq!(RouteStatus::Timeout.exit_status().code(), 75);
+        assert_eq!(RouteStatus::Invalid.exit_status().code(), 65);
+    }
+}

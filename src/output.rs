@@ -1,0 +1,127 @@
+//! How tools speak: records on stdout (text lines or JSON Lines),
+//! diagnostics on stderr, terminal-safe and colour only where wanted.
+
+use std::borrow::Cow;
+use std::io::{self, IsTerminal, Write};
+
+use serde::Serialize;
+
+/// Writes one JSON object and a newline, then flushes so that a reader at
+/// the other end of a pipe sees each record as soon as it exists.
+pub fn write_json_line<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes one text line (a trailing newline is added) and flushes.
+pub fn write_text_line<W: Write>(out: &mut W, line: &str) -> io::Result<()> {
+    out.write_all(line.as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Text from outside (servers, messages, input) made safe for a terminal:
+/// control characters other than tab become visible escapes such as `\u{1b}`.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            safe.extend(c.escape_default());
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
+}
+
+fn is_unsafe(c: char) -> bool {
+    c != '\t' && c.is_control()
+}
+
+/// Whether to colour a stream: only a terminal, and never when `NO_COLOR`
+/// is set to a non-empty value (no-color.org).
+pub fn colour_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Diagnostics on stderr: `TOOL: error: ...`, `TOOL: warning: ...`,
+/// `TOOL: note: ...`, and transcript lines.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    tool: &'static str,
+    quiet: bool,
+    colour: bool,
+}
+
+impl Diagnostics {
+    /// Diagnostics for `tool`; `quiet` drops warnings and notes.
+    pub fn new(tool: &'static str, quiet: bool) -> Self {
+        Diagnostics {
+            tool,
+            quiet,
+            colour: colour_wanted(io::stderr().is_terminal()),
+        }
+    }
+
+    /// An error line; always printed.
+    pub fn error(&self, message: &str) {
+        self.line("error", "1;31", message);
+    }
+
+    /// A warning line, unless quiet.
+    pub fn warning(&self, message: &str) {
+        if !self.quiet {
+            self.line("warning", "1;33", message);
+        }
+    }
+
+    /// A note line, unless quiet.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            self.line("note", "1;36", message);
+        }
+    }
+
+    /// A transcript line as it is (already marked `->`/`<-`), made printable.
+    pub fn transcript(&self, line: &str) {
+        let _ = writeln!(io::stderr().lock(), "{}", printable(line));
+    }
+
+    fn line(&self, level: &str, ansi: &str, message: &str) {
+        let message = printable(message);
+        let mut err = io::stderr().lock();
+        // A closed stderr leaves no one to tell.
+        let _ = if self.colour {
+            writeln!(err, "{}: \x1b[{ansi}m{level}:\x1b[0m {message}", self.tool)
+        } else {
+            writeln!(err, "{}: {level}: {message}", self.tool)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("plain\ttext"), "plain\ttext");
+        assert_eq!(printable("bad\x1b[2Jline\r\n"), "bad\\u{1b}[2Jline\\r\\n");
+        assert_eq!(printable("c1\u{9b}x"), "c1\\u{9b}x");
+    }
+
+    #[test]
+    fn json_lines_are_one_object_a_line() {
+        let mut out = Vec::new();
+        write_json_line(&mut out, &serde_json::json!({"a_b": 1})).unwrap();
+        write_json_line(&mut out, &serde_json::json!({"c": "x\ny"})).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"a_b\":1}\n{\"c\":\"x\\ny\"}\n"
+        );
+    }
+}
