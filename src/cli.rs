@@ -31,7 +31,7 @@ pub struct CommonArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct OutputArgs {
     /// Print JSON Lines on stdout: one object per record, snake_case keys.
-    #[arg(long, help_heading = "Output")]
+    #[arg(long, help_heading = "Common options")]
     pub json: bool,
 }
 

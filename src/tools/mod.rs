@@ -4,26 +4,46 @@
 
 pub mod mx_lookup;
 
-/// Every tool's clap command, for generating man pages and completions.
-pub fn commands() -> Vec<clap::Command> {
-    use clap::CommandFactory;
-    vec![mx_lookup::Args::command()]
+/// A titled block of text after the options: in `--help` and as a section
+/// of the man page (kept as written, not refilled).
+#[derive(Debug, Clone, Copy)]
+pub struct Section {
+    /// The man page heading, upper case.
+    pub title: &'static str,
+    /// Preformatted text.
+    pub body: &'static str,
 }
 
-/// The exit status table of the contract, for each tool's man page.
-pub const EXIT_STATUS_HELP: &str = "\
-Exit status (sysexits.h, the same in every mailkit tool):
-  0   done
-  1   tool-specific negative answer
-  64  usage error
-  65  input data unusable
-  66  input file missing or unreadable
-  67  recipient, mailbox or folder does not exist or was rejected
-  68  host or domain does not exist, or no mail route
-  69  permanent failure (SMTP 5xx, null MX, service refused)
-  73  cannot create an output file
-  74  local I/O error
-  75  temporary failure: retry later
-  76  protocol error, TLS or certificate failure
-  77  authentication failed
-  78  configuration error";
+/// Every tool's clap command with its extra sections, for man pages.
+pub fn manuals() -> Vec<(clap::Command, &'static [Section])> {
+    use clap::CommandFactory;
+    vec![(mx_lookup::Args::command(), mx_lookup::SECTIONS)]
+}
+
+/// The sections as `--help` shows them after the options.
+pub fn help_sections(sections: &[Section]) -> String {
+    sections
+        .iter()
+        .map(|s| format!("{}:\n{}", title_case(s.title), indent(s.body)))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn title_case(title: &str) -> String {
+    if title == "JSON" {
+        return title.to_string();
+    }
+    let lower = title.to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn indent(body: &str) -> String {
+    body.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,9 @@
+complete -c mx-lookup -l server -d 'Ask this resolver (UDP, then TCP when the answer is truncated) instead of the system\'s (/etc/resolv.conf)' -r
+complete -c mx-lookup -l concurrency -d 'How many domains to look up at once' -r
+complete -c mx-lookup -l timeout -d 'Give up on a connection, lookup, read or write after SECS seconds' -r
+complete -c mx-lookup -l no-addresses -d 'Do not look up the exchanges\' A and AAAA records'
+complete -c mx-lookup -l json -d 'Print JSON Lines on stdout: one object per record, snake_case keys'
+complete -c mx-lookup -s v -l verbose -d 'Show the conversation with servers on stderr (`->` sent, `<-` received; `~>`/`<~` once TLS is up; secrets as `****`)'
+complete -c mx-lookup -s q -l quiet -d 'Print no warnings or notes on stderr; errors are still printed'
+complete -c mx-lookup -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mx-lookup -s V -l version -d 'Print version'

@@ -1,0 +1,30 @@
+//! The committed man pages and completions must match the clap definitions.
+
+#[path = "support/docs.rs"]
+mod docs;
+
+#[test]
+fn man_pages_and_completions_are_up_to_date() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for (path, bytes) in docs::render_all() {
+        if std::fs::read(root.join(&path)).ok().as_deref() != Some(bytes.as_slice()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale or missing: {stale:?}; run `cargo run --example gen-docs` and commit the result"
+    );
+}
+
+#[test]
+fn every_man_page_documents_exit_statuses_and_json() {
+    for (path, bytes) in docs::render_all() {
+        if path.starts_with("man") {
+            let page = String::from_utf8(bytes).unwrap();
+            assert!(page.contains("EXIT STATUS"), "{}", path.display());
+            assert!(page.contains("JSON"), "{}", path.display());
+        }
+    }
+}
