@@ -352,3 +352,39 @@ fn usage_errors_are_64() {
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("null_mx"));
 }
+
+#[test]
+fn memory_stays_bounded_whatever_the_input_length() {
+    let nsd = dns();
+    let server = nsd.address();
+    let args = [
+        "--server",
+        server.as_str(),
+        "--json",
+        "--no-addresses",
+        "-q",
+    ];
+    // Valid names answered by the server, and invalid ones answered at once,
+    // so the input outruns the lookups and must be held back, not buffered.
+    let input = |count: usize| {
+        (0..count).map(|i| {
+            if i % 50 == 0 {
+                "example.test".to_string()
+            } else {
+                format!("invalid_{i}.example.test")
+            }
+        })
+    };
+    let small = common::run_measured(BIN, &args, input(2_000));
+    let large = common::run_measured(BIN, &args, input(200_000));
+    assert_eq!(small.code, 65);
+    assert_eq!(large.code, 65);
+    assert_eq!(small.stdout_lines, 2_000);
+    assert_eq!(large.stdout_lines, 200_000);
+    assert!(
+        large.max_rss_kib < small.max_rss_kib + 8 * 1024,
+        "peak memory grew with the input: {} KiB for 2 000 lines, {} KiB for 200 000",
+        small.max_rss_kib,
+        large.max_rss_kib
+    );
+}

@@ -183,3 +183,58 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// What [`run_measured`] saw.
+pub struct Measured {
+    /// The exit status.
+    pub code: i32,
+    /// How many lines the tool wrote to stdout.
+    pub stdout_lines: usize,
+    /// Peak resident memory of the tool, in KiB.
+    pub max_rss_kib: i64,
+}
+
+/// Runs a tool, streaming `lines` of input into it (generated on the fly,
+/// never held whole) and counting its output lines, and reports its peak
+/// memory from the kernel's own accounting of that one process.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives the rusage
+pub fn run_measured(
+    bin: &str,
+    args: &[&str],
+    lines: impl Iterator<Item = String> + Send + 'static,
+) -> Measured {
+    use std::io::{BufRead, BufReader, BufWriter};
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the tool");
+    let input = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let mut input = BufWriter::new(input);
+        for line in lines {
+            if writeln!(input, "{line}").is_err() {
+                break;
+            }
+        }
+    });
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    let counter = std::thread::spawn(move || reader.lines().count());
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; std's Child is not waited on after.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    feeder.join().unwrap();
+    let stdout_lines = counter.join().unwrap();
+    assert!(libc::WIFEXITED(status), "the tool was killed: {status}");
+    Measured {
+        code: libc::WEXITSTATUS(status),
+        stdout_lines,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}

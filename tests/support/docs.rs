@@ -13,7 +13,10 @@ pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     for (command, sections) in mailkit::tools::manuals() {
         let name = command.get_name().to_string();
-        files.push((PathBuf::from(format!("man/{name}.1")), man_page(&command, sections)));
+        files.push((
+            PathBuf::from(format!("man/{name}.1")),
+            man_page(&command, sections),
+        ));
         for (shell, file) in [
             (Shell::Bash, format!("{name}.bash")),
             (Shell::Zsh, format!("_{name}")),
