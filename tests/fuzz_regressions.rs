@@ -1,0 +1,30 @@
+//! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
+//! through the same property checks as the fuzz targets in `fuzz/`.
+
+#[path = "support/fuzz_props.rs"]
+mod props;
+
+fn each_input(target: &str, check: fn(&[u8])) -> usize {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz-regressions")
+        .join(target);
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("the regression directory") {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let outcome = std::panic::catch_unwind(|| check(&data));
+        assert!(outcome.is_ok(), "{} fails", path.display());
+        count += 1;
+    }
+    count
+}
+
+#[test]
+fn mail_domain_regressions() {
+    assert!(each_input("mail_domain", props::mail_domain) > 0);
+}
+
+#[test]
+fn bounded_lines_regressions() {
+    assert!(each_input("bounded_lines", props::bounded_lines) > 0);
+}
