@@ -110,6 +110,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn missing_file_is_66() {
+        let err = open(Some(Path::new("/nonexistent/mailkit-test")))
+            .err()
+            .unwrap();
+        assert_eq!(err.status(), ExitStatus::NoInput);
+        assert!(err.to_string().starts_with("/nonexistent/mailkit-test: "));
+    }
+
+    #[test]
     fn bounded_lines() {
         let mut input: &[u8] = b"short\r\nway too long line\nlast";
         let mut buf = Vec::new();

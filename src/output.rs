@@ -45,7 +45,11 @@ fn is_unsafe(c: char) -> bool {
 /// Whether to colour a stream: only a terminal, and never when `NO_COLOR`
 /// is set to a non-empty value (no-color.org).
 pub fn colour_wanted(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    colour_wanted_with(is_terminal, std::env::var_os("NO_COLOR").as_deref())
+}
+
+fn colour_wanted_with(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Diagnostics on stderr: `TOOL: error: ...`, `TOOL: warning: ...`,
@@ -112,6 +116,15 @@ mod tests {
         assert_eq!(printable("plain\ttext"), "plain\ttext");
         assert_eq!(printable("bad\x1b[2Jline\r\n"), "bad\\u{1b}[2Jline\\r\\n");
         assert_eq!(printable("c1\u{9b}x"), "c1\\u{9b}x");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(colour_wanted_with(true, None));
+        assert!(colour_wanted_with(true, Some(OsStr::new(""))));
+        assert!(!colour_wanted_with(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted_with(false, None));
     }
 
     #[test]
