@@ -10,12 +10,18 @@
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
 //! | [`domain`] | domain names and addresses: IDN, syntax limits |
 //! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505) |
+//! | [`address`] | RFC 5322 addresses and address lists |
+//! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
+//! | [`encode`] | transfer encodings: choice and streaming encoders |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
+pub mod address;
 pub mod cli;
 pub mod dns;
 pub mod domain;
+pub mod encode;
 pub mod exit;
+pub mod header;
 pub mod input;
 pub mod output;
 pub mod tools;

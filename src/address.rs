@@ -1,0 +1,1 @@
+//! RFC 5322 §3.4 addresses: mailboxes, groups and address lists.
