@@ -2,11 +2,12 @@
 //! exchange's addresses (RFC 5321 §5.1), the implicit MX, and null MX
 //! (RFC 7505). Lookups run concurrently but results come out in input order.
 
-use std::future::Future;
+use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use hickory_resolver::TokioAsyncResolver;
 use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
 use hickory_resolver::error::{ResolveError, ResolveErrorKind};
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::domain;
 use crate::exit::{Error, ExitStatus};
+use crate::input::ListBatches;
 
 /// Where mail for a domain goes, or why it goes nowhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -444,68 +446,144 @@ fn name_text(name: &Name) -> String {
     }
 }
 
+/// Where the domains come from.
+pub enum Inputs {
+    /// A list already in memory (command-line arguments).
+    List(Vec<String>),
+    /// A reader of one entry a line (stdin), read lazily.
+    Lines(Box<dyn Read + Send>),
+}
+
+/// Where reports go, in input order.
+pub trait ReportSink {
+    /// Takes the next report.
+    fn report(&mut self, report: MxReport) -> io::Result<()>;
+    /// Nothing more is ready yet: the moment to flush buffered output.
+    fn idle(&mut self) -> io::Result<()>;
+}
+
+/// Why [`route_each`] stopped early.
+#[derive(Debug)]
+pub enum RouteEachError {
+    /// The resolver could not be set up.
+    Setup(Error),
+    /// The input could not be read.
+    Input(io::Error),
+    /// The sink failed (a closed pipe, a full disk).
+    Output(io::Error),
+}
+
+impl std::fmt::Display for RouteEachError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouteEachError::Setup(e) => write!(f, "{e}"),
+            RouteEachError::Input(_) => f.write_str("reading the domains"),
+            RouteEachError::Output(_) => f.write_str("writing the results"),
+        }
+    }
+}
+
+impl std::error::Error for RouteEachError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RouteEachError::Setup(e) => Some(e),
+            RouteEachError::Input(e) | RouteEachError::Output(e) => Some(e),
+        }
+    }
+}
+
+/// An input line longer than this cannot be a domain name or an address.
+const MAX_INPUT_LINE: usize = 1024;
+
 /// Resolves every input with at most `concurrency` lookups in flight and
-/// hands each report to `emit` in input order, as soon as it and all
-/// earlier ones are done. Inputs are pulled lazily (memory stays bounded
-/// whatever their number); `emit` failing stops the work.
-pub fn route_each<I, E>(
+/// hands each report to `sink` in input order, as soon as it and all
+/// earlier ones are done. Inputs are pulled lazily, so memory stays bounded
+/// whatever their number.
+pub fn route_each(
     settings: ResolverSettings,
-    inputs: I,
+    inputs: Inputs,
     concurrency: usize,
-    emit: impl FnMut(MxReport) -> Result<(), E>,
-) -> Result<Result<(), E>, Error>
-where
-    I: Iterator<Item = String> + Send + 'static,
-{
+    sink: &mut impl ReportSink,
+) -> Result<(), RouteEachError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::new(ExitStatus::Software, format!("cannot start: {e}")))?;
+        .map_err(|e| RouteEachError::Setup(Error::new(ExitStatus::Software, e.to_string())))?;
     runtime.block_on(async move {
-        let resolver = MxResolver::new(settings)?;
-        let reports = in_order(inputs, concurrency, |input| {
-            let resolver = &resolver;
-            async move { resolver.route(&input).await }
-        });
-        Ok(drain(reports, emit).await)
+        let resolver = MxResolver::new(settings).map_err(RouteEachError::Setup)?;
+        let (batches, read_error) = feed(inputs, concurrency);
+        let reports = batches
+            .flat_map(futures_util::stream::iter)
+            .map(|input| {
+                let resolver = &resolver;
+                async move { resolver.route(&input).await }
+            })
+            .buffered(concurrency.max(1));
+        drain(reports, sink).await.map_err(RouteEachError::Output)?;
+        match read_error.lock().map(|mut slot| slot.take()) {
+            Ok(Some(error)) => Err(RouteEachError::Input(error)),
+            _ => Ok(()),
+        }
     })
 }
 
-/// Maps `inputs` through `work` with bounded concurrency, keeping order.
-/// A reader thread feeds a bounded channel so that blocking input (stdin)
-/// never stalls the lookups.
-fn in_order<'a, I, F, Fut>(
-    inputs: I,
+type ReadError = Arc<Mutex<Option<io::Error>>>;
+
+/// The inputs as a stream of batches. A reader is read on a thread of its
+/// own, so that a blocking stdin never stalls the lookups; a bounded
+/// channel holds it back when the lookups fall behind.
+fn feed(
+    inputs: Inputs,
     concurrency: usize,
-    work: F,
-) -> impl futures_util::Stream<Item = MxReport> + 'a
-where
-    I: Iterator<Item = String> + Send + 'static,
-    F: FnMut(String) -> Fut + 'a,
-    Fut: Future<Output = MxReport> + 'a,
-{
-    let concurrency = concurrency.max(1);
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<String>(concurrency * 4);
+) -> (impl futures_util::Stream<Item = Vec<String>>, ReadError) {
+    let read_error: ReadError = Arc::default();
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<String>>(4);
+    let reader = match inputs {
+        Inputs::List(list) => {
+            let batch = concurrency.max(1) * 4;
+            let chunks: Vec<Vec<String>> = list.chunks(batch).map(<[String]>::to_vec).collect();
+            Box::new(chunks.into_iter().map(Ok)) as Box<dyn Iterator<Item = _> + Send>
+        }
+        Inputs::Lines(read) => Box::new(ListBatches::new(read, MAX_INPUT_LINE)),
+    };
+    let slot = Arc::clone(&read_error);
     std::thread::spawn(move || {
-        for input in inputs {
-            if sender.blocking_send(input).is_err() {
-                break;
+        for batch in reader {
+            let sent = match batch {
+                Ok(batch) => sender.blocking_send(batch),
+                Err(error) => {
+                    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
             }
         }
     });
-    let inputs = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
-    inputs.map(work).buffered(concurrency)
+    let stream = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    (stream, read_error)
 }
 
-async fn drain<E>(
+/// Hands reports to the sink, telling it when it has caught up.
+async fn drain(
     reports: impl futures_util::Stream<Item = MxReport>,
-    mut emit: impl FnMut(MxReport) -> Result<(), E>,
-) -> Result<(), E> {
+    sink: &mut impl ReportSink,
+) -> io::Result<()> {
     futures_util::pin_mut!(reports);
-    while let Some(report) = reports.next().await {
-        emit(report)?;
+    loop {
+        let next = match reports.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                sink.idle()?;
+                reports.next().await
+            }
+        };
+        match next {
+            Some(report) => sink.report(report)?,
+            None => return sink.idle(),
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

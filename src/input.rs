@@ -2,7 +2,7 @@
 //! `-`), and line-oriented lists with blank lines and `#` comments skipped.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::exit::{Error, ExitStatus};
@@ -75,34 +75,86 @@ pub fn read_bounded_line<R: BufRead + ?Sized>(
     })
 }
 
-/// The entries of a list, one a line: trimmed, blank lines and lines
-/// starting with `#` skipped, each line cut at `max` bytes (a cut entry
-/// keeps enough to be recognised as invalid). Reading stops at the first
-/// I/O error, which is handed to `on_error`.
-pub fn list_entries<R: BufRead + Send + 'static>(
-    mut reader: R,
+/// Splits a list (one entry a line: trimmed, blank lines and lines starting
+/// with `#` skipped, each cut at a bound) into batches: each
+/// batch holds the entries completed by one `read` of the underlying input,
+/// so a pipe full of lines gives large batches while an interactive writer
+/// gets each line handled as soon as it is typed.
+pub struct ListBatches<R> {
+    reader: R,
     max: usize,
-    mut on_error: impl FnMut(io::Error) + Send + 'static,
-) -> impl Iterator<Item = String> + Send + 'static {
-    let mut buf = Vec::new();
-    std::iter::from_fn(move || {
-        loop {
-            match read_bounded_line(&mut reader, &mut buf, max) {
-                Ok(LineRead::End) => return None,
-                Ok(_) => {
-                    let text = String::from_utf8_lossy(&buf);
-                    let entry = text.trim();
-                    if !entry.is_empty() && !entry.starts_with('#') {
-                        return Some(entry.to_string());
-                    }
+    partial: Vec<u8>,
+    skipping: bool,
+    done: bool,
+}
+
+impl<R: Read> ListBatches<R> {
+    /// Batches from `reader`, each entry cut at `max` bytes.
+    pub fn new(reader: R, max: usize) -> Self {
+        ListBatches {
+            reader,
+            max,
+            partial: Vec::new(),
+            skipping: false,
+            done: false,
+        }
+    }
+
+    fn take_line(&mut self, batch: &mut Vec<String>) {
+        let text = String::from_utf8_lossy(&self.partial);
+        let entry = text.trim();
+        if !entry.is_empty() && !entry.starts_with('#') {
+            batch.push(entry.to_string());
+        }
+        self.partial.clear();
+        self.skipping = false;
+    }
+
+    fn absorb(&mut self, mut data: &[u8], batch: &mut Vec<String>) {
+        while !data.is_empty() {
+            let (piece, ends_line) = match memchr::memchr(b'\n', data) {
+                Some(at) => (&data[..at], Some(at + 1)),
+                None => (data, None),
+            };
+            if !self.skipping {
+                let room = self.max.saturating_sub(self.partial.len());
+                self.partial
+                    .extend_from_slice(&piece[..piece.len().min(room)]);
+                self.skipping = piece.len() > room;
+            }
+            match ends_line {
+                Some(used) => {
+                    self.take_line(batch);
+                    data = &data[used..];
                 }
+                None => data = &[],
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for ListBatches<R> {
+    type Item = io::Result<Vec<String>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = [0u8; 64 * 1024];
+        let mut batch = Vec::new();
+        while batch.is_empty() && !self.done {
+            match self.reader.read(&mut buf) {
+                Ok(0) => {
+                    self.done = true;
+                    self.take_line(&mut batch);
+                }
+                Ok(n) => self.absorb(&buf[..n], &mut batch),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    on_error(e);
-                    return None;
+                    self.done = true;
+                    return Some(Err(e));
                 }
             }
         }
-    })
+        (!batch.is_empty()).then_some(Ok(batch))
+    }
 }
 
 #[cfg(test)]
@@ -144,9 +196,35 @@ mod tests {
     }
 
     #[test]
-    fn lists_skip_blanks_and_comments() {
-        let input: &'static [u8] = b"# header\n\n  a.test  \r\n#x\nb.test";
-        let entries: Vec<String> = list_entries(input, 100, |_| {}).collect();
-        assert_eq!(entries, ["a.test", "b.test"]);
+    fn batches_follow_reads() {
+        /// Hands out the given pieces, one per read.
+        struct Pieces(Vec<&'static [u8]>);
+        impl Read for Pieces {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Ok(0);
+                }
+                let piece = self.0.remove(0);
+                out[..piece.len()].copy_from_slice(piece);
+                Ok(piece.len())
+            }
+        }
+        let reader = Pieces(vec![
+            b"a.test\nb.te",
+            b"st\n# c\n\n",
+            b"x\n",
+            b"waytoolong\nlast",
+        ]);
+        let batches: Vec<Vec<String>> = ListBatches::new(reader, 4).map(Result::unwrap).collect();
+        assert_eq!(
+            batches,
+            vec![
+                vec!["a.te"],
+                vec!["b.te"],
+                vec!["x"],
+                vec!["wayt"],
+                vec!["last"]
+            ]
+        );
     }
 }

@@ -9,9 +9,15 @@ use serde::Serialize;
 /// Writes one JSON object and a newline, then flushes so that a reader at
 /// the other end of a pipe sees each record as soon as it exists.
 pub fn write_json_line<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, record)?;
-    out.write_all(b"\n")?;
+    write_json_record(out, record)?;
     out.flush()
+}
+
+/// Writes one JSON object and a newline, without flushing (for callers
+/// that flush when they run out of ready records).
+pub fn write_json_record<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, record)?;
+    out.write_all(b"\n")
 }
 
 /// Writes one text line (a trailing newline is added) and flushes.
