@@ -24,6 +24,7 @@ pub mod exit;
 pub mod header;
 pub mod input;
 pub mod output;
+pub mod random;
 pub mod tools;
 
 pub use exit::{Error, ExitStatus};

@@ -25,7 +25,8 @@ impl Nsd {
             "server:\n  ip-address: 127.0.0.1\n  port: {port}\n  do-ip6: no\n  username: \"\"\n  \
              chroot: \"\"\n  zonesdir: \"{d}\"\n  database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  \
              xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n  pidfile: \"{d}/nsd.pid\"\n  \
-             logfile: \"{d}/nsd.log\"\n  server-count: 1\n  verbosity: 1\n\
+             logfile: \"{d}/nsd.log\"\n  server-count: 1\n  verbosity: 1\n  \
+             rrl-ratelimit: 0\n\
              remote-control:\n  control-enable: no\n\
              zone:\n  name: \"servfail.test\"\n  zonefile: \"missing.zone\"\n",
             d = n.display()

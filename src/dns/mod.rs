@@ -2,18 +2,20 @@
 //! exchange's addresses (RFC 5321 §5.1), the implicit MX, and null MX
 //! (RFC 7505). Lookups run concurrently but results come out in input order.
 
+pub mod client;
+
+use client::{Client, Reply};
+
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{FutureExt, StreamExt};
-use hickory_resolver::TokioAsyncResolver;
-use hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
-use hickory_resolver::error::{ResolveError, ResolveErrorKind};
-use hickory_resolver::lookup::Lookup;
+use hickory_resolver::config::Protocol;
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use serde::Serialize;
 
 use crate::domain;
@@ -140,38 +142,33 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, Error> {
 
 /// An MX resolver over one DNS client.
 pub struct MxResolver {
-    client: TokioAsyncResolver,
+    client: Client,
     settings: ResolverSettings,
+    cache: Mutex<HashMap<(String, RecordType), Answer>>,
 }
+
+/// Answers remembered for the rest of the run (bulk lists repeat domains
+/// and share exchanges); cleared when full so memory stays bounded.
+const CACHE_ENTRIES: usize = 4096;
 
 impl MxResolver {
     /// A resolver for `settings`; must be called inside a Tokio runtime.
-    pub fn new(settings: ResolverSettings) -> Result<Self, Error> {
-        let (config, mut opts) = match settings.server {
-            Some(addr) => (
-                ResolverConfig::from_parts(
-                    None,
-                    vec![],
-                    NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true),
-                ),
-                ResolverOpts::default(),
-            ),
-            None => hickory_resolver::system_conf::read_system_conf().map_err(|e| {
-                Error::config(format!(
-                    "cannot read the system resolver configuration: {e}"
-                ))
-            })?,
+    pub async fn new(settings: ResolverSettings) -> Result<Self, Error> {
+        let servers = match settings.server {
+            Some(server) => vec![server],
+            None => system_resolvers()?,
         };
-        // Two tries within the whole limit; the caller also bounds the total.
-        opts.timeout = (settings.timeout / 2).max(Duration::from_millis(100));
-        opts.attempts = 1;
-        opts.edns0 = true;
-        opts.preserve_intermediates = true;
-        opts.use_hosts_file = false;
-        opts.ndots = 0;
-        opts.cache_size = 1024;
-        let client = TokioAsyncResolver::tokio(config, opts);
-        Ok(MxResolver { client, settings })
+        // Several tries within the caller's limit; route() bounds the total.
+        let attempt =
+            (settings.timeout / 3).clamp(Duration::from_millis(100), Duration::from_secs(2));
+        let client = Client::new(&servers, attempt)
+            .await
+            .map_err(|e| Error::new(ExitStatus::IoErr, format!("cannot open a DNS socket: {e}")))?;
+        Ok(MxResolver {
+            client,
+            settings,
+            cache: Mutex::default(),
+        })
     }
 
     /// The mail route for one input (a domain or an address), within the
@@ -199,15 +196,15 @@ impl MxResolver {
             .query(&report.domain, RecordType::MX, &mut report.transcript)
             .await;
         match answer {
-            Answer::Records(lookup) => self.explicit_route(report, &lookup).await,
+            Answer::Records(records) => self.explicit_route(report, &records).await,
             Answer::NoData => self.implicit_route(report).await,
             Answer::Failed(status, why) => report.fail(status, why),
         }
     }
 
-    async fn explicit_route(&self, mut report: MxReport, lookup: &Lookup) -> MxReport {
-        let mut exchanges: Vec<(u16, Name)> = lookup
-            .record_iter()
+    async fn explicit_route(&self, mut report: MxReport, records: &[Record]) -> MxReport {
+        let mut exchanges: Vec<(u16, Name)> = records
+            .iter()
             .filter_map(|record| match record.data() {
                 Some(RData::MX(mx)) => Some((mx.preference(), mx.exchange().clone())),
                 _ => None,
@@ -346,7 +343,7 @@ impl MxResolver {
         let mut nxdomain = 0;
         for answer in [v4, v6] {
             match answer {
-                Answer::Records(lookup) => found.absorb(&lookup),
+                Answer::Records(records) => found.absorb(&records),
                 Answer::NoData => {}
                 Answer::Failed(RouteStatus::Nxdomain, _) => nxdomain += 1,
                 Answer::Failed(status, why) => return Err((status, why)),
@@ -361,13 +358,60 @@ impl MxResolver {
     async fn query(&self, name: &str, kind: RecordType, transcript: &mut Vec<String>) -> Answer {
         let fqdn = format!("{name}.");
         transcript.push(format!("-> {kind} {fqdn}"));
-        let answer = match self.client.lookup(fqdn.as_str(), kind).await {
-            Ok(lookup) => Answer::Records(lookup),
-            Err(error) => Answer::from_error(&error),
+        let key = (fqdn.to_ascii_lowercase(), kind);
+        if let Some(answer) = self.cached(&key) {
+            transcript.push(format!("<- {} (cached)", answer.summary(kind)));
+            return answer;
+        }
+        let answer = match Name::from_ascii(&fqdn) {
+            Ok(qname) => Answer::from_reply(self.client.ask(&qname, kind).await),
+            Err(e) => Answer::Failed(RouteStatus::Invalid, format!("invalid name: {e}")),
         };
         transcript.push(format!("<- {}", answer.summary(kind)));
+        self.remember(key, &answer);
         answer
     }
+
+    fn cached(&self, key: &(String, RecordType)) -> Option<Answer> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(key).cloned()
+    }
+
+    /// Keeps definite answers; failures may be passing and are asked again.
+    fn remember(&self, key: (String, RecordType), answer: &Answer) {
+        let definite = match answer {
+            Answer::Records(_) | Answer::NoData => true,
+            Answer::Failed(status, _) => *status == RouteStatus::Nxdomain,
+        };
+        if definite {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, answer.clone());
+        }
+    }
+}
+
+/// The UDP resolvers of the system configuration (/etc/resolv.conf).
+fn system_resolvers() -> Result<Vec<SocketAddr>, Error> {
+    let (config, _) = hickory_resolver::system_conf::read_system_conf().map_err(|e| {
+        Error::config(format!(
+            "cannot read the system resolver configuration: {e}"
+        ))
+    })?;
+    let mut servers: Vec<SocketAddr> = Vec::new();
+    for server in config.name_servers() {
+        if server.protocol == Protocol::Udp && !servers.contains(&server.socket_addr) {
+            servers.push(server.socket_addr);
+        }
+    }
+    if servers.is_empty() {
+        return Err(Error::config(
+            "the system resolver configuration names no resolver",
+        ));
+    }
+    Ok(servers)
 }
 
 /// Addresses found for a host, and its canonical name if it is an alias.
@@ -378,8 +422,8 @@ struct Addresses {
 }
 
 impl Addresses {
-    fn absorb(&mut self, lookup: &Lookup) {
-        for record in lookup.record_iter() {
+    fn absorb(&mut self, records: &[Record]) {
+        for record in records {
             match record.data() {
                 Some(RData::A(a)) => self.addresses.push(IpAddr::V4(a.0)),
                 Some(RData::AAAA(aaaa)) => self.addresses.push(IpAddr::V6(aaaa.0)),
@@ -392,48 +436,54 @@ impl Addresses {
     }
 }
 
-/// The outcome of one DNS question.
+/// The outcome of one DNS question, as routing sees it.
+#[derive(Clone)]
 enum Answer {
-    Records(Lookup),
+    Records(Vec<Record>),
     NoData,
     Failed(RouteStatus, String),
 }
 
 impl Answer {
-    fn from_error(error: &ResolveError) -> Answer {
-        match error.kind() {
-            ResolveErrorKind::NoRecordsFound { response_code, .. } => match *response_code {
-                ResponseCode::NoError => Answer::NoData,
-                ResponseCode::NXDomain => {
-                    Answer::Failed(RouteStatus::Nxdomain, "no such domain (NXDOMAIN)".into())
-                }
-                code => Answer::Failed(
-                    RouteStatus::Servfail,
-                    format!("the resolver answered {}", code.to_str().to_uppercase()),
-                ),
-            },
-            ResolveErrorKind::Timeout => {
-                Answer::Failed(RouteStatus::Timeout, "the resolver did not answer".into())
+    fn from_reply(reply: Reply) -> Answer {
+        match reply {
+            Reply::Records(records) => Answer::Records(records),
+            Reply::NoData => Answer::NoData,
+            Reply::NxDomain => {
+                Answer::Failed(RouteStatus::Nxdomain, "no such domain (NXDOMAIN)".into())
             }
-            ResolveErrorKind::Proto(proto) if proto.kind().is_timeout() => {
-                Answer::Failed(RouteStatus::Timeout, "the resolver did not answer".into())
-            }
-            _ => Answer::Failed(RouteStatus::Servfail, format!("resolver error: {error}")),
+            Reply::Error(code) => Answer::Failed(
+                RouteStatus::Servfail,
+                format!("the resolver answered {}", rcode_name(code)),
+            ),
+            Reply::Unreachable(why) => Answer::Failed(
+                RouteStatus::Servfail,
+                format!("resolver unreachable: {why}"),
+            ),
         }
     }
 
     fn summary(&self, kind: RecordType) -> String {
         match self {
-            Answer::Records(lookup) => {
-                let wanted = lookup
-                    .record_iter()
-                    .filter(|r| r.record_type() == kind)
-                    .count();
+            Answer::Records(records) => {
+                let wanted = records.iter().filter(|r| r.record_type() == kind).count();
                 format!("NOERROR {wanted} {kind}")
             }
             Answer::NoData => "NOERROR no data".into(),
             Answer::Failed(_, why) => why.clone(),
         }
+    }
+}
+
+/// The mnemonic of a response code, as dig prints it (RFC 6895 §2.3).
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => format!("RCODE{}", u16::from(other)),
     }
 }
 
@@ -510,7 +560,9 @@ pub fn route_each(
         .build()
         .map_err(|e| RouteEachError::Setup(Error::new(ExitStatus::Software, e.to_string())))?;
     runtime.block_on(async move {
-        let resolver = MxResolver::new(settings).map_err(RouteEachError::Setup)?;
+        let resolver = MxResolver::new(settings)
+            .await
+            .map_err(RouteEachError::Setup)?;
         let (batches, read_error) = feed(inputs, concurrency);
         let reports = batches
             .flat_map(futures_util::stream::iter)
