@@ -12,10 +12,11 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mx-lookup");
 const ZONE: &str = include_str!("fixtures/example.test.zone");
+const OTHER_ZONE: &str = include_str!("fixtures/other.test.zone");
 
 /// A fresh NSD serving the test zone, stopped when the value is dropped.
 fn dns() -> Nsd {
-    Nsd::start(&[("example.test", ZONE)])
+    Nsd::start(&[("example.test", ZONE), ("other.test", OTHER_ZONE)])
 }
 
 /// Runs mx-lookup against a resolver of its own.
@@ -155,6 +156,16 @@ fn exchange_that_is_a_cname_is_flagged() {
         stderr(&text)
             .contains("warning: cname.example.test: exchange mail.example.test is an alias")
     );
+}
+
+#[test]
+fn alias_into_another_zone_is_followed() {
+    let out = lookup(&["--json", "-v", "extalias.example.test"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["mx"][0]["exchange"], "alias-out.example.test");
+    assert_eq!(report["mx"][0]["cname"], "mx.other.test");
+    assert_eq!(report["mx"][0]["addresses"], serde_json::json!(["192.0.2.77"]));
 }
 
 #[test]
