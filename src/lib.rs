@@ -17,12 +17,15 @@
 
 pub mod address;
 pub mod cli;
+pub mod compose;
 pub mod dns;
 pub mod domain;
 pub mod encode;
 pub mod exit;
 pub mod header;
 pub mod input;
+pub mod media_type;
+pub mod message;
 pub mod output;
 pub mod random;
 pub mod tools;

@@ -165,7 +165,10 @@ fn alias_into_another_zone_is_followed() {
     let report = &json_lines(&out)[0];
     assert_eq!(report["mx"][0]["exchange"], "alias-out.example.test");
     assert_eq!(report["mx"][0]["cname"], "mx.other.test");
-    assert_eq!(report["mx"][0]["addresses"], serde_json::json!(["192.0.2.77"]));
+    assert_eq!(
+        report["mx"][0]["addresses"],
+        serde_json::json!(["192.0.2.77"])
+    );
 }
 
 #[test]

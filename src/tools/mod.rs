@@ -2,6 +2,7 @@
 //! pages and shell completions are generated from the very same clap
 //! definitions the binaries parse.
 
+pub mod mime_pack;
 pub mod mx_lookup;
 
 /// A titled block of text after the options: in `--help` and as a section
@@ -17,7 +18,10 @@ pub struct Section {
 /// Every tool's clap command with its extra sections, for man pages.
 pub fn manuals() -> Vec<(clap::Command, &'static [Section])> {
     use clap::CommandFactory;
-    vec![(mx_lookup::Args::command(), mx_lookup::SECTIONS)]
+    vec![
+        (mx_lookup::Args::command(), mx_lookup::SECTIONS),
+        (mime_pack::Args::command(), mime_pack::SECTIONS),
+    ]
 }
 
 /// The sections as `--help` shows them after the options.

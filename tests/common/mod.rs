@@ -194,23 +194,29 @@ pub struct Measured {
     pub max_rss_kib: i64,
 }
 
-/// Runs a tool, streaming `lines` of input into it (generated on the fly,
-/// never held whole) and counting its output lines, and reports its peak
-/// memory from the kernel's own accounting of that one process.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives the rusage
+/// Runs a tool under GNU time (whose own small process is the parent, so
+/// the figure is the tool's alone), streaming `lines` of input into it
+/// (generated on the fly, never held whole) and counting its output lines.
 pub fn run_measured(
     bin: &str,
     args: &[&str],
     lines: impl Iterator<Item = String> + Send + 'static,
 ) -> Measured {
     use std::io::{BufRead, BufReader, BufWriter};
-    let mut child = Command::new(bin)
+    let scratch = Scratch::new();
+    let report = scratch.path().join("rusage");
+    let mut child = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(bin)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start the tool");
+        .expect("start /usr/bin/time (package time; run tests/run)");
     let input = child.stdin.take().unwrap();
     let feeder = std::thread::spawn(move || {
         let mut input = BufWriter::new(input);
@@ -221,20 +227,18 @@ pub fn run_measured(
         }
     });
     let reader = BufReader::new(child.stdout.take().unwrap());
-    let counter = std::thread::spawn(move || reader.lines().count());
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value to be overwritten.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; std's Child is not waited on after.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4 failed");
+    let stdout_lines = reader.lines().count();
+    let status = child.wait().expect("wait for the tool");
     feeder.join().unwrap();
-    let stdout_lines = counter.join().unwrap();
-    assert!(libc::WIFEXITED(status), "the tool was killed: {status}");
+    let rusage = std::fs::read_to_string(&report).expect("GNU time's report");
+    let max_rss_kib = rusage
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("unexpected GNU time report {rusage:?}"));
     Measured {
-        code: libc::WEXITSTATUS(status),
+        code: status.code().expect("the tool was killed by a signal"),
         stdout_lines,
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib,
     }
 }
