@@ -1,6 +1,8 @@
 //! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
 //! through the same property checks as the fuzz targets in `fuzz/`.
 
+#[path = "support/fuzz_encoders.rs"]
+mod encoders;
 #[path = "support/fuzz_props.rs"]
 mod props;
 
@@ -27,4 +29,19 @@ fn mail_domain_regressions() {
 #[test]
 fn bounded_lines_regressions() {
     assert!(each_input("bounded_lines", props::bounded_lines) > 0);
+}
+
+#[test]
+fn encoders_regressions() {
+    assert!(each_input("encoders", encoders::check) > 0);
+}
+
+#[test]
+fn address_list_regressions() {
+    assert!(each_input("address_list", props::address_list) > 0);
+}
+
+#[test]
+fn message_header_regressions() {
+    assert!(each_input("message_header", props::message_header) > 0);
 }

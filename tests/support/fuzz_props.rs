@@ -74,3 +74,30 @@ impl Read for Trickle<'_> {
         Ok(n)
     }
 }
+
+/// `parse_address_list` never panics, and every mailbox it returns
+/// re-parses from its addr-spec to the same local part and domain.
+pub fn address_list(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(list) = mailkit::address::parse_address_list(&text) {
+        assert!(!list.is_empty());
+        for mailbox in mailkit::address::mailboxes(&list) {
+            let again = mailkit::address::parse_mailbox(&mailbox.addr_spec())
+                .unwrap_or_else(|e| panic!("{:?} does not re-parse: {e}", mailbox.addr_spec()));
+            assert_eq!(
+                (&again.local, &again.domain),
+                (&mailbox.local, &mailbox.domain)
+            );
+        }
+    }
+}
+
+/// Header parsing never panics and stays within the input.
+pub fn message_header(data: &[u8]) {
+    let header = mailkit::message::parse_header(data);
+    assert!(header.body_start <= data.len());
+    for field in &header.fields {
+        assert!(!field.name.is_empty() && !field.name.contains(':'));
+        let _ = mailkit::message::parse_content_type(&field.value);
+    }
+}
