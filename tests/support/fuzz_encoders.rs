@@ -126,7 +126,7 @@ fn check_base64(content: &[u8], sizes: &[usize], newline: Newline) {
     let lines = lines(&out, newline);
     if let Some((last, full)) = lines.split_last() {
         assert!(full.iter().all(|l| l.len() == 76));
-        assert!(last.len() <= 76 && (last.len() > 0) == !content.is_empty());
+        assert!(last.len() <= 76 && last.is_empty() == content.is_empty());
     }
     assert_eq!(base64_decode(&lines.concat()), content);
 }
