@@ -17,6 +17,7 @@
 
 pub mod address;
 pub mod cli;
+pub mod decode;
 pub mod compose;
 pub mod dns;
 pub mod domain;
