@@ -239,8 +239,14 @@ fn scan(source: &Source, avoid: Option<&[u8]>) -> Result<Scan, Error> {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
+                // Nothing is written yet: an unreadable file (a directory,
+                // a device error) is bad input, like a missing one.
+                let status = match source {
+                    Source::File(_) => ExitStatus::NoInput,
+                    Source::Spool(_) => ExitStatus::IoErr,
+                };
                 return Err(Error::new(
-                    ExitStatus::IoErr,
+                    status,
                     format!("reading {}: {e}", source.describe()),
                 ));
             }

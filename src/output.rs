@@ -27,6 +27,110 @@ pub fn write_text_line<W: Write>(out: &mut W, line: &str) -> io::Result<()> {
     out.flush()
 }
 
+/// A fast writer to stdout for bulk data (a whole message, a decoded
+/// attachment): it writes to a duplicate of the stdout descriptor, so no
+/// line buffering splits the writes, and a thread of its own does the
+/// writing while the caller encodes the next buffer. Data is handed over in
+/// 1 MiB buffers, at most four in flight. Call [`BulkWriter::finish`] to
+/// learn whether everything was written.
+pub fn bulk_stdout() -> io::Result<BulkWriter> {
+    use std::os::fd::AsFd;
+    let fd = io::stdout().as_fd().try_clone_to_owned()?;
+    Ok(BulkWriter::new(std::fs::File::from(fd)))
+}
+
+/// See [`bulk_stdout`].
+pub struct BulkWriter {
+    buffer: Vec<u8>,
+    sender: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    writer: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+const BULK_BUFFER: usize = 1 << 20;
+
+impl BulkWriter {
+    /// A writer handing buffers to a thread that writes them to `sink`.
+    pub fn new<W: Write + Send + 'static>(mut sink: W) -> BulkWriter {
+        let (sender, full) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (give_back, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let writer = std::thread::spawn(move || {
+            for mut buffer in full {
+                sink.write_all(&buffer)?;
+                buffer.clear();
+                let _ = give_back.try_send(buffer);
+            }
+            sink.flush()
+        });
+        BulkWriter {
+            buffer: Vec::with_capacity(BULK_BUFFER),
+            sender: Some(sender),
+            spare,
+            writer: Some(writer),
+        }
+    }
+
+    fn hand_over(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BULK_BUFFER));
+        let full = std::mem::replace(&mut self.buffer, next);
+        let sent = self.sender.as_ref().map(|s| s.send(full));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: its error is what finish() reports.
+            _ => self.join().and(Err(io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+
+    fn join(&mut self) -> io::Result<()> {
+        self.sender = None;
+        match self.writer.take().map(|w| w.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the output thread failed")),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes out everything and reports the first error.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.hand_over()?;
+        self.join()
+    }
+}
+
+impl Write for BulkWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buffer.len() + data.len() > BULK_BUFFER {
+            self.hand_over()?;
+        }
+        if data.len() >= BULK_BUFFER {
+            self.buffer.extend_from_slice(data);
+            self.hand_over()?;
+        } else {
+            self.buffer.extend_from_slice(data);
+        }
+        Ok(data.len())
+    }
+
+    /// Hands over what is buffered; it is written soon, not necessarily
+    /// before this returns.
+    fn flush(&mut self) -> io::Result<()> {
+        self.hand_over()
+    }
+}
+
+impl Drop for BulkWriter {
+    fn drop(&mut self) {
+        let _ = self.hand_over();
+        let _ = self.join();
+    }
+}
+
 /// Text from outside (servers, messages, input) made safe for a terminal:
 /// control characters other than tab become visible escapes such as `\u{1b}`.
 pub fn printable(text: &str) -> Cow<'_, str> {
@@ -131,6 +235,47 @@ mod tests {
         assert!(colour_wanted_with(true, Some(OsStr::new(""))));
         assert!(!colour_wanted_with(true, Some(OsStr::new("1"))));
         assert!(!colour_wanted_with(false, None));
+    }
+
+    #[test]
+    fn bulk_writer_writes_everything_in_order() {
+        let (sink, seen) = std::sync::mpsc::channel::<Vec<u8>>();
+        struct Collect(std::sync::mpsc::Sender<Vec<u8>>);
+        impl Write for Collect {
+            fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+                self.0.send(data.to_vec()).unwrap();
+                Ok(data.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut writer = BulkWriter::new(Collect(sink));
+        let mut expected = Vec::new();
+        for i in 0..5000u32 {
+            let piece = vec![(i % 251) as u8; (i as usize * 37) % 3000];
+            writer.write_all(&piece).unwrap();
+            expected.extend_from_slice(&piece);
+        }
+        writer.finish().unwrap();
+        assert_eq!(seen.iter().flatten().collect::<Vec<u8>>(), expected);
+    }
+
+    #[test]
+    fn bulk_writer_reports_a_failing_sink() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut writer = BulkWriter::new(Broken);
+        let result = (0..10).try_for_each(|_| writer.write_all(&vec![0u8; BULK_BUFFER]));
+        let finished = writer.finish();
+        assert!(result.is_err() || finished.is_err());
     }
 
     #[test]

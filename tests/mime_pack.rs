@@ -475,6 +475,14 @@ fn unreadable_attachment_is_66_before_any_output() {
     assert!(stderr(&out).contains("missing.pdf"));
     let out = run_tool(BIN, &["--body", missing.to_str().unwrap()], b"");
     assert_eq!(code(&out), 66);
+    let out = run_tool(BIN, &[dir.path().to_str().unwrap()], b"body\n");
+    assert_eq!(
+        code(&out),
+        66,
+        "a directory as attachment: {}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! mime-pack: build a MIME message from a body and attachments. See
 //! `mime-pack --help`.
 
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use mailkit::compose::{self, Disposition, Leaf, Plan, Source, Spool};
 use mailkit::encode::Newline;
 use mailkit::tools::mime_pack::Args;
-use mailkit::{Error, ExitStatus, cli};
+use mailkit::{Error, ExitStatus, cli, output};
 
 const TOOL: &str = "mime-pack";
 
@@ -29,10 +29,11 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         .chain(&args.attach)
         .map(|spec| compose::leaf_from_spec(spec, Disposition::Attachment, !args.no_legacy_names))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut out = BufWriter::with_capacity(256 * 1024, io::stdout().lock());
+    let mut out = output::bulk_stdout()?;
     if args.message {
         let message = Spool::read_from(&mut io::stdin().lock()).map_err(read_stdin)?;
         compose::write_onto_message(&mut out, &message, &fields, attachments, newline)?;
+        out.finish().map_err(write_error)?;
         return Ok(ExitStatus::Ok);
     }
     let plan = Plan {
@@ -57,8 +58,8 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let mut all_fields: Vec<String> = fields.into_iter().map(|(_, f)| f).collect();
     all_fields.insert(0, compose::date_field());
     all_fields.push(compose::message_id_field(from_domain(&args).as_deref()));
-    compose::write_message(&mut out, &all_fields, &tree, newline)
-        .map_err(|e| Error::new(ExitStatus::IoErr, format!("writing the message: {e}")))?;
+    compose::write_message(&mut out, &all_fields, &tree, newline).map_err(write_error)?;
+    out.finish().map_err(write_error)?;
     Ok(ExitStatus::Ok)
 }
 
@@ -80,6 +81,10 @@ fn text_body(args: &Args) -> anyhow::Result<Option<Leaf>> {
         is_body: true,
         legacy_name: false,
     }))
+}
+
+fn write_error(e: io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context("writing the message")
 }
 
 fn read_stdin(e: io::Error) -> Error {
