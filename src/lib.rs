@@ -17,8 +17,8 @@
 
 pub mod address;
 pub mod cli;
-pub mod decode;
 pub mod compose;
+pub mod decode;
 pub mod dns;
 pub mod domain;
 pub mod encode;
