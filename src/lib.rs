@@ -23,12 +23,15 @@ pub mod dns;
 pub mod domain;
 pub mod encode;
 pub mod exit;
+pub mod filename;
 pub mod header;
 pub mod input;
 pub mod media_type;
 pub mod message;
+pub mod mime_reader;
 pub mod output;
 pub mod random;
 pub mod tools;
+pub mod unpack;
 
 pub use exit::{Error, ExitStatus};

@@ -1,6 +1,8 @@
 //! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
 //! through the same property checks as the fuzz targets in `fuzz/`.
 
+#[path = "support/fuzz_decode.rs"]
+mod decode_props;
 #[path = "support/fuzz_encoders.rs"]
 mod encoders;
 #[path = "support/fuzz_props.rs"]
@@ -44,4 +46,19 @@ fn address_list_regressions() {
 #[test]
 fn message_header_regressions() {
     assert!(each_input("message_header", props::message_header) > 0);
+}
+
+#[test]
+fn decoders_regressions() {
+    assert!(each_input("decoders", decode_props::transfer_decoders) > 0);
+}
+
+#[test]
+fn decode_round_trip_regressions() {
+    assert!(each_input("decode_round_trip", decode_props::round_trip) > 0);
+}
+
+#[test]
+fn decode_text_regressions() {
+    assert!(each_input("decode_text", decode_props::text_decoders) > 0);
 }

@@ -3,6 +3,7 @@
 //! definitions the binaries parse.
 
 pub mod mime_pack;
+pub mod mime_unpack;
 pub mod mx_lookup;
 
 /// A titled block of text after the options: in `--help` and as a section
@@ -21,6 +22,7 @@ pub fn manuals() -> Vec<(clap::Command, &'static [Section])> {
     vec![
         (mx_lookup::Args::command(), mx_lookup::SECTIONS),
         (mime_pack::Args::command(), mime_pack::SECTIONS),
+        (mime_unpack::Args::command(), mime_unpack::SECTIONS),
     ]
 }
 

@@ -1,0 +1,6 @@
+#![no_main]
+
+#[path = "../../tests/support/fuzz_decode.rs"]
+mod decode_props;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| decode_props::text_decoders(data));

@@ -1,0 +1,129 @@
+//! mime-unpack: show a message's MIME tree; extract parts safely. See
+//! `mime-unpack --help`.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use mailkit::mime_reader::{self, Limits, Part, ReadError};
+use mailkit::output::{self, Diagnostics};
+use mailkit::tools::mime_unpack::Args;
+use mailkit::unpack::{Extractor, Lister, PartWriter, TextCollector};
+use mailkit::{Error, ExitStatus, cli, input};
+
+const TOOL: &str = "mime-unpack";
+
+fn main() -> ExitCode {
+    cli::main(TOOL, run)
+}
+
+fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let diag = Diagnostics::new(TOOL, args.common.quiet);
+    let reader = input::open(args.file.as_deref())?;
+    let limits = Limits::default();
+    if args.extract {
+        let mut extractor = Extractor::new(&args.dir, args.all)?;
+        let result = mime_reader::read_message(reader, &limits, &mut extractor);
+        warn_all(&diag, &extractor.warnings);
+        if let Some(failure) = extractor.take_failure() {
+            return Err(failure.into());
+        }
+        result.map_err(read_error)?;
+        return print_written(&args, &extractor, &diag);
+    }
+    if let Some(id) = &args.part {
+        let out = output::bulk_stdout()?;
+        let mut writer = PartWriter::new(id, out);
+        let result = mime_reader::read_message(reader, &limits, &mut writer);
+        warn_all(&diag, &writer.warnings);
+        let found = writer.found;
+        result.map_err(read_error)?;
+        writer.into_inner().finish().context("writing the part")?;
+        if !found {
+            return Err(Error::data(format!("the message has no part {id}")).into());
+        }
+        return Ok(ExitStatus::Ok);
+    }
+    if args.text {
+        let mut collector = TextCollector::default();
+        mime_reader::read_message(reader, &limits, &mut collector).map_err(read_error)?;
+        let (text, warnings) = collector.text();
+        warn_all(&diag, &warnings);
+        let text = text.ok_or_else(|| Error::data("the message has no text or HTML body"))?;
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(ExitStatus::Ok);
+    }
+    let mut lister = Lister::default();
+    let result = mime_reader::read_message(reader, &limits, &mut lister);
+    warn_all(&diag, &lister.warnings);
+    result.map_err(read_error)?;
+    print_tree(&args, &lister.parts)?;
+    Ok(ExitStatus::Ok)
+}
+
+fn read_error(error: ReadError) -> anyhow::Error {
+    anyhow::Error::new(error)
+}
+
+fn warn_all(diag: &Diagnostics, warnings: &[String]) {
+    warnings.iter().for_each(|w| diag.warning(w));
+}
+
+/// One line (or JSON object) per part.
+fn print_tree(args: &Args, parts: &[Part]) -> io::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    for part in parts {
+        if args.output.json {
+            output::write_json_record(&mut out, part)?;
+            continue;
+        }
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        let name = part.filename.as_deref().map(output::printable);
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            part.id,
+            output::printable(&part.content_type),
+            dash(&part.charset),
+            output::printable(&part.encoding),
+            part.size,
+            dash(&part.disposition),
+            name.as_deref().unwrap_or("-"),
+        )?;
+    }
+    out.flush()
+}
+
+fn print_written(
+    args: &Args,
+    extractor: &Extractor,
+    diag: &Diagnostics,
+) -> anyhow::Result<ExitStatus> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    for written in &extractor.written {
+        if let Some(wanted) = &written.renamed_from {
+            diag.note(&format!(
+                "{} exists; part {} written as {}",
+                wanted,
+                written.part,
+                written.path.display()
+            ));
+        }
+        if args.output.json {
+            output::write_json_record(&mut out, written)?;
+        } else {
+            writeln!(
+                out,
+                "{}",
+                output::printable(&written.path.to_string_lossy())
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}

@@ -1,0 +1,933 @@
+//! Reading MIME messages as a stream (RFC 2045, RFC 2046): one pass, line
+//! by line, bodies decoded as they go by and handed to a [`Visitor`], never
+//! held whole. Parts are numbered as IMAP numbers them (RFC 3501 §6.4.5).
+//! Broken mail is read as far as it goes, each problem reported as a
+//! warning; hostile mail meets limits on depth, part count and header size.
+
+use std::io::{self, BufRead};
+
+use serde::Serialize;
+
+use crate::decode::{self, BodyDecoder};
+use crate::exit::Error;
+
+/// Bounds on the work one message may cause.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Deepest nesting of multiparts and messages.
+    pub max_depth: usize,
+    /// Most parts (of every kind).
+    pub max_parts: usize,
+    /// Longest header block of one part, in octets.
+    pub max_header: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 64,
+            max_parts: 10_000,
+            max_header: 256 * 1024,
+        }
+    }
+}
+
+/// What a part is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartKind {
+    /// A body: text, image, attachment...
+    Leaf,
+    /// A multipart/* container.
+    Multipart,
+    /// A message/rfc822 part: a message inside the message.
+    Message,
+}
+
+/// One part, as its header describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// The IMAP part number (`1`, `1.2`, `2.1.1`); `0` for a multipart
+    /// message as a whole, `N.0` for the multipart body of message part N.
+    #[serde(rename = "part")]
+    pub id: String,
+    /// Nesting depth (0 for the message itself).
+    pub depth: usize,
+    /// What it is.
+    pub kind: PartKind,
+    /// `type/subtype`, lower case.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// The charset parameter, if any.
+    pub charset: Option<String>,
+    /// The Content-Transfer-Encoding, lower case (`7bit` when absent).
+    pub encoding: String,
+    /// Decoded size in octets (for containers: their raw size).
+    pub size: u64,
+    /// `attachment` or `inline`, if declared.
+    pub disposition: Option<String>,
+    /// The file name, decoded (RFC 2231, RFC 2047), as the sender wrote it.
+    pub filename: Option<String>,
+    /// The Content-ID without angle brackets.
+    pub content_id: Option<String>,
+    /// The Subject of a message part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl Part {
+    /// Whether the part is meant to be saved rather than read: declared an
+    /// attachment, or named, or neither text nor a container, unless
+    /// declared inline.
+    pub fn is_attachment(&self) -> bool {
+        if self.kind != PartKind::Leaf && self.kind != PartKind::Message {
+            return false;
+        }
+        match self.disposition.as_deref() {
+            Some("attachment") => true,
+            Some("inline") => false,
+            _ => self.filename.is_some() || !self.content_type.starts_with("text/"),
+        }
+    }
+}
+
+/// Receives the parts of a message as they are read.
+pub trait Visitor {
+    /// A part begins (its header is read).
+    fn start(&mut self, part: &Part) -> io::Result<()>;
+    /// Decoded content of a leaf (or the raw content of a message part).
+    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()>;
+    /// A part ends; `part.size` is final.
+    fn end(&mut self, part: &Part) -> io::Result<()>;
+    /// A problem with the message; reading goes on.
+    fn warning(&mut self, part: Option<&str>, message: &str);
+}
+
+/// Reads one message from `reader` (a leading mbox `From ` line is
+/// skipped), calling `visitor` for every part. Fails with 65 when the
+/// input is not a message at all (no header field), with 74 on a read
+/// error, and with whatever the visitor's error says.
+pub fn read_message<R: BufRead>(
+    reader: R,
+    limits: &Limits,
+    visitor: &mut impl Visitor,
+) -> Result<(), ReadError> {
+    let mut state = Reader::new(limits.clone());
+    let mut lines = Lines::new(reader);
+    lines.skip_mbox_from_line().map_err(ReadError::Input)?;
+    loop {
+        if state.takes_runs() && lines.next_run().map_err(ReadError::Input)? {
+            state.run(&lines.piece, visitor)?;
+            continue;
+        }
+        if !lines.next_piece().map_err(ReadError::Input)? {
+            break;
+        }
+        state.piece(&lines.piece, visitor)?;
+    }
+    state.finish(visitor)
+}
+
+/// Why [`read_message`] stopped.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The input is not a message.
+    NotAMessage(Error),
+    /// Reading the input failed.
+    Input(io::Error),
+    /// The visitor failed (writing a file, stdout).
+    Output(io::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotAMessage(e) => write!(f, "{e}"),
+            ReadError::Input(_) => f.write_str("reading the message"),
+            ReadError::Output(_) => f.write_str("writing"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::NotAMessage(e) => Some(e),
+            ReadError::Input(e) | ReadError::Output(e) => Some(e),
+        }
+    }
+}
+
+/// A line, or a piece of a very long one.
+struct Piece {
+    /// The bytes, with the line end when the piece ends the line.
+    data: Vec<u8>,
+    /// Whether the piece begins a line.
+    starts_line: bool,
+    /// Whether the piece ends with its line end.
+    ends_line: bool,
+}
+
+impl Piece {
+    /// The content without its line end, and the line end.
+    fn split_eol(&self) -> (&[u8], &[u8]) {
+        if !self.ends_line {
+            return (&self.data, &[]);
+        }
+        let eol = if self.data.ends_with(b"\r\n") { 2 } else { 1 };
+        self.data.split_at(self.data.len() - eol)
+    }
+}
+
+/// Longest piece handed on at once: a longer line comes in pieces (it
+/// cannot be a boundary line, which is at most 80 octets or so).
+const MAX_PIECE: usize = 64 * 1024;
+
+/// Longest run of lines handed on at once by [`Lines::next_run`].
+const MAX_RUN: usize = 256 * 1024;
+
+/// The input cut into lines (or pieces of long lines), in one reused buffer.
+struct Lines<R> {
+    reader: R,
+    at_line_start: bool,
+    /// The current piece.
+    piece: Piece,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            at_line_start: true,
+            piece: Piece {
+                data: Vec::with_capacity(MAX_RUN),
+                starts_line: true,
+                ends_line: false,
+            },
+        }
+    }
+
+    /// Reads the next line, or piece of a long line, into `piece`; false at
+    /// the end of input.
+    fn next_piece(&mut self) -> io::Result<bool> {
+        let starts_line = self.at_line_start;
+        let buf = fill(&mut self.reader)?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let (take, ends_line) = match memchr::memchr(b'\n', &buf[..buf.len().min(MAX_PIECE)]) {
+            Some(at) => (at + 1, true),
+            None => (buf.len().min(MAX_PIECE), false),
+        };
+        self.piece.data.clear();
+        self.piece.data.extend_from_slice(&buf[..take]);
+        self.piece.starts_line = starts_line;
+        self.piece.ends_line = ends_line;
+        self.reader.consume(take);
+        self.at_line_start = ends_line;
+        Ok(true)
+    }
+
+    /// Reads a run of whole lines none of which starts with `-` (so none
+    /// can be a delimiter) into `piece`, as far as the input buffer holds
+    /// them; false when there is none at hand (then read a piece).
+    fn next_run(&mut self) -> io::Result<bool> {
+        if !self.at_line_start {
+            return Ok(false);
+        }
+        let buf = fill(&mut self.reader)?;
+        let limit = buf.len().min(MAX_RUN);
+        let mut end = 0;
+        while end < limit && buf[end] != b'-' {
+            match memchr::memchr(b'\n', &buf[end..limit]) {
+                Some(at) => end += at + 1,
+                None => break,
+            }
+        }
+        if end == 0 {
+            return Ok(false);
+        }
+        self.piece.data.clear();
+        self.piece.data.extend_from_slice(&buf[..end]);
+        self.piece.starts_line = true;
+        self.piece.ends_line = true;
+        self.reader.consume(end);
+        Ok(true)
+    }
+
+    /// Skips a leading mbox `From ` line.
+    fn skip_mbox_from_line(&mut self) -> io::Result<()> {
+        if !fill(&mut self.reader)?.starts_with(b"From ") {
+            return Ok(());
+        }
+        while self.next_piece()? && !self.piece.ends_line {}
+        Ok(())
+    }
+}
+
+/// The reader's buffer, refilled if empty; retries when interrupted.
+fn fill<R: BufRead>(reader: &mut R) -> io::Result<&[u8]> {
+    while let Err(e) = reader.fill_buf() {
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    reader.fill_buf()
+}
+
+/// Where an entity about to be read goes.
+#[derive(Clone)]
+enum Slot {
+    /// A child of a multipart, with its number.
+    Child(String),
+    /// The top entity of a message: the message itself (prefix "") or a
+    /// message/rfc822 part N (prefix "N"). Its number depends on its type.
+    MessageRoot(String),
+}
+
+#[derive(Clone)]
+struct Pending {
+    slot: Slot,
+    depth: usize,
+    /// text/plain, or message/rfc822 inside multipart/digest (RFC 2046 §5.1.5).
+    default_type: &'static str,
+}
+
+enum FrameKind {
+    Multipart {
+        /// `--boundary`.
+        delimiter: Vec<u8>,
+        child_prefix: String,
+        children: u32,
+        digest: bool,
+    },
+    Message,
+}
+
+struct Frame {
+    kind: FrameKind,
+    part: Part,
+    /// For a message part: the line end held back (it may belong to the
+    /// delimiter that ends the part).
+    pending_eol: Vec<u8>,
+}
+
+struct Leaf {
+    part: Part,
+    decoder: BodyDecoder,
+    pending_eol: Vec<u8>,
+    out: Vec<u8>,
+    /// For plain text bodies: uuencoded files found in them.
+    uu: Option<Box<Uu>>,
+}
+
+/// uuencoded files inside a text part (old mail): each becomes a part of
+/// its own, numbered `ID.uN`, while the text part keeps its bytes.
+struct Uu {
+    scanner: decode::UuScanner,
+    file: Option<Part>,
+    count: u32,
+    out: Vec<u8>,
+}
+
+enum Mode {
+    Header {
+        pending: Pending,
+        buf: Vec<u8>,
+        overflow: bool,
+    },
+    Body(Box<Leaf>),
+    /// Between a multipart's header and its first delimiter, or after an
+    /// inner part's end: lines are not content of any part.
+    Skip,
+    /// The part limit was reached: the rest is not unpacked.
+    Exhausted,
+}
+
+struct Reader {
+    limits: Limits,
+    mode: Mode,
+    frames: Vec<Frame>,
+    parts: usize,
+    saw_field: bool,
+}
+
+const FLUSH_AT: usize = 64 * 1024;
+
+impl Reader {
+    fn new(limits: Limits) -> Self {
+        Reader {
+            limits,
+            mode: Mode::Header {
+                pending: Pending {
+                    slot: Slot::MessageRoot(String::new()),
+                    depth: 0,
+                    default_type: "text/plain",
+                },
+                buf: Vec::new(),
+                overflow: false,
+            },
+            frames: Vec::new(),
+            parts: 0,
+            saw_field: false,
+        }
+    }
+
+    /// Whether the current mode takes runs of lines at once: a body that
+    /// is not scanned line by line, or lines that belong to no part.
+    fn takes_runs(&self) -> bool {
+        match &self.mode {
+            Mode::Body(leaf) => leaf.uu.is_none(),
+            Mode::Skip | Mode::Exhausted => true,
+            Mode::Header { .. } => false,
+        }
+    }
+
+    /// A run of whole lines, none of them a delimiter.
+    fn run(&mut self, run: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+        if matches!(self.mode, Mode::Exhausted) {
+            return Ok(());
+        }
+        self.raw(run, None, visitor).map_err(ReadError::Output)?;
+        match &mut self.mode {
+            Mode::Body(leaf) => feed(leaf, run, visitor).map_err(ReadError::Output),
+            _ => Ok(()),
+        }
+    }
+
+    fn piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+        if matches!(self.mode, Mode::Exhausted) {
+            return Ok(());
+        }
+        let boundary = if piece.starts_line && piece.data.starts_with(b"--") {
+            self.match_boundary(piece)
+        } else {
+            None
+        };
+        self.raw(piece, boundary.map(|(level, _)| level), visitor)
+            .map_err(ReadError::Output)?;
+        if let Some((level, close)) = boundary {
+            return self.boundary(level, close, visitor);
+        }
+        match &mut self.mode {
+            Mode::Header { .. } => self.header_piece(piece, visitor),
+            Mode::Body(leaf) => feed(leaf, piece, visitor).map_err(ReadError::Output),
+            Mode::Skip | Mode::Exhausted => Ok(()),
+        }
+    }
+
+    /// Counts the raw piece into the containers it belongs to (all; for a
+    /// delimiter, the multipart it belongs to and those around it, not the
+    /// parts it ends), and hands it to message parts as their raw content.
+    fn raw(
+        &mut self,
+        piece: &Piece,
+        boundary_level: Option<usize>,
+        visitor: &mut impl Visitor,
+    ) -> io::Result<()> {
+        let upto = boundary_level.map_or(self.frames.len(), |level| level + 1);
+        for frame in &mut self.frames[..upto] {
+            if matches!(frame.kind, FrameKind::Multipart { .. }) {
+                frame.part.size += piece.data.len() as u64;
+                continue;
+            }
+            if !frame.pending_eol.is_empty() {
+                frame.part.size += frame.pending_eol.len() as u64;
+                visitor.content(&frame.part, &frame.pending_eol)?;
+                frame.pending_eol.clear();
+            }
+            let (content, eol) = piece.split_eol();
+            frame.part.size += content.len() as u64;
+            visitor.content(&frame.part, content)?;
+            frame.pending_eol.extend_from_slice(eol);
+        }
+        Ok(())
+    }
+
+    /// The frame whose delimiter this line is, and whether it closes it.
+    fn match_boundary(&self, piece: &Piece) -> Option<(usize, bool)> {
+        if !piece.ends_line && piece.data.len() >= MAX_PIECE {
+            return None;
+        }
+        let (line, _) = piece.split_eol();
+        let line = trim_end_whitespace(line);
+        self.frames
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(level, frame)| {
+                let FrameKind::Multipart { delimiter, .. } = &frame.kind else {
+                    return None;
+                };
+                let rest = line.strip_prefix(delimiter.as_slice())?;
+                match rest {
+                    b"" => Some((level, false)),
+                    b"--" => Some((level, true)),
+                    _ => None,
+                }
+            })
+    }
+
+    fn header_piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+        let Mode::Header { buf, overflow, .. } = &mut self.mode else {
+            unreachable!("called in header mode");
+        };
+        let (line, _) = piece.split_eol();
+        if piece.starts_line && line.is_empty() {
+            return self.begin_entity(visitor, None);
+        }
+        if piece.starts_line && !looks_like_header_line(line) {
+            // No blank line before the body: the header ends here and this
+            // line is the first of the body.
+            let is_message_top = self.frames.is_empty() && buf.is_empty();
+            if is_message_top {
+                return Err(ReadError::NotAMessage(Error::data(
+                    "not a message: the input does not begin with header fields",
+                )));
+            }
+            return self.begin_entity(visitor, Some(piece));
+        }
+        if buf.len() + piece.data.len() > self.limits.max_header {
+            if !*overflow {
+                *overflow = true;
+                visitor.warning(
+                    None,
+                    "a header block is over the size limit; the rest of it is ignored",
+                );
+            }
+            return Ok(());
+        }
+        buf.extend_from_slice(&piece.data);
+        Ok(())
+    }
+
+    /// The header of an entity is complete: start the part it describes.
+    /// `first_body_line` is a body line that came without a blank line.
+    fn begin_entity(
+        &mut self,
+        visitor: &mut impl Visitor,
+        first_body_line: Option<&Piece>,
+    ) -> Result<(), ReadError> {
+        let Mode::Header { pending, buf, .. } = std::mem::replace(&mut self.mode, Mode::Skip)
+        else {
+            unreachable!("called in header mode");
+        };
+        let header = crate::message::parse_header(&[buf.as_slice(), b"\n"].concat());
+        self.saw_field |= !header.fields.is_empty();
+        if self.frames.is_empty() && header.fields.is_empty() {
+            return Err(ReadError::NotAMessage(Error::data(
+                "not a message: no header fields",
+            )));
+        }
+        if self.parts >= self.limits.max_parts {
+            visitor.warning(
+                None,
+                &format!(
+                    "more than {} parts: the rest of the message is not unpacked",
+                    self.limits.max_parts
+                ),
+            );
+            self.mode = Mode::Exhausted;
+            return Ok(());
+        }
+        self.parts += 1;
+        let boundary = header_param(&header, "content-type", "boundary").filter(|b| !b.is_empty());
+        let mut part = describe(&header, &pending, boundary.is_some(), visitor);
+        if first_body_line.is_some() {
+            visitor.warning(
+                Some(&part.id),
+                "no blank line between the header and the body",
+            );
+        }
+        let too_deep = pending.depth >= self.limits.max_depth;
+        let boundary = boundary.filter(|_| part.content_type.starts_with("multipart/"));
+        match boundary {
+            _ if part.content_type.starts_with("multipart/") && too_deep => {
+                visitor.warning(Some(&part.id), "nested too deeply; shown as one part");
+                self.start_leaf(part, visitor, first_body_line)
+            }
+            Some(boundary) => {
+                part.kind = PartKind::Multipart;
+                visitor.start(&part).map_err(ReadError::Output)?;
+                let child_prefix = match &pending.slot {
+                    Slot::Child(id) => id.clone(),
+                    Slot::MessageRoot(prefix) => prefix.clone(),
+                };
+                self.frames.push(Frame {
+                    kind: FrameKind::Multipart {
+                        delimiter: [b"--".as_slice(), boundary.as_bytes()].concat(),
+                        child_prefix,
+                        children: 0,
+                        digest: part.content_type == "multipart/digest",
+                    },
+                    part,
+                    pending_eol: Vec::new(),
+                });
+                Ok(())
+            }
+            _ if part.content_type.starts_with("multipart/") => {
+                visitor.warning(
+                    Some(&part.id),
+                    "multipart without a boundary; shown as one part",
+                );
+                self.start_leaf(part, visitor, first_body_line)
+            }
+            _ if is_embedded_message(&part) && !too_deep => {
+                part.kind = PartKind::Message;
+                visitor.start(&part).map_err(ReadError::Output)?;
+                let id = part.id.clone();
+                self.frames.push(Frame {
+                    kind: FrameKind::Message,
+                    part,
+                    pending_eol: Vec::new(),
+                });
+                self.mode = Mode::Header {
+                    pending: Pending {
+                        slot: Slot::MessageRoot(id),
+                        depth: pending.depth + 1,
+                        default_type: "text/plain",
+                    },
+                    buf: Vec::new(),
+                    overflow: false,
+                };
+                if let Some(line) = first_body_line {
+                    return self.piece(line, visitor);
+                }
+                Ok(())
+            }
+            _ => self.start_leaf(part, visitor, first_body_line),
+        }
+    }
+
+    fn start_leaf(
+        &mut self,
+        mut part: Part,
+        visitor: &mut impl Visitor,
+        first_body_line: Option<&Piece>,
+    ) -> Result<(), ReadError> {
+        part.kind = PartKind::Leaf;
+        visitor.start(&part).map_err(ReadError::Output)?;
+        let plain_text = part.content_type == "text/plain"
+            && matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary");
+        let mut leaf = Box::new(Leaf {
+            decoder: BodyDecoder::for_encoding(Some(&part.encoding)),
+            uu: plain_text.then(|| {
+                Box::new(Uu {
+                    scanner: decode::UuScanner::new(),
+                    file: None,
+                    count: 0,
+                    out: Vec::new(),
+                })
+            }),
+            part,
+            pending_eol: Vec::new(),
+            out: Vec::with_capacity(FLUSH_AT + 1024),
+        });
+        if let Some(line) = first_body_line {
+            feed(&mut leaf, line, visitor).map_err(ReadError::Output)?;
+        }
+        self.mode = Mode::Body(leaf);
+        Ok(())
+    }
+
+    /// A delimiter of the multipart at `level`: parts inside it end (those
+    /// of deeper, unclosed multiparts with a warning); a new child begins
+    /// unless it is the closing delimiter.
+    fn boundary(
+        &mut self,
+        level: usize,
+        close: bool,
+        visitor: &mut impl Visitor,
+    ) -> Result<(), ReadError> {
+        self.end_current(visitor, false)?;
+        while self.frames.len() > level + 1 {
+            let frame = self.frames.pop().expect("deeper frames exist");
+            if matches!(frame.kind, FrameKind::Multipart { .. }) {
+                visitor.warning(
+                    Some(&frame.part.id),
+                    "multipart never closed (missing final boundary)",
+                );
+            }
+            visitor.end(&frame.part).map_err(ReadError::Output)?;
+        }
+        if close {
+            let frame = self.frames.pop().expect("the frame at level");
+            visitor.end(&frame.part).map_err(ReadError::Output)?;
+            self.mode = Mode::Skip;
+            return Ok(());
+        }
+        let frame = self.frames.last_mut().expect("the frame at level");
+        let FrameKind::Multipart {
+            child_prefix,
+            children,
+            digest,
+            ..
+        } = &mut frame.kind
+        else {
+            unreachable!("delimiters belong to multiparts");
+        };
+        *children += 1;
+        let id = if child_prefix.is_empty() {
+            children.to_string()
+        } else {
+            format!("{child_prefix}.{children}")
+        };
+        self.mode = Mode::Header {
+            pending: Pending {
+                slot: Slot::Child(id),
+                depth: level + 1,
+                default_type: if *digest {
+                    "message/rfc822"
+                } else {
+                    "text/plain"
+                },
+            },
+            buf: Vec::new(),
+            overflow: false,
+        };
+        Ok(())
+    }
+
+    /// Ends the leaf being read, or the entity whose header was being read.
+    fn end_current(&mut self, visitor: &mut impl Visitor, at_end: bool) -> Result<(), ReadError> {
+        if let Mode::Header { buf, .. } = &self.mode {
+            // A part cut short by a delimiter (or the end) while its header
+            // was being read: it has an empty body. At the end of input an
+            // empty header after a delimiter is no part at all.
+            if at_end && buf.is_empty() && !self.frames.is_empty() {
+                self.mode = Mode::Skip;
+            } else {
+                self.begin_entity(visitor, None)?;
+            }
+        }
+        match std::mem::replace(&mut self.mode, Mode::Skip) {
+            Mode::Body(mut leaf) => {
+                if at_end
+                    && self
+                        .frames
+                        .iter()
+                        .all(|f| matches!(f.kind, FrameKind::Message))
+                {
+                    // No delimiter follows: the last line end is content.
+                    let eol = std::mem::take(&mut leaf.pending_eol);
+                    leaf.decoder.feed(&eol, &mut leaf.out);
+                }
+                finish_leaf(*leaf, visitor).map_err(ReadError::Output)
+            }
+            Mode::Skip | Mode::Exhausted | Mode::Header { .. } => Ok(()),
+        }
+    }
+
+    fn finish(mut self, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+        self.end_current(visitor, true)?;
+        while let Some(frame) = self.frames.pop() {
+            if matches!(frame.kind, FrameKind::Multipart { .. }) {
+                visitor.warning(
+                    Some(&frame.part.id),
+                    "multipart never closed (missing final boundary)",
+                );
+            }
+            visitor.end(&frame.part).map_err(ReadError::Output)?;
+        }
+        if !self.saw_field {
+            return Err(ReadError::NotAMessage(Error::data(
+                "not a message: no header fields",
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Hands a body line to the leaf's decoder; the line end is held back,
+/// since the one before a delimiter belongs to the delimiter.
+fn feed(leaf: &mut Leaf, piece: &Piece, visitor: &mut impl Visitor) -> io::Result<()> {
+    if !leaf.pending_eol.is_empty() {
+        let eol = std::mem::take(&mut leaf.pending_eol);
+        leaf.decoder.feed(&eol, &mut leaf.out);
+    }
+    let (content, eol) = piece.split_eol();
+    leaf.decoder.feed(content, &mut leaf.out);
+    leaf.pending_eol.extend_from_slice(eol);
+    if let Some(uu) = &mut leaf.uu
+        && piece.starts_line
+    {
+        uu_line(uu, &leaf.part, content, visitor)?;
+    }
+    if leaf.out.len() >= FLUSH_AT {
+        leaf.part.size += leaf.out.len() as u64;
+        visitor.content(&leaf.part, &leaf.out)?;
+        leaf.out.clear();
+    }
+    Ok(())
+}
+
+/// One line of a plain text part through the uuencode scanner.
+fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) -> io::Result<()> {
+    match uu.scanner.line(line, &mut uu.out) {
+        decode::UuEvent::Text => Ok(()),
+        decode::UuEvent::Data => {
+            if let Some(file) = &mut uu.file
+                && uu.out.len() >= FLUSH_AT
+            {
+                file.size += uu.out.len() as u64;
+                visitor.content(file, &uu.out)?;
+                uu.out.clear();
+            }
+            Ok(())
+        }
+        decode::UuEvent::Begin { name, .. } => {
+            end_uu_file(uu, visitor, true)?;
+            uu.count += 1;
+            let file = Part {
+                id: format!("{}.u{}", text.id, uu.count),
+                depth: text.depth + 1,
+                kind: PartKind::Leaf,
+                content_type: crate::media_type::from_name(std::path::Path::new(&name))
+                    .unwrap_or("application/octet-stream")
+                    .to_string(),
+                charset: None,
+                encoding: "x-uuencode".into(),
+                size: 0,
+                disposition: Some("attachment".into()),
+                filename: Some(name),
+                content_id: None,
+                subject: None,
+            };
+            visitor.start(&file)?;
+            uu.file = Some(file);
+            Ok(())
+        }
+        decode::UuEvent::End => end_uu_file(uu, visitor, false),
+        decode::UuEvent::Truncated => end_uu_file(uu, visitor, true),
+    }
+}
+
+/// Ends the uuencoded file being read, if any.
+fn end_uu_file(uu: &mut Uu, visitor: &mut impl Visitor, cut_short: bool) -> io::Result<()> {
+    let Some(mut file) = uu.file.take() else {
+        return Ok(());
+    };
+    if cut_short {
+        uu.scanner.finish(&mut uu.out);
+        visitor.warning(Some(&file.id), "uuencoded file without its end line");
+    }
+    if !uu.out.is_empty() {
+        file.size += uu.out.len() as u64;
+        visitor.content(&file, &uu.out)?;
+        uu.out.clear();
+    }
+    visitor.end(&file)
+}
+
+fn finish_leaf(mut leaf: Leaf, visitor: &mut impl Visitor) -> io::Result<()> {
+    if let Some(uu) = &mut leaf.uu {
+        let open = uu.file.is_some();
+        end_uu_file(uu, visitor, open)?;
+    }
+    leaf.decoder.finish(&mut leaf.out);
+    if !leaf.out.is_empty() {
+        leaf.part.size += leaf.out.len() as u64;
+        visitor.content(&leaf.part, &leaf.out)?;
+    }
+    if let Some(damage) = leaf.decoder.damage().filter(|d| !d.is_clean()) {
+        visitor.warning(
+            Some(&leaf.part.id),
+            &format!("{}: {}", leaf.part.encoding, damage.describe()),
+        );
+    }
+    visitor.end(&leaf.part)
+}
+
+/// Whether a line can start or continue a header block.
+fn looks_like_header_line(line: &[u8]) -> bool {
+    if matches!(line.first(), Some(b' ' | b'\t')) {
+        return true;
+    }
+    match memchr::memchr(b':', line) {
+        Some(colon) => colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)),
+        None => false,
+    }
+}
+
+fn trim_end_whitespace(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |at| at + 1);
+    &line[..end]
+}
+
+fn is_embedded_message(part: &Part) -> bool {
+    matches!(
+        part.content_type.as_str(),
+        "message/rfc822" | "message/global"
+    ) && matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary")
+}
+
+/// A parameter of a header field, decoded (RFC 2231).
+fn header_param(header: &crate::message::Header, field: &str, name: &str) -> Option<String> {
+    let value = header.get(field)?;
+    let (_, params) = decode::parse_mime_value(value);
+    decode::param(&params, name).map(str::to_string)
+}
+
+/// The part an entity header describes.
+/// `container` says whether a multipart will be read as one (it has a
+/// boundary): only then is it numbered as a container.
+fn describe(
+    header: &crate::message::Header,
+    pending: &Pending,
+    container: bool,
+    visitor: &mut impl Visitor,
+) -> Part {
+    let (essence, type_params) = match header.get("content-type") {
+        Some(value) => decode::parse_mime_value(value),
+        None => (None, Vec::new()),
+    };
+    let content_type = essence.unwrap_or_else(|| {
+        if header.get("content-type").is_some() {
+            visitor.warning(None, "unreadable Content-Type; taken as text/plain");
+            "text/plain".into()
+        } else {
+            pending.default_type.into()
+        }
+    });
+    let is_multipart = container && content_type.starts_with("multipart/");
+    let id = match &pending.slot {
+        Slot::Child(id) => id.clone(),
+        Slot::MessageRoot(prefix) if prefix.is_empty() => {
+            if is_multipart { "0" } else { "1" }.to_string()
+        }
+        Slot::MessageRoot(prefix) => format!("{prefix}.{}", if is_multipart { 0 } else { 1 }),
+    };
+    let (disposition, disposition_params) = match header.get("content-disposition") {
+        Some(value) => decode::parse_disposition(value),
+        None => (None, Vec::new()),
+    };
+    let filename = decode::param(&disposition_params, "filename")
+        .or_else(|| decode::param(&type_params, "name"))
+        .map(str::to_string);
+    Part {
+        id,
+        depth: pending.depth,
+        kind: PartKind::Leaf,
+        charset: decode::param(&type_params, "charset").map(|c| c.to_ascii_lowercase()),
+        encoding: header
+            .get("content-transfer-encoding")
+            .map(|e| e.trim().to_ascii_lowercase())
+            .unwrap_or_else(|| "7bit".into()),
+        size: 0,
+        disposition: disposition.map(|d| d.to_ascii_lowercase()),
+        filename,
+        content_id: header.get("content-id").map(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        }),
+        subject: matches!(pending.slot, Slot::MessageRoot(_))
+            .then(|| header.get("subject").map(decode::decode_header_text))
+            .flatten(),
+        content_type,
+    }
+}

@@ -1,0 +1,354 @@
+//! What `mime-unpack` does with the parts [`crate::mime_reader`] reads:
+//! list them, extract attachments safely into a directory, write one part,
+//! or collect the readable text.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::exit::{Error, ExitStatus};
+use crate::filename;
+use crate::mime_reader::{Part, PartKind, Visitor};
+
+/// Collects every part (in the order they begin) with its final size.
+#[derive(Default)]
+pub struct Lister {
+    /// The parts, sizes final once reading is done.
+    pub parts: Vec<Part>,
+    index: HashMap<String, usize>,
+    /// Warnings, in order, with the part they concern.
+    pub warnings: Vec<String>,
+}
+
+impl Visitor for Lister {
+    fn start(&mut self, part: &Part) -> io::Result<()> {
+        self.index.insert(part.id.clone(), self.parts.len());
+        self.parts.push(part.clone());
+        Ok(())
+    }
+
+    fn content(&mut self, _: &Part, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end(&mut self, part: &Part) -> io::Result<()> {
+        if let Some(&at) = self.index.get(&part.id) {
+            self.parts[at].size = part.size;
+        }
+        Ok(())
+    }
+
+    fn warning(&mut self, part: Option<&str>, message: &str) {
+        self.warnings.push(warning_text(part, message));
+    }
+}
+
+/// `part 1.2: message`, or the message alone.
+pub fn warning_text(part: Option<&str>, message: &str) -> String {
+    match part {
+        Some(id) => format!("part {id}: {message}"),
+        None => message.to_string(),
+    }
+}
+
+/// One file written by [`Extractor`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Written {
+    /// The part number.
+    pub part: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its media type.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// Its size in octets.
+    pub size: u64,
+    /// The name the message gave, if any, as written there.
+    pub filename: Option<String>,
+    /// When the safe name was taken: the name it wanted.
+    pub renamed_from: Option<String>,
+}
+
+struct OpenFile {
+    out: BufWriter<File>,
+    path: PathBuf,
+    wanted: String,
+}
+
+/// Writes attachments (with `all`, inline bodies too) into a directory,
+/// under safe, never-overwriting names.
+pub struct Extractor {
+    dir: PathBuf,
+    all: bool,
+    open: HashMap<String, OpenFile>,
+    /// Files written, in the order they were completed.
+    pub written: Vec<Written>,
+    /// Warnings, in order.
+    pub warnings: Vec<String>,
+    failure: Option<Error>,
+}
+
+impl Extractor {
+    /// An extractor into `dir`, which is created if missing (73 if it
+    /// cannot be).
+    pub fn new(dir: &Path, all: bool) -> Result<Self, Error> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::new(ExitStatus::CantCreate, format!("{}: {e}", dir.display())))?;
+        Ok(Extractor {
+            dir: dir.to_path_buf(),
+            all,
+            open: HashMap::new(),
+            written: Vec::new(),
+            warnings: Vec::new(),
+            failure: None,
+        })
+    }
+
+    /// The error that stopped extraction (its status decides the exit).
+    pub fn take_failure(&mut self) -> Option<Error> {
+        self.failure.take()
+    }
+
+    fn wanted(&self, part: &Part) -> bool {
+        part.is_attachment()
+            || (self.all && matches!(part.kind, PartKind::Leaf | PartKind::Message))
+    }
+
+    fn fail(&mut self, status: ExitStatus, message: String) -> io::Error {
+        let error = io::Error::other(message.clone());
+        self.failure = Some(Error::new(status, message));
+        error
+    }
+}
+
+/// The name to write a part under: its own name made safe, or
+/// `part-ID.EXT`.
+pub fn file_name_for(part: &Part) -> String {
+    part.filename
+        .as_deref()
+        .and_then(filename::sanitize)
+        .unwrap_or_else(|| {
+            let extension = if part.kind == PartKind::Message {
+                "eml"
+            } else {
+                crate::media_type::extension_for(&part.content_type).unwrap_or("bin")
+            };
+            format!("part-{}.{extension}", part.id)
+        })
+}
+
+impl Visitor for Extractor {
+    fn start(&mut self, part: &Part) -> io::Result<()> {
+        if !self.wanted(part) {
+            return Ok(());
+        }
+        let wanted = file_name_for(part);
+        match filename::create_unique(&self.dir, &wanted) {
+            Ok((file, path)) => {
+                self.open.insert(
+                    part.id.clone(),
+                    OpenFile {
+                        out: BufWriter::with_capacity(256 * 1024, file),
+                        path,
+                        wanted,
+                    },
+                );
+                Ok(())
+            }
+            Err(e) => Err(self.fail(
+                ExitStatus::CantCreate,
+                format!("cannot create {:?} in {}: {e}", wanted, self.dir.display()),
+            )),
+        }
+    }
+
+    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+        let Some(file) = self.open.get_mut(&part.id) else {
+            return Ok(());
+        };
+        if let Err(e) = file.out.write_all(data) {
+            let path = file.path.clone();
+            let _ = std::fs::remove_file(&path);
+            self.open.remove(&part.id);
+            return Err(self.fail(
+                ExitStatus::IoErr,
+                format!("writing {}: {e}", path.display()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, part: &Part) -> io::Result<()> {
+        let Some(mut file) = self.open.remove(&part.id) else {
+            return Ok(());
+        };
+        if let Err(e) = file.out.flush() {
+            let _ = std::fs::remove_file(&file.path);
+            return Err(self.fail(
+                ExitStatus::IoErr,
+                format!("writing {}: {e}", file.path.display()),
+            ));
+        }
+        let taken = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        self.written.push(Written {
+            part: part.id.clone(),
+            renamed_from: (taken.as_deref() != Some(file.wanted.as_str())).then_some(file.wanted),
+            path: file.path,
+            content_type: part.content_type.clone(),
+            size: part.size,
+            filename: part.filename.clone(),
+        });
+        Ok(())
+    }
+
+    fn warning(&mut self, part: Option<&str>, message: &str) {
+        self.warnings.push(warning_text(part, message));
+    }
+}
+
+/// Writes the decoded content of one part to `out`.
+pub struct PartWriter<W> {
+    id: String,
+    out: W,
+    /// Whether the part was found.
+    pub found: bool,
+    /// Warnings, in order.
+    pub warnings: Vec<String>,
+}
+
+impl<W: Write> PartWriter<W> {
+    /// A writer of part `id` to `out`.
+    pub fn new(id: &str, out: W) -> Self {
+        PartWriter {
+            id: id.to_string(),
+            out,
+            found: false,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The output, for the caller to finish.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Visitor for PartWriter<W> {
+    fn start(&mut self, part: &Part) -> io::Result<()> {
+        self.found |= part.id == self.id;
+        Ok(())
+    }
+
+    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+        if part.id == self.id {
+            self.out.write_all(data)?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, _: &Part) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn warning(&mut self, part: Option<&str>, message: &str) {
+        self.warnings.push(warning_text(part, message));
+    }
+}
+
+/// Most text `--text` keeps of a body.
+const MAX_TEXT: usize = 64 << 20;
+
+/// Collects the readable body: the first text/plain part that is not an
+/// attachment, or failing that the first text/html one.
+#[derive(Default)]
+pub struct TextCollector {
+    plain: Option<(String, Option<String>, Vec<u8>)>,
+    html: Option<(String, Option<String>, Vec<u8>)>,
+    /// Warnings, in order.
+    pub warnings: Vec<String>,
+    truncated: bool,
+}
+
+impl TextCollector {
+    /// The readable text as UTF-8, or `None` when the message has none.
+    pub fn text(mut self) -> (Option<String>, Vec<String>) {
+        if self.truncated {
+            self.warnings.push(format!(
+                "the text is longer than {} MiB; cut there",
+                MAX_TEXT >> 20
+            ));
+        }
+        let text = if let Some((id, charset, bytes)) = self.plain.take() {
+            Some(self.convert(&id, charset.as_deref(), &bytes))
+        } else if let Some((id, charset, bytes)) = self.html.take() {
+            let html = self.convert(&id, charset.as_deref(), &bytes);
+            Some(crate::decode::html_to_text(&html))
+        } else {
+            None
+        };
+        (text, self.warnings)
+    }
+
+    fn convert(&mut self, id: &str, charset: Option<&str>, bytes: &[u8]) -> String {
+        let (text, clean) = crate::decode::to_utf8(bytes, charset);
+        if !clean {
+            self.warnings.push(warning_text(
+                Some(id),
+                &format!(
+                    "charset {:?} unknown or the text invalid in it; decoded as far as possible",
+                    charset.unwrap_or("us-ascii")
+                ),
+            ));
+        }
+        text
+    }
+
+    fn slot(&mut self, part: &Part) -> Option<&mut (String, Option<String>, Vec<u8>)> {
+        let slot = match part.content_type.as_str() {
+            "text/plain" => &mut self.plain,
+            "text/html" => &mut self.html,
+            _ => return None,
+        };
+        slot.as_mut().filter(|(id, _, _)| *id == part.id)
+    }
+}
+
+impl Visitor for TextCollector {
+    fn start(&mut self, part: &Part) -> io::Result<()> {
+        if part.kind != PartKind::Leaf || part.is_attachment() {
+            return Ok(());
+        }
+        let entry = Some((part.id.clone(), part.charset.clone(), Vec::new()));
+        match part.content_type.as_str() {
+            "text/plain" if self.plain.is_none() => self.plain = entry,
+            "text/html" if self.html.is_none() => self.html = entry,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+        let mut cut = false;
+        if let Some((_, _, bytes)) = self.slot(part) {
+            let room = MAX_TEXT.saturating_sub(bytes.len());
+            bytes.extend_from_slice(&data[..data.len().min(room)]);
+            cut = data.len() > room;
+        }
+        self.truncated |= cut;
+        Ok(())
+    }
+
+    fn end(&mut self, _: &Part) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn warning(&mut self, part: Option<&str>, message: &str) {
+        self.warnings.push(warning_text(part, message));
+    }
+}
