@@ -73,6 +73,9 @@ pub struct Part {
     /// The Subject of a message part.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The line (1-based) its header starts on.
+    #[serde(skip)]
+    pub line: u64,
 }
 
 impl Part {
@@ -100,7 +103,98 @@ pub trait Visitor {
     /// A part ends; `part.size` is final.
     fn end(&mut self, part: &Part) -> io::Result<()>;
     /// A problem with the message; reading goes on.
-    fn warning(&mut self, part: Option<&str>, message: &str);
+    fn problem(&mut self, problem: &Problem);
+    /// Raw input as it passes, with where it is (for checks on the bytes
+    /// themselves: line lengths, line ends, 8-bit data).
+    fn raw(&mut self, _piece: &RawPiece) {}
+    /// The raw header block of a part (without its blank line), and the
+    /// line it starts on.
+    fn header(&mut self, _part: &Part, _line: u64, _block: &[u8]) {}
+}
+
+/// Where raw input stands.
+#[derive(Debug, Clone, Copy)]
+pub enum RawContext<'a> {
+    /// A header block.
+    Header,
+    /// The body of a leaf (or a message part's raw content).
+    Body(&'a Part),
+    /// A delimiter line.
+    Delimiter,
+    /// Preamble, epilogue, or what follows a limit.
+    Other,
+}
+
+/// A line, several whole lines, or a piece of a long line.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPiece<'a> {
+    /// The bytes, line ends included.
+    pub data: &'a [u8],
+    /// The line number (1-based) of the first byte.
+    pub line: u64,
+    /// Whether the data begins a line.
+    pub starts_line: bool,
+    /// Whether the data ends with a line end.
+    pub ends_line: bool,
+    /// Where it stands.
+    pub context: RawContext<'a>,
+}
+
+/// What kind of problem a message has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A multipart without its closing delimiter.
+    UnclosedMultipart,
+    /// A multipart whose delimiter never occurs.
+    BoundaryNotFound,
+    /// A multipart without a boundary parameter.
+    MissingBoundary,
+    /// A header block not ended by a blank line.
+    NoBlankLine,
+    /// A Content-Type that cannot be read.
+    BadContentType,
+    /// A body whose transfer encoding is damaged.
+    DamagedEncoding,
+    /// A uuencoded file without its end line.
+    TruncatedUuencode,
+    /// A limit (depth, parts, header size) was reached.
+    Limit,
+}
+
+/// A problem with the message, where it is.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// The part it concerns.
+    pub part: Option<String>,
+    /// The line (1-based) it concerns.
+    pub line: u64,
+    /// One line of explanation.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.part {
+            Some(id) => write!(f, "part {id}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+fn problem(
+    kind: ProblemKind,
+    part: Option<&str>,
+    line: u64,
+    message: impl Into<String>,
+) -> Problem {
+    Problem {
+        kind,
+        part: part.map(str::to_string),
+        line,
+        message: message.into(),
+    }
 }
 
 /// Reads one message from `reader` (a leading mbox `From ` line is
@@ -162,6 +256,8 @@ impl std::error::Error for ReadError {
 struct Piece {
     /// The bytes, with the line end when the piece ends the line.
     data: Vec<u8>,
+    /// The line number (1-based) the piece starts on.
+    line: u64,
     /// Whether the piece begins a line.
     starts_line: bool,
     /// Whether the piece ends with its line end.
@@ -190,6 +286,8 @@ const MAX_RUN: usize = 256 * 1024;
 struct Lines<R> {
     reader: R,
     at_line_start: bool,
+    /// The line number of the next byte.
+    line: u64,
     /// The current piece.
     piece: Piece,
 }
@@ -199,8 +297,10 @@ impl<R: BufRead> Lines<R> {
         Lines {
             reader,
             at_line_start: true,
+            line: 1,
             piece: Piece {
                 data: Vec::with_capacity(MAX_RUN),
+                line: 1,
                 starts_line: true,
                 ends_line: false,
             },
@@ -223,6 +323,8 @@ impl<R: BufRead> Lines<R> {
         self.piece.data.extend_from_slice(&buf[..take]);
         self.piece.starts_line = starts_line;
         self.piece.ends_line = ends_line;
+        self.piece.line = self.line;
+        self.line += u64::from(ends_line);
         self.reader.consume(take);
         self.at_line_start = ends_line;
         Ok(true)
@@ -251,6 +353,8 @@ impl<R: BufRead> Lines<R> {
         self.piece.data.extend_from_slice(&buf[..end]);
         self.piece.starts_line = true;
         self.piece.ends_line = true;
+        self.piece.line = self.line;
+        self.line += memchr::memchr_iter(b'\n', &buf[..end]).count() as u64;
         self.reader.consume(end);
         Ok(true)
     }
@@ -335,6 +439,8 @@ enum Mode {
         pending: Pending,
         buf: Vec<u8>,
         overflow: bool,
+        /// The line the header starts on (0 until its first line).
+        start: u64,
     },
     Body(Box<Leaf>),
     /// Between a multipart's header and its first delimiter, or after an
@@ -366,6 +472,7 @@ impl Reader {
                 },
                 buf: Vec::new(),
                 overflow: false,
+                start: 0,
             },
             frames: Vec::new(),
             parts: 0,
@@ -385,6 +492,7 @@ impl Reader {
 
     /// A run of whole lines, none of them a delimiter.
     fn run(&mut self, run: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+        self.report_raw(run, false, visitor);
         if matches!(self.mode, Mode::Exhausted) {
             return Ok(());
         }
@@ -395,8 +503,31 @@ impl Reader {
         }
     }
 
+    /// Shows the visitor the raw input and where it stands.
+    fn report_raw(&self, piece: &Piece, delimiter: bool, visitor: &mut impl Visitor) {
+        let context = match &self.mode {
+            _ if delimiter => RawContext::Delimiter,
+            Mode::Header { .. } => RawContext::Header,
+            Mode::Body(leaf) => RawContext::Body(&leaf.part),
+            Mode::Skip | Mode::Exhausted => match self.frames.last() {
+                Some(frame) if matches!(frame.kind, FrameKind::Message) => {
+                    RawContext::Body(&frame.part)
+                }
+                _ => RawContext::Other,
+            },
+        };
+        visitor.raw(&RawPiece {
+            data: &piece.data,
+            line: piece.line,
+            starts_line: piece.starts_line,
+            ends_line: piece.ends_line,
+            context,
+        });
+    }
+
     fn piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
         if matches!(self.mode, Mode::Exhausted) {
+            self.report_raw(piece, false, visitor);
             return Ok(());
         }
         let boundary = if piece.starts_line && piece.data.starts_with(b"--") {
@@ -404,6 +535,7 @@ impl Reader {
         } else {
             None
         };
+        self.report_raw(piece, boundary.is_some(), visitor);
         self.raw(piece, boundary.map(|(level, _)| level), visitor)
             .map_err(ReadError::Output)?;
         if let Some((level, close)) = boundary {
@@ -469,9 +601,18 @@ impl Reader {
     }
 
     fn header_piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
-        let Mode::Header { buf, overflow, .. } = &mut self.mode else {
+        let Mode::Header {
+            buf,
+            overflow,
+            start,
+            ..
+        } = &mut self.mode
+        else {
             unreachable!("called in header mode");
         };
+        if *start == 0 {
+            *start = piece.line;
+        }
         let (line, _) = piece.split_eol();
         if piece.starts_line && line.is_empty() {
             return self.begin_entity(visitor, None);
@@ -490,10 +631,12 @@ impl Reader {
         if buf.len() + piece.data.len() > self.limits.max_header {
             if !*overflow {
                 *overflow = true;
-                visitor.warning(
+                visitor.problem(&problem(
+                    ProblemKind::Limit,
                     None,
+                    piece.line,
                     "a header block is over the size limit; the rest of it is ignored",
-                );
+                ));
             }
             return Ok(());
         }
@@ -508,9 +651,19 @@ impl Reader {
         visitor: &mut impl Visitor,
         first_body_line: Option<&Piece>,
     ) -> Result<(), ReadError> {
-        let Mode::Header { pending, buf, .. } = std::mem::replace(&mut self.mode, Mode::Skip)
+        let Mode::Header {
+            pending,
+            buf,
+            start,
+            ..
+        } = std::mem::replace(&mut self.mode, Mode::Skip)
         else {
             unreachable!("called in header mode");
+        };
+        let start = if start == 0 {
+            first_body_line.map_or(0, |p| p.line)
+        } else {
+            start
         };
         let header = crate::message::parse_header(&[buf.as_slice(), b"\n"].concat());
         self.saw_field |= !header.fields.is_empty();
@@ -520,30 +673,40 @@ impl Reader {
             )));
         }
         if self.parts >= self.limits.max_parts {
-            visitor.warning(
+            visitor.problem(&problem(
+                ProblemKind::Limit,
                 None,
-                &format!(
+                start,
+                format!(
                     "more than {} parts: the rest of the message is not unpacked",
                     self.limits.max_parts
                 ),
-            );
+            ));
             self.mode = Mode::Exhausted;
             return Ok(());
         }
         self.parts += 1;
         let boundary = header_param(&header, "content-type", "boundary").filter(|b| !b.is_empty());
-        let mut part = describe(&header, &pending, boundary.is_some(), visitor);
-        if first_body_line.is_some() {
-            visitor.warning(
+        let mut part = describe(&header, &pending, boundary.is_some(), start, visitor);
+        visitor.header(&part, start, &buf);
+        if let Some(line) = first_body_line {
+            visitor.problem(&problem(
+                ProblemKind::NoBlankLine,
                 Some(&part.id),
+                line.line,
                 "no blank line between the header and the body",
-            );
+            ));
         }
         let too_deep = pending.depth >= self.limits.max_depth;
         let boundary = boundary.filter(|_| part.content_type.starts_with("multipart/"));
         match boundary {
             _ if part.content_type.starts_with("multipart/") && too_deep => {
-                visitor.warning(Some(&part.id), "nested too deeply; shown as one part");
+                visitor.problem(&problem(
+                    ProblemKind::Limit,
+                    Some(&part.id),
+                    start,
+                    "nested too deeply; shown as one part",
+                ));
                 self.start_leaf(part, visitor, first_body_line)
             }
             Some(boundary) => {
@@ -566,10 +729,12 @@ impl Reader {
                 Ok(())
             }
             _ if part.content_type.starts_with("multipart/") => {
-                visitor.warning(
+                visitor.problem(&problem(
+                    ProblemKind::MissingBoundary,
                     Some(&part.id),
+                    start,
                     "multipart without a boundary; shown as one part",
-                );
+                ));
                 self.start_leaf(part, visitor, first_body_line)
             }
             _ if is_embedded_message(&part) && !too_deep => {
@@ -589,6 +754,7 @@ impl Reader {
                     },
                     buf: Vec::new(),
                     overflow: false,
+                    start: 0,
                 };
                 if let Some(line) = first_body_line {
                     return self.piece(line, visitor);
@@ -642,17 +808,11 @@ impl Reader {
         self.end_current(visitor, false)?;
         while self.frames.len() > level + 1 {
             let frame = self.frames.pop().expect("deeper frames exist");
-            if matches!(frame.kind, FrameKind::Multipart { .. }) {
-                visitor.warning(
-                    Some(&frame.part.id),
-                    "multipart never closed (missing final boundary)",
-                );
-            }
-            visitor.end(&frame.part).map_err(ReadError::Output)?;
+            end_frame(frame, false, visitor)?;
         }
         if close {
             let frame = self.frames.pop().expect("the frame at level");
-            visitor.end(&frame.part).map_err(ReadError::Output)?;
+            end_frame(frame, true, visitor)?;
             self.mode = Mode::Skip;
             return Ok(());
         }
@@ -684,6 +844,7 @@ impl Reader {
             },
             buf: Vec::new(),
             overflow: false,
+            start: 0,
         };
         Ok(())
     }
@@ -721,13 +882,7 @@ impl Reader {
     fn finish(mut self, visitor: &mut impl Visitor) -> Result<(), ReadError> {
         self.end_current(visitor, true)?;
         while let Some(frame) = self.frames.pop() {
-            if matches!(frame.kind, FrameKind::Multipart { .. }) {
-                visitor.warning(
-                    Some(&frame.part.id),
-                    "multipart never closed (missing final boundary)",
-                );
-            }
-            visitor.end(&frame.part).map_err(ReadError::Output)?;
+            end_frame(frame, false, visitor)?;
         }
         if !self.saw_field {
             return Err(ReadError::NotAMessage(Error::data(
@@ -736,6 +891,30 @@ impl Reader {
         }
         Ok(())
     }
+}
+
+/// Ends a container part: a multipart whose delimiter never came, or
+/// whose closing delimiter is missing, is reported.
+fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+    if let FrameKind::Multipart { children, .. } = frame.kind {
+        let id = Some(frame.part.id.as_str());
+        if children == 0 {
+            visitor.problem(&problem(
+                ProblemKind::BoundaryNotFound,
+                id,
+                frame.part.line,
+                "the multipart's boundary never occurs: no part inside",
+            ));
+        } else if !closed {
+            visitor.problem(&problem(
+                ProblemKind::UnclosedMultipart,
+                id,
+                frame.part.line,
+                "multipart never closed (missing final boundary)",
+            ));
+        }
+    }
+    visitor.end(&frame.part).map_err(ReadError::Output)
 }
 
 /// Hands a body line to the leaf's decoder; the line end is held back,
@@ -792,6 +971,7 @@ fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) ->
                 filename: Some(name),
                 content_id: None,
                 subject: None,
+                line: text.line,
             };
             visitor.start(&file)?;
             uu.file = Some(file);
@@ -809,7 +989,12 @@ fn end_uu_file(uu: &mut Uu, visitor: &mut impl Visitor, cut_short: bool) -> io::
     };
     if cut_short {
         uu.scanner.finish(&mut uu.out);
-        visitor.warning(Some(&file.id), "uuencoded file without its end line");
+        visitor.problem(&problem(
+            ProblemKind::TruncatedUuencode,
+            Some(&file.id),
+            file.line,
+            "uuencoded file without its end line",
+        ));
     }
     if !uu.out.is_empty() {
         file.size += uu.out.len() as u64;
@@ -830,10 +1015,12 @@ fn finish_leaf(mut leaf: Leaf, visitor: &mut impl Visitor) -> io::Result<()> {
         visitor.content(&leaf.part, &leaf.out)?;
     }
     if let Some(damage) = leaf.decoder.damage().filter(|d| !d.is_clean()) {
-        visitor.warning(
+        visitor.problem(&problem(
+            ProblemKind::DamagedEncoding,
             Some(&leaf.part.id),
-            &format!("{}: {}", leaf.part.encoding, damage.describe()),
-        );
+            leaf.part.line,
+            format!("{}: {}", leaf.part.encoding, damage.describe()),
+        ));
     }
     visitor.end(&leaf.part)
 }
@@ -878,6 +1065,7 @@ fn describe(
     header: &crate::message::Header,
     pending: &Pending,
     container: bool,
+    line: u64,
     visitor: &mut impl Visitor,
 ) -> Part {
     let (essence, type_params) = match header.get("content-type") {
@@ -886,7 +1074,12 @@ fn describe(
     };
     let content_type = essence.unwrap_or_else(|| {
         if header.get("content-type").is_some() {
-            visitor.warning(None, "unreadable Content-Type; taken as text/plain");
+            visitor.problem(&problem(
+                ProblemKind::BadContentType,
+                None,
+                line,
+                "unreadable Content-Type; taken as text/plain",
+            ));
             "text/plain".into()
         } else {
             pending.default_type.into()
@@ -925,6 +1118,7 @@ fn describe(
                 .trim_end_matches('>')
                 .to_string()
         }),
+        line,
         subject: matches!(pending.slot, Slot::MessageRoot(_))
             .then(|| header.get("subject").map(decode::decode_header_text))
             .flatten(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::exit::{Error, ExitStatus};
 use crate::filename;
-use crate::mime_reader::{Part, PartKind, Visitor};
+use crate::mime_reader::{Part, PartKind, Problem, Visitor};
 
 /// Collects every part (in the order they begin) with its final size.
 #[derive(Default)]
@@ -41,8 +41,8 @@ impl Visitor for Lister {
         Ok(())
     }
 
-    fn warning(&mut self, part: Option<&str>, message: &str) {
-        self.warnings.push(warning_text(part, message));
+    fn problem(&mut self, problem: &Problem) {
+        self.warnings.push(problem.to_string());
     }
 }
 
@@ -207,8 +207,8 @@ impl Visitor for Extractor {
         Ok(())
     }
 
-    fn warning(&mut self, part: Option<&str>, message: &str) {
-        self.warnings.push(warning_text(part, message));
+    fn problem(&mut self, problem: &Problem) {
+        self.warnings.push(problem.to_string());
     }
 }
 
@@ -256,8 +256,8 @@ impl<W: Write> Visitor for PartWriter<W> {
         Ok(())
     }
 
-    fn warning(&mut self, part: Option<&str>, message: &str) {
-        self.warnings.push(warning_text(part, message));
+    fn problem(&mut self, problem: &Problem) {
+        self.warnings.push(problem.to_string());
     }
 }
 
@@ -348,7 +348,7 @@ impl Visitor for TextCollector {
         Ok(())
     }
 
-    fn warning(&mut self, part: Option<&str>, message: &str) {
-        self.warnings.push(warning_text(part, message));
+    fn problem(&mut self, problem: &Problem) {
+        self.warnings.push(problem.to_string());
     }
 }
