@@ -695,6 +695,11 @@ pub struct QuotedPrintableWriter<W: Write> {
 }
 
 impl<W: Write> QuotedPrintableWriter<W> {
+    /// The inner writer, for a caller that drains what was flushed to it.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
     /// An encoder writing to `inner`, with hard and soft breaks as `newline`.
     pub fn new(inner: W, newline: Newline, endings: LineEndings) -> Self {
         QuotedPrintableWriter {

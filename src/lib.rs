@@ -26,6 +26,7 @@ pub mod exit;
 pub mod filename;
 pub mod header;
 pub mod input;
+pub mod lint;
 pub mod media_type;
 pub mod message;
 pub mod mime_reader;

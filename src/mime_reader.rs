@@ -76,6 +76,10 @@ pub struct Part {
     /// The line (1-based) its header starts on.
     #[serde(skip)]
     pub line: u64,
+    /// Whether its header is a message's header (the message itself, or the
+    /// message inside a message/rfc822 part), not just a part's.
+    #[serde(skip)]
+    pub message_header: bool,
 }
 
 impl Part {
@@ -972,6 +976,7 @@ fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) ->
                 content_id: None,
                 subject: None,
                 line: text.line,
+                message_header: false,
             };
             visitor.start(&file)?;
             uu.file = Some(file);
@@ -1119,6 +1124,7 @@ fn describe(
                 .to_string()
         }),
         line,
+        message_header: matches!(pending.slot, Slot::MessageRoot(_)),
         subject: matches!(pending.slot, Slot::MessageRoot(_))
             .then(|| header.get("subject").map(decode::decode_header_text))
             .flatten(),

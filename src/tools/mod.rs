@@ -5,6 +5,7 @@
 pub mod mime_pack;
 pub mod mime_unpack;
 pub mod mx_lookup;
+pub mod rfc822_lint;
 
 /// A titled block of text after the options: in `--help` and as a section
 /// of the man page (kept as written, not refilled).
@@ -17,12 +18,13 @@ pub struct Section {
 }
 
 /// Every tool's clap command with its extra sections, for man pages.
-pub fn manuals() -> Vec<(clap::Command, &'static [Section])> {
+pub fn manuals() -> Vec<(clap::Command, Vec<Section>)> {
     use clap::CommandFactory;
     vec![
-        (mx_lookup::Args::command(), mx_lookup::SECTIONS),
-        (mime_pack::Args::command(), mime_pack::SECTIONS),
-        (mime_unpack::Args::command(), mime_unpack::SECTIONS),
+        (mx_lookup::Args::command(), mx_lookup::SECTIONS.to_vec()),
+        (mime_pack::Args::command(), mime_pack::SECTIONS.to_vec()),
+        (mime_unpack::Args::command(), mime_unpack::SECTIONS.to_vec()),
+        (rfc822_lint::Args::command(), rfc822_lint::sections()),
     ]
 }
 

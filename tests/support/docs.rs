@@ -15,7 +15,7 @@ pub fn render_all() -> Vec<(PathBuf, Vec<u8>)> {
         let name = command.get_name().to_string();
         files.push((
             PathBuf::from(format!("man/{name}.1")),
-            man_page(&command, sections),
+            man_page(&command, &sections),
         ));
         for (shell, file) in [
             (Shell::Bash, format!("{name}.bash")),

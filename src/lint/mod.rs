@@ -1,0 +1,92 @@
+//! Linting messages against RFC 5322 and MIME (RFC 2045-2049): rules with
+//! ids, diagnostics with positions in the original bytes, and `--fix`.
+
+pub mod check;
+pub mod fields;
+pub mod fix;
+pub mod rules;
+
+use std::io::{self, BufRead, Write};
+
+pub use check::{Diagnostic, Options};
+pub use rules::Severity;
+
+use crate::encode::Newline;
+use crate::mime_reader::{self, Limits, ReadError};
+
+/// What linting one message found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The findings kept, in order of position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Rules with more findings than were kept, and how many more.
+    pub more: Vec<(&'static str, u64)>,
+    /// Parts with 8-bit data declared 7bit (what `--fix` re-encodes).
+    pub undeclared_8bit: Vec<String>,
+}
+
+impl Report {
+    /// How many findings of `severity` there were, kept or not.
+    pub fn count(&self, severity: Severity) -> u64 {
+        let kept = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count() as u64;
+        let more: u64 = self
+            .more
+            .iter()
+            .filter(|(rule, _)| {
+                self.diagnostics
+                    .iter()
+                    .find(|d| d.rule == *rule)
+                    .is_some_and(|d| d.severity == severity)
+            })
+            .map(|(_, n)| n)
+            .sum();
+        kept + more
+    }
+}
+
+/// Lints one message. Fails only when the input cannot be read; input
+/// that is not a message is a finding (`not-a-message`).
+pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> io::Result<Report> {
+    let mut linter = check::Linter::new(options.clone());
+    let result = mime_reader::read_message(reader, &Limits::default(), &mut linter);
+    let undeclared_8bit = linter.undeclared_8bit_parts().to_vec();
+    let (mut diagnostics, more) = linter.finish();
+    match result {
+        Ok(()) => {}
+        Err(ReadError::NotAMessage(e)) => diagnostics.insert(
+            0,
+            Diagnostic {
+                line: 1,
+                column: 1,
+                severity: Severity::Error,
+                rule: "not-a-message",
+                message: e.to_string(),
+            },
+        ),
+        Err(ReadError::Input(e) | ReadError::Output(e)) => return Err(e),
+    }
+    Ok(Report {
+        diagnostics,
+        more,
+        undeclared_8bit,
+    })
+}
+
+/// Writes `message` repaired to `out`, using what linting it found.
+pub fn fix_message<R: BufRead, W: Write>(
+    message: R,
+    out: W,
+    newline: Newline,
+    report: &Report,
+) -> io::Result<W> {
+    let mut fixer = fix::Fixer::new(out, newline, report.undeclared_8bit.clone());
+    match mime_reader::read_message(message, &Limits::default(), &mut fixer) {
+        Ok(()) | Err(ReadError::NotAMessage(_)) => {}
+        Err(ReadError::Input(e) | ReadError::Output(e)) => return Err(e),
+    }
+    fixer.finish()
+}
