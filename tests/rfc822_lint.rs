@@ -60,6 +60,7 @@ fn cases() -> Vec<(&'static str, String, u64, u64, String)> {
         ("line-long", format!("{h}\n{}\n", "x".repeat(79)), 7, 79, format!("{h}\n{}\n", "x".repeat(78))),
         ("bare-cr", format!("{h}\nab\rcd\n"), 7, 3, format!("{h}\nab cd\n")),
         ("bare-lf", format!("{}\r\n\r\nline\nend\r\n", h.replace('\n', "\r\n").trim_end()), 7, 5, format!("{}\r\n\r\nline\r\nend\r\n", h.replace('\n', "\r\n").trim_end())),
+        ("mixed-line-endings", format!("{h}\r\nline\r\n"), 6, 1, format!("{h}\nline\n")),
         ("nul-byte", format!("{h}\nab\0cd\n"), 7, 3, format!("{h}\nabcd\n")),
         ("missing-date", "From: a@example.org\n\nbody\n".into(), 1, 1, "From: a@example.org\nDate: Mon, 01 Jan 2024 00:00:00 +0000\n\nbody\n".into()),
         ("missing-from", "Date: Mon, 01 Jan 2024 00:00:00 +0000\n\nbody\n".into(), 1, 1, "From: a@example.org\nDate: Mon, 01 Jan 2024 00:00:00 +0000\n\nbody\n".into()),
@@ -246,6 +247,9 @@ fn fix_repairs_what_it_can_and_keeps_the_content() {
             "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\ncut short\n"
         ),
         format!("{h}\n8-bit body without MIME: Grüße\n"),
+        format!(
+            "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nline with é\n--b\nContent-Type: text/plain\n\nsecond\n--b--\n"
+        ),
     ];
     for message in fixable {
         let out = run_tool(BIN, &["--fix"], message.as_bytes());

@@ -2684,31 +2684,3 @@ mod tests {
         }
     }
 }
-#[cfg(test)]
-mod scaling_tmp {
-    #[test]
-    fn scaling() {
-        for piece in ["(", "=?a", "=?a?b?", "\"", "<a@b>", "=?utf-8?q?a?= ", "a.", "\\", "a(c)", "(c)", "=?=?", "x=?utf-8?q?", "a@b,", "G:", "1 ", "<a@[", "; a=b", "a (c) ", "=?utf-8?q?=", "\"a\" "] {
-            let mut t = vec![];
-            for n in [100_000, 400_000] {
-                let v = piece.repeat(n);
-                let s = std::time::Instant::now();
-                super::tests_check(&v);
-                t.push(s.elapsed().as_secs_f64());
-            }
-            println!("{piece:?}: {:.3} {:.3} ratio {:.1}", t[0], t[1], t[1] / t[0]);
-        }
-    }
-}
-#[cfg(test)]
-fn tests_check(value: &str) {
-    let _ = check_date(value);
-    let _ = check_address_list(value, false, true, true, false);
-    let _ = check_msg_ids(value, true);
-    let _ = check_encoded_words(value, WordContext::Unstructured);
-    let _ = check_encoded_words(value, WordContext::Phrase);
-    let _ = check_content_type(value);
-    let _ = check_disposition(value);
-    let _ = check_mime_version(value);
-    let _ = check_transfer_encoding(value);
-}

@@ -20,6 +20,9 @@ pub struct Fixer<W: Write> {
     boundaries: HashMap<String, String>,
     last_header_line: Vec<u8>,
     last_context_delimiter: bool,
+    /// A delimiter line that arrived before the re-encoded part it ends
+    /// was written out.
+    held_delimiter: Vec<u8>,
     ends_with_newline: bool,
     pending_cr: bool,
     error: Option<io::Error>,
@@ -37,6 +40,7 @@ impl<W: Write> Fixer<W> {
             boundaries: HashMap::new(),
             last_header_line: Vec::new(),
             last_context_delimiter: false,
+            held_delimiter: Vec::new(),
             ends_with_newline: true,
             pending_cr: false,
             error: None,
@@ -144,6 +148,8 @@ impl<W: Write> Visitor for Fixer<W> {
                 let nl = self.newline.as_bytes();
                 self.write(nl);
             }
+            let held = std::mem::take(&mut self.held_delimiter);
+            self.write_text(&held);
         }
         Ok(())
     }
@@ -185,6 +191,11 @@ impl<W: Write> Visitor for Fixer<W> {
             }
             RawContext::Body(part)
                 if self.encoder.as_ref().is_some_and(|(id, _)| *id == part.id) => {}
+            // The part being re-encoded is written when it ends, which the
+            // reader learns from this very line: keep the line until then.
+            RawContext::Delimiter if self.encoder.is_some() => {
+                self.held_delimiter.extend_from_slice(piece.data);
+            }
             _ => self.write_text(piece.data),
         }
     }
@@ -212,6 +223,15 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
     let has = |name: &str| header.get(name).is_some();
     for field in &header.fields {
         if reencode && field.is("content-transfer-encoding") {
+            continue;
+        }
+        if reencode
+            && field.is("content-type")
+            && part.charset.is_none()
+            && part.content_type.starts_with("text/")
+        {
+            // The 8-bit text gets a charset too (UTF-8, what mail uses).
+            fields.push(format!("{}; charset=utf-8", fixed_field(field, nl)));
             continue;
         }
         fields.push(fixed_field(field, nl));
