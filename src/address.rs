@@ -808,17 +808,7 @@ mod tests {
             "\n",
             "\0",
         ];
-        let mut state: u64 = 0x5eed;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize
-        };
-        (0..count).map(move |_| {
-            let len = next() % 8;
-            (0..len).map(|_| PIECES[next() % PIECES.len()]).collect()
-        })
+        crate::test_support::joined_pieces(PIECES, count, 8)
     }
 
     #[test]

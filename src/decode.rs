@@ -1893,18 +1893,7 @@ mod tests {
     /// Chunk sizes every streaming decoder is checked with; 0 stands for the whole input.
     const CHUNKINGS: [usize; 7] = [1, 2, 3, 7, 76, 1000, 0];
 
-    /// Deterministic pseudo-random bytes (xorshift).
-    fn noise(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    }
+    use crate::test_support::noise;
 
     fn pieces(input: &[u8], size: usize) -> std::slice::Chunks<'_, u8> {
         input.chunks(if size == 0 { input.len().max(1) } else { size })

@@ -903,18 +903,7 @@ mod tests {
     const NEWLINES: [Newline; 2] = [Newline::Lf, Newline::CrLf];
     const SIZES: [usize; 5] = [1, 7, 57, 1000, 65537];
 
-    /// Deterministic pseudo-random bytes (xorshift).
-    fn noise(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    }
+    use crate::test_support::noise;
 
     /// Writes `data` in pieces whose sizes cycle through `sizes`.
     fn write_in<W: Write>(w: &mut W, data: &[u8], sizes: &[usize]) {

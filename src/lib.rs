@@ -32,6 +32,8 @@ pub mod message;
 pub mod mime_reader;
 pub mod output;
 pub mod random;
+#[cfg(test)]
+mod test_support;
 pub mod tools;
 pub mod unpack;
 

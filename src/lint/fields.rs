@@ -2617,17 +2617,7 @@ mod tests {
             "multipart/x",
             "a",
         ];
-        let mut state: u64 = 0x5eed;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (state >> 33) as usize
-        };
-        (0..count).map(move |_| {
-            let len = next() % 10;
-            (0..len).map(|_| PIECES[next() % PIECES.len()]).collect()
-        })
+        crate::test_support::joined_pieces(PIECES, count, 10)
     }
 
     fn check_everything(value: &str) -> usize {

@@ -1,0 +1,34 @@
+//! Helpers shared by the unit tests: deterministic pseudo-random data.
+
+/// Deterministic pseudo-random bytes (xorshift64).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// `count` strings, each up to `max_pieces - 1` of `pieces` joined, drawn
+/// by a fixed-seed linear congruential generator.
+pub fn joined_pieces(
+    pieces: &'static [&'static str],
+    count: usize,
+    max_pieces: usize,
+) -> impl Iterator<Item = String> {
+    let mut state: u64 = 0x5eed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    (0..count).map(move |_| {
+        let len = next() % max_pieces;
+        (0..len).map(|_| pieces[next() % pieces.len()]).collect()
+    })
+}
