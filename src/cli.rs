@@ -144,3 +144,164 @@ mod tests {
         assert_eq!(probe.common.verbose, 2);
     }
 }
+
+/// Where and how to connect, in every tool that talks to a mail server:
+/// `--port`, `--tls`, `--cafile`, `--fingerprint`, `--insecure`.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Connect to PORT instead of the URL's (or the scheme's default).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// How to use TLS. Default: implicit for smtps, pop3s and imaps;
+    /// starttls (required, or fail with status 76) for the others.
+    #[arg(long, value_enum)]
+    pub tls: Option<crate::connection::TlsMode>,
+    /// Also trust the certificates in this PEM file (for a private CA or a
+    /// self-signed server); the host name is still checked.
+    #[arg(long, value_name = "FILE")]
+    pub cafile: Option<std::path::PathBuf>,
+    /// Accept only the server certificate with this SHA-256 fingerprint
+    /// (hex, colons optional, as `openssl x509 -fingerprint -sha256`
+    /// prints it), whoever signed it.
+    #[arg(long, value_name = "SHA256", value_parser = crate::connection::parse_fingerprint)]
+    pub fingerprint: Option<String>,
+    /// Do not verify the server's certificate. The connection is still
+    /// encrypted, but anyone in between can read it.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl ConnectionArgs {
+    /// The certificate checks asked for.
+    pub fn tls_settings(&self) -> crate::connection::TlsSettings {
+        crate::connection::TlsSettings {
+            cafile: self.cafile.clone(),
+            fingerprint: self.fingerprint.clone(),
+            insecure: self.insecure,
+        }
+    }
+}
+
+/// Who to log in as and where the password comes from (never the command
+/// line): `--user`, one of `--password-file`, `--password-env`,
+/// `--password-command`, `--netrc-file`, and `--allow-plaintext-auth`.
+#[derive(Args, Debug, Clone, Default)]
+#[command(
+    next_help_heading = "Credentials",
+    group = clap::ArgGroup::new("password_source").multiple(false)
+)]
+pub struct CredentialArgs {
+    /// Log in as USER (instead of the URL's user).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Read the password from the first line of FILE, which only its
+    /// owner may access (chmod 600).
+    #[arg(long, value_name = "FILE", group = "password_source")]
+    pub password_file: Option<std::path::PathBuf>,
+    /// Take the password from the environment variable VAR.
+    #[arg(long, value_name = "VAR", group = "password_source")]
+    pub password_env: Option<String>,
+    /// Take the password from the first line CMD prints (run with sh -c,
+    /// e.g. "pass show mail"); CMD must exit 0.
+    #[arg(long, value_name = "CMD", group = "password_source")]
+    pub password_command: Option<String>,
+    /// Look the user and password up in this netrc file instead of
+    /// ~/.netrc (which only its owner may access).
+    #[arg(long, value_name = "FILE", group = "password_source")]
+    pub netrc_file: Option<std::path::PathBuf>,
+    /// The password is an OAuth 2.0 access token: log in with XOAUTH2 or
+    /// OAUTHBEARER.
+    #[arg(long)]
+    pub oauth: bool,
+    /// Allow a password to cross a connection that is not encrypted.
+    #[arg(long)]
+    pub allow_plaintext_auth: bool,
+}
+
+impl CredentialArgs {
+    /// The password source given, if any. With none, a tool that must log
+    /// in uses `~/.netrc` ([`crate::credentials::PasswordSource::Netrc`]
+    /// with `None`).
+    pub fn source(&self) -> Option<crate::credentials::PasswordSource> {
+        use crate::credentials::PasswordSource;
+        if let Some(path) = &self.password_file {
+            return Some(PasswordSource::File(path.clone()));
+        }
+        if let Some(name) = &self.password_env {
+            return Some(PasswordSource::Env(name.clone()));
+        }
+        if let Some(command) = &self.password_command {
+            return Some(PasswordSource::Command(command.clone()));
+        }
+        self.netrc_file
+            .clone()
+            .map(|path| PasswordSource::Netrc(Some(path)))
+    }
+}
+
+#[cfg(test)]
+mod connection_args_tests {
+    use super::*;
+    use crate::connection::TlsMode;
+    use crate::credentials::PasswordSource;
+
+    #[derive(Parser, Debug)]
+    struct Probe {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        credentials: CredentialArgs,
+    }
+
+    fn probe(args: &[&str]) -> Result<Probe, ExitStatus> {
+        parse_from::<Probe, _, _>(std::iter::once("probe").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn connection_flags_make_tls_settings() {
+        let colons = vec!["AB"; 32].join(":");
+        let parsed = probe(&[
+            "--port",
+            "2525",
+            "--tls",
+            "starttls",
+            "--fingerprint",
+            &colons,
+        ])
+        .unwrap()
+        .connection;
+        assert_eq!(
+            (parsed.port, parsed.tls),
+            (Some(2525), Some(TlsMode::StartTls))
+        );
+        let settings = parsed.tls_settings();
+        assert_eq!(settings.fingerprint, Some("ab".repeat(32)));
+        assert!(!settings.insecure && settings.cafile.is_none());
+        for tls in ["implicit", "opportunistic", "none"] {
+            assert!(probe(&["--tls", tls]).is_ok(), "{tls}");
+        }
+        assert_eq!(
+            probe(&["--fingerprint", "abc"]).unwrap_err(),
+            ExitStatus::Usage
+        );
+        assert_eq!(probe(&["--tls", "ssl"]).unwrap_err(), ExitStatus::Usage);
+    }
+
+    #[test]
+    fn one_password_source_at_most() {
+        let parsed = probe(&["--user", "alice", "--password-env", "PW"])
+            .unwrap()
+            .credentials;
+        assert_eq!(parsed.source(), Some(PasswordSource::Env("PW".into())));
+        assert_eq!(parsed.user.as_deref(), Some("alice"));
+        let parsed = probe(&["--netrc-file", "n"]).unwrap().credentials;
+        assert_eq!(
+            parsed.source(),
+            Some(PasswordSource::Netrc(Some("n".into())))
+        );
+        assert_eq!(probe(&[]).unwrap().credentials.source(), None);
+        let both = probe(&["--password-file", "f", "--password-command", "c"]);
+        assert_eq!(both.unwrap_err(), ExitStatus::Usage);
+    }
+}

@@ -18,10 +18,13 @@
 pub mod address;
 pub mod cli;
 pub mod compose;
+pub mod connection;
+pub mod credentials;
 pub mod decode;
 pub mod dns;
 pub mod domain;
 pub mod encode;
+pub mod envelope;
 pub mod exit;
 pub mod filename;
 pub mod header;
@@ -32,9 +35,15 @@ pub mod message;
 pub mod mime_reader;
 pub mod output;
 pub mod random;
+pub mod sasl;
+pub mod smtp;
+pub mod smtp_data;
+pub mod spool;
+pub mod submit;
 #[cfg(test)]
 mod test_support;
 pub mod tools;
 pub mod unpack;
+pub mod url;
 
 pub use exit::{Error, ExitStatus};

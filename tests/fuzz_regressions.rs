@@ -7,6 +7,8 @@ mod decode_props;
 mod encoders;
 #[path = "support/fuzz_props.rs"]
 mod props;
+#[path = "support/fuzz_smtp_data.rs"]
+mod smtp_data_props;
 
 fn each_input(target: &str, check: fn(&[u8])) -> usize {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -61,4 +63,9 @@ fn decode_round_trip_regressions() {
 #[test]
 fn decode_text_regressions() {
     assert!(each_input("decode_text", decode_props::text_decoders) > 0);
+}
+
+#[test]
+fn smtp_data_regressions() {
+    assert!(each_input("smtp_data", smtp_data_props::smtp_data) > 0);
 }

@@ -207,7 +207,9 @@ impl Linter {
         };
         self.scan_bytes(content, context);
         self.lines.len += content.len() as u64;
-        if self.lines.text.len() < 1024 {
+        // Only header lines are looked at again (the line the reader took
+        // as the end of a header): body lines are not copied.
+        if matches!(context, RawContext::Header) && self.lines.text.len() < 1024 {
             let room = 1024 - self.lines.text.len();
             self.lines
                 .text
@@ -302,7 +304,10 @@ impl Linter {
             self.lines.text = text;
         }
         self.body_line_end(context);
-        self.lines.previous = std::mem::take(&mut self.lines.text);
+        if matches!(context, RawContext::Header) {
+            std::mem::swap(&mut self.lines.previous, &mut self.lines.text);
+        }
+        self.lines.text.clear();
         self.lines.number += 1;
         self.lines.len = 0;
     }
@@ -426,8 +431,13 @@ impl Linter {
     }
 
     fn base64_bytes(&mut self, body: &mut BodyState, content: &[u8], line: u64, base: u64) {
+        // The common case, a clean line before any padding, in one pass.
+        if !body.base64_padding && content.iter().all(|&b| BASE64_ALPHABET[usize::from(b)]) {
+            body.base64_chars += content.len() as u64;
+            return;
+        }
         for (at, &b) in content.iter().enumerate() {
-            let valid = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+            let valid = BASE64_ALPHABET[usize::from(b)];
             let bad = if b == b'=' {
                 body.base64_padding = true;
                 body.base64_chars += 1;
@@ -731,6 +741,18 @@ impl Linter {
         }
     }
 }
+
+/// The base64 alphabet (RFC 2045 §6.8 Table 1), without the pad.
+const BASE64_ALPHABET: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+        b += 1;
+    }
+    table
+};
 
 /// Whether decoding `data` meets malformed input.
 fn malformed(

@@ -230,7 +230,12 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Every rule, structure rules first, then field rules; ids unique.
-pub fn all() -> Vec<Rule> {
+pub fn all() -> &'static [Rule] {
+    static RULES: std::sync::OnceLock<Vec<Rule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(build)
+}
+
+fn build() -> Vec<Rule> {
     STRUCTURE_RULES
         .iter()
         .chain(super::fields::FIELD_RULES.iter())
@@ -245,7 +250,7 @@ pub fn all() -> Vec<Rule> {
 
 /// The rule with this id.
 pub fn find(id: &str) -> Option<Rule> {
-    all().into_iter().find(|rule| rule.id == id)
+    all().iter().find(|rule| rule.id == id).copied()
 }
 
 #[cfg(test)]

@@ -1,0 +1,1409 @@
+//! A blocking client connection to a mail server: TCP with timeouts,
+//! implicit TLS or STARTTLS (RFC 3207, RFC 2595), certificate checks,
+//! bounded line reading, buffered writing and the protocol transcript.
+//!
+//! The SMTP, POP3 and IMAP clients speak their protocols over a
+//! [`Connection`]; it knows lines and bytes, not commands. It never prints:
+//! what a user may see goes to the [`Transcript`] sink, made terminal-safe.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
+use sha2::{Digest, Sha256};
+
+use crate::exit::{Error, ExitStatus};
+use crate::output::printable;
+use crate::url::host_port;
+
+/// Bytes read from the socket at a time (and the most buffered at once).
+const READ_BUFFER: usize = 16 * 1024;
+/// Bytes collected before queued writes go out without an explicit flush.
+const WRITE_BUFFER: usize = 64 * 1024;
+
+/// How TLS is used, as chosen with `--tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    /// TLS from the first byte (smtps, pop3s, imaps; RFC 8314).
+    Implicit,
+    /// Plain connection upgraded with STARTTLS/STLS; fail (76) when the
+    /// server does not offer it.
+    #[value(name = "starttls")]
+    StartTls,
+    /// STARTTLS/STLS when the server offers it, plain text otherwise.
+    Opportunistic,
+    /// No TLS at all.
+    None,
+}
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// A PEM file of trusted certificates, added to the system roots.
+    pub cafile: Option<PathBuf>,
+    /// A SHA-256 fingerprint of the server's certificate (hex, colons
+    /// optional): the certificate must be this one, whoever signed it.
+    pub fingerprint: Option<String>,
+    /// Accept any certificate (an explicit opt-out, `--insecure`).
+    pub insecure: bool,
+}
+
+/// What is known about an established TLS session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// The protocol version; `TLS` when the TLS library does not say which.
+    pub version: String,
+    /// True when the certificate was verified: against the trusted roots
+    /// and the host name, or by the pinned fingerprint. False only with
+    /// [`TlsSettings::insecure`] and no pin.
+    pub verified: bool,
+    /// SHA-256 of the server certificate's DER form: 64 lower-case hex
+    /// digits, the form [`parse_fingerprint`] gives.
+    pub fingerprint: String,
+}
+
+/// The transcript sink. It receives one line per event, swaks style:
+///
+/// - `<- 220 ready` a line from the server, `-> EHLO x` a line to it;
+///   `<~` and `~>` instead once TLS is up;
+/// - `~> AUTH PLAIN ****` a secret line, shown as the caller masked it;
+/// - `-> [1234 octets of message data]` one line per [`Connection::write_raw`]
+///   call, `<- [N octets of data]` for [`Connection::read_data`] and
+///   [`Connection::note_received`];
+/// - `=== Trying 192.0.2.1:25...`, `=== Connected to ...`, `=== TLS
+///   started ...` and other notes.
+///
+/// Server text is already made terminal-safe ([`printable`]) when it
+/// arrives here.
+pub type Transcript = Box<dyn FnMut(&str) + Send>;
+
+/// The byte stream under a connection.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// After a failed TLS handshake: nothing can be read or written.
+    Closed,
+}
+
+impl Stream {
+    fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Stream::Plain(tcp) => Some(tcp),
+            Stream::Tls(tls) => Some(tls.get_ref()),
+            Stream::Closed => None,
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+            Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+            Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+            Stream::Closed => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+}
+
+/// A blocking connection to one server.
+///
+/// Every read and write has a timeout; a line read has a length bound and
+/// a deadline. Writes are queued and go out on [`Connection::flush`] (or
+/// before the next read, or when 64 KiB are queued), so that a client can
+/// pipeline commands. After any error the conversation is in an unknown
+/// state: drop the connection.
+pub struct Connection {
+    stream: Stream,
+    peer: String,
+    address: SocketAddr,
+    input: Box<[u8]>,
+    start: usize,
+    end: usize,
+    output: Vec<u8>,
+    secret_queued: bool,
+    timeout: Duration,
+    transcript: Option<Transcript>,
+    tls: Option<TlsInfo>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("peer", &self.peer)
+            .field("address", &self.address)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Connects over TCP to `host:port`, trying each resolved address in
+    /// turn with `timeout` each, then starts TLS at once when `tls` is
+    /// given (implicit TLS, RFC 8314). `host` is also the name the
+    /// certificate must match.
+    ///
+    /// Errors: host name not found is [`ExitStatus::NoHost`] (68); refused,
+    /// unreachable, reset or timed out is [`ExitStatus::TempFail`] (75); a
+    /// TLS or certificate failure is [`ExitStatus::Protocol`] (76).
+    pub fn open(
+        host: &str,
+        port: u16,
+        timeout: Duration,
+        tls: Option<&TlsSettings>,
+        transcript: Option<Transcript>,
+    ) -> Result<Connection, Error> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let peer = host_port(host, port);
+        let timeout = timeout.max(Duration::from_millis(1));
+        let addresses = resolve(host, port, timeout, &peer)?;
+        let mut connection = Connection {
+            stream: Stream::Closed,
+            peer,
+            // Set to the address that answers, in connect_any.
+            address: SocketAddr::from(([0, 0, 0, 0], port)),
+            input: vec![0; READ_BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            output: Vec::new(),
+            secret_queued: false,
+            timeout,
+            transcript,
+            tls: None,
+        };
+        connection.connect_any(&addresses)?;
+        if let Some(settings) = tls {
+            connection.handshake(host, settings)?;
+        }
+        Ok(connection)
+    }
+
+    /// Tries each address in turn; the last failure is reported.
+    fn connect_any(&mut self, addresses: &[SocketAddr]) -> Result<(), Error> {
+        let mut last = io::Error::from(io::ErrorKind::NotFound);
+        for address in addresses {
+            self.note(&format!("Trying {address}..."));
+            match TcpStream::connect_timeout(address, self.timeout) {
+                Ok(tcp) => {
+                    self.note(&format!("Connected to {address}"));
+                    self.address = *address;
+                    return self.use_tcp(tcp);
+                }
+                Err(error) => last = error,
+            }
+        }
+        let mut error = self.io_error("connecting to", &last);
+        if addresses.len() > 1 {
+            error = Error::new(
+                error.status(),
+                format!("{error} ({} addresses tried)", addresses.len()),
+            );
+        }
+        Err(error)
+    }
+
+    /// Sets the timeouts on a fresh TCP stream and adopts it.
+    fn use_tcp(&mut self, tcp: TcpStream) -> Result<(), Error> {
+        let setup = tcp
+            .set_read_timeout(Some(self.timeout))
+            .and_then(|()| tcp.set_write_timeout(Some(self.timeout)))
+            .and_then(|()| tcp.set_nodelay(true));
+        setup.map_err(|e| self.io_error("connecting to", &e))?;
+        self.stream = Stream::Plain(tcp);
+        Ok(())
+    }
+
+    /// Upgrades the connection to TLS after the server's STARTTLS (SMTP,
+    /// IMAP) or STLS (POP3) success reply, checking the certificate against
+    /// `host` and `settings`.
+    ///
+    /// Response injection (CVE-2020-14954 class): a byte the server sent
+    /// after its success line and before the handshake was sent in plain
+    /// text and must not be read as if it came over TLS. This fails with
+    /// [`ExitStatus::Protocol`] (76) when such a byte is in the read buffer
+    /// or already waiting on the socket (a non-blocking peek). Commands
+    /// queued but not yet sent are a caller bug ([`ExitStatus::Software`]):
+    /// STARTTLS must be sent alone and its reply read first.
+    ///
+    /// After the upgrade the caller must forget everything it learnt before
+    /// it (capabilities, greeting facts) and ask again (RFC 3207 §4.2, RFC
+    /// 2595 §3.1).
+    pub fn start_tls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
+        if self.is_tls() {
+            return Err(Error::new(ExitStatus::Software, "TLS is already active"));
+        }
+        if !self.output.is_empty() {
+            return Err(Error::new(
+                ExitStatus::Software,
+                "commands were queued after STARTTLS, before the TLS handshake",
+            ));
+        }
+        if self.start < self.end {
+            return Err(self.injection());
+        }
+        self.check_silence()?;
+        self.handshake(host.trim_start_matches('[').trim_end_matches(']'), settings)
+    }
+
+    /// Fails when the server already sent something on the socket.
+    fn check_silence(&mut self) -> Result<(), Error> {
+        let Stream::Plain(tcp) = &self.stream else {
+            return Err(self.io_error("starting TLS with", &io::ErrorKind::NotConnected.into()));
+        };
+        let peeked = peek_now(tcp);
+        match peeked {
+            Ok(0) => Err(self.closed("starting TLS with")),
+            Ok(_) => Err(self.injection()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+            Err(e) => Err(self.io_error("starting TLS with", &e)),
+        }
+    }
+
+    /// The error for plain-text bytes after the STARTTLS go-ahead.
+    fn injection(&self) -> Error {
+        Error::new(
+            ExitStatus::Protocol,
+            format!(
+                "starting TLS with {}: the server sent data after its go-ahead, \
+                 before the TLS handshake (response injection?); giving up",
+                self.peer
+            ),
+        )
+    }
+
+    /// The TLS handshake over the plain stream, then the certificate check.
+    fn handshake(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
+        let connector = build_connector(settings)?;
+        // The last line read may have shortened the read timeout.
+        self.set_timeout(self.timeout);
+        let tcp = match std::mem::replace(&mut self.stream, Stream::Closed) {
+            Stream::Plain(tcp) => tcp,
+            _ => return Err(self.closed("starting TLS with")),
+        };
+        let tls = connector
+            .connect(host, tcp)
+            .map_err(|e| self.handshake_error(e))?;
+        let info = self.check_peer(&tls, settings)?;
+        self.note(&format!(
+            "TLS started: {}, certificate {}, SHA-256 {}",
+            info.version,
+            if info.verified {
+                "verified"
+            } else {
+                "NOT verified"
+            },
+            info.fingerprint
+        ));
+        self.stream = Stream::Tls(Box::new(tls));
+        self.tls = Some(info);
+        self.start = 0;
+        self.end = 0;
+        Ok(())
+    }
+
+    /// A failed handshake as an error: timeout 75, anything else 76.
+    fn handshake_error(&self, error: HandshakeError<TcpStream>) -> Error {
+        match error {
+            HandshakeError::WouldBlock(_) => Error::new(
+                ExitStatus::TempFail,
+                format!(
+                    "TLS with {}: handshake timed out after {}",
+                    self.peer,
+                    seconds(self.timeout)
+                ),
+            ),
+            HandshakeError::Failure(e) => Error::new(
+                ExitStatus::Protocol,
+                format!("TLS with {}: {}", self.peer, tls_reason(&e.to_string())),
+            ),
+        }
+    }
+
+    /// The session's facts, after checking a pinned fingerprint.
+    fn check_peer(
+        &self,
+        tls: &TlsStream<TcpStream>,
+        settings: &TlsSettings,
+    ) -> Result<TlsInfo, Error> {
+        let fingerprint = peer_fingerprint(tls).ok_or_else(|| {
+            Error::new(
+                ExitStatus::Protocol,
+                format!("TLS with {}: the server sent no certificate", self.peer),
+            )
+        })?;
+        if let Some(pin) = &settings.fingerprint {
+            let pin = parse_fingerprint(pin).map_err(Error::usage)?;
+            if pin != fingerprint {
+                return Err(Error::new(
+                    ExitStatus::Protocol,
+                    format!(
+                        "TLS with {}: certificate fingerprint mismatch: the server's is \
+                         SHA-256 {fingerprint}, the pinned one {pin}",
+                        self.peer
+                    ),
+                ));
+            }
+        }
+        Ok(TlsInfo {
+            version: "TLS".into(),
+            verified: settings.fingerprint.is_some() || !settings.insecure,
+            fingerprint,
+        })
+    }
+
+    /// Reads one line, without its CRLF (or bare LF), of at most `max`
+    /// octets, and shows it in the transcript. Queued writes are flushed
+    /// first.
+    ///
+    /// The whole line must arrive within the timeout. Errors: a longer line
+    /// is [`ExitStatus::Protocol`] (76), and at most `max` plus 16 KiB are
+    /// held meanwhile; the server closing the connection, even in the middle
+    /// of a line, or a timeout is [`ExitStatus::TempFail`] (75).
+    pub fn read_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
+        let line = self.read_data_line(max)?;
+        if self.transcript.is_some() {
+            let text = String::from_utf8_lossy(&line).into_owned();
+            self.log_in(&text);
+        }
+        Ok(line)
+    }
+
+    /// [`Connection::read_line`] without the transcript line, for message
+    /// data (a POP3 RETR body); see [`Connection::note_received`].
+    pub fn read_data_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
+        self.flush()?;
+        let deadline = Instant::now() + self.timeout;
+        let mut line = Vec::new();
+        loop {
+            let available = &self.input[self.start..self.end];
+            if let Some(at) = memchr::memchr(b'\n', available) {
+                line.extend_from_slice(&available[..at]);
+                self.start += at + 1;
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return self.bounded(line, max);
+            }
+            line.extend_from_slice(available);
+            self.start = self.end;
+            // One more for a CR that the LF may still follow.
+            if line.len() > max.saturating_add(1) {
+                return Err(self.too_long(max));
+            }
+            if self.fill(Some(deadline))? == 0 {
+                return Err(self.closed_in_line(line.is_empty()));
+            }
+        }
+    }
+
+    /// `line` if it is at most `max` octets long.
+    fn bounded(&self, line: Vec<u8>, max: usize) -> Result<Vec<u8>, Error> {
+        if line.len() > max {
+            return Err(self.too_long(max));
+        }
+        Ok(line)
+    }
+
+    fn too_long(&self, max: usize) -> Error {
+        Error::new(
+            ExitStatus::Protocol,
+            format!(
+                "reading from {}: the server sent a line longer than {max} octets",
+                self.peer
+            ),
+        )
+    }
+
+    fn closed_in_line(&self, at_line_start: bool) -> Error {
+        if at_line_start {
+            return self.closed("reading from");
+        }
+        Error::new(
+            ExitStatus::TempFail,
+            format!(
+                "reading from {}: connection closed by the server in the middle of a line",
+                self.peer
+            ),
+        )
+    }
+
+    fn closed(&self, doing: &str) -> Error {
+        Error::new(
+            ExitStatus::TempFail,
+            format!("{doing} {}: connection closed by the server", self.peer),
+        )
+    }
+
+    /// Reads exactly `len` octets (an IMAP literal, RFC 3501 §4.3) into
+    /// `sink`, a buffer at a time, each read with the timeout; the
+    /// transcript shows `<- [len octets of data]`. A failing sink is a
+    /// local I/O error (74).
+    pub fn read_data(&mut self, len: u64, sink: &mut dyn Write) -> Result<(), Error> {
+        self.flush()?;
+        self.note_received(len);
+        let mut left = len;
+        while left > 0 {
+            if self.start == self.end && self.fill(None)? == 0 {
+                return Err(self.closed("reading from"));
+            }
+            let take = (self.end - self.start).min(usize::try_from(left).unwrap_or(usize::MAX));
+            let chunk = &self.input[self.start..self.start + take];
+            sink.write_all(chunk).map_err(|e| {
+                Error::new(
+                    crate::exit::status_of_io(&e),
+                    format!("storing data from {}: {e}", self.peer),
+                )
+            })?;
+            self.start += take;
+            left -= take as u64;
+        }
+        Ok(())
+    }
+
+    /// Shows `<- [N octets of data]` in the transcript, for data read
+    /// without a line each ([`Connection::read_data_line`]).
+    pub fn note_received(&mut self, octets: u64) {
+        self.log_in(&format!("[{octets} octets of data]"));
+    }
+
+    /// Refills the read buffer; 0 at the end of the stream. With a
+    /// deadline, the read waits only until then.
+    fn fill(&mut self, deadline: Option<Instant>) -> Result<usize, Error> {
+        self.start = 0;
+        self.end = 0;
+        let wait = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => self.timeout,
+        };
+        if wait.is_zero() {
+            return Err(self.io_error("reading from", &io::ErrorKind::TimedOut.into()));
+        }
+        if let Some(tcp) = self.stream.tcp() {
+            // Failing to set a timeout leaves the longer one: still bounded.
+            let _ = tcp.set_read_timeout(Some(wait));
+        }
+        loop {
+            match self.stream.read(&mut self.input) {
+                Ok(n) => {
+                    self.end = n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io_error("reading from", &e)),
+            }
+        }
+    }
+
+    /// Queues `line` and CRLF; the transcript shows it. A line containing
+    /// CR, LF or NUL is refused ([`ExitStatus::DataErr`], 65): it would
+    /// smuggle a second command.
+    pub fn write_line(&mut self, line: &str) -> Result<(), Error> {
+        check_line(line)
+            .map_err(|why| Error::data(format!("cannot send {:?}: {why}", printable(line))))?;
+        self.log_out(line);
+        self.queue_line(line)
+    }
+
+    /// Queues a line holding a secret (AUTH response, PASS, LOGIN); the
+    /// transcript shows `shown` instead, e.g. `AUTH PLAIN ****`. The queued
+    /// copy is overwritten once sent.
+    pub fn write_secret_line(&mut self, line: &str, shown: &str) -> Result<(), Error> {
+        check_line(line)
+            .map_err(|why| Error::data(format!("cannot send {:?}: {why}", printable(shown))))?;
+        self.log_out(shown);
+        self.secret_queued = true;
+        self.queue_line(line)
+    }
+
+    fn queue_line(&mut self, line: &str) -> Result<(), Error> {
+        self.queue(line.as_bytes())?;
+        self.queue(b"\r\n")
+    }
+
+    /// Queues message data as it is (the caller has done any dot-stuffing
+    /// and line-end conversion); the transcript shows one line,
+    /// `-> [N octets of message data]`, per call.
+    pub fn write_raw(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.log_out(&format!("[{} octets of message data]", data.len()));
+        self.queue(data)
+    }
+
+    /// Adds to the write buffer, sending when it would exceed 64 KiB.
+    fn queue(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.output.len() + data.len() > WRITE_BUFFER {
+            self.flush()?;
+            if data.len() > WRITE_BUFFER {
+                return self.send(data);
+            }
+        }
+        self.output.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Sends every queued write.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        if self.output.is_empty() {
+            return Ok(());
+        }
+        let output = std::mem::take(&mut self.output);
+        let sent = self.send(&output);
+        self.output = output;
+        if self.secret_queued {
+            self.output.fill(0);
+            std::hint::black_box(&self.output);
+            self.secret_queued = false;
+        }
+        self.output.clear();
+        sent
+    }
+
+    /// Writes `data` to the stream at once.
+    fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+        let result = self
+            .stream
+            .write_all(data)
+            .and_then(|()| self.stream.flush());
+        result.map_err(|e| self.io_error("writing to", &e))
+    }
+
+    /// True once TLS is up (implicit or after STARTTLS).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The TLS session's facts, once TLS is up.
+    pub fn tls_info(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
+    }
+
+    /// `host:port` as given to [`Connection::open`], for messages.
+    pub fn peer(&self) -> &str {
+        &self.peer
+    }
+
+    /// The address actually connected to.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Sets the timeout for each later read and write (and the deadline of
+    /// each line).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout.max(Duration::from_millis(1));
+        if let Some(tcp) = self.stream.tcp() {
+            // On failure the old timeout stays: still bounded.
+            let _ = tcp.set_read_timeout(Some(self.timeout));
+            let _ = tcp.set_write_timeout(Some(self.timeout));
+        }
+    }
+
+    /// Shows `=== text` in the transcript (made printable).
+    pub fn note(&mut self, text: &str) {
+        self.log("===", text);
+    }
+
+    fn log_in(&mut self, text: &str) {
+        let arrow = if self.is_tls() { "<~" } else { "<-" };
+        self.log(arrow, text);
+    }
+
+    fn log_out(&mut self, text: &str) {
+        let arrow = if self.is_tls() { "~>" } else { "->" };
+        self.log(arrow, text);
+    }
+
+    fn log(&mut self, mark: &str, text: &str) {
+        if let Some(sink) = &mut self.transcript {
+            sink(&format!("{mark} {}", printable(text)));
+        }
+    }
+
+    /// An I/O error while `doing` ("reading from") as a one-line error.
+    fn io_error(&self, doing: &str, error: &io::Error) -> Error {
+        let (status, why) = describe_io(error, self.timeout, self.is_tls());
+        Error::new(status, format!("{doing} {}: {why}", self.peer))
+    }
+}
+
+/// The exit status and wording for a network I/O error: timeouts, refusals
+/// and resets are temporary (75); an error from inside TLS is 76.
+fn describe_io(error: &io::Error, timeout: Duration, tls: bool) -> (ExitStatus, String) {
+    use io::ErrorKind as K;
+    let why = match error.kind() {
+        K::WouldBlock | K::TimedOut => format!("timed out after {}", seconds(timeout)),
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset | K::ConnectionAborted => "connection reset".into(),
+        K::BrokenPipe | K::UnexpectedEof => "connection closed by the server".into(),
+        K::NotConnected => "not connected".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::Other if tls => return (ExitStatus::Protocol, format!("TLS error: {error}")),
+        _ => error.to_string(),
+    };
+    (ExitStatus::TempFail, why)
+}
+
+/// `1.5 s`, `60 s`.
+fn seconds(duration: Duration) -> String {
+    format!("{} s", duration.as_secs_f64())
+}
+
+/// Why a line cannot be sent as one protocol line, if it cannot.
+fn check_line(line: &str) -> Result<(), &'static str> {
+    if line.contains(['\r', '\n', '\0']) {
+        return Err("a protocol line cannot contain CR, LF or NUL");
+    }
+    Ok(())
+}
+
+/// The addresses of `host`, looked up by the system resolver within
+/// `timeout`: not found is 68, a lookup failure or timeout 75.
+fn resolve(host: &str, port: u16, timeout: Duration, peer: &str) -> Result<Vec<SocketAddr>, Error> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (sender, receiver) = mpsc::channel();
+    let name = host.to_owned();
+    // The thread outlives a timed-out lookup; it ends when getaddrinfo does.
+    std::thread::spawn(move || {
+        let _ = sender.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+    });
+    let looked_up = receiver.recv_timeout(timeout).map_err(|_| {
+        Error::new(
+            ExitStatus::TempFail,
+            format!(
+                "connecting to {peer}: host name lookup timed out after {}",
+                seconds(timeout)
+            ),
+        )
+    })?;
+    match looked_up {
+        Ok(addresses) if !addresses.is_empty() => Ok(addresses),
+        Ok(_) => Err(Error::new(
+            ExitStatus::NoHost,
+            format!("connecting to {peer}: host name has no address"),
+        )),
+        Err(e) => Err(lookup_error(&e, peer)),
+    }
+}
+
+/// A failed getaddrinfo: "not known" and "no address" are 68, anything
+/// else (EAI_AGAIN, EAI_FAIL: a DNS server failure) is 75.
+fn lookup_error(error: &io::Error, peer: &str) -> Error {
+    let text = error.to_string();
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("not known") || lower.contains("no address") {
+        return Error::new(
+            ExitStatus::NoHost,
+            format!("connecting to {peer}: host name not found"),
+        );
+    }
+    Error::new(
+        ExitStatus::TempFail,
+        format!("connecting to {peer}: host name lookup failed: {detail}"),
+    )
+}
+
+/// A zero-wait peek at the socket: `WouldBlock` when nothing is there.
+fn peek_now(tcp: &TcpStream) -> io::Result<usize> {
+    tcp.set_nonblocking(true)?;
+    let mut byte = [0u8; 1];
+    let peeked = loop {
+        match tcp.peek(&mut byte) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    tcp.set_nonblocking(false)?;
+    peeked
+}
+
+/// A TLS connector for `settings`: system roots plus the CA file; no
+/// chain or name check with a pin (the pin is checked instead) or when
+/// insecure.
+fn build_connector(settings: &TlsSettings) -> Result<TlsConnector, Error> {
+    let mut builder = TlsConnector::builder();
+    if let Some(path) = &settings.cafile {
+        for certificate in load_cafile(path)? {
+            builder.add_root_certificate(certificate);
+        }
+    }
+    if settings.insecure || settings.fingerprint.is_some() {
+        builder.danger_accept_invalid_certs(true);
+        builder.danger_accept_invalid_hostnames(true);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::new(ExitStatus::Protocol, format!("cannot set up TLS: {e}")))
+}
+
+/// The certificates of a PEM file; unreadable or none is 78.
+fn load_cafile(path: &Path) -> Result<Vec<Certificate>, Error> {
+    let shown = path.display();
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
+    match Certificate::stack_from_pem(&pem) {
+        Ok(certificates) if !certificates.is_empty() => Ok(certificates),
+        Ok(_) => Err(Error::config(format!("no certificate in CA file {shown}"))),
+        Err(e) => Err(Error::config(format!("bad CA file {shown}: {e}"))),
+    }
+}
+
+/// SHA-256 of the peer certificate's DER, in lower-case hex.
+fn peer_fingerprint(tls: &TlsStream<TcpStream>) -> Option<String> {
+    let der = tls.peer_certificate().ok()??.to_der().ok()?;
+    Some(hex(&Sha256::digest(&der)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The reason of a failed handshake, in words a user can act on: a failed
+/// verification becomes `certificate not trusted: WHY`.
+fn tls_reason(text: &str) -> String {
+    if !text.contains("certificate verify failed") {
+        return format!("TLS handshake failed: {text}");
+    }
+    let why = text
+        .rfind(" (")
+        .map(|open| text[open + 2..].trim_end_matches(')'))
+        .unwrap_or("verification failed");
+    format!("certificate not trusted: {why}")
+}
+
+/// A SHA-256 fingerprint as users write it (hex, upper or lower case,
+/// colons optional, e.g. from `openssl x509 -fingerprint -sha256`,
+/// optionally prefixed `sha256:`), as 64 lower-case hex digits. For use as
+/// a clap value parser.
+pub fn parse_fingerprint(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let digits = ["sha256:", "sha256=", "sha256 fingerprint="]
+        .iter()
+        .find_map(|prefix| {
+            trimmed
+                .get(..prefix.len())
+                .filter(|head| head.eq_ignore_ascii_case(prefix))
+                .map(|_| &trimmed[prefix.len()..])
+        })
+        .unwrap_or(trimmed);
+    let hex: String = digits.chars().filter(|&c| c != ':').collect();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{:?} is not a SHA-256 fingerprint (64 hex digits, colons optional)",
+            printable(text)
+        ));
+    }
+    Ok(hex.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex, OnceLock};
+    use std::thread::{self, JoinHandle};
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const TEN_SECONDS: Duration = Duration::from_secs(10);
+
+    /// A one-connection server on 127.0.0.1 running `script`.
+    fn server(script: impl FnOnce(TcpStream) + Send + 'static) -> (u16, JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            if let Ok((tcp, _)) = listener.accept() {
+                script(tcp);
+            }
+        });
+        (port, handle)
+    }
+
+    /// A transcript sink and what it received.
+    fn recorder() -> (Transcript, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        let transcript: Transcript = Box::new(move |line: &str| {
+            sink.lock().unwrap().push(line.to_owned());
+        });
+        (transcript, lines)
+    }
+
+    fn open(port: u16, timeout: Duration, transcript: Option<Transcript>) -> Connection {
+        Connection::open("127.0.0.1", port, timeout, None, transcript).unwrap()
+    }
+
+    fn read_client_line(reader: &mut impl BufRead) -> String {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        line
+    }
+
+    /// A self-signed certificate for localhost and 127.0.0.1: (cert PEM,
+    /// key PEM), made once with the openssl command.
+    fn certificate() -> &'static (Vec<u8>, Vec<u8>) {
+        static PAIR: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
+        PAIR.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
+            let status = std::process::Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+                .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+                .args(["-subj", "/CN=localhost"])
+                .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+                .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+                .args(["-addext", "extendedKeyUsage=serverAuth"])
+                .arg("-keyout")
+                .arg(&key)
+                .arg("-out")
+                .arg(&cert)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            (std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap())
+        })
+    }
+
+    fn acceptor() -> native_tls::TlsAcceptor {
+        let (cert, key) = certificate();
+        let identity = native_tls::Identity::from_pkcs8(cert, key).unwrap();
+        native_tls::TlsAcceptor::new(identity).unwrap()
+    }
+
+    fn certificate_fingerprint() -> String {
+        let der = Certificate::from_pem(&certificate().0)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        hex(&Sha256::digest(&der))
+    }
+
+    /// A CA file holding the test certificate, in a directory kept alive.
+    fn cafile() -> (tempfile::TempDir, TlsSettings) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, &certificate().0).unwrap();
+        let settings = TlsSettings {
+            cafile: Some(path),
+            ..TlsSettings::default()
+        };
+        (dir, settings)
+    }
+
+    /// An implicit-TLS server that answers one line with `250 ok`.
+    fn tls_server() -> (u16, JoinHandle<()>) {
+        server(|tcp| {
+            if let Ok(tls) = acceptor().accept(tcp) {
+                let mut reader = BufReader::new(tls);
+                let line = read_client_line(&mut reader);
+                if line == "NOOP\r\n" {
+                    let _ = reader.get_mut().write_all(b"250 ok\r\n");
+                }
+            }
+        })
+    }
+
+    fn open_tls(port: u16, host: &str, settings: &TlsSettings) -> Result<Connection, Error> {
+        Connection::open(host, port, TEN_SECONDS, Some(settings), None)
+    }
+
+    fn noop(connection: &mut Connection) {
+        connection.write_line("NOOP").unwrap();
+        assert_eq!(connection.read_line(512).unwrap(), b"250 ok");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_bound_is_a_protocol_error() {
+        let (port, handle) = server(|mut tcp| {
+            let _ = tcp.write_all(b"250 short\r\n");
+            let mut long = vec![b'x'; 100 * 1024];
+            long.extend_from_slice(b"\r\n");
+            let _ = tcp.write_all(&long);
+        });
+        let mut connection = open(port, TEN_SECONDS, None);
+        assert_eq!(connection.read_line(64 * 1024).unwrap(), b"250 short");
+        let error = connection.read_line(64 * 1024).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol, "{error}");
+        assert!(
+            error.to_string().contains("longer than 65536 octets"),
+            "{error}"
+        );
+        assert_eq!(connection.input.len(), READ_BUFFER);
+        drop(connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn the_bound_counts_octets_without_the_line_end() {
+        let (port, handle) = server(|mut tcp| {
+            let _ = tcp.write_all(b"12345678\r\n12345678\n123456789\r\n");
+        });
+        let mut connection = open(port, TEN_SECONDS, None);
+        assert_eq!(connection.read_line(8).unwrap(), b"12345678");
+        assert_eq!(connection.read_line(8).unwrap(), b"12345678");
+        let error = connection.read_line(8).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn end_of_stream_in_a_line_or_between_lines_is_a_temporary_failure() {
+        let (port, handle) = server(|mut tcp| {
+            let _ = tcp.write_all(b"220 partial");
+        });
+        let mut connection = open(port, TEN_SECONDS, None);
+        let error = connection.read_line(512).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::TempFail);
+        assert!(error.to_string().contains("middle of a line"), "{error}");
+        handle.join().unwrap();
+
+        let (port, handle) = server(drop);
+        let mut connection = open(port, TEN_SECONDS, None);
+        let error = connection.read_line(512).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::TempFail);
+        assert_eq!(
+            error.to_string(),
+            format!("reading from 127.0.0.1:{port}: connection closed by the server")
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_silent_server_times_out() {
+        let (port, handle) = server(|tcp| {
+            thread::sleep(Duration::from_secs(3));
+            drop(tcp);
+        });
+        let mut connection = open(port, SECOND, None);
+        let started = Instant::now();
+        let error = connection.read_line(512).unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2500));
+        assert_eq!(error.status(), ExitStatus::TempFail);
+        assert!(
+            error.to_string().ends_with("timed out after 1 s"),
+            "{error}"
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_trickling_server_times_out_within_one_line() {
+        let (port, handle) = server(|mut tcp| {
+            for _ in 0..30 {
+                if tcp.write_all(b"x").is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let mut connection = open(port, SECOND, None);
+        let started = Instant::now();
+        let error = connection.read_line(512).unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2000));
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_temporary_failure() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (transcript, lines) = recorder();
+        let error =
+            Connection::open("127.0.0.1", port, SECOND, None, Some(transcript)).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::TempFail);
+        assert_eq!(
+            error.to_string(),
+            format!("connecting to 127.0.0.1:{port}: connection refused")
+        );
+        assert_eq!(
+            *lines.lock().unwrap(),
+            [format!("=== Trying 127.0.0.1:{port}...")]
+        );
+    }
+
+    #[test]
+    fn lookup_failures_are_no_host_or_temporary() {
+        let not_found =
+            io::Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(
+            lookup_error(&not_found, "x.invalid:25").status(),
+            ExitStatus::NoHost
+        );
+        assert_eq!(
+            lookup_error(&not_found, "x.invalid:25").to_string(),
+            "connecting to x.invalid:25: host name not found"
+        );
+        let again = io::Error::other(
+            "failed to lookup address information: Temporary failure in name resolution",
+        );
+        assert_eq!(lookup_error(&again, "x:25").status(), ExitStatus::TempFail);
+    }
+
+    #[test]
+    fn transcript_shows_both_directions_and_escapes_server_control_characters() {
+        let (port, handle) = server(|mut tcp| {
+            let _ = tcp.write_all(b"220 \x1b[2Jevil\x07 banner\r\n");
+            let mut reader = BufReader::new(tcp.try_clone().unwrap());
+            assert_eq!(read_client_line(&mut reader), "EHLO client.example\r\n");
+            let _ = tcp.write_all(b"250 ok\r\n");
+        });
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        assert_eq!(
+            connection.read_line(512).unwrap(),
+            b"220 \x1b[2Jevil\x07 banner"
+        );
+        connection.write_line("EHLO client.example").unwrap();
+        connection.read_line(512).unwrap();
+        let lines = lines.lock().unwrap();
+        assert_eq!(
+            lines[2..],
+            [
+                "<- 220 \\u{1b}[2Jevil\\u{7} banner",
+                "-> EHLO client.example",
+                "<- 250 ok"
+            ]
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn secrets_show_only_masked_and_lines_cannot_smuggle_commands() {
+        let (port, handle) = server(|tcp| {
+            let mut reader = BufReader::new(tcp);
+            assert_eq!(
+                read_client_line(&mut reader),
+                "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"
+            );
+            assert_eq!(read_client_line(&mut reader), "QUIT\r\n");
+        });
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        connection
+            .write_secret_line("AUTH PLAIN AGFsaWNlAHMzY3JldA==", "AUTH PLAIN ****")
+            .unwrap();
+        let error = connection.write_line("RCPT TO:<a@b>\r\nDATA").unwrap_err();
+        assert_eq!(error.status(), ExitStatus::DataErr);
+        let error = connection
+            .write_secret_line("PASS s3cret\r\nX", "PASS ****")
+            .unwrap_err();
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        connection.write_line("QUIT").unwrap();
+        connection.flush().unwrap();
+        assert!(connection.output.is_empty());
+        handle.join().unwrap();
+        let lines = lines.lock().unwrap();
+        assert!(
+            lines.contains(&"-> AUTH PLAIN ****".to_owned()),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains("AGFsaWNl") && !l.contains("s3cret"))
+        );
+    }
+
+    #[test]
+    fn raw_data_is_summarised_and_literals_are_read_exactly() {
+        let (port, handle) = server(|mut tcp| {
+            let mut data = vec![0u8; 100_000];
+            tcp.read_exact(&mut data).unwrap();
+            assert!(data.iter().all(|&b| b == b'm'));
+            let _ = tcp.write_all(b"* 1 FETCH (BODY[] {5}\r\nhello)\r\n");
+        });
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        connection.write_raw(&[b'm'; 60_000]).unwrap();
+        connection.write_raw(&[b'm'; 40_000]).unwrap();
+        assert_eq!(connection.read_line(512).unwrap(), b"* 1 FETCH (BODY[] {5}");
+        let mut literal = Vec::new();
+        connection.read_data(5, &mut literal).unwrap();
+        assert_eq!(literal, b"hello");
+        assert_eq!(connection.read_line(512).unwrap(), b")");
+        handle.join().unwrap();
+        let lines = lines.lock().unwrap();
+        assert_eq!(
+            lines[2..],
+            [
+                "-> [60000 octets of message data]",
+                "-> [40000 octets of message data]",
+                "<- * 1 FETCH (BODY[] {5}",
+                "<- [5 octets of data]",
+                "<- )"
+            ]
+        );
+    }
+
+    /// A server that greets, takes STARTTLS, says `go_ahead` (then sleeps
+    /// `pause` and sends `late`), and, after a handshake, answers NOOP.
+    fn starttls_server(go_ahead: &'static [u8], late: &'static [u8]) -> (u16, JoinHandle<()>) {
+        server(move |mut tcp| {
+            let _ = tcp.write_all(b"220 ready\r\n");
+            let mut reader = BufReader::new(tcp.try_clone().unwrap());
+            if read_client_line(&mut reader) != "STARTTLS\r\n" {
+                return;
+            }
+            let _ = tcp.write_all(go_ahead);
+            if !late.is_empty() {
+                thread::sleep(Duration::from_millis(100));
+                let _ = tcp.write_all(late);
+            }
+            if let Ok(tls) = acceptor().accept(tcp) {
+                let mut reader = BufReader::new(tls);
+                if read_client_line(&mut reader) == "NOOP\r\n" {
+                    let _ = reader.get_mut().write_all(b"250 ok\r\n");
+                }
+            }
+        })
+    }
+
+    fn send_starttls(connection: &mut Connection) {
+        assert_eq!(connection.read_line(512).unwrap(), b"220 ready");
+        connection.write_line("STARTTLS").unwrap();
+        connection.flush().unwrap();
+        assert_eq!(connection.read_line(512).unwrap(), b"220 go ahead");
+    }
+
+    #[test]
+    fn starttls_refuses_bytes_buffered_after_the_go_ahead() {
+        let (port, handle) = starttls_server(b"220 go ahead\r\nINJECTED\r\n", b"");
+        let (_dir, settings) = cafile();
+        let mut connection = open(port, TEN_SECONDS, None);
+        send_starttls(&mut connection);
+        let error = connection.start_tls("localhost", &settings).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(error.to_string().contains("response injection"), "{error}");
+        assert!(!connection.is_tls());
+        drop(connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn starttls_refuses_bytes_waiting_on_the_socket() {
+        let (port, handle) = starttls_server(b"220 go ahead\r\n", b"INJECTED\r\n");
+        let (_dir, settings) = cafile();
+        let mut connection = open(port, TEN_SECONDS, None);
+        send_starttls(&mut connection);
+        thread::sleep(Duration::from_millis(500));
+        assert_eq!(connection.start, connection.end);
+        let error = connection.start_tls("localhost", &settings).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(error.to_string().contains("response injection"), "{error}");
+        drop(connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn starttls_upgrades_with_a_ca_file_and_marks_the_transcript() {
+        let (port, handle) = starttls_server(b"220 go ahead\r\n", b"");
+        let (_dir, settings) = cafile();
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        send_starttls(&mut connection);
+        connection.start_tls("localhost", &settings).unwrap();
+        noop(&mut connection);
+        let info = connection.tls_info().unwrap().clone();
+        assert!(info.verified);
+        assert_eq!(info.fingerprint, certificate_fingerprint());
+        handle.join().unwrap();
+        let lines = lines.lock().unwrap();
+        assert_eq!(
+            lines[2..5],
+            ["<- 220 ready", "-> STARTTLS", "<- 220 go ahead"]
+        );
+        assert!(lines[5].starts_with("=== TLS started: TLS, certificate verified"));
+        assert_eq!(lines[6..], ["~> NOOP", "<~ 250 ok"]);
+    }
+
+    #[test]
+    fn starttls_checks_the_host_name() {
+        let (port, handle) = starttls_server(b"220 go ahead\r\n", b"");
+        let (_dir, settings) = cafile();
+        let mut connection = open(port, TEN_SECONDS, None);
+        send_starttls(&mut connection);
+        let error = connection.start_tls("mail.example", &settings).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(
+            error
+                .to_string()
+                .ends_with("certificate not trusted: hostname mismatch"),
+            "{error}"
+        );
+        let error = connection
+            .write_line("NOOP")
+            .and_then(|()| connection.flush());
+        assert_eq!(error.unwrap_err().status(), ExitStatus::TempFail);
+        drop(connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn implicit_tls_refuses_an_untrusted_certificate() {
+        let (port, handle) = tls_server();
+        let error = open_tls(port, "localhost", &TlsSettings::default()).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        let message = error.to_string();
+        assert!(
+            message
+                == format!(
+                    "TLS with localhost:{port}: certificate not trusted: self-signed certificate"
+                ),
+            "{message}"
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn implicit_tls_with_a_ca_file_verifies_ip_addresses_too() {
+        let (port, handle) = tls_server();
+        let (_dir, settings) = cafile();
+        let mut connection = open_tls(port, "127.0.0.1", &settings).unwrap();
+        assert!(connection.is_tls());
+        noop(&mut connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn insecure_accepts_anything_and_says_so() {
+        let (port, handle) = tls_server();
+        let settings = TlsSettings {
+            insecure: true,
+            ..TlsSettings::default()
+        };
+        let mut connection = open_tls(port, "localhost", &settings).unwrap();
+        let info = connection.tls_info().unwrap();
+        assert!(!info.verified);
+        assert_eq!(info.version, "TLS");
+        noop(&mut connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_pinned_fingerprint_must_match() {
+        let (port, handle) = tls_server();
+        let colons: Vec<String> = certificate_fingerprint()
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair).to_uppercase())
+            .collect();
+        let settings = TlsSettings {
+            fingerprint: Some(colons.join(":")),
+            ..TlsSettings::default()
+        };
+        let mut connection = open_tls(port, "localhost", &settings).unwrap();
+        assert!(connection.tls_info().unwrap().verified);
+        noop(&mut connection);
+        handle.join().unwrap();
+
+        let (port, handle) = tls_server();
+        let settings = TlsSettings {
+            fingerprint: Some("00".repeat(32)),
+            ..TlsSettings::default()
+        };
+        let error = open_tls(port, "localhost", &settings).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(
+            error.to_string().contains("fingerprint mismatch"),
+            "{error}"
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_pin_or_insecure_skips_the_host_name_check() {
+        let pinned = TlsSettings {
+            fingerprint: Some(certificate_fingerprint()),
+            ..TlsSettings::default()
+        };
+        let insecure = TlsSettings {
+            insecure: true,
+            ..TlsSettings::default()
+        };
+        for (settings, verified) in [(pinned, true), (insecure, false)] {
+            let (port, handle) = starttls_server(b"220 go ahead\r\n", b"");
+            let mut connection = open(port, TEN_SECONDS, None);
+            send_starttls(&mut connection);
+            connection.start_tls("mail.example", &settings).unwrap();
+            assert_eq!(connection.tls_info().unwrap().verified, verified);
+            noop(&mut connection);
+            handle.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_tls_server_closing_without_close_notify_is_a_temporary_failure() {
+        let (port, handle) = server(|tcp| {
+            if let Ok(mut tls) = acceptor().accept(tcp) {
+                let _ = tls.write_all(b"220 half");
+                let _ = tls.get_ref().shutdown(std::net::Shutdown::Both);
+            }
+        });
+        let (_dir, settings) = cafile();
+        let mut connection = open_tls(port, "localhost", &settings).unwrap();
+        let error = connection.read_line(512).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn fingerprints_are_parsed_in_the_usual_forms() {
+        let plain = "ab".repeat(32);
+        assert_eq!(parse_fingerprint(&plain).unwrap(), plain);
+        let colons = vec!["AB"; 32].join(":");
+        assert_eq!(parse_fingerprint(&colons).unwrap(), plain);
+        assert_eq!(
+            parse_fingerprint(&format!("SHA256 Fingerprint={colons}")).unwrap(),
+            plain
+        );
+        assert_eq!(
+            parse_fingerprint(&format!("sha256:{plain}")).unwrap(),
+            plain
+        );
+        assert!(parse_fingerprint("abcd").is_err());
+        assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn handshake_reasons_are_readable() {
+        assert_eq!(
+            tls_reason(
+                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)"
+            ),
+            "certificate not trusted: self-signed certificate"
+        );
+        assert_eq!(
+            tls_reason("unexpected EOF"),
+            "TLS handshake failed: unexpected EOF"
+        );
+    }
+}

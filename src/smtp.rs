@@ -1,0 +1,565 @@
+//! An SMTP client session (RFC 5321), one method per protocol step, over a
+//! [`Connection`]: greeting, EHLO (HELO fallback), STARTTLS (RFC 3207),
+//! AUTH (RFC 4954), the envelope with PIPELINING (RFC 2920), DATA or BDAT
+//! (RFC 3030), RSET, QUIT. It never prints and never exits: replies and
+//! errors go back to the caller, which decides per recipient.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::connection::{Connection, TlsSettings};
+use crate::credentials::Secret;
+use crate::exit::{Error, ExitStatus};
+use crate::sasl::{self, Mechanism};
+use crate::smtp_data;
+
+/// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; servers go
+/// beyond it, memory must not).
+const MAX_REPLY_LINE: usize = 64 * 1024;
+/// Most lines in one reply.
+const MAX_REPLY_LINES: usize = 1000;
+/// BDAT chunk size.
+const CHUNK: usize = 1 << 20;
+
+/// One server reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The three-digit code.
+    pub code: u16,
+    /// The text of each line, without the code.
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    /// 2xx or 3xx.
+    pub fn is_positive(&self) -> bool {
+        self.code < 400
+    }
+
+    /// 4xx: try again later.
+    pub fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// The reply as one line: `550 5.1.1 no such user`.
+    pub fn text(&self) -> String {
+        format!("{} {}", self.code, self.lines.join(" / "))
+    }
+
+    /// The error this reply means after `what` (4xx: 75; 5xx: `permanent`).
+    pub fn error(&self, what: &str, permanent: ExitStatus) -> Error {
+        let status = if self.is_transient() {
+            ExitStatus::TempFail
+        } else {
+            permanent
+        };
+        Error::new(status, format!("{what}: the server said {}", self.text()))
+    }
+}
+
+/// What the server's EHLO reply offers (RFC 5321 §4.1.1.1).
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    /// SIZE (RFC 1870), with its limit (0: none given).
+    pub size: Option<u64>,
+    /// 8BITMIME (RFC 6152).
+    pub eight_bit_mime: bool,
+    /// SMTPUTF8 (RFC 6531).
+    pub smtputf8: bool,
+    /// PIPELINING (RFC 2920).
+    pub pipelining: bool,
+    /// CHUNKING (RFC 3030).
+    pub chunking: bool,
+    /// DSN (RFC 3461).
+    pub dsn: bool,
+    /// STARTTLS (RFC 3207).
+    pub starttls: bool,
+    /// ENHANCEDSTATUSCODES (RFC 2034).
+    pub enhanced_status: bool,
+    /// AUTH mechanisms (RFC 4954).
+    pub auth: Vec<String>,
+    /// Every keyword line as offered.
+    pub lines: Vec<String>,
+}
+
+impl Extensions {
+    fn parse(reply: &Reply) -> Extensions {
+        let mut ext = Extensions::default();
+        for line in reply.lines.iter().skip(1) {
+            ext.lines.push(line.clone());
+            let mut words = line.split_whitespace();
+            let Some(keyword) = words.next() else {
+                continue;
+            };
+            match keyword.to_ascii_uppercase().as_str() {
+                "SIZE" => ext.size = Some(words.next().and_then(|n| n.parse().ok()).unwrap_or(0)),
+                "8BITMIME" => ext.eight_bit_mime = true,
+                "SMTPUTF8" => ext.smtputf8 = true,
+                "PIPELINING" => ext.pipelining = true,
+                "CHUNKING" => ext.chunking = true,
+                "DSN" => ext.dsn = true,
+                "STARTTLS" => ext.starttls = true,
+                "ENHANCEDSTATUSCODES" => ext.enhanced_status = true,
+                "AUTH" => ext.auth.extend(words.map(str::to_ascii_uppercase)),
+                _ => {}
+            }
+        }
+        ext
+    }
+}
+
+/// DSN parameters (RFC 3461).
+#[derive(Debug, Clone, Default)]
+pub struct Dsn {
+    /// NOTIFY=, e.g. `SUCCESS,FAILURE` or `NEVER`.
+    pub notify: Option<String>,
+    /// RET=FULL or HDRS.
+    pub ret: Option<String>,
+    /// ENVID=, xtext-encoded by the session.
+    pub envid: Option<String>,
+}
+
+/// How the message is to be sent: the MAIL FROM parameters it needs.
+#[derive(Debug, Clone, Default)]
+pub struct MailOptions {
+    /// The message size for SIZE=.
+    pub size: u64,
+    /// The message has 8-bit bytes: BODY=8BITMIME.
+    pub eight_bit: bool,
+    /// An address or header needs SMTPUTF8.
+    pub smtputf8: bool,
+    /// DSN parameters.
+    pub dsn: Dsn,
+}
+
+/// An SMTP session.
+pub struct Session {
+    conn: Connection,
+    ext: Extensions,
+    helo_name: String,
+    /// The greeting line.
+    pub banner: String,
+}
+
+impl Session {
+    /// Reads the greeting (220); a 554 greeting is a refusal (69).
+    pub fn greet(mut conn: Connection) -> Result<Session, Error> {
+        let reply = read_reply(&mut conn)?;
+        if reply.code != 220 {
+            return Err(reply.error("greeting", ExitStatus::Unavailable));
+        }
+        Ok(Session {
+            conn,
+            ext: Extensions::default(),
+            helo_name: String::new(),
+            banner: reply.text(),
+        })
+    }
+
+    /// What the server offered in its last EHLO reply.
+    pub fn extensions(&self) -> &Extensions {
+        &self.ext
+    }
+
+    /// The connection, e.g. for its TLS facts.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// EHLO, falling back to HELO when the server does not know it.
+    pub fn hello(&mut self, name: &str) -> Result<(), Error> {
+        self.helo_name = name.to_string();
+        let reply = self.command(&format!("EHLO {name}"))?;
+        if reply.code == 250 {
+            self.ext = Extensions::parse(&reply);
+            return Ok(());
+        }
+        if reply.is_transient() {
+            return Err(reply.error("EHLO", ExitStatus::Unavailable));
+        }
+        let reply = self.command(&format!("HELO {name}"))?;
+        if reply.code != 250 {
+            return Err(reply.error("HELO", ExitStatus::Unavailable));
+        }
+        self.ext = Extensions::default();
+        Ok(())
+    }
+
+    /// STARTTLS, sent alone (never pipelined), then the TLS handshake and
+    /// EHLO again; what the server offered before TLS is forgotten
+    /// (RFC 3207 §4.2).
+    pub fn starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
+        let reply = self.command("STARTTLS")?;
+        if reply.code != 220 {
+            return Err(Error::new(
+                ExitStatus::Protocol,
+                format!("STARTTLS refused: the server said {}", reply.text()),
+            ));
+        }
+        self.ext = Extensions::default();
+        self.conn.start_tls(host, settings)?;
+        let name = self.helo_name.clone();
+        self.hello(&name)
+    }
+
+    /// AUTH with the strongest mechanism offered (RFC 4954); 535 and other
+    /// refusals are 77.
+    pub fn auth(&mut self, user: &str, secret: &Secret, oauth: bool) -> Result<(), Error> {
+        let mechanism = sasl::choose(&self.ext.auth, oauth).ok_or_else(|| {
+            Error::new(
+                ExitStatus::NoPerm,
+                format!(
+                    "no usable AUTH mechanism offered ({})",
+                    self.ext.auth.join(" ")
+                ),
+            )
+        })?;
+        let reply = match mechanism {
+            Mechanism::Plain => self.secret_command(
+                &format!("AUTH PLAIN {}", sasl::plain(user, secret.expose())),
+                "AUTH PLAIN ****",
+            )?,
+            Mechanism::XOAuth2 => self.secret_command(
+                &format!("AUTH XOAUTH2 {}", sasl::xoauth2(user, secret.expose())),
+                "AUTH XOAUTH2 ****",
+            )?,
+            Mechanism::OAuthBearer => {
+                let (host, port) = (self.helo_name.clone(), 0);
+                self.secret_command(
+                    &format!(
+                        "AUTH OAUTHBEARER {}",
+                        sasl::oauthbearer(user, secret.expose(), &host, port)
+                    ),
+                    "AUTH OAUTHBEARER ****",
+                )?
+            }
+            Mechanism::Login => self.auth_login(user, secret)?,
+        };
+        if reply.code == 235 {
+            return Ok(());
+        }
+        let status = if reply.is_transient() {
+            ExitStatus::TempFail
+        } else {
+            ExitStatus::NoPerm
+        };
+        Err(Error::new(
+            status,
+            format!("authentication failed: the server said {}", reply.text()),
+        ))
+    }
+
+    fn auth_login(&mut self, user: &str, secret: &Secret) -> Result<Reply, Error> {
+        let reply = self.command("AUTH LOGIN")?;
+        if reply.code != 334 {
+            return Ok(reply);
+        }
+        let reply = self.secret_command(&sasl::login_user(user), "****")?;
+        if reply.code != 334 {
+            return Ok(reply);
+        }
+        self.secret_command(&sasl::login_password(secret.expose()), "****")
+    }
+
+    /// MAIL FROM and every RCPT TO, pipelined when offered; returns the
+    /// MAIL reply and one reply per recipient. A refused MAIL is an error.
+    pub fn envelope(
+        &mut self,
+        sender: &str,
+        recipients: &[String],
+        options: &MailOptions,
+    ) -> Result<Vec<Reply>, Error> {
+        let mail = self.mail_command(sender, options);
+        let rcpts: Vec<String> = recipients
+            .iter()
+            .map(|r| self.rcpt_command(r, &options.dsn))
+            .collect();
+        if self.ext.pipelining {
+            self.conn.write_line(&mail)?;
+            for rcpt in &rcpts {
+                self.conn.write_line(rcpt)?;
+            }
+            self.conn.flush()?;
+            let reply = read_reply(&mut self.conn)?;
+            let replies = rcpts
+                .iter()
+                .map(|_| read_reply(&mut self.conn))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !reply.is_positive() {
+                return Err(reply.error("MAIL FROM", ExitStatus::Unavailable));
+            }
+            return Ok(replies);
+        }
+        let reply = self.command(&mail)?;
+        if !reply.is_positive() {
+            return Err(reply.error("MAIL FROM", ExitStatus::Unavailable));
+        }
+        rcpts.iter().map(|rcpt| self.command(rcpt)).collect()
+    }
+
+    fn mail_command(&self, sender: &str, options: &MailOptions) -> String {
+        let mut command = format!("MAIL FROM:<{sender}>");
+        if self.ext.size.is_some() {
+            command.push_str(&format!(" SIZE={}", options.size));
+        }
+        if options.eight_bit && self.ext.eight_bit_mime {
+            command.push_str(" BODY=8BITMIME");
+        }
+        if options.smtputf8 && self.ext.smtputf8 {
+            command.push_str(" SMTPUTF8");
+        }
+        if self.ext.dsn {
+            if let Some(ret) = &options.dsn.ret {
+                command.push_str(&format!(" RET={ret}"));
+            }
+            if let Some(envid) = &options.dsn.envid {
+                command.push_str(&format!(" ENVID={}", xtext(envid)));
+            }
+        }
+        command
+    }
+
+    fn rcpt_command(&self, recipient: &str, dsn: &Dsn) -> String {
+        let mut command = format!("RCPT TO:<{recipient}>");
+        if self.ext.dsn
+            && let Some(notify) = &dsn.notify
+        {
+            command.push_str(&format!(" NOTIFY={notify}"));
+        }
+        command
+    }
+
+    /// Sends the message with DATA (canonical line ends, dot-stuffed,
+    /// ending with exactly CRLF.CRLF) or, when offered, BDAT (RFC 3030).
+    pub fn send_body(&mut self, body: &mut dyn Read) -> Result<Reply, Error> {
+        if self.ext.chunking {
+            return self.bdat(body);
+        }
+        let reply = self.command("DATA")?;
+        if reply.code != 354 {
+            return Ok(reply);
+        }
+        let buffered = std::io::BufWriter::with_capacity(CHUNK, ConnWriter(&mut self.conn));
+        let mut writer = smtp_data::WireWriter::new(buffered, true);
+        std::io::copy(body, &mut writer).map_err(io_error)?;
+        let (buffered, _) = writer.finish().map_err(io_error)?;
+        buffered
+            .into_inner()
+            .map_err(|e| io_error(e.into_error()))?;
+        self.conn.flush()?;
+        read_reply(&mut self.conn)
+    }
+
+    fn bdat(&mut self, mut body: &mut dyn Read) -> Result<Reply, Error> {
+        let mut outcome: Result<Option<Reply>, Error> = Ok(None);
+        let conn = &mut self.conn;
+        let streamed = smtp_data::for_each_chunk(&mut body, CHUNK, |chunk, last| {
+            match send_chunk(conn, chunk, last) {
+                Ok(reply) => {
+                    // A refused chunk ends the transaction (RFC 3030 §2).
+                    let refused = !reply.is_positive() && !last;
+                    outcome = Ok(Some(reply));
+                    if refused {
+                        return Err(std::io::Error::other("BDAT refused"));
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    Err(std::io::Error::other("BDAT failed"))
+                }
+            }
+        });
+        match (outcome?, streamed) {
+            (Some(reply), _) => Ok(reply),
+            (None, Err(e)) => Err(io_error(e)),
+            (None, Ok(_)) => Err(Error::new(ExitStatus::Protocol, "BDAT: no reply")),
+        }
+    }
+
+    /// RSET, between messages on one connection.
+    pub fn reset(&mut self) -> Result<(), Error> {
+        let reply = self.command("RSET")?;
+        if reply.code != 250 {
+            return Err(reply.error("RSET", ExitStatus::Protocol));
+        }
+        Ok(())
+    }
+
+    /// QUIT; the reply does not matter.
+    pub fn quit(mut self) {
+        let _ = self.command("QUIT");
+    }
+
+    fn command(&mut self, line: &str) -> Result<Reply, Error> {
+        self.conn.write_line(line)?;
+        self.conn.flush()?;
+        read_reply(&mut self.conn)
+    }
+
+    fn secret_command(&mut self, line: &str, shown: &str) -> Result<Reply, Error> {
+        self.conn.write_secret_line(line, shown)?;
+        self.conn.flush()?;
+        read_reply(&mut self.conn)
+    }
+
+    /// Changes the timeout of every later read and write.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.conn.set_timeout(timeout);
+    }
+}
+
+/// Reads one (possibly multi-line) reply, bounded in line length and count.
+pub fn read_reply(conn: &mut Connection) -> Result<Reply, Error> {
+    let mut lines = Vec::new();
+    loop {
+        let line = conn.read_line(MAX_REPLY_LINE)?;
+        let (code, last, text) = parse_reply_line(&line)?;
+        lines.push(text);
+        if lines.len() > MAX_REPLY_LINES {
+            return Err(Error::new(
+                ExitStatus::Protocol,
+                "the server's reply has too many lines",
+            ));
+        }
+        if last {
+            return Ok(Reply { code, lines });
+        }
+    }
+}
+
+fn parse_reply_line(line: &[u8]) -> Result<(u16, bool, String), Error> {
+    let malformed = || {
+        Error::new(
+            ExitStatus::Protocol,
+            format!(
+                "the server broke the protocol: {:?} is not a reply line",
+                crate::output::printable(&String::from_utf8_lossy(&line[..line.len().min(80)]))
+            ),
+        )
+    };
+    if line.len() < 3 || !line[..3].iter().all(u8::is_ascii_digit) {
+        return Err(malformed());
+    }
+    let code: u16 = std::str::from_utf8(&line[..3])
+        .map_err(|_| malformed())?
+        .parse()
+        .map_err(|_| malformed())?;
+    if !(200..600).contains(&code) {
+        return Err(malformed());
+    }
+    let last = match line.get(3) {
+        None | Some(b' ') => true,
+        Some(b'-') => false,
+        _ => return Err(malformed()),
+    };
+    let text = String::from_utf8_lossy(line.get(4..).unwrap_or_default()).into_owned();
+    Ok((code, last, text))
+}
+
+/// One BDAT chunk and its reply.
+fn send_chunk(conn: &mut Connection, chunk: &[u8], last: bool) -> Result<Reply, Error> {
+    let command = if last {
+        format!("BDAT {} LAST", chunk.len())
+    } else {
+        format!("BDAT {}", chunk.len())
+    };
+    conn.write_line(&command)?;
+    conn.write_raw(chunk)?;
+    conn.flush()?;
+    read_reply(conn)
+}
+
+/// xtext (RFC 3461 §4): `+XX` for '+', '=', and bytes outside 33..=126.
+pub fn xtext(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(inner) => Error::new(inner.status(), inner.to_string()),
+        None => Error::new(ExitStatus::TempFail, format!("sending the message: {e}")),
+    }
+}
+
+/// A `Write` over the connection for the DATA codec.
+struct ConnWriter<'a>(&'a mut Connection);
+
+impl std::io::Write for ConnWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.write_raw(data).map_err(std::io::Error::other)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_lines() {
+        assert_eq!(
+            parse_reply_line(b"250-mx.example Hello").unwrap(),
+            (250, false, "mx.example Hello".into())
+        );
+        assert_eq!(
+            parse_reply_line(b"250 OK").unwrap(),
+            (250, true, "OK".into())
+        );
+        assert_eq!(
+            parse_reply_line(b"354").unwrap(),
+            (354, true, String::new())
+        );
+        for bad in [&b"25"[..], b"abc def", b"250x", b"999 no", b"\x1b[2J"] {
+            assert!(parse_reply_line(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn extensions_from_ehlo() {
+        let reply = Reply {
+            code: 250,
+            lines: [
+                "mx Hello",
+                "SIZE 10485760",
+                "8BITMIME",
+                "PIPELINING",
+                "AUTH PLAIN login",
+                "CHUNKING",
+                "STARTTLS",
+                "SMTPUTF8",
+                "DSN",
+            ]
+            .map(String::from)
+            .to_vec(),
+        };
+        let ext = Extensions::parse(&reply);
+        assert_eq!(ext.size, Some(10_485_760));
+        assert!(
+            ext.eight_bit_mime
+                && ext.pipelining
+                && ext.chunking
+                && ext.starttls
+                && ext.smtputf8
+                && ext.dsn
+        );
+        assert_eq!(ext.auth, ["PLAIN", "LOGIN"]);
+    }
+
+    #[test]
+    fn xtext_encoding() {
+        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
+    }
+}

@@ -1,0 +1,389 @@
+//! What `smtp-send` does: prepare a message (recipients from arguments
+//! and/or the header, Bcc removed, Date and Message-ID added, checked for
+//! the 998-octet limit), hand it to an SMTP server in one session per
+//! connection, and report a result per recipient; spool what was deferred.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::compose::Spool;
+use crate::connection::{Connection, TlsMode, TlsSettings, Transcript};
+use crate::credentials::Secret;
+use crate::envelope::{self, HEAD_LIMIT};
+use crate::exit::{Error, ExitStatus};
+use crate::smtp::{Dsn, MailOptions, Reply, Session};
+use crate::smtp_data::{self, WireStats};
+
+/// A message ready to send.
+pub struct Prepared {
+    /// MAIL FROM.
+    pub sender: String,
+    /// RCPT TO, in order.
+    pub recipients: Vec<String>,
+    header: Vec<u8>,
+    source: Spool,
+    body_start: u64,
+    /// What sending it puts on the wire.
+    pub stats: WireStats,
+    /// Whether an address or the header needs SMTPUTF8.
+    pub smtputf8: bool,
+}
+
+impl Prepared {
+    /// The message as it is sent: the prepared header, then the body.
+    pub fn reader(&self) -> io::Result<impl Read + '_> {
+        let mut body = self.source.reader()?;
+        io::copy(&mut (&mut body).take(self.body_start), &mut io::sink())?;
+        Ok(self.header.as_slice().chain(body))
+    }
+}
+
+/// Prepares `source` for sending to `recipients` (plus, with
+/// `header_recipients`, those of its To, Cc and Bcc), from `sender` or its
+/// From address. Bcc is always removed. 65 for an unusable message or
+/// address, a line over 998 octets, or a NUL.
+pub fn prepare(
+    source: Spool,
+    recipients: &[String],
+    header_recipients: bool,
+    sender: Option<&str>,
+) -> Result<Prepared, Error> {
+    let head = source
+        .head(HEAD_LIMIT)
+        .map_err(|e| Error::new(ExitStatus::IoErr, format!("reading the message: {e}")))?;
+    let facts = envelope::header_facts(&head)?;
+    let mut all: Vec<String> = recipients.to_vec();
+    if header_recipients {
+        all.extend(facts.t_recipients()?.iter().cloned());
+    }
+    let mut smtputf8 =
+        facts.eight_bit_header && std::str::from_utf8(&head[..facts.body_start]).is_ok();
+    let mut checked = Vec::new();
+    for recipient in &all {
+        let address = envelope::envelope_address(recipient, false)?;
+        smtputf8 |= address.needs_smtputf8;
+        if !checked.contains(&address.address) {
+            checked.push(address.address);
+        }
+    }
+    if checked.is_empty() {
+        return Err(Error::usage("no recipients: give them as arguments, or -t"));
+    }
+    let sender_text = match sender {
+        Some(s) => s.to_string(),
+        None => facts.sender()?.to_string(),
+    };
+    let sender = envelope::envelope_address(&sender_text, true)?;
+    smtputf8 |= sender.needs_smtputf8;
+    let header = envelope::prepared_header(&head, &facts, true);
+    let mut prepared = Prepared {
+        sender: sender.address,
+        recipients: checked,
+        header,
+        source,
+        body_start: facts.body_start as u64,
+        stats: WireStats::default(),
+        smtputf8,
+    };
+    let stats = smtp_data::scan(&mut prepared.reader().map_err(read_error)?).map_err(read_error)?;
+    if stats.longest_line > 998 {
+        return Err(Error::data(format!(
+            "a line of {} octets is over the limit of 998 (RFC 5321 §4.5.3.1.6); rfc822-lint --fix or mime-pack can repair it",
+            stats.longest_line
+        )));
+    }
+    if stats.nul {
+        return Err(Error::data(
+            "the message holds a NUL byte, which SMTP cannot carry",
+        ));
+    }
+    prepared.stats = stats;
+    Ok(prepared)
+}
+
+fn read_error(e: io::Error) -> Error {
+    Error::new(ExitStatus::IoErr, format!("reading the message: {e}"))
+}
+
+/// What happened to one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The server took responsibility for it.
+    Accepted,
+    /// Refused for good (5xx).
+    Rejected,
+    /// Refused for now (4xx, or no connection).
+    Deferred,
+    /// Deferred and spooled for `--flush`.
+    Queued,
+}
+
+/// One recipient's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientResult {
+    /// The recipient.
+    pub recipient: String,
+    /// What happened.
+    pub status: Outcome,
+    /// The server's reply (or why there was none).
+    pub reply: String,
+}
+
+/// Where to deliver and how.
+pub struct Target {
+    /// Server host.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Certificate checks.
+    pub settings: TlsSettings,
+    /// Login, if any.
+    pub login: Option<(String, Secret)>,
+    /// Use XOAUTH2/OAUTHBEARER.
+    pub oauth: bool,
+    /// Allow a password without TLS.
+    pub allow_plaintext_auth: bool,
+    /// Per-step timeout.
+    pub timeout: Duration,
+}
+
+/// The step after which to stop, for diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Step {
+    /// After connecting.
+    Connect,
+    /// After the greeting.
+    Banner,
+    /// After EHLO.
+    Ehlo,
+    /// After STARTTLS.
+    Starttls,
+    /// After AUTH.
+    Auth,
+    /// After MAIL FROM.
+    Mail,
+    /// After RCPT TO.
+    Rcpt,
+}
+
+/// Session options.
+#[derive(Default)]
+pub struct SendOptions {
+    /// EHLO name.
+    pub helo: String,
+    /// DSN parameters.
+    pub dsn: Dsn,
+    /// Stop after this step.
+    pub quit_after: Option<Step>,
+}
+
+/// Sends `messages` over one connection (RSET between them). A failure of
+/// the connection or the session before a message's end makes that
+/// message's (and the following messages') recipients deferred; a
+/// permanent refusal of the whole session is an error.
+pub fn send(
+    target: &Target,
+    messages: &[Prepared],
+    options: &SendOptions,
+    transcript: Option<Transcript>,
+) -> Result<Vec<Vec<RecipientResult>>, Error> {
+    let mut session = open_session(target, options, transcript)?;
+    let Some(session_ref) = session.as_mut() else {
+        return Ok(Vec::new());
+    };
+    let mut results = Vec::new();
+    for (index, message) in messages.iter().enumerate() {
+        if index > 0 {
+            session_ref.reset()?;
+        }
+        match send_one(session_ref, message, options) {
+            Ok(Some(result)) => results.push(result),
+            Ok(None) => return Ok(results),
+            Err(e) if e.status() == ExitStatus::TempFail => {
+                let why = e.to_string();
+                for rest in &messages[index..] {
+                    results.push(all(rest, Outcome::Deferred, &why));
+                }
+                return Ok(results);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(session) = session.take() {
+        session.quit();
+    }
+    Ok(results)
+}
+
+/// Connect, greet, EHLO, STARTTLS and AUTH, stopping early for
+/// `--quit-after` (then `None`).
+fn open_session(
+    target: &Target,
+    options: &SendOptions,
+    transcript: Option<Transcript>,
+) -> Result<Option<Session>, Error> {
+    let implicit = (target.tls == TlsMode::Implicit).then_some(&target.settings);
+    let conn = Connection::open(
+        &target.host,
+        target.port,
+        target.timeout,
+        implicit,
+        transcript,
+    )?;
+    if options.quit_after == Some(Step::Connect) {
+        return Ok(None);
+    }
+    let mut session = Session::greet(conn)?;
+    if stop(options, Step::Banner) {
+        return Ok(None);
+    }
+    session.hello(&options.helo)?;
+    if stop(options, Step::Ehlo) {
+        return Ok(None);
+    }
+    let offered = session.extensions().starttls;
+    match target.tls {
+        TlsMode::StartTls if !offered => {
+            return Err(Error::new(
+                ExitStatus::Protocol,
+                format!(
+                    "{}:{} does not offer STARTTLS, which is required (--tls)",
+                    target.host, target.port
+                ),
+            ));
+        }
+        TlsMode::StartTls | TlsMode::Opportunistic if offered => {
+            session.starttls(&target.host, &target.settings)?
+        }
+        _ => {}
+    }
+    if stop(options, Step::Starttls) {
+        return Ok(None);
+    }
+    if let Some((user, secret)) = &target.login {
+        if !session.connection().is_tls() && !target.allow_plaintext_auth {
+            return Err(Error::new(
+                ExitStatus::Protocol,
+                "refusing to send the password over a connection without TLS (--allow-plaintext-auth allows it)",
+            ));
+        }
+        session.auth(user, secret, target.oauth)?;
+    }
+    if stop(options, Step::Auth) {
+        return Ok(None);
+    }
+    Ok(Some(session))
+}
+
+fn stop(options: &SendOptions, step: Step) -> bool {
+    options.quit_after == Some(step)
+}
+
+/// One message: the checks against what the server offers, the envelope,
+/// the data. `None` when `--quit-after` stopped in the envelope.
+fn send_one(
+    session: &mut Session,
+    message: &Prepared,
+    options: &SendOptions,
+) -> Result<Option<Vec<RecipientResult>>, Error> {
+    let ext = session.extensions().clone();
+    if let Some(limit) = ext.size.filter(|&l| l > 0 && message.stats.octets > l) {
+        return Err(Error::new(
+            ExitStatus::Unavailable,
+            format!(
+                "the message ({} octets) is over the server's SIZE limit of {limit} octets",
+                message.stats.octets
+            ),
+        ));
+    }
+    if message.stats.eight_bit && !ext.eight_bit_mime {
+        return Err(Error::data(
+            "the message has 8-bit data but the server does not offer 8BITMIME; mime-pack or rfc822-lint --fix can re-encode it",
+        ));
+    }
+    if message.smtputf8 && !ext.smtputf8 {
+        return Err(Error::data(
+            "the message needs SMTPUTF8 (non-ASCII addresses or header), which the server does not offer",
+        ));
+    }
+    let mail = MailOptions {
+        size: message.stats.octets,
+        eight_bit: message.stats.eight_bit,
+        smtputf8: message.smtputf8,
+        dsn: options.dsn.clone(),
+    };
+    let replies = session.envelope(&message.sender, &message.recipients, &mail)?;
+    if options.quit_after.is_some_and(|s| s <= Step::Rcpt) {
+        return Ok(None);
+    }
+    let accepted: Vec<usize> = (0..replies.len())
+        .filter(|&i| replies[i].is_positive())
+        .collect();
+    let mut results: Vec<RecipientResult> = message
+        .recipients
+        .iter()
+        .zip(&replies)
+        .map(|(recipient, reply)| RecipientResult {
+            recipient: recipient.clone(),
+            status: outcome(reply),
+            reply: reply.text(),
+        })
+        .collect();
+    if accepted.is_empty() {
+        return Ok(Some(results));
+    }
+    let mut body = message.reader().map_err(read_error)?;
+    let reply = session.send_body(&mut body)?;
+    for &i in &accepted {
+        results[i].status = outcome(&reply);
+        results[i].reply = reply.text();
+    }
+    Ok(Some(results))
+}
+
+fn outcome(reply: &Reply) -> Outcome {
+    if reply.is_positive() {
+        Outcome::Accepted
+    } else if reply.is_transient() {
+        Outcome::Deferred
+    } else {
+        Outcome::Rejected
+    }
+}
+
+/// Every recipient of a message with the same result.
+pub fn all(message: &Prepared, status: Outcome, reply: &str) -> Vec<RecipientResult> {
+    message
+        .recipients
+        .iter()
+        .map(|recipient| RecipientResult {
+            recipient: recipient.clone(),
+            status,
+            reply: reply.to_string(),
+        })
+        .collect()
+}
+
+/// The exit status for a set of results (contract: 0 all accepted or
+/// queued, 67 any rejected, else 75 any deferred).
+pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
+    if results.iter().any(|r| r.status == Outcome::Rejected) {
+        ExitStatus::NoUser
+    } else if results.iter().any(|r| r.status == Outcome::Deferred) {
+        ExitStatus::TempFail
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+/// A file given with `--file`, or stdin, kept for reading twice.
+pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
+    let mut reader = crate::input::open(path.map(PathBuf::as_path))?;
+    Spool::read_from(&mut reader).map_err(read_error)
+}
