@@ -6,6 +6,7 @@ pub mod mime_pack;
 pub mod mime_unpack;
 pub mod mx_lookup;
 pub mod rfc822_lint;
+pub mod smtp_send;
 
 /// A titled block of text after the options: in `--help` and as a section
 /// of the man page (kept as written, not refilled).
@@ -25,6 +26,7 @@ pub fn manuals() -> Vec<(clap::Command, Vec<Section>)> {
         (mime_pack::Args::command(), mime_pack::SECTIONS.to_vec()),
         (mime_unpack::Args::command(), mime_unpack::SECTIONS.to_vec()),
         (rfc822_lint::Args::command(), rfc822_lint::sections()),
+        (smtp_send::Args::command(), smtp_send::SECTIONS.to_vec()),
     ]
 }
 

@@ -8,7 +8,10 @@
 
 #![allow(dead_code)]
 
+pub mod dovecot;
+pub mod exim;
 pub mod nsd;
+pub mod tlscert;
 
 use std::io::Write;
 use std::net::{TcpListener, UdpSocket};

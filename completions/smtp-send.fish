@@ -1,0 +1,43 @@
+complete -c smtp-send -s f -l from -d 'The envelope sender (MAIL FROM); default: the From address' -r
+complete -c smtp-send -s o -d 'sendmail options (-oi is accepted; others are ignored)' -r
+complete -c smtp-send -l file -d 'Send this message file (repeatable: all over one connection)' -r -F
+complete -c smtp-send -l server -d 'The server: smtp://[USER@]HOST[:PORT] or smtps://...' -r
+complete -c smtp-send -l helo -d 'The name to give in EHLO (default: this host\'s name)' -r
+complete -c smtp-send -l notify -d 'DSN: when to notify (e.g. SUCCESS,FAILURE or NEVER; RFC 3461)' -r
+complete -c smtp-send -l ret -d 'DSN: return FULL message or HDRS only' -r
+complete -c smtp-send -l envid -d 'DSN: envelope id' -r
+complete -c smtp-send -l quit-after -d 'Stop after this step (for diagnosing a server)' -r -f -a "connect\t'After connecting'
+banner\t'After the greeting'
+ehlo\t'After EHLO'
+starttls\t'After STARTTLS'
+auth\t'After AUTH'
+mail\t'After MAIL FROM'
+rcpt\t'After RCPT TO'"
+complete -c smtp-send -l queue -d 'On a temporary failure, spool the message in DIR and exit 0 with status queued' -r -F
+complete -c smtp-send -l flush -d 'Retry every message spooled in DIR (for cron)' -r -F
+complete -c smtp-send -l max-age -d 'With --flush, give up on messages older than this (e.g. 5d, 12h, 30m)' -r
+complete -c smtp-send -l port -d 'Connect to PORT instead of the URL\'s (or the scheme\'s default)' -r
+complete -c smtp-send -l tls -d 'How to use TLS. Default: implicit for smtps, pop3s and imaps; starttls (required, or fail with status 76) for the others' -r -f -a "implicit\t'TLS from the first byte (smtps, pop3s, imaps; RFC 8314)'
+starttls\t'Plain connection upgraded with STARTTLS/STLS; fail (76) when the server does not offer it'
+opportunistic\t'STARTTLS/STLS when the server offers it, plain text otherwise'
+none\t'No TLS at all'"
+complete -c smtp-send -l cafile -d 'Also trust the certificates in this PEM file (for a private CA or a self-signed server); the host name is still checked' -r -F
+complete -c smtp-send -l fingerprint -d 'Accept only the server certificate with this SHA-256 fingerprint (hex, colons optional, as `openssl x509 -fingerprint -sha256` prints it), whoever signed it' -r
+complete -c smtp-send -l user -d 'Log in as USER (instead of the URL\'s user)' -r
+complete -c smtp-send -l password-file -d 'Read the password from the first line of FILE, which only its owner may access (chmod 600)' -r -F
+complete -c smtp-send -l password-env -d 'Take the password from the environment variable VAR' -r
+complete -c smtp-send -l password-command -d 'Take the password from the first line CMD prints (run with sh -c, e.g. "pass show mail"); CMD must exit 0' -r
+complete -c smtp-send -l netrc-file -d 'Look the user and password up in this netrc file instead of ~/.netrc (which only its owner may access)' -r -F
+complete -c smtp-send -l timeout -d 'Give up on a connection, lookup, read or write after SECS seconds' -r
+complete -c smtp-send -s t -l read-recipients -d 'Also send to the To, Cc and Bcc addresses of the message'
+complete -c smtp-send -s i -d 'Accepted for sendmail compatibility: a lone dot never ends the input'
+complete -c smtp-send -l dry-run -d 'Show the envelope and what would be sent; connect to nothing'
+complete -c smtp-send -l force -d 'With --flush, retry every message now, whatever its back-off says'
+complete -c smtp-send -l insecure -d 'Do not verify the server\'s certificate. The connection is still encrypted, but anyone in between can read it'
+complete -c smtp-send -l oauth -d 'The password is an OAuth 2.0 access token: log in with XOAUTH2 or OAUTHBEARER'
+complete -c smtp-send -l allow-plaintext-auth -d 'Allow a password to cross a connection that is not encrypted'
+complete -c smtp-send -l json -d 'Print JSON Lines on stdout: one object per record, snake_case keys'
+complete -c smtp-send -s v -l verbose -d 'Show the conversation with servers on stderr (`->` sent, `<-` received; `~>`/`<~` once TLS is up; secrets as `****`)'
+complete -c smtp-send -s q -l quiet -d 'Print no warnings or notes on stderr; errors are still printed'
+complete -c smtp-send -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtp-send -s V -l version -d 'Print version'

@@ -1,0 +1,308 @@
+//! smtp-send: hand a message to an SMTP server. See `smtp-send --help`.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use mailkit::compose::Spool;
+use mailkit::connection::{TlsMode, Transcript};
+use mailkit::credentials::{self, PasswordSource};
+use mailkit::output::{self, Diagnostics};
+use mailkit::smtp::Dsn;
+use mailkit::spool::{self, Queue, QueuedEnvelope};
+use mailkit::submit::{self, Outcome, Prepared, RecipientResult, SendOptions, Target};
+use mailkit::tools::smtp_send::Args;
+use mailkit::url::{self, Scheme};
+use mailkit::{Error, ExitStatus, cli};
+
+const TOOL: &str = "smtp-send";
+
+fn main() -> ExitCode {
+    cli::main(TOOL, run)
+}
+
+fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let diag = Diagnostics::new(TOOL, args.common.quiet);
+    if let Some(dir) = &args.flush {
+        return flush(&args, dir, &diag);
+    }
+    let sources = if args.files.is_empty() {
+        vec![submit::load(None)?]
+    } else {
+        args.files
+            .iter()
+            .map(|f| submit::load(Some(f)))
+            .collect::<Result<_, _>>()?
+    };
+    let messages: Vec<Prepared> = sources
+        .into_iter()
+        .map(|s| {
+            submit::prepare(
+                s,
+                &args.recipients,
+                args.read_recipients,
+                args.sender.as_deref(),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    if args.dry_run {
+        return dry_run(&messages);
+    }
+    let target = target(&args)?;
+    let options = send_options(&args);
+    let results = match submit::send(&target, &messages, &options, transcript(&args)) {
+        Ok(results) => results,
+        Err(e) if e.status() == ExitStatus::TempFail => {
+            let why = e.to_string();
+            messages
+                .iter()
+                .map(|m| submit::all(m, Outcome::Deferred, &why))
+                .collect()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if args.quit_after.is_some() {
+        return Ok(ExitStatus::Ok);
+    }
+    let mut flat = Vec::new();
+    for (message, mut results) in messages.iter().zip(results) {
+        if let Some(dir) = &args.queue {
+            queue_deferred(dir, message, &mut results)?;
+        }
+        flat.extend(results);
+    }
+    report(&args, &diag, &flat)?;
+    Ok(submit::exit_status(&flat))
+}
+
+/// Where and how to connect, from --server and the connection flags.
+fn target(args: &Args) -> anyhow::Result<Target> {
+    let text = args
+        .server
+        .as_deref()
+        .ok_or_else(|| Error::usage("--server is required"))?;
+    let server = url::parse(text)?;
+    if !matches!(server.scheme, Scheme::Smtp | Scheme::Smtps) {
+        return Err(Error::usage(format!("{text}: not an smtp:// or smtps:// URL")).into());
+    }
+    let tls = args
+        .connection
+        .tls
+        .unwrap_or(if server.scheme.implicit_tls() {
+            TlsMode::Implicit
+        } else {
+            TlsMode::StartTls
+        });
+    let port = args.connection.port.unwrap_or(server.port);
+    let user = args.credentials.user.clone().or(server.user.clone());
+    let source = args.credentials.source();
+    let login = match (user, source) {
+        (None, None) => None,
+        (user, source) => {
+            let source = source.unwrap_or(PasswordSource::Netrc(None));
+            let (user, secret) = credentials::load(&source, &server.host, user.as_deref())?;
+            let user = user
+                .ok_or_else(|| Error::config("no user to log in as (--user, or the URL's user)"))?;
+            Some((user, secret))
+        }
+    };
+    Ok(Target {
+        host: server.host,
+        port,
+        tls,
+        settings: args.connection.tls_settings(),
+        login,
+        oauth: args.credentials.oauth,
+        allow_plaintext_auth: args.credentials.allow_plaintext_auth,
+        timeout: args.timeout.timeout,
+    })
+}
+
+fn send_options(args: &Args) -> SendOptions {
+    SendOptions {
+        helo: args.helo.clone().unwrap_or_else(host_name),
+        dsn: Dsn {
+            notify: args.notify.clone(),
+            ret: args.ret.clone(),
+            envid: args.envid.clone(),
+        },
+        quit_after: args.quit_after,
+    }
+}
+
+/// This host's name for EHLO.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty() && mailkit::domain::ascii_domain(n).is_ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn transcript(args: &Args) -> Option<Transcript> {
+    (args.common.verbose > 0).then(|| {
+        Box::new(|line: &str| {
+            let _ = writeln!(io::stderr().lock(), "{line}");
+        }) as Transcript
+    })
+}
+
+/// The deferred recipients of a message go to the queue, marked queued.
+fn queue_deferred(
+    dir: &std::path::Path,
+    message: &Prepared,
+    results: &mut [RecipientResult],
+) -> anyhow::Result<()> {
+    let deferred: Vec<String> = results
+        .iter()
+        .filter(|r| r.status == Outcome::Deferred)
+        .map(|r| r.recipient.clone())
+        .collect();
+    if deferred.is_empty() {
+        return Ok(());
+    }
+    let queue = Queue::open(dir)?;
+    let now = spool::now();
+    let envelope = QueuedEnvelope {
+        sender: message.sender.clone(),
+        recipients: deferred,
+        created: now,
+        attempts: 1,
+        next_attempt: now + spool::backoff(1).as_secs(),
+        last_error: results
+            .iter()
+            .find(|r| r.status == Outcome::Deferred)
+            .map(|r| r.reply.clone()),
+    };
+    let mut reader = message.reader()?;
+    queue.add(&envelope, &mut reader)?;
+    for result in results.iter_mut().filter(|r| r.status == Outcome::Deferred) {
+        result.status = Outcome::Queued;
+    }
+    Ok(())
+}
+
+/// Results: JSON for every recipient, or a line on stderr for each one
+/// not accepted.
+fn report(args: &Args, diag: &Diagnostics, results: &[RecipientResult]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for result in results {
+        if args.output.json {
+            output::write_json_record(&mut out, result)?;
+        } else if result.status != Outcome::Accepted {
+            let status = match result.status {
+                Outcome::Rejected => "rejected",
+                Outcome::Deferred => "deferred",
+                Outcome::Queued => "queued",
+                Outcome::Accepted => "accepted",
+            };
+            let line = format!("{}: {status}: {}", result.recipient, result.reply);
+            if result.status == Outcome::Queued {
+                diag.note(&line);
+            } else {
+                diag.error(&line);
+            }
+        }
+    }
+    out.flush()
+}
+
+fn dry_run(messages: &[Prepared]) -> anyhow::Result<ExitStatus> {
+    let mut out = io::stdout().lock();
+    for message in messages {
+        writeln!(out, "MAIL FROM:<{}>", message.sender)?;
+        for recipient in &message.recipients {
+            writeln!(out, "RCPT TO:<{recipient}>")?;
+        }
+        writeln!(
+            out,
+            "DATA: {} octets, longest line {}, {}{}",
+            message.stats.octets,
+            message.stats.longest_line,
+            if message.stats.eight_bit {
+                "8-bit"
+            } else {
+                "7-bit"
+            },
+            if message.smtputf8 {
+                ", needs SMTPUTF8"
+            } else {
+                ""
+            }
+        )?;
+        io::copy(&mut message.reader()?, &mut out)?;
+        writeln!(out)?;
+    }
+    Ok(ExitStatus::Ok)
+}
+
+/// `--flush DIR`: retry what is due, give up on what is too old.
+fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Result<ExitStatus> {
+    let queue = Queue::open(dir)?;
+    let _lock = queue.lock()?;
+    let (entries, problems) = queue.entries()?;
+    problems
+        .iter()
+        .for_each(|p| diag.warning(&format!("unreadable queue entry {p}")));
+    let target = target(args)?;
+    let options = send_options(args);
+    let now = spool::now();
+    let mut status = ExitStatus::Ok;
+    let mut all_results = Vec::new();
+    for entry in entries {
+        if now.saturating_sub(entry.envelope.created) > args.max_age {
+            for recipient in &entry.envelope.recipients {
+                diag.error(&format!(
+                    "{recipient}: given up after {} attempts: {}",
+                    entry.envelope.attempts,
+                    entry.envelope.last_error.as_deref().unwrap_or("no reply")
+                ));
+            }
+            queue.remove(&entry)?;
+            status = status.or(ExitStatus::Unavailable);
+            continue;
+        }
+        if entry.envelope.next_attempt > now && !args.force {
+            continue;
+        }
+        let spool = Spool::read_from(&mut queue.message(&entry)?)?;
+        let message = submit::prepare(
+            spool,
+            &entry.envelope.recipients,
+            false,
+            Some(&entry.envelope.sender),
+        )?;
+        let results = match submit::send(
+            &target,
+            std::slice::from_ref(&message),
+            &options,
+            transcript(args),
+        ) {
+            Ok(mut results) => results.pop().unwrap_or_default(),
+            Err(e) if e.status() == ExitStatus::TempFail => {
+                submit::all(&message, Outcome::Deferred, &e.to_string())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let deferred: Vec<String> = results
+            .iter()
+            .filter(|r| r.status == Outcome::Deferred)
+            .map(|r| r.recipient.clone())
+            .collect();
+        if deferred.is_empty() {
+            queue.remove(&entry)?;
+        } else {
+            let mut envelope = entry.envelope.clone();
+            envelope.attempts += 1;
+            envelope.next_attempt = now + spool::backoff(envelope.attempts).as_secs();
+            envelope.last_error = results
+                .iter()
+                .find(|r| r.status == Outcome::Deferred)
+                .map(|r| r.reply.clone());
+            envelope.recipients = deferred;
+            queue.update(&entry, &envelope)?;
+        }
+        all_results.extend(results);
+    }
+    report(args, diag, &all_results)?;
+    Ok(status.or(submit::exit_status(&all_results)))
+}

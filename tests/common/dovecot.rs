@@ -1,0 +1,429 @@
+//! Dovecot, a real IMAP/POP3/LMTP server, on loopback with Maildirs of its
+//! own (see the notes in shared/notes/real-servers.md, section 3).
+//!
+//! Users: `alice`/`alicepw`, `bob`/`bobpw` and `relay`/`relaypw` (where Exim
+//! puts mail for other domains that an authenticated client relays), more
+//! with [`Dovecot::add_user`]. Logins work as `alice` and as
+//! `alice@example.test`; LMTP accepts `alice@example.test` (any case).
+//!
+//! Start Dovecot before Exim and drop it after: declare the `Dovecot`
+//! variable first, since Rust drops locals in reverse order of declaration.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::tlscert::TlsCert;
+use super::{Daemon, Scratch, free_port, set_mode};
+
+/// A running Dovecot (stopped on drop, ~0.1 s) and its ports on 127.0.0.1.
+pub struct Dovecot {
+    /// IMAP with STARTTLS.
+    pub imap: u16,
+    /// IMAP over TLS.
+    pub imaps: u16,
+    /// POP3 with STLS.
+    pub pop3: u16,
+    /// POP3 over TLS.
+    pub pop3s: u16,
+    /// LMTP (no TLS needed).
+    pub lmtp: u16,
+    /// The server certificate, which is also the trust root to use.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+    dir: PathBuf,
+    /// uid and gid that own the mail (nobody when running as root).
+    mail_owner: (u32, u32),
+    // Field order matters: the daemon is stopped before the directory goes.
+    _daemon: Daemon,
+    _scratch: Scratch,
+}
+
+impl Dovecot {
+    /// Starts Dovecot with users alice, bob and relay, and waits until IMAP,
+    /// POP3 and LMTP greet (~50 ms).
+    pub fn start() -> Dovecot {
+        let scratch = Scratch::new();
+        let d = scratch.subdir("dovecot");
+        let tls = TlsCert::generate(&d);
+        let ports = free_ports(5);
+        let (imap, imaps, pop3, pop3s, lmtp) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
+        let root = is_root();
+        let (mail_owner, extra) = if root {
+            // Dovecot refuses uid 0 for mail access.
+            let owner = (id(&["-u", "nobody"]), id(&["-g", "nobody"]));
+            (owner, String::new())
+        } else {
+            let owner = (id(&["-u"]), id(&["-g"]));
+            let (user, group) = (id_text(&["-un"]), id_text(&["-gn"]));
+            let extra = format!(
+                "default_internal_user = {user}\ndefault_internal_group = {group}\n\
+                 default_login_user = {user}\n\
+                 service anvil {{\n  chroot =\n}}\nservice imap-login {{\n  chroot =\n}}\n\
+                 service pop3-login {{\n  chroot =\n}}\n"
+            );
+            (owner, extra)
+        };
+        let conf = format!(
+            "instance_name = dovecot-{imap}\n\
+             base_dir = {d}/run\n\
+             state_dir = {d}/state\n\
+             log_path = {d}/dovecot.log\n\
+             protocols = imap pop3 lmtp\n\
+             listen = 127.0.0.1\n\
+             hostname = mail.example.test\n\
+             ssl = yes\n\
+             ssl_cert = <{cert}\n\
+             ssl_key = <{key}\n\
+             disable_plaintext_auth = no\n\
+             auth_mechanisms = plain login\n\
+             auth_username_format = %Ln\n\
+             auth_failure_delay = 0\n\
+             first_valid_uid = 1\n\
+             mail_location = maildir:~/Maildir\n\
+             default_process_limit = 20\n\
+             default_client_limit = 200\n\
+             passdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
+             userdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
+             service anvil {{\n  unix_listener anvil-auth-penalty {{\n    mode = 0\n  }}\n}}\n\
+             service auth {{\n  unix_listener auth-smtp {{\n    mode = 0666\n  }}\n}}\n\
+             service imap-login {{\n\
+             \x20 inet_listener imap {{\n    port = {imap}\n  }}\n\
+             \x20 inet_listener imaps {{\n    port = {imaps}\n    ssl = yes\n  }}\n}}\n\
+             service pop3-login {{\n\
+             \x20 inet_listener pop3 {{\n    port = {pop3}\n  }}\n\
+             \x20 inet_listener pop3s {{\n    port = {pop3s}\n    ssl = yes\n  }}\n}}\n\
+             service lmtp {{\n\
+             \x20 inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtp}\n  }}\n}}\n\
+             {extra}",
+            d = d.display(),
+            cert = tls.cert.display(),
+            key = tls.key.display(),
+        );
+        std::fs::write(d.join("dovecot.conf"), conf).expect("write dovecot.conf");
+        std::fs::create_dir_all(d.join("home")).expect("create home");
+        set_mode(&d.join("home"), 0o755);
+        let mut command = Command::new("/usr/sbin/dovecot");
+        command.arg("-F").arg("-c").arg(d.join("dovecot.conf"));
+        let passwd = d.join("passwd");
+        std::fs::write(&passwd, "").expect("write passwd");
+        std::fs::write(d.join("users"), "").expect("write users");
+        for (user, password) in [("alice", "alicepw"), ("bob", "bobpw"), ("relay", "relaypw")] {
+            add_user_files(&d, mail_owner, user, password);
+        }
+        let daemon = Daemon::start("dovecot", command, d.join("stdout.log"), || {
+            greets(imap, "* OK") && greets(pop3, "+OK") && greets(lmtp, "220 ")
+        });
+        Dovecot {
+            imap,
+            imaps,
+            pop3,
+            pop3s,
+            lmtp,
+            cert: tls.cert,
+            key: tls.key,
+            dir: d,
+            mail_owner,
+            _daemon: daemon,
+            _scratch: scratch,
+        }
+    }
+
+    /// Adds a user (letters, digits, `.`, `_`, `-`) with a password (no `:`
+    /// or line breaks) and an empty Maildir; Dovecot and any Exim started
+    /// on this Dovecot see it at once.
+    pub fn add_user(&self, user: &str, password: &str) {
+        add_user_files(&self.dir, self.mail_owner, user, password);
+    }
+
+    /// The user's Maildir (`…/home/USER/Maildir`).
+    pub fn maildir(&self, user: &str) -> PathBuf {
+        self.dir.join("home").join(user).join("Maildir")
+    }
+
+    /// The raw bytes of every message in the user's `new/` and `cur/`, in
+    /// delivery order (by the time stamp that starts each file name, then
+    /// by name). Dovecot stores LF line ends, whatever came over the wire.
+    pub fn delivered(&self, user: &str) -> Vec<Vec<u8>> {
+        let maildir = self.maildir(user);
+        let mut files = Vec::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') && entry.path().is_file() {
+                    files.push((order_key(&name), entry.path()));
+                }
+            }
+        }
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(_, path)| std::fs::read(path).ok())
+            .collect()
+    }
+
+    /// Waits until the user has at least `count` messages (delivery through
+    /// Exim takes ~30 ms after "250 OK") and returns them all; panics with
+    /// the Dovecot log after `timeout`.
+    pub fn wait_for_messages(&self, user: &str, count: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let messages = self.delivered(user);
+            if messages.len() >= count {
+                return messages;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{user} has {} message(s), not {count}, after {timeout:?}; Dovecot log:\n{}",
+                    messages.len(),
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Puts a message into the user's `new/` directly, as if delivered (for
+    /// IMAP/POP3 tests); returns its path.
+    pub fn deposit(&self, user: &str, message: &[u8]) -> PathBuf {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+        let maildir = self.maildir(user);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let name = format!(
+            "{}.M{}P{}Q{}.test",
+            now.as_secs(),
+            now.subsec_micros(),
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmp = maildir.join("tmp").join(&name);
+        std::fs::write(&tmp, message).expect("write the message");
+        set_mode(&tmp, 0o644);
+        chown(&tmp, self.mail_owner);
+        let new = maildir.join("new").join(&name);
+        std::fs::rename(&tmp, &new).expect("move the message into new/");
+        new
+    }
+
+    /// Dovecot's log and its stdout/stderr, for diagnosis.
+    pub fn log(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default();
+        let out = std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default();
+        format!("{log}{out}")
+    }
+
+    /// The configuration file (for `doveadm -c`).
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("dovecot.conf")
+    }
+
+    /// The user list `NAME: PASSWORD` (an Exim lsearch file), kept in step
+    /// with Dovecot's own passwd file by [`Dovecot::add_user`].
+    pub fn users_file(&self) -> PathBuf {
+        self.dir.join("users")
+    }
+}
+
+impl Drop for Dovecot {
+    /// Stops Dovecot in ~0.1 s instead of ~1.1 s: after SIGTERM its master
+    /// waits for its children, signals the log process and then sleeps a
+    /// fixed second before it exits. Once only the log process is left,
+    /// nothing is lost by ending the master with SIGKILL (the log process
+    /// then exits by itself). The [`Daemon`] field reaps the master after
+    /// this; without /proc, the plain SIGTERM path still works.
+    fn drop(&mut self) {
+        let Some(pid) = self.master_pid() else {
+            return;
+        };
+        // SAFETY: `pid` is our own unreaped child (checked), so the number
+        // cannot have been reused.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            match only_log_left(pid) {
+                Some(true) => {
+                    // SAFETY: as above.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    return;
+                }
+                Some(false) => std::thread::sleep(Duration::from_millis(5)),
+                None => return,
+            }
+        }
+    }
+}
+
+impl Dovecot {
+    /// The master's pid from its pid file, if it is our own child.
+    fn master_pid(&self) -> Option<libc::pid_t> {
+        let text = std::fs::read_to_string(self.dir.join("run/master.pid")).ok()?;
+        let pid: libc::pid_t = text.trim().parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let parent: u32 = stat_fields(&stat)?.get(1)?.parse().ok()?;
+        (parent == std::process::id()).then_some(pid)
+    }
+}
+
+/// Whether the master has reaped all of its children but the log process
+/// (`Some(true)`), or `None` when /proc cannot tell. Waiting for the reaping
+/// leaves no zombies behind for init.
+fn only_log_left(master: libc::pid_t) -> Option<bool> {
+    let stat = std::fs::read_to_string(format!("/proc/{master}/stat")).ok()?;
+    if stat_fields(&stat)?.first()? == &"Z" {
+        return Some(true);
+    }
+    let children =
+        std::fs::read_to_string(format!("/proc/{master}/task/{master}/children")).ok()?;
+    for child in children.split_whitespace() {
+        match std::fs::read_to_string(format!("/proc/{child}/comm")) {
+            Ok(comm) if comm.trim() == "log" => {}
+            Ok(_) => return Some(false),
+            Err(_) => {} // reaped meanwhile
+        }
+    }
+    Some(true)
+}
+
+/// The fields of /proc/PID/stat after the command name: state, ppid, ….
+fn stat_fields(stat: &str) -> Option<Vec<&str>> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(rest.split_whitespace().collect())
+}
+
+/// Adds `user` to Dovecot's passwd file and to the plain users file, and
+/// makes the user's Maildir.
+fn add_user_files(d: &Path, owner: (u32, u32), user: &str, password: &str) {
+    assert!(
+        !user.is_empty()
+            && user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+        "unsuitable user name {user:?}"
+    );
+    assert!(
+        !password.is_empty()
+            && !password.contains([':', '\n', '\r'])
+            && password.trim() == password,
+        "unsuitable password {password:?}"
+    );
+    let home = d.join("home").join(user);
+    let maildir = home.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("create the Maildir");
+    }
+    for dir in [
+        home.clone(),
+        maildir.clone(),
+        maildir.join("cur"),
+        maildir.join("new"),
+        maildir.join("tmp"),
+    ] {
+        set_mode(&dir, 0o755);
+        chown(&dir, owner);
+    }
+    let (uid, gid) = owner;
+    append(
+        &d.join("passwd"),
+        &format!(
+            "{user}:{{PLAIN}}{password}:{uid}:{gid}::{}::\n",
+            home.display()
+        ),
+    );
+    append(&d.join("users"), &format!("{user}: {password}\n"));
+}
+
+fn append(path: &Path, line: &str) {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open for appending");
+    file.write_all(line.as_bytes()).expect("append");
+    set_mode(path, 0o644);
+}
+
+fn chown(path: &Path, (uid, gid): (u32, u32)) {
+    if is_root() {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid)).expect("chown");
+    }
+}
+
+/// Sorts Maildir names `SECS.M<usecs>P…` by time (the microseconds are not
+/// zero-padded, so plain name order would be wrong within a second).
+fn order_key(name: &str) -> (u64, u64, String) {
+    let mut parts = name.split('.');
+    let secs = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(u64::MAX);
+    let usecs = parts
+        .next()
+        .and_then(|s| s.strip_prefix('M'))
+        .map(|s| {
+            s.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (secs, usecs, name.to_string())
+}
+
+/// Whether the tests run as root (the servers then drop to their own users).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn id_text(args: &[&str]) -> String {
+    let output = Command::new("id").args(args).output().expect("run id");
+    assert!(output.status.success(), "id {args:?} failed");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+fn id(args: &[&str]) -> u32 {
+    id_text(args).parse().expect("a numeric id")
+}
+
+/// `n` distinct ports that are free on 127.0.0.1 right now.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let mut ports: Vec<u16> = Vec::with_capacity(n);
+    while ports.len() < n {
+        let port = free_port();
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    ports
+}
+
+/// Whether a server on `port` accepts a connection and sends a first line
+/// starting with `prefix` (a greeting such as `* OK`, `+OK`, `220 `).
+pub fn greets(port: u16, prefix: &str) -> bool {
+    let address = SocketAddr::from(([127, 0, 0, 1], port));
+    let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
+        return false;
+    };
+    // The greeting waits until Dovecot's auth process is ready (~50 ms).
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok();
+    let mut line = String::new();
+    let mut reader = BufReader::new(&stream);
+    if reader.read_line(&mut line).is_err() || !line.starts_with(prefix) {
+        return false;
+    }
+    // Say goodbye politely, so that logs show no lost connections.
+    let goodbye: &[u8] = match prefix {
+        "* OK" => b"a LOGOUT\r\n",
+        _ => b"QUIT\r\n",
+    };
+    let _ = (&stream).write_all(goodbye);
+    true
+}

@@ -1,0 +1,266 @@
+//! Exim 4 (exim4-daemon-light), a real MTA, on loopback: it accepts mail
+//! for `example.test` and delivers it over LMTP into a [`Dovecot`]'s
+//! Maildirs (see shared/notes/real-servers.md, section 4.1).
+//!
+//! What a client sees (Exim 4.96, default [`EximOptions`]):
+//!
+//! ```text
+//! 220 mx.example.test ESMTP Exim 4.96 <date>
+//! EHLO client.test
+//! 250-mx.example.test Hello client.test [127.0.0.1]
+//! 250-SIZE 1048576
+//! 250-8BITMIME
+//! 250-DSN
+//! 250-PIPELINING
+//! 250-PIPECONNECT
+//! 250-AUTH PLAIN LOGIN      (not before STARTTLS with auth_before_tls: false)
+//! 250-CHUNKING
+//! 250-STARTTLS              (not after STARTTLS, nor with starttls: false)
+//! 250-SMTPUTF8
+//! 250 HELP
+//! ```
+//!
+//! Users and passwords are Dovecot's (alice/alicepw, bob/bobpw, …), looked
+//! up at each AUTH and RCPT in the Dovecot's users file: so the Dovecot must
+//! outlive the Exim (declare it first; locals drop in reverse order), and
+//! [`Dovecot::add_user`] works for Exim too. AUTH takes the bare user name
+//! (`alice`), not `alice@example.test`.
+//!
+//! Mail for other domains is refused ("550 relay not permitted") unless the
+//! client has authenticated; then it is accepted and lands in the Maildir of
+//! Dovecot's user `relay`, with a header `X-Relayed-To: <original address>`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::dovecot::{Dovecot, free_ports, greets, is_root};
+use super::tlscert::TlsCert;
+use super::{Daemon, Scratch};
+
+/// How the Exim behaves; `EximOptions::default()` is the common case.
+#[derive(Clone, Debug)]
+pub struct EximOptions {
+    /// Offer STARTTLS (default true). With false, `tls_advertise_hosts` is
+    /// empty: EHLO lacks STARTTLS and the command gets
+    /// `503 STARTTLS command used when not advertised`.
+    pub starttls: bool,
+    /// Offer AUTH PLAIN LOGIN on plain-text connections too (default true).
+    /// With false, AUTH is offered only after STARTTLS, and an AUTH before
+    /// it gets `503 AUTH command used when not advertised`.
+    pub auth_before_tls: bool,
+    /// `message_size_limit` in bytes, advertised as `SIZE n` (default
+    /// 1 MiB, so that tests can exceed it cheaply).
+    pub size_limit: u64,
+    /// Local parts at example.test that get a temporary failure at RCPT:
+    /// `450 Temporary failure for <LOCAL@example.test> (test)` (default
+    /// `["tempfail"]`). Checked before the user exists, so these need no
+    /// user.
+    pub tempfail: Vec<String>,
+    /// Refuse MAIL FROM without AUTH first (a submission server):
+    /// `530 Authentication required` (default false).
+    pub require_auth: bool,
+}
+
+impl Default for EximOptions {
+    fn default() -> EximOptions {
+        EximOptions {
+            starttls: true,
+            auth_before_tls: true,
+            size_limit: 1024 * 1024,
+            tempfail: vec!["tempfail".to_string()],
+            require_auth: false,
+        }
+    }
+}
+
+/// A running Exim (stopped on drop, ~10 ms) listening on 127.0.0.1.
+pub struct Exim {
+    /// The SMTP port (plain, with STARTTLS).
+    pub port: u16,
+    /// The server certificate (the same as the Dovecot's), which is also
+    /// the trust root to use.
+    pub cert: PathBuf,
+    /// The options it was started with.
+    pub options: EximOptions,
+    dir: PathBuf,
+    // Field order matters: the daemon is stopped before the directory goes.
+    _daemon: Daemon,
+    _scratch: Scratch,
+}
+
+impl Exim {
+    /// Starts Exim in front of `dovecot` and waits for its banner (~25 ms).
+    pub fn start(dovecot: &Dovecot, options: EximOptions) -> Exim {
+        let scratch = Scratch::new();
+        let e = scratch.subdir("exim");
+        let spool = scratch.subdir("exim/spool");
+        let log = scratch.subdir("exim/log");
+        // A copy of Dovecot's certificate: one trust root for both servers.
+        let tls = TlsCert {
+            cert: dovecot.cert.clone(),
+            key: dovecot.key.clone(),
+        }
+        .copy_to(&e);
+        let port = free_ports(1)[0];
+        let run_as = if is_root() {
+            // Exim drops to Debian-exim for an untrusted -C configuration:
+            // spool and log must be its, and the key readable (mode 644).
+            for dir in [&spool, &log] {
+                let status = Command::new("chown")
+                    .arg("Debian-exim:Debian-exim")
+                    .arg(dir)
+                    .status()
+                    .expect("run chown");
+                assert!(status.success(), "chown Debian-exim {}", dir.display());
+            }
+            String::new()
+        } else {
+            let name = |flag: &str| {
+                let output = Command::new("id").arg(flag).output().expect("run id");
+                String::from_utf8(output.stdout).unwrap().trim().to_string()
+            };
+            format!(
+                "exim_user = {}\nexim_group = {}\n",
+                name("-un"),
+                name("-gn")
+            )
+        };
+        let users = dovecot.users_file();
+        let users = users.display();
+        let tls_hosts = if options.starttls { "*" } else { "" };
+        let auth_hosts = if options.auth_before_tls {
+            "*"
+        } else {
+            "${if eq{$tls_in_cipher}{}{}{*}}"
+        };
+        let require_auth = if options.require_auth {
+            "  deny    message = 530 Authentication required\n          !authenticated = *\n"
+        } else {
+            ""
+        };
+        let tempfail = if options.tempfail.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  defer   message = 450 Temporary failure for <$local_part@$domain> (test)\n          \
+                 domains = +local_domains\n          local_parts = {}\n",
+                options.tempfail.join(" : ")
+            )
+        };
+        let conf = format!(
+            "{run_as}\
+             primary_hostname = mx.example.test\n\
+             qualify_domain = example.test\n\
+             domainlist local_domains = example.test\n\
+             spool_directory = {spool}\n\
+             log_file_path = {log}/%slog\n\
+             pid_file_path = {e}/exim.pid\n\
+             daemon_smtp_ports = {port}\n\
+             local_interfaces = 127.0.0.1\n\
+             keep_environment =\n\
+             message_size_limit = {size}\n\
+             smtp_accept_queue_per_connection = 0\n\
+             tls_advertise_hosts = {tls_hosts}\n\
+             tls_certificate = {cert}\n\
+             tls_privatekey = {key}\n\
+             auth_advertise_hosts = {auth_hosts}\n\
+             dsn_advertise_hosts = *\n\
+             smtputf8_advertise_hosts = *\n\
+             chunking_advertise_hosts = *\n\
+             acl_smtp_mail = acl_mail\n\
+             acl_smtp_rcpt = acl_rcpt\n\
+             \n\
+             begin acl\n\
+             acl_mail:\n\
+             {require_auth}\
+             \x20 accept\n\
+             \n\
+             acl_rcpt:\n\
+             {tempfail}\
+             \x20 deny    message = relay not permitted\n\
+             \x20         !domains = +local_domains\n\
+             \x20         !authenticated = *\n\
+             \x20 require verify = recipient\n\
+             \x20 accept\n\
+             \n\
+             begin routers\n\
+             relay:\n\
+             \x20 driver = redirect\n\
+             \x20 domains = ! +local_domains\n\
+             \x20 headers_add = X-Relayed-To: $local_part@$domain\n\
+             \x20 data = relay@example.test\n\
+             dovecot:\n\
+             \x20 driver = accept\n\
+             \x20 domains = +local_domains\n\
+             \x20 local_parts = lsearch;{users}\n\
+             \x20 transport = dovecot_lmtp\n\
+             \n\
+             begin transports\n\
+             dovecot_lmtp:\n\
+             \x20 driver = smtp\n\
+             \x20 protocol = lmtp\n\
+             \x20 hosts = 127.0.0.1\n\
+             \x20 port = {lmtp}\n\
+             \x20 hosts_override\n\
+             \x20 allow_localhost\n\
+             \x20 hosts_avoid_tls = *\n\
+             \n\
+             begin retry\n\
+             *  *  F,1m,10s\n\
+             \n\
+             begin authenticators\n\
+             plain:\n\
+             \x20 driver = plaintext\n\
+             \x20 public_name = PLAIN\n\
+             \x20 server_prompts = :\n\
+             \x20 server_condition = ${{if eq{{$auth3}}{{${{lookup{{$auth2}}lsearch{{{users}}}{{$value}}fail}}}}}}\n\
+             \x20 server_set_id = $auth2\n\
+             login:\n\
+             \x20 driver = plaintext\n\
+             \x20 public_name = LOGIN\n\
+             \x20 server_prompts = Username:: : Password::\n\
+             \x20 server_condition = ${{if eq{{$auth2}}{{${{lookup{{$auth1}}lsearch{{{users}}}{{$value}}fail}}}}}}\n\
+             \x20 server_set_id = $auth1\n",
+            spool = spool.display(),
+            log = log.display(),
+            e = e.display(),
+            size = options.size_limit,
+            cert = tls.cert.display(),
+            key = tls.key.display(),
+            lmtp = dovecot.lmtp,
+        );
+        std::fs::write(e.join("exim.conf"), conf).expect("write exim.conf");
+        let mut command = Command::new("/usr/sbin/exim4");
+        command.arg("-bdf").arg("-C").arg(e.join("exim.conf"));
+        let daemon = Daemon::start("exim", command, e.join("stdout.log"), || {
+            greets(port, "220 ")
+        });
+        Exim {
+            port,
+            cert: tls.cert,
+            options,
+            dir: e,
+            _daemon: daemon,
+            _scratch: scratch,
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The main log (one line per connection event, acceptance `<=`,
+    /// delivery `=>`, rejection), then whatever Exim wrote to stdout and
+    /// stderr (where the log lines go when not running as root).
+    pub fn log(&self) -> String {
+        let main = std::fs::read_to_string(self.dir.join("log/mainlog")).unwrap_or_default();
+        let out = std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default();
+        format!("{main}{out}")
+    }
+
+    /// The configuration file (for `exim4 -C FILE -bp` and the like).
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("exim.conf")
+    }
+}

@@ -1,0 +1,572 @@
+//! smtp-send against a real MTA (Exim, delivering through LMTP into
+//! Dovecot) started by the test, and against small scripted servers for
+//! the faults no real server makes. Delivered messages are checked where
+//! they land, byte by byte.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::dovecot::Dovecot;
+use common::exim::{Exim, EximOptions};
+use common::{Scratch, code, run_tool, stderr, stdout};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smtp-send");
+
+/// A password file only its owner can read.
+fn password_file(dir: &Scratch, password: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.path().join("password");
+    std::fs::write(&path, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+struct Mta {
+    exim: Exim,
+    dovecot: Dovecot,
+    dir: Scratch,
+}
+
+impl Mta {
+    fn start(options: EximOptions) -> Mta {
+        let dovecot = Dovecot::start();
+        let exim = Exim::start(&dovecot, options);
+        Mta {
+            exim,
+            dovecot,
+            dir: Scratch::new(),
+        }
+    }
+
+    fn url(&self, user: &str) -> String {
+        format!("smtp://{user}@localhost:{}", self.exim.port)
+    }
+
+    /// smtp-send with STARTTLS, the test CA and alice's password, plus `extra`.
+    fn send(&self, extra: &[&str], message: &[u8]) -> std::process::Output {
+        let password = password_file(&self.dir, "alicepw");
+        let url = self.url("alice");
+        let cafile = self.exim.cert.to_str().unwrap().to_string();
+        let mut args = vec![
+            "--server",
+            &url,
+            "--cafile",
+            &cafile,
+            "--password-file",
+            password.to_str().unwrap(),
+            "--timeout",
+            "20",
+        ];
+        args.extend_from_slice(extra);
+        run_tool(BIN, &args, message)
+    }
+}
+
+const MESSAGE: &[u8] = b"From: Alice <alice@example.test>\nTo: bob@example.test\nSubject: hello\n\nHello Bob.\n.\nA line with a dot above.\n";
+
+fn body_of(message: &[u8]) -> &[u8] {
+    let at = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| message.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+        .unwrap();
+    &message[at..]
+}
+
+#[test]
+fn starttls_and_auth_deliver_the_message_byte_for_byte() {
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(&["-v", "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "quiet on success");
+    let transcript = stderr(&out);
+    assert!(transcript.contains("-> STARTTLS"), "{transcript}");
+    assert!(transcript.contains("~> AUTH PLAIN ****"), "{transcript}");
+    assert!(
+        !transcript.contains("alicepw"),
+        "the password leaked into the transcript"
+    );
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    let message = &delivered[0];
+    assert_eq!(
+        unix(body_of(message)),
+        b"Hello Bob.\n.\nA line with a dot above.\n"
+    );
+    let text = String::from_utf8_lossy(message);
+    assert!(text.contains("Subject: hello"), "{text}");
+    assert!(
+        text.contains("\nDate: ") || text.starts_with("Date: ") || text.contains("Date: "),
+        "Date was added: {text}"
+    );
+    assert!(text.contains("Message-ID: <"), "{text}");
+}
+
+/// Line ends as LF (Dovecot stores Maildir files with LF).
+fn unix(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for (i, &b) in data.iter().enumerate() {
+        if !(b == b'\r' && data.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+#[test]
+fn wrong_password_is_77_and_never_shown() {
+    let mta = Mta::start(EximOptions::default());
+    let password = password_file(&mta.dir, "not-the-password");
+    let url = mta.url("alice");
+    let cafile = mta.exim.cert.to_str().unwrap().to_string();
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--server",
+            &url,
+            "--cafile",
+            &cafile,
+            "--password-file",
+            password.to_str().unwrap(),
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 77, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("smtp-send: error: authentication failed"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("not-the-password") && !stdout(&out).contains("not-the-password")
+    );
+}
+
+#[test]
+fn required_starttls_missing_is_76_and_no_auth_is_sent() {
+    let mta = Mta::start(EximOptions {
+        starttls: false,
+        ..EximOptions::default()
+    });
+    let out = mta.send(&["-v", "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("-> AUTH"),
+        "AUTH was sent: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("does not offer STARTTLS"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn untrusted_certificate_is_76_and_insecure_works() {
+    let mta = Mta::start(EximOptions::default());
+    let url = format!("smtp://localhost:{}", mta.exim.port);
+    let out = run_tool(BIN, &["--server", &url, "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    let out = run_tool(
+        BIN,
+        &["--server", &url, "--insecure", "bob@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+}
+
+#[test]
+fn one_rejected_recipient_of_three() {
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(
+        &[
+            "--json",
+            "bob@example.test",
+            "nosuch@example.test",
+            "alice@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    let results: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["status"], "accepted");
+    assert_eq!(results[1]["recipient"], "nosuch@example.test");
+    assert_eq!(results[1]["status"], "rejected");
+    assert!(
+        results[1]["reply"].as_str().unwrap().starts_with("550"),
+        "{}",
+        results[1]
+    );
+    assert_eq!(results[2]["status"], "accepted");
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    mta.dovecot
+        .wait_for_messages("alice", 1, Duration::from_secs(10));
+}
+
+#[test]
+fn temporary_failure_is_75() {
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(&["tempfail@example.test"], MESSAGE);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tempfail@example.test: deferred: 45"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn over_the_size_limit_is_69_before_data() {
+    let mta = Mta::start(EximOptions {
+        size_limit: 10_000,
+        ..EximOptions::default()
+    });
+    let mut big = MESSAGE.to_vec();
+    big.extend(
+        std::iter::repeat_n(
+            b"0123456789012345678901234567890123456789\n".as_slice(),
+            400,
+        )
+        .flatten(),
+    );
+    let out = mta.send(&["-v", "bob@example.test"], &big);
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("~> DATA") && !stderr(&out).contains("BDAT"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bcc_is_removed_and_header_recipients_are_used() {
+    let mta = Mta::start(EximOptions::default());
+    let message = b"From: alice@example.test\nTo: bob@example.test\nBcc: alice@example.test\nSubject: t\n\nbody\n";
+    let out = mta.send(&["-t"], message);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for user in ["bob", "alice"] {
+        let delivered = mta
+            .dovecot
+            .wait_for_messages(user, 1, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&delivered[0]);
+        assert!(!text.contains("Bcc:"), "{user} sees the Bcc: {text}");
+    }
+}
+
+#[test]
+fn a_hundred_files_over_one_connection() {
+    let mta = Mta::start(EximOptions::default());
+    let mut files = Vec::new();
+    for i in 0..100 {
+        let path = mta.dir.path().join(format!("m{i}.eml"));
+        std::fs::write(&path, format!("From: alice@example.test\nTo: bob@example.test\nSubject: number {i}\n\nmessage {i}\n")).unwrap();
+        files.push(path.to_str().unwrap().to_string());
+    }
+    let mut args: Vec<&str> = vec!["-v", "bob@example.test"];
+    for f in &files {
+        args.push("--file");
+        args.push(f);
+    }
+    let out = mta.send(&args, b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("-> EHLO").count(),
+        1,
+        "more than one session"
+    );
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 100, Duration::from_secs(30));
+    assert_eq!(delivered.len(), 100);
+}
+
+#[test]
+fn no_input_can_smuggle_a_second_message() {
+    let mta = Mta::start(EximOptions::default());
+    let tricks: &[u8] = b"From: alice@example.test\nTo: bob@example.test\nSubject: smuggle\n\nline\n.\nMAIL FROM:<evil@example.test>\r\n.\r\nRCPT TO:<alice@example.test>\r.\rDATA\r\n.\rend\n.";
+    let out = mta.send(&["bob@example.test"], tricks);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        mta.dovecot.delivered("bob").len(),
+        1,
+        "a second message arrived"
+    );
+    assert!(
+        mta.dovecot.delivered("alice").is_empty(),
+        "the smuggled RCPT got mail"
+    );
+    assert_eq!(
+        unix(body_of(&delivered[0])),
+        b"line\n.\nMAIL FROM:<evil@example.test>\n.\nRCPT TO:<alice@example.test>\n.\nDATA\n.\nend\n.\n"
+    );
+}
+
+#[test]
+fn queue_then_flush_delivers_exactly_once() {
+    let dovecot = Dovecot::start();
+    let dir = Scratch::new();
+    let queue = dir.path().join("queue");
+    // Nothing listens yet: the connection is refused, the message queued.
+    let port = common::free_port();
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &[
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--queue",
+            queue.to_str().unwrap(),
+            "--json",
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("\"status\":\"queued\""),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_dir(queue.join("new")).unwrap().count(), 1);
+    let exim = Exim::start(&dovecot, EximOptions::default());
+    let url = format!("smtp://localhost:{}", exim.port);
+    let cafile = exim.cert.to_str().unwrap().to_string();
+    let flush = [
+        "--server",
+        url.as_str(),
+        "--cafile",
+        cafile.as_str(),
+        "--flush",
+        queue.to_str().unwrap(),
+        "--force",
+    ];
+    let out = run_tool(BIN, &flush, b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(queue.join("new")).unwrap().count(),
+        0,
+        "entry still queued"
+    );
+    dovecot.wait_for_messages("bob", 1, Duration::from_secs(10));
+    let out = run_tool(BIN, &flush, b"");
+    assert_eq!(code(&out), 0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(dovecot.delivered("bob").len(), 1, "delivered twice");
+}
+
+#[test]
+fn dry_run_connects_to_nothing() {
+    let out = run_tool(BIN, &["--dry-run", "-t"], MESSAGE);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("MAIL FROM:<alice@example.test>\nRCPT TO:<bob@example.test>\nDATA: "),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_envelopes_and_long_lines_are_65() {
+    let out = run_tool(BIN, &["--dry-run", "a@b.example>"], MESSAGE);
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    let long = format!("From: a@example.test\n\n{}\n", "x".repeat(1000));
+    let out = run_tool(BIN, &["--dry-run", "b@example.test"], long.as_bytes());
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    let out = run_tool(
+        BIN,
+        &["--server", "smtp://u:secret@host", "b@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 64);
+    assert!(!stderr(&out).contains("secret"), "{}", stderr(&out));
+}
+
+/// A scripted server: sends `greeting`, then answers each command line by
+/// the first matching (prefix, reply) rule; the reply may be anything.
+fn scripted(rules: Vec<(&'static str, &'static [u8])>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.write_all(b"220 scripted ESMTP\r\n");
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        let mut in_data = false;
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            let reply = rules
+                .iter()
+                .find(|(p, _)| line.to_ascii_uppercase().starts_with(p))
+                .map(|(_, r)| *r);
+            match reply {
+                Some(b"SILENCE") => std::thread::sleep(Duration::from_secs(30)),
+                Some(b"CLOSE") => return,
+                Some(reply) => {
+                    in_data |= line.to_ascii_uppercase().starts_with("DATA");
+                    let _ = stream.write_all(reply);
+                }
+                // Message data gets no reply, but its end does.
+                None if in_data && line.trim_end() == "." => {
+                    in_data = false;
+                    let _ = stream.write_all(b"250 ok\r\n");
+                }
+                None if in_data => {}
+                None => {
+                    let _ = stream.write_all(b"250 ok\r\n");
+                }
+            }
+            line.clear();
+        }
+    });
+    port
+}
+
+#[test]
+fn starttls_response_injection_is_76() {
+    let port = scripted(vec![
+        ("EHLO", b"250-scripted\r\n250 STARTTLS\r\n"),
+        ("STARTTLS", b"220 go ahead\r\n250 INJECTED\r\n"),
+    ]);
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &["--server", &url, "--insecure", "bob@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+}
+
+#[test]
+fn an_endless_reply_line_is_76() {
+    static ENDLESS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let endless: &'static [u8] = ENDLESS.get_or_init(|| {
+        let mut v = b"250-".to_vec();
+        v.extend(std::iter::repeat_n(b'x', 200_000));
+        v
+    });
+    let port = scripted(vec![("EHLO", endless)]);
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &[
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--timeout",
+            "5",
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+}
+
+#[test]
+fn silence_is_75_within_the_timeout() {
+    let port = scripted(vec![("EHLO", b"SILENCE")]);
+    let url = format!("smtp://localhost:{port}");
+    let started = Instant::now();
+    let out = run_tool(
+        BIN,
+        &[
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--timeout",
+            "2",
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_connection_dropped_in_data_is_75_and_queued_with_queue() {
+    let rules: Vec<(&'static str, &'static [u8])> = vec![
+        ("EHLO", b"250 scripted\r\n"),
+        ("DATA", b"354 go\r\n"),
+        ("HELLO", b"CLOSE"),
+    ];
+    let port = scripted(rules.clone());
+    let url = format!("smtp://localhost:{port}");
+    let message = b"From: a@example.test\n\nHELLO body\n";
+    let out = run_tool(
+        BIN,
+        &[
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--timeout",
+            "5",
+            "bob@example.test",
+        ],
+        message,
+    );
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let dir = Scratch::new();
+    let port = scripted(rules);
+    let url = format!("smtp://localhost:{port}");
+    let queue = dir.path().join("q");
+    let out = run_tool(
+        BIN,
+        &[
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--timeout",
+            "5",
+            "--queue",
+            queue.to_str().unwrap(),
+            "bob@example.test",
+        ],
+        message,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(queue.join("new")).unwrap().count(), 1);
+    let mut queued = String::new();
+    std::fs::File::open(
+        std::fs::read_dir(queue.join("new"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap()
+    .read_to_string(&mut queued)
+    .unwrap();
+    assert!(queued.contains("HELLO body"), "{queued}");
+}
