@@ -151,6 +151,9 @@ pub struct Target {
     pub allow_plaintext_auth: bool,
     /// Per-step timeout.
     pub timeout: Duration,
+    /// The name the certificate must carry, when `host` is an address
+    /// (delivery to an MX).
+    pub tls_name: Option<String>,
 }
 
 /// The step after which to stop, for diagnosis.
@@ -202,7 +205,7 @@ pub fn send(
         if index > 0 {
             session_ref.reset()?;
         }
-        match send_one(session_ref, message, options) {
+        match send_one(session_ref, message, &message.recipients, options) {
             Ok(Some(result)) => results.push(result),
             Ok(None) => return Ok(results),
             Err(e) if e.status() == ExitStatus::TempFail => {
@@ -290,6 +293,7 @@ fn stop(options: &SendOptions, step: Step) -> bool {
 fn send_one(
     session: &mut Session,
     message: &Prepared,
+    recipients: &[String],
     options: &SendOptions,
 ) -> Result<Option<Vec<RecipientResult>>, Error> {
     let ext = session.extensions().clone();
@@ -318,15 +322,14 @@ fn send_one(
         smtputf8: message.smtputf8,
         dsn: options.dsn.clone(),
     };
-    let replies = session.envelope(&message.sender, &message.recipients, &mail)?;
+    let replies = session.envelope(&message.sender, recipients, &mail)?;
     if options.quit_after.is_some_and(|s| s <= Step::Rcpt) {
         return Ok(None);
     }
     let accepted: Vec<usize> = (0..replies.len())
         .filter(|&i| replies[i].is_positive())
         .collect();
-    let mut results: Vec<RecipientResult> = message
-        .recipients
+    let mut results: Vec<RecipientResult> = recipients
         .iter()
         .zip(&replies)
         .map(|(recipient, reply)| RecipientResult {
@@ -386,4 +389,77 @@ pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
 pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
     let mut reader = crate::input::open(path.map(PathBuf::as_path))?;
     Spool::read_from(&mut reader).map_err(read_error)
+}
+
+/// Delivers `message` to `recipients` (all of one domain) through the
+/// domain's MX hosts in preference order (RFC 5321 §5.1), moving to the
+/// next exchange or address on a connection failure or when every
+/// recipient was deferred; `make_target` builds the target for an
+/// exchange's address. A domain without a mail route rejects them all.
+pub fn deliver_to_domain(
+    message: &Prepared,
+    recipients: &[String],
+    route: &crate::dns::MxReport,
+    make_target: &dyn Fn(&str, std::net::IpAddr) -> Target,
+    options: &SendOptions,
+    transcript: &mut dyn FnMut() -> Option<Transcript>,
+) -> Vec<RecipientResult> {
+    use crate::dns::RouteStatus;
+    let subset = |status, reply: &str| -> Vec<RecipientResult> {
+        recipients
+            .iter()
+            .map(|r| RecipientResult {
+                recipient: r.clone(),
+                status,
+                reply: reply.to_string(),
+            })
+            .collect()
+    };
+    let why = route.error.clone().unwrap_or_default();
+    match route.status {
+        RouteStatus::Ok => {}
+        RouteStatus::Servfail | RouteStatus::Timeout => return subset(Outcome::Deferred, &why),
+        _ => return subset(Outcome::Rejected, &why),
+    }
+    let mut last = subset(Outcome::Deferred, "no exchange could be reached");
+    for exchange in &route.mx {
+        for &address in &exchange.addresses {
+            let target = make_target(&exchange.exchange, address);
+            last = match try_exchange(&target, message, recipients, options, transcript()) {
+                Ok(results) => results,
+                Err(e) if e.status() == ExitStatus::TempFail => {
+                    subset(Outcome::Deferred, &format!("{}: {e}", exchange.exchange))
+                }
+                Err(e) => subset(Outcome::Rejected, &format!("{}: {e}", exchange.exchange)),
+            };
+            if last.iter().any(|r| r.status != Outcome::Deferred) {
+                return last;
+            }
+        }
+    }
+    last
+}
+
+fn try_exchange(
+    target: &Target,
+    message: &Prepared,
+    recipients: &[String],
+    options: &SendOptions,
+    transcript: Option<Transcript>,
+) -> Result<Vec<RecipientResult>, Error> {
+    let Some(mut session) = open_session(target, options, transcript)? else {
+        return Ok(Vec::new());
+    };
+    let results = send_one(&mut session, message, recipients, options)?.unwrap_or_default();
+    session.quit();
+    Ok(results)
+}
+
+/// The domain of an envelope address (after the last `@`), lower case.
+pub fn domain_of(address: &str) -> String {
+    address
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }

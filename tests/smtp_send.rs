@@ -62,7 +62,11 @@ impl Mta {
             "20",
         ];
         args.extend_from_slice(extra);
-        run_tool(BIN, &args, message)
+        let out = run_tool(BIN, &args, message);
+        // Whatever happened, the password shows nowhere.
+        let leaked = stdout(&out).contains("alicepw") || stderr(&out).contains("alicepw");
+        assert!(!leaked, "the password leaked");
+        out
     }
 }
 
@@ -569,4 +573,53 @@ fn a_connection_dropped_in_data_is_75_and_queued_with_queue() {
     .read_to_string(&mut queued)
     .unwrap();
     assert!(queued.contains("HELLO body"), "{queued}");
+}
+
+#[test]
+fn direct_delivery_follows_mx_records() {
+    let mta = Mta::start(EximOptions::default());
+    let soa = "@ IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300\n@ IN NS ns.example.test.\n";
+    let zone = format!(
+        "$ORIGIN example.test.\n$TTL 300\n{soa}ns IN A 127.0.0.1\n@ IN MX 5 dead\n@ IN MX 10 mx\ndead IN A 127.0.0.2\nmx IN A 127.0.0.1\n"
+    );
+    let null = format!("$ORIGIN nullmx.test.\n$TTL 300\n{soa}@ IN MX 0 .\n");
+    let nsd = common::nsd::Nsd::start(&[("example.test", &zone), ("nullmx.test", &null)]);
+    let port = mta.exim.port.to_string();
+    let dns = nsd.address();
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--json",
+            "--dns-server",
+            &dns,
+            "--port",
+            &port,
+            "--timeout",
+            "10",
+            "bob@example.test",
+            "x@nullmx.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    let results: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results[0]["recipient"], "bob@example.test");
+    assert_eq!(results[0]["status"], "accepted", "{}", stderr(&out));
+    assert_eq!(results[1]["status"], "rejected");
+    assert!(
+        results[1]["reply"].as_str().unwrap().contains("null MX"),
+        "{}",
+        results[1]
+    );
+    // The first exchange (preference 5) refused the connection; the
+    // second took the message, over opportunistic STARTTLS.
+    let transcript = stderr(&out);
+    assert!(transcript.contains("127.0.0.2"), "{transcript}");
+    assert!(transcript.contains("-> STARTTLS"), "{transcript}");
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
 }

@@ -47,19 +47,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     if args.dry_run {
         return dry_run(&messages);
     }
-    let target = target(&args)?;
-    let options = send_options(&args);
-    let results = match submit::send(&target, &messages, &options, transcript(&args)) {
-        Ok(results) => results,
-        Err(e) if e.status() == ExitStatus::TempFail => {
-            let why = e.to_string();
-            messages
-                .iter()
-                .map(|m| submit::all(m, Outcome::Deferred, &why))
-                .collect()
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let results = deliver_all(&args, &messages)?;
     if args.quit_after.is_some() {
         return Ok(ExitStatus::Ok);
     }
@@ -114,7 +102,99 @@ fn target(args: &Args) -> anyhow::Result<Target> {
         oauth: args.credentials.oauth,
         allow_plaintext_auth: args.credentials.allow_plaintext_auth,
         timeout: args.timeout.timeout,
+        tls_name: None,
     })
+}
+
+/// Delivers every message: through --server, or straight to each
+/// recipient domain's MX hosts. A temporary failure of the session
+/// defers every recipient (the caller may queue them).
+fn deliver_all(args: &Args, messages: &[Prepared]) -> anyhow::Result<Vec<Vec<RecipientResult>>> {
+    let options = send_options(args);
+    if args.server.is_none() {
+        return messages.iter().map(|m| direct(args, m, &options)).collect();
+    }
+    let target = target(args)?;
+    match submit::send(&target, messages, &options, transcript(args)) {
+        Ok(results) => Ok(results),
+        Err(e) if e.status() == ExitStatus::TempFail => {
+            let why = e.to_string();
+            Ok(messages
+                .iter()
+                .map(|m| submit::all(m, Outcome::Deferred, &why))
+                .collect())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Delivery without --server: recipients grouped by domain, each domain's
+/// MX hosts in preference order, opportunistic STARTTLS (encryption
+/// without certificate checks unless --cafile or --fingerprint is given,
+/// as MTAs do).
+fn direct(
+    args: &Args,
+    message: &Prepared,
+    options: &SendOptions,
+) -> anyhow::Result<Vec<RecipientResult>> {
+    let mut domains: Vec<(String, Vec<String>)> = Vec::new();
+    for recipient in &message.recipients {
+        let domain = submit::domain_of(recipient);
+        match domains.iter_mut().find(|(d, _)| *d == domain) {
+            Some((_, list)) => list.push(recipient.clone()),
+            None => domains.push((domain, vec![recipient.clone()])),
+        }
+    }
+    let reports = resolve(args, domains.iter().map(|(d, _)| d.clone()).collect())?;
+    let mut tls_settings = args.connection.tls_settings();
+    if tls_settings.cafile.is_none() && tls_settings.fingerprint.is_none() {
+        tls_settings.insecure = true;
+    }
+    let make_target = |exchange: &str, address: std::net::IpAddr| Target {
+        host: address.to_string(),
+        port: args.connection.port.unwrap_or(25),
+        tls: args.connection.tls.unwrap_or(TlsMode::Opportunistic),
+        settings: tls_settings.clone(),
+        login: None,
+        oauth: false,
+        allow_plaintext_auth: false,
+        timeout: args.timeout.timeout,
+        tls_name: Some(exchange.to_string()),
+    };
+    let mut results = Vec::new();
+    for ((_, recipients), report) in domains.iter().zip(&reports) {
+        results.extend(submit::deliver_to_domain(
+            message,
+            recipients,
+            report,
+            &make_target,
+            options,
+            &mut || transcript(args),
+        ));
+    }
+    Ok(results)
+}
+
+/// The mail routes of `domains`, in order.
+fn resolve(args: &Args, domains: Vec<String>) -> anyhow::Result<Vec<mailkit::dns::MxReport>> {
+    struct Collect(Vec<mailkit::dns::MxReport>);
+    impl mailkit::dns::ReportSink for Collect {
+        fn report(&mut self, report: mailkit::dns::MxReport) -> io::Result<()> {
+            self.0.push(report);
+            Ok(())
+        }
+        fn idle(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let settings = mailkit::dns::ResolverSettings {
+        server: args.dns_server,
+        timeout: args.timeout.timeout,
+        addresses: true,
+    };
+    let mut sink = Collect(Vec::new());
+    mailkit::dns::route_each(settings, mailkit::dns::Inputs::List(domains), 16, &mut sink)?;
+    Ok(sink.0)
 }
 
 fn send_options(args: &Args) -> SendOptions {
@@ -243,8 +323,6 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
     problems
         .iter()
         .for_each(|p| diag.warning(&format!("unreadable queue entry {p}")));
-    let target = target(args)?;
-    let options = send_options(args);
     let now = spool::now();
     let mut status = ExitStatus::Ok;
     let mut all_results = Vec::new();
@@ -271,18 +349,9 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
             false,
             Some(&entry.envelope.sender),
         )?;
-        let results = match submit::send(
-            &target,
-            std::slice::from_ref(&message),
-            &options,
-            transcript(args),
-        ) {
-            Ok(mut results) => results.pop().unwrap_or_default(),
-            Err(e) if e.status() == ExitStatus::TempFail => {
-                submit::all(&message, Outcome::Deferred, &e.to_string())
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let results = deliver_all(args, std::slice::from_ref(&message))?
+            .pop()
+            .unwrap_or_default();
         let deferred: Vec<String> = results
             .iter()
             .filter(|r| r.status == Outcome::Deferred)

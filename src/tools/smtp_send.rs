@@ -95,9 +95,16 @@ pub struct Args {
     #[arg(long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// The server: smtp://[USER@]HOST[:PORT] or smtps://...
-    #[arg(long, value_name = "URL", required_unless_present = "dry_run")]
+    /// The server: smtp://[USER@]HOST[:PORT] or smtps://... Without it, the
+    /// message goes straight to each recipient domain's MX hosts (port 25,
+    /// or --port; opportunistic STARTTLS).
+    #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+
+    /// Without --server: the DNS resolver to ask for MX records
+    /// (default: the system's).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = crate::dns::parse_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
 
     /// The name to give in EHLO (default: this host's name).
     #[arg(long, value_name = "NAME")]
