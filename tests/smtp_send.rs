@@ -623,3 +623,72 @@ fn direct_delivery_follows_mx_records() {
     mta.dovecot
         .wait_for_messages("bob", 1, Duration::from_secs(10));
 }
+
+#[test]
+fn helo_when_ehlo_is_unknown() {
+    let port = scripted(vec![
+        ("EHLO", b"502 unknown command\r\n"),
+        ("HELO", b"250 old server\r\n"),
+    ]);
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &["-v", "--server", &url, "--tls", "none", "bob@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let transcript = stderr(&out);
+    assert!(transcript.contains("-> HELO "), "{transcript}");
+    assert!(transcript.contains("-> DATA"), "{transcript}");
+}
+
+#[test]
+fn esmtp_parameters_follow_the_message() {
+    let mta = Mta::start(EximOptions::default());
+    let eight_bit = "From: alice@example.test\nTo: bob@example.test\nSubject: 8bit\n\nGrüße\n";
+    let out = mta.send(
+        &[
+            "-v",
+            "--notify",
+            "SUCCESS,FAILURE",
+            "--ret",
+            "HDRS",
+            "--envid",
+            "id+1",
+            "bob@example.test",
+        ],
+        eight_bit.as_bytes(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let transcript = stderr(&out);
+    assert!(transcript.contains("BODY=8BITMIME"), "{transcript}");
+    assert!(transcript.contains("RET=HDRS ENVID=id+2B1"), "{transcript}");
+    assert!(
+        transcript.contains("RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("~> BDAT "),
+        "CHUNKING offered, BDAT not used: {transcript}"
+    );
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&delivered[0]).contains("Grüße"));
+    let utf8 = "From: jörg@example.test\nTo: bob@example.test\nSubject: utf8\n\nhi\n";
+    let out = mta.send(&["-v", "bob@example.test"], utf8.as_bytes());
+    assert!(stderr(&out).contains(" SMTPUTF8"), "{}", stderr(&out));
+}
+
+#[test]
+fn eight_bit_without_8bitmime_is_65() {
+    let port = scripted(vec![("EHLO", b"250 plain\r\n")]);
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &["--server", &url, "--tls", "none", "bob@example.test"],
+        "From: a@example.test\n\nGrüße\n".as_bytes(),
+    );
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(stderr(&out).contains("8BITMIME"), "{}", stderr(&out));
+}
