@@ -23,7 +23,7 @@ _mx__lookup() {
 
     case "${cmd}" in
         mx__lookup)
-            opts="-v -q -h -V --server --no-addresses --concurrency --json --timeout --verbose --quiet --help --version"
+            opts="-v -q -h -V --server --no-addresses --concurrency --probe --port --cafile --helo --json --timeout --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -34,6 +34,18 @@ _mx__lookup() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cafile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --helo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,7 +1,11 @@
 complete -c mx-lookup -l server -d 'Ask this resolver (UDP, then TCP when the answer is truncated) instead of the system\'s (/etc/resolv.conf)' -r
 complete -c mx-lookup -l concurrency -d 'How many domains to look up at once' -r
+complete -c mx-lookup -l port -d 'Probe port N instead of 25' -r
+complete -c mx-lookup -l cafile -d 'Also trust the certificates in this PEM file when checking an exchange\'s certificate (which must name the exchange)' -r -F
+complete -c mx-lookup -l helo -d 'The name to give in EHLO (default: this host\'s name)' -r
 complete -c mx-lookup -l timeout -d 'Give up on a connection, lookup, read or write after SECS seconds' -r
 complete -c mx-lookup -l no-addresses -d 'Do not look up the exchanges\' A and AAAA records'
+complete -c mx-lookup -l probe -d 'Connect to each exchange\'s first address (A before AAAA) and report what a sending server sees: the banner, EHLO and its extensions, STARTTLS with the TLS version and the certificate verdict, and the time of each step. Nothing is sent beyond EHLO, STARTTLS and QUIT. Probe failures are reported, but do not change the exit status'
 complete -c mx-lookup -l json -d 'Print JSON Lines on stdout: one object per record, snake_case keys'
 complete -c mx-lookup -s v -l verbose -d 'Show the conversation with servers on stderr (`->` sent, `<-` received; `~>`/`<~` once TLS is up; secrets as `****`)'
 complete -c mx-lookup -s q -l quiet -d 'Print no warnings or notes on stderr; errors are still printed'

@@ -34,6 +34,7 @@ pub mod media_type;
 pub mod message;
 pub mod mime_reader;
 pub mod output;
+pub mod probe;
 pub mod random;
 pub mod sasl;
 pub mod smtp;

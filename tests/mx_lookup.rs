@@ -3,11 +3,16 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::dovecot::Dovecot;
+use common::exim::{Exim, EximOptions};
 use common::nsd::Nsd;
-use common::{code, run_tool, stderr, stdout};
+use common::{Scratch, code, run_tool, stderr, stdout};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mx-lookup");
@@ -401,4 +406,443 @@ fn memory_stays_bounded_whatever_the_input_length() {
         small.max_rss_kib,
         large.max_rss_kib
     );
+}
+
+// --probe: probe.example.test has two exchanges, mxprobe (127.0.0.1, where
+// the test's server listens) and mxclosed (127.0.0.2, where nothing does).
+
+/// Runs `mx-lookup --probe --port PORT ARGS... probe.example.test`.
+fn probe_lookup(nsd: &Nsd, port: u16, args: &[&str]) -> std::process::Output {
+    let port = port.to_string();
+    let mut all = vec!["--probe", "--port", port.as_str(), "--helo", "client.test"];
+    all.extend_from_slice(args);
+    all.push("probe.example.test");
+    lookup_at(nsd, &all)
+}
+
+/// A certificate for `mxprobe.example.test` (its own trust root), and its
+/// key, in a scratch directory.
+fn mxprobe_certificate() -> (Scratch, PathBuf, PathBuf) {
+    let scratch = Scratch::new();
+    let cert = scratch.path().join("cert.pem");
+    let key = scratch.path().join("key.pem");
+    let output = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=mxprobe.example.test"])
+        .args(["-addext", "subjectAltName=DNS:mxprobe.example.test"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .args(["-addext", "extendedKeyUsage=serverAuth"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(output.status.success(), "{output:?}");
+    (scratch, cert, key)
+}
+
+/// The SHA-256 fingerprint of a PEM certificate as openssl prints it, in
+/// the probe's form (lower-case hex, no colons).
+fn openssl_fingerprint(cert: &Path) -> String {
+    let output = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(cert)
+        .output()
+        .expect("run openssl");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let hex = text.trim().rsplit('=').next().unwrap();
+    hex.replace(':', "").to_ascii_lowercase()
+}
+
+/// The text with every `N ms` as `N ms`, for comparisons.
+fn without_times(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(" ms") {
+        let head = &rest[..at];
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str(&head[..head.len() - digits]);
+            out.push('N');
+        } else {
+            out.push_str(head);
+        }
+        out.push_str(" ms");
+        rest = &rest[at + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
+    let (_certs, cert, key) = mxprobe_certificate();
+    let mut dovecot = Dovecot::start();
+    // Exim copies the Dovecot's certificate: give it one for mxprobe.
+    dovecot.cert = cert.clone();
+    dovecot.key = key;
+    let exim = Exim::start(&dovecot, EximOptions::default());
+    let nsd = dns();
+    let cafile = cert.to_str().unwrap();
+
+    let out = probe_lookup(&nsd, exim.port, &["--json", "--cafile", cafile]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["mx"][0]["exchange"], "mxprobe.example.test");
+    let probe = &report["mx"][0]["probe"];
+    assert_eq!(probe["address"], "127.0.0.1", "{probe}");
+    assert_eq!(probe["port"], exim.port);
+    assert_eq!(probe["error"], Value::Null, "{probe}");
+    for step in ["connected_ms", "banner_ms", "ehlo_ms"] {
+        assert!(probe[step].is_u64(), "{step}: {probe}");
+    }
+    let banner = probe["banner"].as_str().unwrap();
+    assert!(
+        banner.starts_with("220 mx.example.test ESMTP Exim"),
+        "{banner}"
+    );
+    let extensions: Vec<&str> = probe["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for wanted in ["SIZE 1048576", "PIPELINING", "STARTTLS", "8BITMIME"] {
+        assert!(extensions.contains(&wanted), "{wanted}: {extensions:?}");
+    }
+    let tls = &probe["starttls"];
+    assert_eq!(tls["verified"], true, "{tls}");
+    assert_eq!(tls["verdict"], "verified");
+    assert_eq!(tls["fingerprint"], openssl_fingerprint(&cert).as_str());
+    assert!(tls["version"].as_str().unwrap().starts_with("TLS"), "{tls}");
+    assert!(tls["ms"].is_u64());
+
+    // The closed exchange: an error, and the route is still printed.
+    let closed = &report["mx"][1];
+    assert_eq!(closed["exchange"], "mxclosed.example.test");
+    assert_eq!(closed["probe"]["address"], "127.0.0.2");
+    assert_eq!(closed["probe"]["connected_ms"], Value::Null);
+    assert_eq!(closed["probe"]["starttls"], Value::Null);
+    let error = closed["probe"]["error"].as_str().unwrap();
+    assert!(error.contains("connection refused"), "{error}");
+
+    // Without the CA file the certificate is self-signed, but the TLS facts
+    // are still reported (from a second connection).
+    let out = probe_lookup(&nsd, exim.port, &["--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let tls = &json_lines(&out)[0]["mx"][0]["probe"]["starttls"];
+    assert_eq!(tls["verified"], false, "{tls}");
+    assert_eq!(tls["verdict"], "self-signed certificate");
+    assert_eq!(tls["fingerprint"], openssl_fingerprint(&cert).as_str());
+
+    // Text: one probe line after each exchange line.
+    let out = probe_lookup(&nsd, exim.port, &["--cafile", cafile]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = without_times(&stdout(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(
+        lines[0],
+        "probe.example.test 10 mxprobe.example.test 127.0.0.1"
+    );
+    let port = exim.port;
+    assert!(
+        lines[1].starts_with(&format!(
+            "  probe 127.0.0.1:{port} connect N ms, banner \"220 mx.example.test ESMTP Exim "
+        )),
+        "{text}"
+    );
+    assert!(
+        lines[1].ends_with(
+            "\" N ms, EHLO N ms, STARTTLS TLS verified N ms, \
+             SIZE 8BITMIME DSN PIPELINING PIPECONNECT AUTH CHUNKING STARTTLS SMTPUTF8 HELP"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2],
+        "probe.example.test 20 mxclosed.example.test 127.0.0.2"
+    );
+    assert_eq!(
+        lines[3],
+        format!(
+            "  probe 127.0.0.2:{port} error: connecting to 127.0.0.2:{port}: connection refused"
+        )
+    );
+    let out = probe_lookup(&nsd, exim.port, &[]);
+    let text = without_times(&stdout(&out));
+    assert!(
+        text.contains(", STARTTLS TLS not verified (self-signed certificate) N ms, SIZE "),
+        "{text}"
+    );
+
+    // Nothing but EHLO, STARTTLS and QUIT reached Exim: no mail transaction.
+    let log = exim.log();
+    assert!(!log.contains("<="), "{log}");
+    assert!(!log.contains("MAIL"), "{log}");
+    assert!(!log.contains("AUTH"), "{log}");
+}
+
+#[test]
+fn probe_checks_the_host_name_not_just_the_trust_root() {
+    // Exim's usual certificate is for localhost and 127.0.0.1: trusted with
+    // --cafile, but not for mxprobe.example.test.
+    let dovecot = Dovecot::start();
+    let exim = Exim::start(&dovecot, EximOptions::default());
+    let nsd = dns();
+    let cafile = exim.cert.to_str().unwrap();
+    let out = probe_lookup(&nsd, exim.port, &["--json", "--cafile", cafile]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let tls = &json_lines(&out)[0]["mx"][0]["probe"]["starttls"];
+    assert_eq!(tls["verified"], false, "{tls}");
+    assert_eq!(tls["verdict"], "hostname mismatch");
+    assert_eq!(tls["fingerprint"], openssl_fingerprint(&exim.cert).as_str());
+}
+
+#[test]
+fn probe_without_starttls_and_verbose_transcript() {
+    let dovecot = Dovecot::start();
+    let options = EximOptions {
+        starttls: false,
+        ..EximOptions::default()
+    };
+    let exim = Exim::start(&dovecot, options);
+    let nsd = dns();
+    let out = probe_lookup(&nsd, exim.port, &["-v"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = without_times(&stdout(&out));
+    let line = text.lines().nth(1).unwrap();
+    assert!(line.contains(", EHLO N ms, no STARTTLS, SIZE "), "{line}");
+    let err = stderr(&out);
+    assert!(err.contains("-> MX probe.example.test."), "{err}");
+    assert!(err.contains("-> EHLO client.test"), "{err}");
+    assert!(err.contains("<- 220 mx.example.test ESMTP Exim"), "{err}");
+    assert!(err.contains("-> QUIT"), "{err}");
+    assert!(!err.contains("-> STARTTLS"), "{err}");
+    // Every exchange's probe is in the transcript.
+    assert!(
+        err.contains(&format!("=== Trying 127.0.0.2:{}...", exim.port)),
+        "{err}"
+    );
+}
+
+/// A scripted SMTP server on 127.0.0.1 for `connections` connections:
+/// `banner`, then `ehlo` for EHLO, 221 for QUIT, 502 for anything else.
+/// Yields every line the clients sent.
+fn scripted_smtp(
+    connections: usize,
+    banner: &'static [u8],
+    ehlo: &'static [u8],
+) -> (u16, JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut received = Vec::new();
+        for _ in 0..connections {
+            let (mut tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            tcp.write_all(banner).unwrap();
+            let mut reader = BufReader::new(tcp.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end().to_string();
+                let reply: &[u8] = if line.starts_with("EHLO ") {
+                    ehlo
+                } else if line == "QUIT" {
+                    b"221 bye\r\n"
+                } else {
+                    b"502 not here\r\n"
+                };
+                received.push(line.clone());
+                let _ = tcp.write_all(reply);
+                if line == "QUIT" {
+                    break;
+                }
+            }
+        }
+        received
+    });
+    (port, handle)
+}
+
+#[test]
+fn probe_shows_server_text_safely_and_keeps_input_order() {
+    let (port, server) = scripted_smtp(
+        2,
+        b"220-mx.test \x1b[31mred\x07\r\n220 second line\r\n",
+        b"250-mx.test\r\n250-SIZE 100\r\n250 X-\x1b[2J\r\n",
+    );
+    let nsd = dns();
+    let port_text = port.to_string();
+    let args = [
+        "--probe",
+        "--port",
+        port_text.as_str(),
+        "--helo",
+        "[127.0.0.1]",
+        "--concurrency",
+        "4",
+        "probe.example.test",
+        "nosuch.example.test",
+        "probe.example.test",
+    ];
+    let out = lookup_at(&nsd, &args);
+    // The exit status is DNS's: nosuch is NXDOMAIN.
+    assert_eq!(code(&out), 68, "{}", stderr(&out));
+    assert_eq!(
+        server.join().unwrap(),
+        ["EHLO [127.0.0.1]", "QUIT", "EHLO [127.0.0.1]", "QUIT"]
+    );
+    let text = without_times(&stdout(&out));
+    let probe = format!(
+        "  probe 127.0.0.1:{port} connect N ms, \
+         banner \"220 mx.test \\u{{1b}}[31mred\\u{{7}} / second line\" N ms, \
+         EHLO N ms, no STARTTLS, SIZE X-\\u{{1b}}[2J"
+    );
+    let closed = format!(
+        "  probe 127.0.0.2:{port} error: connecting to 127.0.0.2:{port}: connection refused"
+    );
+    let route = format!(
+        "probe.example.test 10 mxprobe.example.test 127.0.0.1\n{probe}\n\
+         probe.example.test 20 mxclosed.example.test 127.0.0.2\n{closed}\n"
+    );
+    assert_eq!(text, format!("{route}{route}"));
+    assert!(!text.contains('\x1b'));
+}
+
+#[test]
+fn a_silent_exchange_times_out_and_the_route_is_still_printed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let nsd = dns();
+    let started = Instant::now();
+    let server = nsd.address();
+    let args = [
+        "--server",
+        server.as_str(),
+        "--timeout",
+        "1",
+        "--json",
+        "--probe",
+        "--port",
+        &port,
+        "probe.example.test",
+    ];
+    let out = run_tool(BIN, &args, b"");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(listener);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report = &json_lines(&out)[0];
+    let probe = &report["mx"][0]["probe"];
+    assert!(probe["connected_ms"].is_u64(), "{probe}");
+    assert_eq!(probe["banner"], Value::Null);
+    let error = probe["error"].as_str().unwrap();
+    assert!(error.contains("timed out"), "{error}");
+}
+
+#[test]
+fn probe_options_need_probe() {
+    let out = run_tool(BIN, &["--port", "2525", "example.test"], b"");
+    assert_eq!(code(&out), 64);
+    let out = run_tool(BIN, &["--probe", "--no-addresses", "example.test"], b"");
+    assert_eq!(code(&out), 64);
+    let out = run_tool(BIN, &["--probe", "--helo", "a b", "example.test"], b"");
+    assert_eq!(code(&out), 64);
+    let out = run_tool(
+        BIN,
+        &["--probe", "--cafile", "/nonexistent/ca.pem", "example.test"],
+        b"",
+    );
+    assert_eq!(code(&out), 78);
+    assert!(
+        stderr(&out).contains("cannot read CA file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn probe_reads_stdin_and_keeps_input_order() {
+    let (port, server) = scripted_smtp(25, b"220 mx.test\r\n", b"250 mx.test\r\n");
+    let nsd = dns();
+    let (server_address, port_text) = (nsd.address(), port.to_string());
+    let args = [
+        "--server",
+        server_address.as_str(),
+        "--json",
+        "-q",
+        "--probe",
+        "--port",
+        port_text.as_str(),
+        "--concurrency",
+        "3",
+    ];
+    let input: String = (0..50)
+        .map(|i| match i % 2 {
+            0 => format!("user{i}@probe.example.test\n"),
+            _ => format!("nosuch{i}.example.test\n"),
+        })
+        .collect();
+    let out = run_tool(BIN, &args, input.as_bytes());
+    assert_eq!(code(&out), 68, "{}", stderr(&out));
+    let reports = json_lines(&out);
+    assert_eq!(reports.len(), 50);
+    for (i, report) in reports.iter().enumerate() {
+        if i % 2 == 0 {
+            assert_eq!(report["input"], format!("user{i}@probe.example.test"));
+            let probe = &report["mx"][0]["probe"];
+            assert_eq!(probe["banner"], "220 mx.test", "{report}");
+            assert_eq!(probe["extensions"], serde_json::json!([]));
+            assert_eq!(probe["starttls"], Value::Null);
+            assert!(report["mx"][1]["probe"]["error"].is_string());
+        } else {
+            assert_eq!(report["status"], "nxdomain");
+            assert!(report["mx"].as_array().unwrap().is_empty());
+        }
+    }
+    assert_eq!(server.join().unwrap().len(), 50);
+}
+
+#[test]
+fn probe_results_stream_before_the_input_ends() {
+    let (port, server) = scripted_smtp(1, b"220 mx.test\r\n", b"250 mx.test\r\n");
+    let nsd = dns();
+    let (address, port) = (nsd.address(), port.to_string());
+    let mut child = Command::new(BIN)
+        .args(["--server", &address, "--probe", "--port", &port])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "probe.example.test").unwrap();
+    stdin.flush().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        for _ in 0..4 {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            tx.send(line).unwrap();
+        }
+    });
+    // stdin is still open: the whole answer must arrive anyway.
+    let lines: Vec<String> = (0..4)
+        .map_while(|_| rx.recv_timeout(Duration::from_secs(10)).ok())
+        .collect();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[1].starts_with("  probe 127.0.0.1:"), "{lines:?}");
+    assert!(lines[3].starts_with("  probe 127.0.0.2:"), "{lines:?}");
+    assert!(status.success());
+    server.join().unwrap();
 }

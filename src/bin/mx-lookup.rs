@@ -3,10 +3,12 @@
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::process::ExitCode;
 
+use mailkit::connection::TlsSettings;
 use mailkit::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteStatus};
 use mailkit::output::{self, Diagnostics};
+use mailkit::probe::{self, ProbeSettings};
 use mailkit::tools::mx_lookup::Args;
-use mailkit::{ExitStatus, cli};
+use mailkit::{Error, ExitStatus, cli};
 
 const TOOL: &str = "mx-lookup";
 
@@ -20,6 +22,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         timeout: args.timeout.timeout,
         addresses: !args.no_addresses,
     };
+    let probes = args.probe.then(|| probe_settings(&args)).transpose()?;
     let inputs = if args.targets.is_empty() {
         Inputs::Lines(Box::new(io::stdin()))
     } else {
@@ -32,8 +35,37 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         verbose: args.common.verbose > 0,
         status: ExitStatus::Ok,
     };
-    dns::route_each(settings, inputs, args.concurrency.into(), &mut printer)?;
+    let concurrency = args.concurrency.into();
+    match probes {
+        Some(probes) => probe::probe_each(settings, inputs, concurrency, probes, &mut printer)?,
+        None => dns::route_each(settings, inputs, concurrency, &mut printer)?,
+    }
     Ok(printer.status)
+}
+
+/// What `--probe` needs; a CA file that cannot be read is 78 at once, not
+/// an error in every probe.
+fn probe_settings(args: &Args) -> Result<ProbeSettings, Error> {
+    if let Some(path) = &args.cafile {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::config(format!("cannot read CA file {}: {e}", path.display())))?;
+        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+            return Err(Error::config(format!(
+                "no certificate in CA file {}",
+                path.display()
+            )));
+        }
+    }
+    Ok(ProbeSettings {
+        port: args.port,
+        timeout: args.timeout.timeout,
+        helo: args.helo.clone().unwrap_or_else(probe::default_helo),
+        tls: TlsSettings {
+            cafile: args.cafile.clone(),
+            ..TlsSettings::default()
+        },
+        transcript: args.common.verbose > 0,
+    })
 }
 
 /// Prints reports as they come and keeps the first failing status.
@@ -55,6 +87,12 @@ impl ReportSink for Printer {
                 .transcript
                 .iter()
                 .for_each(|l| self.diag.transcript(l));
+            for probe in report.mx.iter().filter_map(|mx| mx.probe.as_ref()) {
+                probe
+                    .transcript
+                    .iter()
+                    .for_each(|l| self.diag.transcript(l));
+            }
         }
         if self.json {
             output::write_json_record(&mut self.out, &report)
@@ -69,8 +107,9 @@ impl ReportSink for Printer {
 }
 
 impl Printer {
-    /// `DOMAIN PREFERENCE EXCHANGE ADDRESS...` per exchange; failures,
-    /// notes and warnings on stderr.
+    /// `DOMAIN PREFERENCE EXCHANGE ADDRESS...` per exchange, each followed
+    /// by its indented probe line with `--probe`; failures, notes and
+    /// warnings on stderr.
     fn print_text(&mut self, report: &MxReport) -> io::Result<()> {
         let domain = &report.domain;
         if report.status != RouteStatus::Ok || !report.warnings.is_empty() || report.implicit {
@@ -97,6 +136,9 @@ impl Printer {
                 write!(self.out, " {address}")?;
             }
             self.out.write_all(b"\n")?;
+            if let Some(probe) = &mx.probe {
+                writeln!(self.out, "  {}", probe.text_line())?;
+            }
         }
         Ok(())
     }

@@ -199,7 +199,7 @@ fn resolve(args: &Args, domains: Vec<String>) -> anyhow::Result<Vec<mailkit::dns
 
 fn send_options(args: &Args) -> SendOptions {
     SendOptions {
-        helo: args.helo.clone().unwrap_or_else(host_name),
+        helo: args.helo.clone().unwrap_or_else(mailkit::probe::default_helo),
         dsn: Dsn {
             notify: args.notify.clone(),
             ret: args.ret.clone(),
@@ -209,14 +209,6 @@ fn send_options(args: &Args) -> SendOptions {
     }
 }
 
-/// This host's name for EHLO.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty() && mailkit::domain::ascii_domain(n).is_ok())
-        .unwrap_or_else(|| "localhost".into())
-}
 
 fn transcript(args: &Args) -> Option<Transcript> {
     (args.common.verbose > 0).then(|| {

@@ -68,6 +68,10 @@ pub struct Exchange {
     /// The canonical name when the exchange is an alias, which RFC 5321
     /// §5.1 forbids.
     pub cname: Option<String>,
+    /// What the exchange answered when probed (`mx-lookup --probe`);
+    /// absent when not probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<crate::probe::Probe>,
 }
 
 /// The answer for one input line or argument.
@@ -233,6 +237,7 @@ impl MxResolver {
                 exchange: name_text(&name),
                 addresses: Vec::new(),
                 cname: None,
+                probe: None,
             })
             .collect();
         mx.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
@@ -265,6 +270,7 @@ impl MxResolver {
                         Vec::new()
                     },
                     cname: found.cname,
+                    probe: None,
                 }];
                 report
             }

@@ -1,6 +1,7 @@
 //! `mx-lookup`: where does mail for this domain go?
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -17,7 +18,29 @@ Text: one line per exchange, space-separated, in the order a sender tries them:
 A domain with no MX record but an address (the implicit MX of RFC 5321 §5.1)
 is shown with preference 0 and the domain itself as exchange, with a note on
 stderr. Failures (NXDOMAIN, null MX, SERVFAIL, ...) go to stderr, one line per
-domain; warnings (an exchange that is an alias or has no address) too.",
+domain; warnings (an exchange that is an alias or has no address) too.
+
+With --probe, each exchange line is followed by one indented probe line:
+  probe ADDRESS:PORT STEP, STEP, ...
+The steps, as far as the probe got, each with the milliseconds it took:
+  connect N ms
+  banner \"TEXT\" N ms            the greeting, terminal-safe
+  EHLO N ms
+  STARTTLS VERSION verified N ms
+  STARTTLS VERSION not verified (WHY) N ms
+  no STARTTLS                   when the server does not offer it
+  KEYWORD KEYWORD ...           the extensions offered before TLS
+  error: WHY                    why the probe stopped early
+for example:
+  probe 192.0.2.10:25 connect 12 ms, banner \"220 mx1.example.org ESMTP\" 30 ms,
+  EHLO 11 ms, STARTTLS TLS verified 45 ms, SIZE 8BITMIME PIPELINING STARTTLS
+(one line). The first address of each exchange is probed (A records come
+first); an exchange without an address is not probed and has no probe line.
+The certificate must be valid for the exchange's name (the system roots, plus
+--cafile). When it is not, the verdict says why, and STARTTLS is tried once
+more on a new connection without the check, for the TLS version. The TLS
+version is TLS when the TLS library does not tell which one. Probes run after
+the lookups, a few at a time; the output stays in input order.",
     },
     Section {
         title: "JSON",
@@ -31,13 +54,28 @@ With --json, one object per input, in input order:
              tries them; cname is the target when the exchange is an alias
              (forbidden by RFC 5321 §5.1), otherwise null
   error      why the status is not ok (absent when ok)
-  warnings   problems that do not stop delivery (absent when none)",
+  warnings   problems that do not stop delivery (absent when none)
+With --probe, each mx entry that was probed also has
+  probe      {address, port, connected_ms, banner, banner_ms, ehlo_ms,
+             extensions, starttls, error}: the address and port connected
+             to; the milliseconds each step took (null when not reached);
+             the greeting as sent (the lines of a multi-line greeting joined
+             with \" / \"); extensions, the EHLO reply's lines before TLS
+             ([\"SIZE 1048576\", \"PIPELINING\", \"STARTTLS\", ...]); starttls,
+             null when not offered or not reached, else {version, verified,
+             verdict, fingerprint, ms}: verdict is \"verified\" or why not
+             (e.g. \"self-signed certificate\", \"hostname mismatch\"),
+             fingerprint the SHA-256 of the server's certificate in hex, ms
+             the time of STARTTLS, the handshake and the EHLO after it;
+             error, why the probe stopped early, or null.",
     },
     Section {
         title: "EXAMPLES",
         body: "\
 mx-lookup example.org
 mx-lookup --json alice@example.org bob@example.net
+mx-lookup --probe example.org
+mx-lookup --probe --json example.org | jq '.mx[].probe.starttls.verdict'
 cut -d@ -f2 addresses.txt | sort -u | mx-lookup --no-addresses
 mx-lookup --server 127.0.0.1:5353 --json < domains.txt | jq -r 'select(.status != \"ok\") | .domain'",
     },
@@ -52,8 +90,10 @@ sysexits.h numbering, the same in every mailkit tool:
   69  null MX: the domain accepts no mail (RFC 7505)
   74  output could not be written
   75  SERVFAIL or timeout: try again later
-  78  the system resolver configuration cannot be read
-With several domains, the status of the first one that failed.",
+  78  the system resolver configuration, or the --cafile, cannot be read
+With several domains, the status of the first one that failed. The status is
+about DNS only: a probe that fails (a refused connection, a bad certificate)
+is reported in the output and does not change it.",
     },
 ];
 
@@ -67,7 +107,8 @@ With several domains, the status of the first one that failed.",
 /// A-labels) or e-mail addresses (the domain after the last @) come as
 /// arguments, or one a line on stdin. Many domains are looked up
 /// concurrently, and the results come out in input order as soon as they
-/// are known.
+/// are known. With --probe, each exchange is also connected to, to see its
+/// banner, extensions, STARTTLS and certificate.
 #[derive(Parser, Debug)]
 #[command(name = "mx-lookup", version, after_long_help = super::help_sections(SECTIONS))]
 pub struct Args {
@@ -89,6 +130,30 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub concurrency: u16,
+
+    /// Connect to each exchange's first address (A before AAAA) and report
+    /// what a sending server sees: the banner, EHLO and its extensions,
+    /// STARTTLS with the TLS version and the certificate verdict, and the
+    /// time of each step. Nothing is sent beyond EHLO, STARTTLS and QUIT.
+    /// Probe failures are reported, but do not change the exit status.
+    #[arg(long, conflicts_with = "no_addresses", help_heading = "Probe")]
+    pub probe: bool,
+
+    /// Probe port N instead of 25.
+    #[arg(long, value_name = "N", default_value_t = crate::probe::SMTP_PORT,
+          value_parser = clap::value_parser!(u16).range(1..),
+          requires = "probe", help_heading = "Probe")]
+    pub port: u16,
+
+    /// Also trust the certificates in this PEM file when checking an
+    /// exchange's certificate (which must name the exchange).
+    #[arg(long, value_name = "FILE", requires = "probe", help_heading = "Probe")]
+    pub cafile: Option<PathBuf>,
+
+    /// The name to give in EHLO (default: this host's name).
+    #[arg(long, value_name = "NAME", value_parser = crate::probe::parse_helo,
+          requires = "probe", help_heading = "Probe")]
+    pub helo: Option<String>,
 
     #[command(flatten)]
     pub output: OutputArgs,
