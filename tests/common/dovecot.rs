@@ -10,13 +10,13 @@
 //! variable first, since Rust drops locals in reverse order of declaration.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::tlscert::TlsCert;
-use super::{Daemon, Scratch, free_port, set_mode};
+use super::{Daemon, Scratch, set_mode};
 
 /// A running Dovecot (stopped on drop, ~0.1 s) and its ports on 127.0.0.1.
 pub struct Dovecot {
@@ -46,6 +46,10 @@ impl Dovecot {
     /// Starts Dovecot with users alice, bob and relay, and waits until IMAP,
     /// POP3 and LMTP greet (~50 ms).
     pub fn start() -> Dovecot {
+        retry_port_clash(Dovecot::start_once)
+    }
+
+    fn start_once() -> Dovecot {
         let scratch = Scratch::new();
         let d = scratch.subdir("dovecot");
         let tls = TlsCert::generate(&d);
@@ -393,16 +397,71 @@ fn id(args: &[&str]) -> u32 {
     id_text(args).parse().expect("a numeric id")
 }
 
-/// `n` distinct ports that are free on 127.0.0.1 right now.
+/// `n` distinct ports that are free on 127.0.0.1 right now, never handed
+/// out before in this process, and outside the kernel's range for the
+/// local end of outgoing connections (so that no client socket, such as a
+/// test's own or Exim's to LMTP, can take one before the server binds it).
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let mut ports: Vec<u16> = Vec::with_capacity(n);
-    while ports.len() < n {
-        let port = free_port();
-        if !ports.contains(&port) {
+    use std::collections::BTreeSet;
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::Mutex;
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let (low, high) = server_port_range();
+    let random = RandomState::new();
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut ports = Vec::with_capacity(n);
+    for attempt in 0u64.. {
+        if ports.len() == n {
+            break;
+        }
+        assert!(attempt < 100_000, "no free ports in {low}..={high}");
+        let port = low + (random.hash_one(attempt) % u64::from(high - low + 1)) as u16;
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
             ports.push(port);
         }
     }
     ports
+}
+
+/// Ports for servers: below the ephemeral range (usually 32768–60999),
+/// else above it, else anything unprivileged.
+fn server_port_range() -> (u16, u16) {
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut numbers = text.split_whitespace().map(|n| n.parse::<u16>().ok());
+            Some((numbers.next()??, numbers.next()??))
+        })
+        .unwrap_or((32768, 60999));
+    match ephemeral {
+        (low, _) if low > 12_000 => (10_000, low - 1),
+        (_, high) if high < 63_000 => (high + 1, 65_535),
+        _ => (1024, 65_535),
+    }
+}
+
+/// Runs `start` again (up to 5 times in all) when the server could not
+/// listen because another process took one of its ports between the check
+/// and the server's bind; other failures panic at once.
+pub fn retry_port_clash<T>(start: impl Fn() -> T) -> T {
+    let mut attempt = 1;
+    loop {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(&start)) {
+            Ok(server) => return server,
+            Err(panic) => {
+                let text = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("");
+                if attempt == 5 || !text.contains("Address already in use") {
+                    std::panic::resume_unwind(panic);
+                }
+                attempt += 1;
+            }
+        }
+    }
 }
 
 /// Whether a server on `port` accepts a connection and sends a first line

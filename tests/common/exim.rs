@@ -28,12 +28,49 @@
 //!
 //! Mail for other domains is refused ("550 relay not permitted") unless the
 //! client has authenticated; then it is accepted and lands in the Maildir of
-//! Dovecot's user `relay`, with a header `X-Relayed-To: <original address>`.
+//! Dovecot's user `relay`, with a header `X-Relayed-To: <original address>`
+//! added at the end of the header section.
+//!
+//! Replies (no enhanced status codes; Exim offers none):
+//!
+//! ```text
+//! MAIL … SIZE=<over the limit>  552 Message size exceeds maximum permitted
+//! DATA/BDAT over the limit      552 Message size exceeds maximum permitted
+//! RCPT unknown local user       550 Unrouteable address
+//! RCPT other domain, no AUTH    550 relay not permitted
+//! RCPT tempfail@example.test    450 Temporary failure for <tempfail@example.test> (test)
+//! MAIL without AUTH (require_auth)  530 Authentication required
+//! accepted message              250 OK id=1xV0bP-0003xp-1O
+//! AUTH ok / bad                 235 Authentication succeeded / 535 Incorrect authentication data
+//! STARTTLS                      220 TLS go ahead (TLS 1.3)
+//! QUIT                          221 mx.example.test closing connection
+//! ```
+//!
+//! Behaviour worth knowing:
+//! - Exim holds the 221 to QUIT back for up to 200 ms, until the client
+//!   closes; half-close (shutdown write) after sending QUIT to get it at once.
+//! - A single BDAT chunk over the limit gets 552 before Exim has read the
+//!   chunk; the rest is then taken as commands ("554 SMTP synchronization
+//!   error") and the connection is closed.
+//! - Lines over 998 bytes are accepted, but delivery over LMTP then fails
+//!   ("message has lines too long for transport") and a bounce goes to the
+//!   sender (a local sender gets it in its Maildir).
+//! - NOTIFY=SUCCESS gets a success DSN ("relayed to non-DSN-aware mailer")
+//!   delivered to a local sender's Maildir.
+//! - An SMTPUTF8 sender is passed to LMTP in A-label form
+//!   (`jörg@…` → `Return-Path: <xn--jrg-sna@…>`); headers stay UTF-8.
+//! - Exim adds no Message-ID or Date to mail from SMTP clients. A
+//!   delivered file is: Return-Path, Delivered-To and Received (Dovecot),
+//!   Received (Exim), then the message as sent, with LF line ends and dots
+//!   unstuffed.
+//! - The Maildir file appears a little before Exim logs the delivery: use
+//!   [`Exim::wait_for_log`] for log lines.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use super::dovecot::{Dovecot, free_ports, greets, is_root};
+use super::dovecot::{Dovecot, free_ports, greets, is_root, retry_port_clash};
 use super::tlscert::TlsCert;
 use super::{Daemon, Scratch};
 
@@ -73,7 +110,8 @@ impl Default for EximOptions {
     }
 }
 
-/// A running Exim (stopped on drop, ~10 ms) listening on 127.0.0.1.
+/// A running Exim (stopped on drop, ~10 ms, along with anything it forked)
+/// listening on 127.0.0.1.
 pub struct Exim {
     /// The SMTP port (plain, with STARTTLS).
     pub port: u16,
@@ -83,14 +121,19 @@ pub struct Exim {
     /// The options it was started with.
     pub options: EximOptions,
     dir: PathBuf,
-    // Field order matters: the daemon is stopped before the directory goes.
-    _daemon: Daemon,
+    // Stopped first by `drop`, then the processes it forked are waited for,
+    // then the directory goes.
+    daemon: Option<Daemon>,
     _scratch: Scratch,
 }
 
 impl Exim {
     /// Starts Exim in front of `dovecot` and waits for its banner (~25 ms).
     pub fn start(dovecot: &Dovecot, options: EximOptions) -> Exim {
+        retry_port_clash(|| Exim::start_once(dovecot, options.clone()))
+    }
+
+    fn start_once(dovecot: &Dovecot, options: EximOptions) -> Exim {
         let scratch = Scratch::new();
         let e = scratch.subdir("exim");
         let spool = scratch.subdir("exim/spool");
@@ -157,6 +200,7 @@ impl Exim {
              pid_file_path = {e}/exim.pid\n\
              daemon_smtp_ports = {port}\n\
              local_interfaces = 127.0.0.1\n\
+             daemon_startup_retries = 0\n\
              keep_environment =\n\
              message_size_limit = {size}\n\
              smtp_accept_queue_per_connection = 0\n\
@@ -240,7 +284,7 @@ impl Exim {
             cert: tls.cert,
             options,
             dir: e,
-            _daemon: daemon,
+            daemon: Some(daemon),
             _scratch: scratch,
         }
     }
@@ -259,8 +303,72 @@ impl Exim {
         format!("{main}{out}")
     }
 
+    /// Waits until the log contains `needle` and returns the log; panics
+    /// with it after `timeout`. Exim logs a delivery (`=> bob@example.test`)
+    /// only after Dovecot has answered, which is a little after the file
+    /// appears in the Maildir.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            if Instant::now() > deadline {
+                panic!("no {needle:?} in the Exim log after {timeout:?}:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The configuration file (for `exim4 -C FILE -bp` and the like).
     pub fn config(&self) -> PathBuf {
         self.dir.join("exim.conf")
     }
+}
+
+impl Drop for Exim {
+    /// Stops the daemon, then waits (at most 1 s) for the processes it
+    /// forked, which it does not stop: a delivery in progress, or the
+    /// handler of a client that is still connected; then kills any left.
+    /// Otherwise they could recreate spool or log directories, owned by
+    /// Debian-exim, after the scratch directory is gone.
+    fn drop(&mut self) {
+        drop(self.daemon.take());
+        let config = self.config();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            let left = processes_using(&config);
+            if left.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                for pid in left {
+                    // SAFETY: only processes whose command line names this
+                    // instance's own configuration file are signalled.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Live processes whose command line contains `config` (Exim passes `-C
+/// FILE` on when it re-executes itself; forked children keep the daemon's).
+fn processes_using(config: &Path) -> Vec<libc::pid_t> {
+    let needle = config.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|line| line.windows(needle.len()).any(|w| w == needle))
+        })
+        .collect()
 }
