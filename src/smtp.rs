@@ -386,9 +386,12 @@ impl Session {
         Ok(())
     }
 
-    /// QUIT; the reply does not matter.
+    /// QUIT. The reply does not matter once the mail is accepted, and some
+    /// servers hold it back until the client closes: it is not awaited.
     pub fn quit(mut self) {
-        let _ = self.command("QUIT");
+        if self.conn.write_line("QUIT").is_ok() {
+            let _ = self.conn.flush();
+        }
     }
 
     fn command(&mut self, line: &str) -> Result<Reply, Error> {
