@@ -199,7 +199,10 @@ fn resolve(args: &Args, domains: Vec<String>) -> anyhow::Result<Vec<mailkit::dns
 
 fn send_options(args: &Args) -> SendOptions {
     SendOptions {
-        helo: args.helo.clone().unwrap_or_else(mailkit::probe::default_helo),
+        helo: args
+            .helo
+            .clone()
+            .unwrap_or_else(mailkit::probe::default_helo),
         dsn: Dsn {
             notify: args.notify.clone(),
             ret: args.ret.clone(),
@@ -208,7 +211,6 @@ fn send_options(args: &Args) -> SendOptions {
         quit_after: args.quit_after,
     }
 }
-
 
 fn transcript(args: &Args) -> Option<Transcript> {
     (args.common.verbose > 0).then(|| {
