@@ -131,6 +131,10 @@ pub struct RecipientResult {
     pub status: Outcome,
     /// The server's reply (or why there was none).
     pub reply: String,
+    /// For a rejection: what it means for the exit status (67 a refused
+    /// recipient, 69 a refused message or a null MX, 68 no mail route).
+    #[serde(skip)]
+    pub failure: ExitStatus,
 }
 
 /// Where to deliver and how.
@@ -336,6 +340,7 @@ fn send_one(
             recipient: recipient.clone(),
             status: outcome(reply),
             reply: reply.text(),
+            failure: ExitStatus::NoUser,
         })
         .collect();
     if accepted.is_empty() {
@@ -346,6 +351,8 @@ fn send_one(
     for &i in &accepted {
         results[i].status = outcome(&reply);
         results[i].reply = reply.text();
+        // The message itself was refused, not the recipient.
+        results[i].failure = ExitStatus::Unavailable;
     }
     Ok(Some(results))
 }
@@ -369,15 +376,29 @@ pub fn all(message: &Prepared, status: Outcome, reply: &str) -> Vec<RecipientRes
             recipient: recipient.clone(),
             status,
             reply: reply.to_string(),
+            failure: if status == Outcome::Deferred {
+                ExitStatus::TempFail
+            } else {
+                ExitStatus::Unavailable
+            },
         })
         .collect()
 }
 
 /// The exit status for a set of results (contract: 0 all accepted or
-/// queued, 67 any rejected, else 75 any deferred).
+/// queued; 67 any recipient rejected; else the first other rejection, 69
+/// for a refused message or a null MX, 68 for a domain without a mail
+/// route; else 75 when any was deferred).
 pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
-    if results.iter().any(|r| r.status == Outcome::Rejected) {
+    let rejected: Vec<ExitStatus> = results
+        .iter()
+        .filter(|r| r.status == Outcome::Rejected)
+        .map(|r| r.failure)
+        .collect();
+    if rejected.contains(&ExitStatus::NoUser) {
         ExitStatus::NoUser
+    } else if let Some(&first) = rejected.first() {
+        first
     } else if results.iter().any(|r| r.status == Outcome::Deferred) {
         ExitStatus::TempFail
     } else {
@@ -405,32 +426,45 @@ pub fn deliver_to_domain(
     transcript: &mut dyn FnMut() -> Option<Transcript>,
 ) -> Vec<RecipientResult> {
     use crate::dns::RouteStatus;
-    let subset = |status, reply: &str| -> Vec<RecipientResult> {
+    let subset = |status, reply: &str, failure| -> Vec<RecipientResult> {
         recipients
             .iter()
             .map(|r| RecipientResult {
                 recipient: r.clone(),
                 status,
                 reply: reply.to_string(),
+                failure,
             })
             .collect()
     };
     let why = route.error.clone().unwrap_or_default();
     match route.status {
         RouteStatus::Ok => {}
-        RouteStatus::Servfail | RouteStatus::Timeout => return subset(Outcome::Deferred, &why),
-        _ => return subset(Outcome::Rejected, &why),
+        RouteStatus::Servfail | RouteStatus::Timeout => {
+            return subset(Outcome::Deferred, &why, ExitStatus::TempFail);
+        }
+        other => return subset(Outcome::Rejected, &why, other.exit_status()),
     }
-    let mut last = subset(Outcome::Deferred, "no exchange could be reached");
+    let mut last = subset(
+        Outcome::Deferred,
+        "no exchange could be reached",
+        ExitStatus::TempFail,
+    );
     for exchange in &route.mx {
         for &address in &exchange.addresses {
             let target = make_target(&exchange.exchange, address);
             last = match try_exchange(&target, message, recipients, options, transcript()) {
                 Ok(results) => results,
-                Err(e) if e.status() == ExitStatus::TempFail => {
-                    subset(Outcome::Deferred, &format!("{}: {e}", exchange.exchange))
-                }
-                Err(e) => subset(Outcome::Rejected, &format!("{}: {e}", exchange.exchange)),
+                Err(e) if e.status() == ExitStatus::TempFail => subset(
+                    Outcome::Deferred,
+                    &format!("{}: {e}", exchange.exchange),
+                    ExitStatus::TempFail,
+                ),
+                Err(e) => subset(
+                    Outcome::Rejected,
+                    &format!("{}: {e}", exchange.exchange),
+                    e.status(),
+                ),
             };
             if last.iter().any(|r| r.status != Outcome::Deferred) {
                 return last;

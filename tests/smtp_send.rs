@@ -423,7 +423,10 @@ fn scripted(rules: Vec<(&'static str, &'static [u8])>) -> u16 {
         while reader.read_line(&mut line).unwrap_or(0) > 0 {
             let reply = rules
                 .iter()
-                .find(|(p, _)| line.to_ascii_uppercase().starts_with(p))
+                .find(|(p, _)| {
+                    line.to_ascii_uppercase()
+                        .starts_with(&p.to_ascii_uppercase())
+                })
                 .map(|(_, r)| *r);
             match reply {
                 Some(b"SILENCE") => std::thread::sleep(Duration::from_secs(30)),
@@ -602,7 +605,8 @@ fn direct_delivery_follows_mx_records() {
         ],
         MESSAGE,
     );
-    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    // Null MX: the domain accepts no mail (69, RFC 7505).
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
     let results: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -691,4 +695,141 @@ fn eight_bit_without_8bitmime_is_65() {
     );
     assert_eq!(code(&out), 65, "{}", stderr(&out));
     assert!(stderr(&out).contains("8BITMIME"), "{}", stderr(&out));
+}
+
+#[test]
+fn implicit_tls_submission_with_auth() {
+    let mta = Mta::start(EximOptions::default());
+    let password = password_file(&mta.dir, "alicepw");
+    let url = format!("smtps://alice@localhost:{}", mta.exim.smtps);
+    let cafile = mta.exim.cert.to_str().unwrap().to_string();
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--server",
+            &url,
+            "--cafile",
+            &cafile,
+            "--password-file",
+            password.to_str().unwrap(),
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let transcript = stderr(&out);
+    assert!(
+        transcript.contains("<~ 220 "),
+        "the greeting came before TLS: {transcript}"
+    );
+    assert!(!transcript.contains("STARTTLS"), "{transcript}");
+    assert!(transcript.contains("~> AUTH PLAIN ****") && !transcript.contains("alicepw"));
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+}
+
+#[test]
+fn auth_login_when_plain_is_not_offered() {
+    let port = scripted(vec![
+        ("EHLO", b"250-scripted\r\n250 AUTH LOGIN\r\n"),
+        ("AUTH LOGIN", b"334 VXNlcm5hbWU6\r\n"),
+        ("YWxpY2U=", b"334 UGFzc3dvcmQ6\r\n"),
+        ("YWxpY2Vwdw==", b"235 ok\r\n"),
+    ]);
+    let dir = Scratch::new();
+    let password = password_file(&dir, "alicepw");
+    let url = format!("smtp://alice@localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--allow-plaintext-auth",
+            "--password-file",
+            password.to_str().unwrap(),
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("-> AUTH LOGIN"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("YWxpY2Vwdw") && !stderr(&out).contains("alicepw"),
+        "{}",
+        stderr(&out)
+    );
+    // Without --allow-plaintext-auth no password crosses a plain connection.
+    let port = scripted(vec![("EHLO", b"250-scripted\r\n250 AUTH LOGIN\r\n")]);
+    let url = format!("smtp://alice@localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--password-file",
+            password.to_str().unwrap(),
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_ne!(code(&out), 0);
+    assert!(!stderr(&out).contains("-> AUTH"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_megabyte_with_dots_at_every_buffer_boundary_arrives_whole() {
+    let mta = Mta::start(EximOptions {
+        size_limit: 8 << 20,
+        ..EximOptions::default()
+    });
+    let mut message = b"From: alice@example.test\nTo: bob@example.test\nSubject: big\n\n".to_vec();
+    let mut body = Vec::new();
+    let mut i = 0usize;
+    while body.len() < 1 << 20 {
+        // Lines of varying length that begin with dots, with every kind of
+        // line end, so dots land on every buffer boundary.
+        body.extend_from_slice(b".");
+        body.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, i % 97));
+        body.extend_from_slice(match i % 3 {
+            0 => b"\n".as_slice(),
+            1 => b"\r\n",
+            _ => b"\r",
+        });
+        i += 1;
+    }
+    message.extend_from_slice(&body);
+    let out = mta.send(&["bob@example.test"], &message);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(mta.dovecot.delivered("bob").len(), 1);
+    let canonical: Vec<u8> = {
+        let mut out = Vec::new();
+        let mut j = 0;
+        while j < body.len() {
+            match body[j] {
+                b'\r' if body.get(j + 1) == Some(&b'\n') => {
+                    out.push(b'\n');
+                    j += 1;
+                }
+                b'\r' => out.push(b'\n'),
+                b => out.push(b),
+            }
+            j += 1;
+        }
+        out
+    };
+    assert!(
+        unix(body_of(&delivered[0])) == canonical,
+        "the body changed on the way"
+    );
 }

@@ -115,6 +115,8 @@ impl Default for EximOptions {
 pub struct Exim {
     /// The SMTP port (plain, with STARTTLS).
     pub port: u16,
+    /// The submissions port: TLS from the first byte (RFC 8314).
+    pub smtps: u16,
     /// The server certificate (the same as the Dovecot's), which is also
     /// the trust root to use.
     pub cert: PathBuf,
@@ -144,7 +146,8 @@ impl Exim {
             key: dovecot.key.clone(),
         }
         .copy_to(&e);
-        let port = free_ports(1)[0];
+        let ports = free_ports(2);
+        let (port, smtps) = (ports[0], ports[1]);
         let run_as = if is_root() {
             // Exim drops to Debian-exim for an untrusted -C configuration:
             // spool and log must be its, and the key readable (mode 644).
@@ -198,7 +201,8 @@ impl Exim {
              spool_directory = {spool}\n\
              log_file_path = {log}/%slog\n\
              pid_file_path = {e}/exim.pid\n\
-             daemon_smtp_ports = {port}\n\
+             daemon_smtp_ports = {port} : {smtps}\n\
+             tls_on_connect_ports = {smtps}\n\
              local_interfaces = 127.0.0.1\n\
              daemon_startup_retries = 0\n\
              keep_environment =\n\
@@ -281,6 +285,7 @@ impl Exim {
         });
         Exim {
             port,
+            smtps,
             cert: tls.cert,
             options,
             dir: e,
