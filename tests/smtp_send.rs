@@ -48,23 +48,33 @@ impl Mta {
 
     /// smtp-send with STARTTLS, the test CA and alice's password, plus `extra`.
     fn send(&self, extra: &[&str], message: &[u8]) -> std::process::Output {
-        let password = password_file(&self.dir, "alicepw");
-        let url = self.url("alice");
+        self.send_with(&self.url("alice"), "alicepw", extra, message)
+    }
+
+    /// smtp-send to `url` with the test CA and `password` from a file.
+    fn send_with(
+        &self,
+        url: &str,
+        password: &str,
+        extra: &[&str],
+        message: &[u8],
+    ) -> std::process::Output {
+        let file = password_file(&self.dir, password);
         let cafile = self.exim.cert.to_str().unwrap().to_string();
         let mut args = vec![
             "--server",
-            &url,
+            url,
             "--cafile",
             &cafile,
             "--password-file",
-            password.to_str().unwrap(),
+            file.to_str().unwrap(),
             "--timeout",
             "20",
         ];
         args.extend_from_slice(extra);
         let out = run_tool(BIN, &args, message);
         // Whatever happened, the password shows nowhere.
-        let leaked = stdout(&out).contains("alicepw") || stderr(&out).contains("alicepw");
+        let leaked = stdout(&out).contains(password) || stderr(&out).contains(password);
         assert!(!leaked, "the password leaked");
         out
     }
@@ -126,21 +136,10 @@ fn unix(data: &[u8]) -> Vec<u8> {
 #[test]
 fn wrong_password_is_77_and_never_shown() {
     let mta = Mta::start(EximOptions::default());
-    let password = password_file(&mta.dir, "not-the-password");
-    let url = mta.url("alice");
-    let cafile = mta.exim.cert.to_str().unwrap().to_string();
-    let out = run_tool(
-        BIN,
-        &[
-            "-v",
-            "--server",
-            &url,
-            "--cafile",
-            &cafile,
-            "--password-file",
-            password.to_str().unwrap(),
-            "bob@example.test",
-        ],
+    let out = mta.send_with(
+        &mta.url("alice"),
+        "not-the-password",
+        &["-v", "bob@example.test"],
         MESSAGE,
     );
     assert_eq!(code(&out), 77, "{}", stderr(&out));
@@ -700,23 +699,8 @@ fn eight_bit_without_8bitmime_is_65() {
 #[test]
 fn implicit_tls_submission_with_auth() {
     let mta = Mta::start(EximOptions::default());
-    let password = password_file(&mta.dir, "alicepw");
     let url = format!("smtps://alice@localhost:{}", mta.exim.smtps);
-    let cafile = mta.exim.cert.to_str().unwrap().to_string();
-    let out = run_tool(
-        BIN,
-        &[
-            "-v",
-            "--server",
-            &url,
-            "--cafile",
-            &cafile,
-            "--password-file",
-            password.to_str().unwrap(),
-            "bob@example.test",
-        ],
-        MESSAGE,
-    );
+    let out = mta.send_with(&url, "alicepw", &["-v", "bob@example.test"], MESSAGE);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let transcript = stderr(&out);
     assert!(
