@@ -817,3 +817,22 @@ fn a_megabyte_with_dots_at_every_buffer_boundary_arrives_whole() {
         "the body changed on the way"
     );
 }
+
+#[test]
+fn smtputf8_needed_but_not_offered_is_65() {
+    let port = scripted(vec![("EHLO", b"250-plain\r\n250 8BITMIME\r\n")]);
+    let url = format!("smtp://localhost:{port}");
+    let message = "From: jörg@example.test\nTo: bob@example.test\n\nhi\n";
+    let out = run_tool(
+        BIN,
+        &["-v", "--server", &url, "--tls", "none", "bob@example.test"],
+        message.as_bytes(),
+    );
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(stderr(&out).contains("SMTPUTF8"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("-> MAIL"),
+        "MAIL was sent: {}",
+        stderr(&out)
+    );
+}
