@@ -1,6 +1,8 @@
 //! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
 //! through the same property checks as the fuzz targets in `fuzz/`.
 
+#[path = "support/chunking.rs"]
+mod chunking;
 #[path = "support/fuzz_decode.rs"]
 mod decode_props;
 #[path = "support/fuzz_encoders.rs"]

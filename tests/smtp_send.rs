@@ -122,6 +122,14 @@ fn starttls_and_auth_deliver_the_message_byte_for_byte() {
     assert!(text.contains("Message-ID: <"), "{text}");
 }
 
+/// The JSON Lines smtp-send printed.
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Line ends as LF (Dovecot stores Maildir files with LF).
 fn unix(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
@@ -202,10 +210,7 @@ fn one_rejected_recipient_of_three() {
         MESSAGE,
     );
     assert_eq!(code(&out), 67, "{}", stderr(&out));
-    let results: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_lines(&out);
     assert_eq!(results.len(), 3);
     assert_eq!(results[0]["status"], "accepted");
     assert_eq!(results[1]["recipient"], "nosuch@example.test");
@@ -606,10 +611,7 @@ fn direct_delivery_follows_mx_records() {
     );
     // Null MX: the domain accepts no mail (69, RFC 7505).
     assert_eq!(code(&out), 69, "{}", stderr(&out));
-    let results: Vec<serde_json::Value> = stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_lines(&out);
     assert_eq!(results[0]["recipient"], "bob@example.test");
     assert_eq!(results[0]["status"], "accepted", "{}", stderr(&out));
     assert_eq!(results[1]["status"], "rejected");

@@ -1,5 +1,8 @@
 #![no_main]
 
+#[path = "../../tests/support/chunking.rs"]
+mod chunking;
+
 #[path = "../../tests/support/fuzz_encoders.rs"]
 mod encoders;
 

@@ -5,6 +5,8 @@
 //! functions must not panic, must keep their output invariants, and must
 //! run in linear time.
 
+use crate::chunking::{chunk_sizes, chunks};
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -21,7 +23,7 @@ pub fn transfer_decoders(data: &[u8]) {
     let [seed, content @ ..] = data else {
         return;
     };
-    let sizes = chunk_sizes(*seed);
+    let sizes = chunk_sizes(u32::from(*seed) << 8 | 0x5a);
     for cte in ["base64", "quoted-printable", "8bit"] {
         let whole = decode(cte, content, &[content.len().max(1)]);
         assert_eq!(decode(cte, content, &sizes), whole, "{cte}");
@@ -60,7 +62,7 @@ pub fn round_trip(data: &[u8]) {
     } else {
         LineEndings::Exact
     };
-    let sizes = chunk_sizes(*seed);
+    let sizes = chunk_sizes(u32::from(*seed) << 8 | 0x5a);
     let mut b64 = Base64Writer::new(Vec::new(), newline);
     b64.write_all(content).unwrap();
     let encoded = b64.finish().unwrap();
@@ -98,34 +100,6 @@ fn decode(cte: &str, content: &[u8], sizes: &[usize]) -> (Vec<u8>, Option<Damage
     }
     decoder.finish(&mut out);
     (out, decoder.damage().cloned())
-}
-
-/// Chunk sizes from 1 to about 300, from a small xorshift seeded by the input.
-fn chunk_sizes(seed: u8) -> Vec<usize> {
-    let mut x = u32::from(seed) << 8 | 0x5a | 1;
-    let max = usize::from(seed % 64) * 5 + 1;
-    (0..16)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as usize % max + 1
-        })
-        .collect()
-}
-
-fn chunks<'a>(content: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    let mut rest = content;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (now, later) = rest.split_at(size.min(rest.len()));
-        out.push(now);
-        rest = later;
-    }
-    out
 }
 
 /// Base64 as `Base64Decoder` documents it, the whole input at once.

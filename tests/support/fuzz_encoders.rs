@@ -2,6 +2,8 @@
 //! `mailkit::encode`: the output must not depend on the chunking, must keep
 //! to the line limits, and must decode back to the content.
 
+use crate::chunking::{chunk_sizes, chunks};
+
 use std::io::Write;
 
 use mailkit::encode::{
@@ -24,39 +26,11 @@ pub fn check(data: &[u8]) {
     } else {
         LineEndings::Exact
     };
-    let sizes = chunk_sizes(*flags, *seed);
+    let sizes = chunk_sizes(u32::from(*flags) << 8 | u32::from(*seed));
     check_analysis(content, &sizes, endings, newline);
     check_base64(content, &sizes, newline);
     check_qp(content, &sizes, endings, newline);
     check_seven_bit(content, &sizes, endings, newline);
-}
-
-/// Chunk sizes from 1 to about 300, from a small xorshift seeded by the input.
-fn chunk_sizes(flags: u8, seed: u8) -> Vec<usize> {
-    let mut x = u32::from(flags) << 8 | u32::from(seed) | 1;
-    let max = usize::from(seed % 64) * 5 + 1;
-    (0..16)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as usize % max + 1
-        })
-        .collect()
-}
-
-fn chunks<'a>(content: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
-    let mut out = Vec::new();
-    let mut rest = content;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (now, later) = rest.split_at(size.min(rest.len()));
-        out.push(now);
-        rest = later;
-    }
-    out
 }
 
 fn write_all<W: Write>(w: &mut W, content: &[u8], sizes: &[usize]) -> std::io::Result<()> {
