@@ -2,6 +2,11 @@
 //! implicit TLS or STARTTLS (RFC 3207, RFC 2595), certificate checks,
 //! bounded line reading, buffered writing and the protocol transcript.
 //!
+//! TLS is OpenSSL's, through the `openssl` crate rather than `native-tls`
+//! (which wraps the same library on Unix) because an operator needs what
+//! `native-tls` hides: the negotiated protocol version and cipher, and the
+//! verifier's own reason for refusing a certificate.
+//!
 //! The SMTP, POP3 and IMAP clients speak their protocols over a
 //! [`Connection`]; it knows lines and bytes, not commands. It never prints:
 //! what a user may see goes to the [`Transcript`] sink, made terminal-safe.
@@ -12,8 +17,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use native_tls::{Certificate, HandshakeError, TlsConnector, TlsStream};
-use sha2::{Digest, Sha256};
+use openssl::hash::MessageDigest;
+use openssl::ssl::{
+    HandshakeError, MidHandshakeSslStream, SslConnector, SslMethod, SslStream, SslVerifyMode,
+};
+use openssl::x509::{X509, X509VerifyResult};
 
 use crate::exit::{Error, ExitStatus};
 use crate::output::printable;
@@ -54,8 +62,11 @@ pub struct TlsSettings {
 /// What is known about an established TLS session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsInfo {
-    /// The protocol version; `TLS` when the TLS library does not say which.
+    /// The negotiated protocol version: `TLSv1.3`, `TLSv1.2`, ...
     pub version: String,
+    /// The negotiated cipher suite, OpenSSL's name for it
+    /// (`TLS_AES_256_GCM_SHA384`).
+    pub cipher: String,
     /// True when the certificate was verified: against the trusted roots
     /// and the host name, or by the pinned fingerprint. False only with
     /// [`TlsSettings::insecure`] and no pin.
@@ -83,7 +94,7 @@ pub type Transcript = Box<dyn FnMut(&str) + Send>;
 /// The byte stream under a connection.
 enum Stream {
     Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Tls(Box<SslStream<TcpStream>>),
     /// After a failed TLS handshake: nothing can be read or written.
     Closed,
 }
@@ -300,13 +311,18 @@ impl Connection {
             Stream::Plain(tcp) => tcp,
             _ => return Err(self.closed("starting TLS with")),
         };
+        let checks_name = !(settings.insecure || settings.fingerprint.is_some());
         let tls = connector
+            .configure()
+            .map_err(|e| setup_error(&e))?
+            .verify_hostname(checks_name)
             .connect(host, tcp)
             .map_err(|e| self.handshake_error(e))?;
         let info = self.check_peer(&tls, settings)?;
         self.note(&format!(
-            "TLS started: {}, certificate {}, SHA-256 {}",
+            "TLS started: {} {}, certificate {}, SHA-256 {}",
             info.version,
+            info.cipher,
             if info.verified {
                 "verified"
             } else {
@@ -332,17 +348,18 @@ impl Connection {
                     seconds(self.timeout)
                 ),
             ),
-            HandshakeError::Failure(e) => Error::new(
+            HandshakeError::Failure(stream) => Error::new(
                 ExitStatus::Protocol,
-                format!("TLS with {}: {}", self.peer, tls_reason(&e.to_string())),
+                format!("TLS with {}: {}", self.peer, handshake_reason(&stream)),
             ),
+            HandshakeError::SetupFailure(e) => setup_error(&e),
         }
     }
 
     /// The session's facts, after checking a pinned fingerprint.
     fn check_peer(
         &self,
-        tls: &TlsStream<TcpStream>,
+        tls: &SslStream<TcpStream>,
         settings: &TlsSettings,
     ) -> Result<TlsInfo, Error> {
         let fingerprint = peer_fingerprint(tls).ok_or_else(|| {
@@ -364,8 +381,12 @@ impl Connection {
                 ));
             }
         }
+        let session = tls.ssl();
         Ok(TlsInfo {
-            version: "TLS".into(),
+            version: session.version_str().to_owned(),
+            cipher: session
+                .current_cipher()
+                .map_or_else(|| "(no cipher)".to_owned(), |c| c.name().to_owned()),
             verified: settings.fingerprint.is_some() || !settings.insecure,
             fingerprint,
         })
@@ -741,31 +762,37 @@ fn peek_now(tcp: &TcpStream) -> io::Result<usize> {
     peeked
 }
 
-/// A TLS connector for `settings`: system roots plus the CA file; no
-/// chain or name check with a pin (the pin is checked instead) or when
-/// insecure.
-fn build_connector(settings: &TlsSettings) -> Result<TlsConnector, Error> {
-    let mut builder = TlsConnector::builder();
+/// A TLS connector for `settings`: the system roots plus the CA file,
+/// checking the chain; no check with a pin (the pin is checked instead) or
+/// when insecure. The name check is set per connection.
+fn build_connector(settings: &TlsSettings) -> Result<SslConnector, Error> {
+    let mut builder =
+        SslConnector::builder(SslMethod::tls_client()).map_err(|e| setup_error(&e))?;
     if let Some(path) = &settings.cafile {
         for certificate in load_cafile(path)? {
-            builder.add_root_certificate(certificate);
+            builder
+                .cert_store_mut()
+                .add_cert(certificate)
+                .map_err(|e| setup_error(&e))?;
         }
     }
     if settings.insecure || settings.fingerprint.is_some() {
-        builder.danger_accept_invalid_certs(true);
-        builder.danger_accept_invalid_hostnames(true);
+        builder.set_verify(SslVerifyMode::NONE);
     }
-    builder
-        .build()
-        .map_err(|e| Error::new(ExitStatus::Protocol, format!("cannot set up TLS: {e}")))
+    Ok(builder.build())
+}
+
+/// TLS could not be set up on this side at all (76).
+fn setup_error(error: &openssl::error::ErrorStack) -> Error {
+    Error::new(ExitStatus::Protocol, format!("cannot set up TLS: {error}"))
 }
 
 /// The certificates of a PEM file; unreadable or none is 78.
-fn load_cafile(path: &Path) -> Result<Vec<Certificate>, Error> {
+fn load_cafile(path: &Path) -> Result<Vec<X509>, Error> {
     let shown = path.display();
     let pem = std::fs::read(path)
         .map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
-    match Certificate::stack_from_pem(&pem) {
+    match X509::stack_from_pem(&pem) {
         Ok(certificates) if !certificates.is_empty() => Ok(certificates),
         Ok(_) => Err(Error::config(format!("no certificate in CA file {shown}"))),
         Err(e) => Err(Error::config(format!("bad CA file {shown}: {e}"))),
@@ -773,26 +800,44 @@ fn load_cafile(path: &Path) -> Result<Vec<Certificate>, Error> {
 }
 
 /// SHA-256 of the peer certificate's DER, in lower-case hex.
-fn peer_fingerprint(tls: &TlsStream<TcpStream>) -> Option<String> {
-    let der = tls.peer_certificate().ok()??.to_der().ok()?;
-    Some(hex(&Sha256::digest(&der)))
+fn peer_fingerprint(tls: &SslStream<TcpStream>) -> Option<String> {
+    let digest = tls
+        .ssl()
+        .peer_certificate()?
+        .digest(MessageDigest::sha256())
+        .ok()?;
+    Some(hex(&digest))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The reason of a failed handshake, in words a user can act on: a failed
-/// verification becomes `certificate not trusted: WHY`.
-fn tls_reason(text: &str) -> String {
-    if !text.contains("certificate verify failed") {
-        return format!("TLS handshake failed: {text}");
+/// Why a handshake failed, in words a user can act on: the verifier's own
+/// reason for a refused certificate (`certificate not trusted: hostname
+/// mismatch`), else what OpenSSL or the socket said.
+fn handshake_reason(stream: &MidHandshakeSslStream<TcpStream>) -> String {
+    let verdict = stream.ssl().verify_result();
+    if verdict != X509VerifyResult::OK {
+        return format!("certificate not trusted: {}", verdict.error_string());
     }
-    let why = text
-        .rfind(" (")
-        .map(|open| text[open + 2..].trim_end_matches(')'))
-        .unwrap_or("verification failed");
-    format!("certificate not trusted: {why}")
+    let error = stream.error();
+    let why = match (error.io_error(), error.ssl_error()) {
+        (Some(io), _) => io.to_string(),
+        (None, Some(stack)) => stack_reason(stack),
+        (None, None) => "the server closed the connection".to_owned(),
+    };
+    format!("TLS handshake failed: {why}")
+}
+
+/// The reasons in an OpenSSL error stack, without its codes and source
+/// positions: `unsupported protocol`, `sslv3 alert handshake failure`.
+fn stack_reason(stack: &openssl::error::ErrorStack) -> String {
+    let reasons: Vec<&str> = stack.errors().iter().filter_map(|e| e.reason()).collect();
+    if reasons.is_empty() {
+        return stack.to_string();
+    }
+    reasons.join("; ")
 }
 
 /// A SHA-256 fingerprint as users write it (hex, upper or lower case,
@@ -857,9 +902,13 @@ mod tests {
         Connection::open("127.0.0.1", port, timeout, None, transcript).unwrap()
     }
 
+    /// The client's next line; empty when it closed or broke off (the
+    /// callers compare it with what they expect).
     fn read_client_line(reader: &mut impl BufRead) -> String {
         let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
+        if reader.read_line(&mut line).is_err() {
+            line.clear();
+        }
         line
     }
 
@@ -889,18 +938,23 @@ mod tests {
         })
     }
 
-    fn acceptor() -> native_tls::TlsAcceptor {
+    fn acceptor() -> openssl::ssl::SslAcceptor {
+        use openssl::pkey::PKey;
+        use openssl::ssl::SslAcceptor;
         let (cert, key) = certificate();
-        let identity = native_tls::Identity::from_pkcs8(cert, key).unwrap();
-        native_tls::TlsAcceptor::new(identity).unwrap()
+        let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        builder
+            .set_certificate(&X509::from_pem(cert).unwrap())
+            .unwrap();
+        builder
+            .set_private_key(&PKey::private_key_from_pem(key).unwrap())
+            .unwrap();
+        builder.build()
     }
 
     fn certificate_fingerprint() -> String {
-        let der = Certificate::from_pem(&certificate().0)
-            .unwrap()
-            .to_der()
-            .unwrap();
-        hex(&Sha256::digest(&der))
+        let certificate = X509::from_pem(&certificate().0).unwrap();
+        hex(&certificate.digest(MessageDigest::sha256()).unwrap())
     }
 
     /// A CA file holding the test certificate, in a directory kept alive.
@@ -1241,7 +1295,13 @@ mod tests {
             lines[2..5],
             ["<- 220 ready", "-> STARTTLS", "<- 220 go ahead"]
         );
-        assert!(lines[5].starts_with("=== TLS started: TLS, certificate verified"));
+        assert!(
+            lines[5].starts_with(
+                "=== TLS started: TLSv1.3 TLS_AES_256_GCM_SHA384, certificate verified"
+            ),
+            "{}",
+            lines[5]
+        );
         assert_eq!(lines[6..], ["~> NOOP", "<~ 250 ok"]);
     }
 
@@ -1303,7 +1363,8 @@ mod tests {
         let mut connection = open_tls(port, "localhost", &settings).unwrap();
         let info = connection.tls_info().unwrap();
         assert!(!info.verified);
-        assert_eq!(info.version, "TLS");
+        assert_eq!(info.version, "TLSv1.3");
+        assert_eq!(info.cipher, "TLS_AES_256_GCM_SHA384");
         noop(&mut connection);
         handle.join().unwrap();
     }
@@ -1393,17 +1454,54 @@ mod tests {
         assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
     }
 
+    /// A server that offers only TLS 1.2: the client reports it.
     #[test]
-    fn handshake_reasons_are_readable() {
-        assert_eq!(
-            tls_reason(
-                "error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:1889: (self-signed certificate)"
-            ),
-            "certificate not trusted: self-signed certificate"
+    fn the_negotiated_version_is_reported() {
+        let (port, handle) = server(|tcp| {
+            let (cert, key) = certificate();
+            let mut builder =
+                openssl::ssl::SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+            builder
+                .set_certificate(&X509::from_pem(cert).unwrap())
+                .unwrap();
+            let key = openssl::pkey::PKey::private_key_from_pem(key).unwrap();
+            builder.set_private_key(&key).unwrap();
+            builder
+                .set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+                .unwrap();
+            if let Ok(tls) = builder.build().accept(tcp) {
+                let mut reader = BufReader::new(tls);
+                if read_client_line(&mut reader) == "NOOP\r\n" {
+                    let _ = reader.get_mut().write_all(b"250 ok\r\n");
+                }
+            }
+        });
+        let (_dir, settings) = cafile();
+        let mut connection = open_tls(port, "localhost", &settings).unwrap();
+        let info = connection.tls_info().unwrap().clone();
+        assert_eq!(info.version, "TLSv1.2");
+        assert!(info.cipher.starts_with("ECDHE-ECDSA-"), "{}", info.cipher);
+        noop(&mut connection);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_plain_text_server_fails_the_handshake_readably() {
+        let (port, handle) = server(|mut tcp| {
+            let _ = tcp.write_all(b"220 plain text here\r\n");
+            thread::sleep(Duration::from_millis(200));
+        });
+        let (_dir, settings) = cafile();
+        let error = open_tls(port, "localhost", &settings).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "TLS with localhost:{port}: TLS handshake failed: "
+            )),
+            "{message}"
         );
-        assert_eq!(
-            tls_reason("unexpected EOF"),
-            "TLS handshake failed: unexpected EOF"
-        );
+        assert!(!message.contains("error:0A"), "{message}");
+        handle.join().unwrap();
     }
 }

@@ -65,9 +65,10 @@ pub struct Probe {
 /// The STARTTLS step of a probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TlsProbe {
-    /// The protocol version as the TLS library reports it (`TLS` when it
-    /// does not say which).
+    /// The negotiated protocol version: `TLSv1.3`, `TLSv1.2`, ...
     pub version: String,
+    /// The negotiated cipher suite (OpenSSL's name).
+    pub cipher: String,
     /// True when the certificate was verified for the exchange's name.
     pub verified: bool,
     /// `verified`, or why not, e.g. `self-signed certificate` or
@@ -283,6 +284,7 @@ fn tls_probe(session: &Session, failed: Option<&str>, ms: u64) -> Option<TlsProb
     };
     Some(TlsProbe {
         version: info.version.clone(),
+        cipher: info.cipher.clone(),
         verified,
         verdict,
         fingerprint: info.fingerprint.clone(),
@@ -312,7 +314,7 @@ impl Probe {
     /// text made terminal-safe:
     ///
     /// `probe 192.0.2.1:25 connect 1 ms, banner "220 mx ESMTP" 2 ms, EHLO
-    /// 3 ms, STARTTLS TLS verified 12 ms, SIZE PIPELINING STARTTLS`
+    /// 3 ms, STARTTLS TLSv1.3 verified 12 ms, SIZE PIPELINING STARTTLS`
     ///
     /// A failure ends the line with `error: WHY`.
     pub fn text_line(&self) -> String {

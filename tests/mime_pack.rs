@@ -9,12 +9,11 @@ use std::process::{Command, Output};
 use common::{Scratch, code, run_tool, stderr, stdout};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mime-pack");
 
 fn sha256(data: &[u8]) -> String {
-    Sha256::digest(data)
+    openssl::sha::sha256(data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

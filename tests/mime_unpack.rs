@@ -476,8 +476,7 @@ print(json.dumps(sorted(out)))
 }
 
 fn sha256_hex(data: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(data)
+    openssl::sha::sha256(data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -517,7 +517,8 @@ fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
     assert_eq!(tls["verified"], true, "{tls}");
     assert_eq!(tls["verdict"], "verified");
     assert_eq!(tls["fingerprint"], openssl_fingerprint(&cert).as_str());
-    assert!(tls["version"].as_str().unwrap().starts_with("TLS"), "{tls}");
+    assert_eq!(tls["version"], "TLSv1.3", "{tls}");
+    assert_eq!(tls["cipher"], "TLS_AES_256_GCM_SHA384", "{tls}");
     assert!(tls["ms"].is_u64());
 
     // The closed exchange: an error, and the route is still printed.
@@ -557,7 +558,7 @@ fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
     );
     assert!(
         lines[1].ends_with(
-            "\" N ms, EHLO N ms, STARTTLS TLS verified N ms, \
+            "\" N ms, EHLO N ms, STARTTLS TLSv1.3 verified N ms, \
              SIZE 8BITMIME DSN PIPELINING PIPECONNECT AUTH CHUNKING STARTTLS SMTPUTF8 HELP"
         ),
         "{text}"
@@ -575,7 +576,7 @@ fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
     let out = probe_lookup(&nsd, exim.port, &[]);
     let text = without_times(&stdout(&out));
     assert!(
-        text.contains(", STARTTLS TLS not verified (self-signed certificate) N ms, SIZE "),
+        text.contains(", STARTTLS TLSv1.3 not verified (self-signed certificate) N ms, SIZE "),
         "{text}"
     );
 

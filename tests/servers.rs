@@ -94,7 +94,7 @@ impl HalfClose for TcpStream {
     }
 }
 
-impl HalfClose for native_tls::TlsStream<TcpStream> {
+impl HalfClose for openssl::ssl::SslStream<TcpStream> {
     fn tcp(&self) -> &TcpStream {
         self.get_ref()
     }
@@ -306,10 +306,11 @@ fn exim_starttls_then_auth_plain_with_auth_only_after_tls() {
     assert_eq!(go.text(), "TLS go ahead");
 
     let pem = std::fs::read(&exim.cert).unwrap();
-    let connector = native_tls::TlsConnector::builder()
-        .add_root_certificate(native_tls::Certificate::from_pem(&pem).unwrap())
-        .build()
-        .unwrap();
+    let mut connector =
+        openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls()).unwrap();
+    let trusted = openssl::x509::X509::from_pem(&pem).unwrap();
+    connector.cert_store_mut().add_cert(trusted).unwrap();
+    let connector = connector.build();
     let tls = connector
         .connect("localhost", smtp.stream)
         .unwrap_or_else(|e| panic!("TLS handshake failed: {e}\n{}", exim.log()));

@@ -33,13 +33,13 @@ The steps, as far as the probe got, each with the milliseconds it took:
   error: WHY                    why the probe stopped early
 for example:
   probe 192.0.2.10:25 connect 12 ms, banner \"220 mx1.example.org ESMTP\" 30 ms,
-  EHLO 11 ms, STARTTLS TLS verified 45 ms, SIZE 8BITMIME PIPELINING STARTTLS
+  EHLO 11 ms, STARTTLS TLSv1.3 verified 45 ms, SIZE 8BITMIME PIPELINING STARTTLS
 (one line). The first address of each exchange is probed (A records come
 first); an exchange without an address is not probed and has no probe line.
 The certificate must be valid for the exchange's name (the system roots, plus
 --cafile). When it is not, the verdict says why, and STARTTLS is tried once
-more on a new connection without the check, for the TLS version. The TLS
-version is TLS when the TLS library does not tell which one. Probes run after
+more on a new connection without the check, for the TLS facts. VERSION is
+the negotiated protocol (TLSv1.3, TLSv1.2, ...). Probes run after
 the lookups, a few at a time; the output stays in input order.",
     },
     Section {
@@ -62,8 +62,10 @@ With --probe, each mx entry that was probed also has
              the greeting as sent (the lines of a multi-line greeting joined
              with \" / \"); extensions, the EHLO reply's lines before TLS
              ([\"SIZE 1048576\", \"PIPELINING\", \"STARTTLS\", ...]); starttls,
-             null when not offered or not reached, else {version, verified,
-             verdict, fingerprint, ms}: verdict is \"verified\" or why not
+             null when not offered or not reached, else {version, cipher,
+             verified, verdict, fingerprint, ms}: version the negotiated
+             protocol (\"TLSv1.3\"), cipher OpenSSL's name of the cipher
+             suite (\"TLS_AES_256_GCM_SHA384\"); verdict is \"verified\" or why not
              (e.g. \"self-signed certificate\", \"hostname mismatch\"),
              fingerprint the SHA-256 of the server's certificate in hex, ms
              the time of STARTTLS, the handshake and the EHLO after it;

@@ -59,8 +59,7 @@ impl TlsCert {
     }
 }
 
-/// The PEM text of a certificate file, for
-/// `native_tls::Certificate::from_pem`.
+/// The PEM text of a certificate file, for `openssl::x509::X509::from_pem`.
 pub fn pem(cert: &Path) -> Vec<u8> {
     std::fs::read(cert).expect("read the certificate")
 }
