@@ -146,6 +146,8 @@ impl Write for Stream {
 /// state: drop the connection.
 pub struct Connection {
     stream: Stream,
+    host: String,
+    port: u16,
     peer: String,
     address: SocketAddr,
     input: Box<[u8]>,
@@ -190,6 +192,8 @@ impl Connection {
         let addresses = resolve(host, port, timeout, &peer)?;
         let mut connection = Connection {
             stream: Stream::Closed,
+            host: host.to_owned(),
+            port,
             peer,
             // Set to the address that answers, in connect_any.
             address: SocketAddr::from(([0, 0, 0, 0], port)),
@@ -622,6 +626,17 @@ impl Connection {
         &self.peer
     }
 
+    /// The host as given to [`Connection::open`] (a name, or an address
+    /// without brackets).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port connected to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The address actually connected to.
     pub fn address(&self) -> SocketAddr {
         self.address
@@ -636,6 +651,12 @@ impl Connection {
             let _ = tcp.set_read_timeout(Some(self.timeout));
             let _ = tcp.set_write_timeout(Some(self.timeout));
         }
+    }
+
+    /// Takes the transcript sink away from this connection (to hand it to
+    /// the next one); nothing more is shown for this one.
+    pub fn take_transcript(&mut self) -> Option<Transcript> {
+        self.transcript.take()
     }
 
     /// Shows `=== text` in the transcript (made printable).

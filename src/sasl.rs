@@ -44,13 +44,13 @@ impl std::fmt::Display for Mechanism {
     }
 }
 
-/// Preference order with an OAuth token.
-const WITH_TOKEN: [Mechanism; 2] = [Mechanism::XOAuth2, Mechanism::OAuthBearer];
+/// Preference order with an OAuth token: the standard one first.
+const WITH_TOKEN: [Mechanism; 2] = [Mechanism::OAuthBearer, Mechanism::XOAuth2];
 /// Preference order with a password.
 const WITH_PASSWORD: [Mechanism; 2] = [Mechanism::Plain, Mechanism::Login];
 
 /// The strongest offered mechanism usable with what we have: with an OAuth
-/// token (`oauth`), XOAUTH2 then OAUTHBEARER; with a password, PLAIN then
+/// token (`oauth`), OAUTHBEARER (RFC 7628) then XOAUTH2; with a password, PLAIN then
 /// LOGIN. Offered names are compared case-insensitively (RFC 4422 §3.1).
 pub fn choose(offered: &[String], oauth: bool) -> Option<Mechanism> {
     let candidates = if oauth { WITH_TOKEN } else { WITH_PASSWORD };
@@ -98,6 +98,28 @@ pub fn oauthbearer(user: &str, token: &str, host: &str, port: u16) -> String {
 pub fn decode_challenge(challenge: &str) -> Option<String> {
     let bytes = STANDARD.decode(challenge.trim()).ok()?;
     String::from_utf8(bytes).ok()
+}
+
+/// The client's answer to an OAuth error challenge, after which the server
+/// sends its final refusal: `AQ==` (one %x01, RFC 7628 §3.2.3) for
+/// OAUTHBEARER, an empty line for XOAUTH2 (as Google documents it).
+pub fn oauth_error_reply(mechanism: Mechanism) -> &'static str {
+    match mechanism {
+        Mechanism::OAuthBearer => "AQ==",
+        _ => "",
+    }
+}
+
+/// What an OAuth error challenge (base64 JSON, RFC 7628 §3.2.2) says, in
+/// a few words: `status 401, scope https://mail.google.com/`; `None` when
+/// it is not such a challenge.
+pub fn oauth_error_text(challenge: &str) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(&decode_challenge(challenge)?).ok()?;
+    let fields: Vec<String> = ["status", "scope"]
+        .iter()
+        .filter_map(|key| Some(format!("{key} {}", json.get(*key)?.as_str()?)))
+        .collect();
+    Some(fields.join(", "))
 }
 
 /// base64 of `text`, whose memory is overwritten afterwards.
@@ -169,7 +191,11 @@ mod tests {
         let offered = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let all = offered(&["login", "Plain", "OAUTHBEARER", "xoauth2", "CRAM-MD5"]);
         assert_eq!(choose(&all, false), Some(Mechanism::Plain));
-        assert_eq!(choose(&all, true), Some(Mechanism::XOAuth2));
+        assert_eq!(choose(&all, true), Some(Mechanism::OAuthBearer));
+        assert_eq!(
+            choose(&offered(&["XOAUTH2", "PLAIN"]), true),
+            Some(Mechanism::XOAuth2)
+        );
         assert_eq!(choose(&offered(&["LOGIN"]), false), Some(Mechanism::Login));
         assert_eq!(
             choose(&offered(&["OAUTHBEARER", "PLAIN"]), true),
@@ -187,5 +213,19 @@ mod tests {
             Some("Username:")
         );
         assert_eq!(decode_challenge("not base64!"), None);
+    }
+
+    #[test]
+    fn oauth_error_challenges_are_summarised() {
+        // Google's example: {"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}
+        let challenge = "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==";
+        assert_eq!(
+            oauth_error_text(challenge).unwrap(),
+            "status 401, scope https://mail.google.com/"
+        );
+        assert_eq!(oauth_error_text("bm90IGpzb24="), None);
+        assert_eq!(oauth_error_text("%%%"), None);
+        assert_eq!(decoded(oauth_error_reply(Mechanism::OAuthBearer)), "\x01");
+        assert_eq!(oauth_error_reply(Mechanism::XOAuth2), "");
     }
 }

@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::connection::{Connection, TlsSettings};
+use crate::connection::{Connection, TlsSettings, Transcript};
 use crate::credentials::Secret;
 use crate::exit::{Error, ExitStatus};
 use crate::sasl::{self, Mechanism};
@@ -132,7 +132,16 @@ pub struct MailOptions {
     pub dsn: Dsn,
 }
 
-/// An SMTP session.
+/// What became of a STARTTLS request.
+#[derive(Debug)]
+pub enum StartTls {
+    /// TLS is up, and EHLO was asked again.
+    Started,
+    /// The server refused; the connection is still in plain text.
+    Refused(Reply),
+}
+
+/// An SMTP client session over one connection.
 pub struct Session {
     conn: Connection,
     ext: Extensions,
@@ -187,19 +196,42 @@ impl Session {
 
     /// STARTTLS, sent alone (never pipelined), then the TLS handshake and
     /// EHLO again; what the server offered before TLS is forgotten
-    /// (RFC 3207 §4.2).
+    /// (RFC 3207 §4.2). A refusal is a protocol error (76).
     pub fn starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
-        let reply = self.command("STARTTLS")?;
-        if reply.code != 220 {
-            return Err(Error::new(
+        match self.try_starttls(host, settings)? {
+            StartTls::Started => Ok(()),
+            StartTls::Refused(reply) => Err(Error::new(
                 ExitStatus::Protocol,
                 format!("STARTTLS refused: the server said {}", reply.text()),
-            ));
+            )),
+        }
+    }
+
+    /// [`Session::starttls`], but a refusal (any reply but 220) is an
+    /// answer, not an error: the session goes on in plain text as before
+    /// (RFC 3207 §4), for opportunistic TLS. A failed handshake is still
+    /// an error, and leaves the connection unusable.
+    pub fn try_starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<StartTls, Error> {
+        let reply = self.command("STARTTLS")?;
+        if reply.code != 220 {
+            return Ok(StartTls::Refused(reply));
         }
         self.ext = Extensions::default();
         self.conn.start_tls(host, settings)?;
         let name = self.helo_name.clone();
-        self.hello(&name)
+        self.hello(&name)?;
+        Ok(StartTls::Started)
+    }
+
+    /// Shows `=== text` in the transcript.
+    pub fn note(&mut self, text: &str) {
+        self.conn.note(text);
+    }
+
+    /// Ends the session without a word and hands back its transcript sink,
+    /// for a new connection to the same server.
+    pub fn into_transcript(mut self) -> Option<Transcript> {
+        self.conn.take_transcript()
     }
 
     /// AUTH with the strongest mechanism offered (RFC 4954); 535 and other
@@ -224,7 +256,8 @@ impl Session {
                 "AUTH XOAUTH2 ****",
             )?,
             Mechanism::OAuthBearer => {
-                let (host, port) = (self.helo_name.clone(), 0);
+                // RFC 7628 §3.1: the server's host and port as connected to.
+                let (host, port) = (self.conn.host().to_owned(), self.conn.port());
                 self.secret_command(
                     &format!(
                         "AUTH OAUTHBEARER {}",
@@ -235,6 +268,15 @@ impl Session {
             }
             Mechanism::Login => self.auth_login(user, secret)?,
         };
+        let mut detail = None;
+        let reply = if reply.code == 334 && mechanism.uses_token() {
+            // An OAuth error challenge (RFC 7628 §3.2.2): answer it, and the
+            // server sends its final refusal.
+            detail = sasl::oauth_error_text(&reply.lines.concat());
+            self.command(sasl::oauth_error_reply(mechanism))?
+        } else {
+            reply
+        };
         if reply.code == 235 {
             return Ok(());
         }
@@ -243,9 +285,13 @@ impl Session {
         } else {
             ExitStatus::NoPerm
         };
+        let detail = detail.map_or_else(String::new, |d| format!(" (token refused: {d})"));
         Err(Error::new(
             status,
-            format!("authentication failed: the server said {}", reply.text()),
+            format!(
+                "authentication failed: the server said {}{detail}",
+                reply.text()
+            ),
         ))
     }
 

@@ -14,7 +14,8 @@ use crate::connection::{Connection, TlsMode, TlsSettings, Transcript};
 use crate::credentials::Secret;
 use crate::envelope::{self, HEAD_LIMIT};
 use crate::exit::{Error, ExitStatus};
-use crate::smtp::{Dsn, MailOptions, Reply, Session};
+use crate::output::printable;
+use crate::smtp::{Dsn, MailOptions, Reply, Session, StartTls};
 use crate::smtp_data::{self, WireStats};
 
 /// A message ready to send.
@@ -160,6 +161,13 @@ pub struct Target {
     pub tls_name: Option<String>,
 }
 
+impl Target {
+    /// The name the server's certificate must carry.
+    fn tls_name(&self) -> &str {
+        self.tls_name.as_deref().unwrap_or(&self.host)
+    }
+}
+
 /// The step after which to stop, for diagnosis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Step {
@@ -235,14 +243,21 @@ fn open_session(
     options: &SendOptions,
     transcript: Option<Transcript>,
 ) -> Result<Option<Session>, Error> {
-    let implicit = (target.tls == TlsMode::Implicit).then_some(&target.settings);
-    let conn = Connection::open(
-        &target.host,
-        target.port,
-        target.timeout,
-        implicit,
-        transcript,
-    )?;
+    open_session_with(target, target.tls, options, transcript)
+}
+
+/// [`open_session`] with `tls` in place of the target's mode, so that
+/// opportunistic TLS can fall back to a plain connection.
+fn open_session_with(
+    target: &Target,
+    tls: TlsMode,
+    options: &SendOptions,
+    transcript: Option<Transcript>,
+) -> Result<Option<Session>, Error> {
+    let mut conn = Connection::open(&target.host, target.port, target.timeout, None, transcript)?;
+    if tls == TlsMode::Implicit {
+        conn.start_tls(target.tls_name(), &target.settings)?;
+    }
     if options.quit_after == Some(Step::Connect) {
         return Ok(None);
     }
@@ -255,7 +270,7 @@ fn open_session(
         return Ok(None);
     }
     let offered = session.extensions().starttls;
-    match target.tls {
+    match tls {
         TlsMode::StartTls if !offered => {
             return Err(Error::new(
                 ExitStatus::Protocol,
@@ -265,8 +280,22 @@ fn open_session(
                 ),
             ));
         }
-        TlsMode::StartTls | TlsMode::Opportunistic if offered => {
-            session.starttls(&target.host, &target.settings)?
+        TlsMode::StartTls => session.starttls(target.tls_name(), &target.settings)?,
+        TlsMode::Opportunistic if offered => {
+            if let Err(why) = opportunistic_starttls(&mut session, target) {
+                if why.status() != ExitStatus::Protocol {
+                    return Err(why);
+                }
+                // The failed handshake left the connection unusable.
+                let mut transcript = session.into_transcript();
+                if let Some(sink) = transcript.as_mut() {
+                    sink(&format!(
+                        "=== {}; connecting again without TLS (opportunistic)",
+                        printable(&why.to_string())
+                    ));
+                }
+                return open_session_with(target, TlsMode::None, options, transcript);
+            }
         }
         _ => {}
     }
@@ -286,6 +315,24 @@ fn open_session(
         return Ok(None);
     }
     Ok(Some(session))
+}
+
+/// Opportunistic STARTTLS (RFC 7435): a refusal leaves the session in
+/// plain text, as it was; a failed handshake is the error returned: after
+/// a TLS failure (76) the caller connects again without TLS, as MTAs do,
+/// and passes a timeout or a dropped connection (75) up as such.
+fn opportunistic_starttls(session: &mut Session, target: &Target) -> Result<(), Error> {
+    match session.try_starttls(target.tls_name(), &target.settings) {
+        Ok(StartTls::Started) => Ok(()),
+        Ok(StartTls::Refused(reply)) => {
+            session.note(&format!(
+                "STARTTLS refused ({}); going on without TLS (opportunistic)",
+                reply.text()
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn stop(options: &SendOptions, step: Step) -> bool {
@@ -414,8 +461,8 @@ pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
 
 /// Delivers `message` to `recipients` (all of one domain) through the
 /// domain's MX hosts in preference order (RFC 5321 §5.1), moving to the
-/// next exchange or address on a connection failure or when every
-/// recipient was deferred; `make_target` builds the target for an
+/// next exchange or address on a connection failure, a protocol or TLS
+/// failure (76), or when every recipient was deferred; `make_target` builds the target for an
 /// exchange's address. A domain without a mail route rejects them all.
 pub fn deliver_to_domain(
     message: &Prepared,
@@ -453,20 +500,31 @@ pub fn deliver_to_domain(
     for exchange in &route.mx {
         for &address in &exchange.addresses {
             let target = make_target(&exchange.exchange, address);
-            last = match try_exchange(&target, message, recipients, options, transcript()) {
-                Ok(results) => results,
-                Err(e) if e.status() == ExitStatus::TempFail => subset(
-                    Outcome::Deferred,
-                    &format!("{}: {e}", exchange.exchange),
-                    ExitStatus::TempFail,
-                ),
-                Err(e) => subset(
-                    Outcome::Rejected,
-                    &format!("{}: {e}", exchange.exchange),
-                    e.status(),
-                ),
-            };
-            if last.iter().any(|r| r.status != Outcome::Deferred) {
+            let (results, try_next) =
+                match try_exchange(&target, message, recipients, options, transcript()) {
+                    Ok(results) => {
+                        let all_deferred = results.iter().all(|r| r.status == Outcome::Deferred);
+                        (results, all_deferred)
+                    }
+                    Err(e) => {
+                        let why = format!("{}: {e}", exchange.exchange);
+                        let results = match e.status() {
+                            ExitStatus::TempFail => {
+                                subset(Outcome::Deferred, &why, ExitStatus::TempFail)
+                            }
+                            status => subset(Outcome::Rejected, &why, status),
+                        };
+                        // A broken exchange (76) may not be the domain's
+                        // only one; a refused message (65, 69) is refused.
+                        let status = e.status();
+                        (
+                            results,
+                            matches!(status, ExitStatus::TempFail | ExitStatus::Protocol),
+                        )
+                    }
+                };
+            last = results;
+            if !try_next {
                 return last;
             }
         }

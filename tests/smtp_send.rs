@@ -582,15 +582,24 @@ fn a_connection_dropped_in_data_is_75_and_queued_with_queue() {
     assert!(queued.contains("HELLO body"), "{queued}");
 }
 
+/// A zone file for `origin` with the records `records` (relative names).
+fn zone(origin: &str, records: &str) -> String {
+    format!(
+        "$ORIGIN {origin}.\n$TTL 300\n\
+         @ IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300\n\
+         @ IN NS ns.example.test.\n{records}"
+    )
+}
+
 #[test]
 fn direct_delivery_follows_mx_records() {
     let mta = Mta::start(EximOptions::default());
-    let soa = "@ IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 300\n@ IN NS ns.example.test.\n";
-    let zone = format!(
-        "$ORIGIN example.test.\n$TTL 300\n{soa}ns IN A 127.0.0.1\n@ IN MX 5 dead\n@ IN MX 10 mx\ndead IN A 127.0.0.2\nmx IN A 127.0.0.1\n"
-    );
-    let null = format!("$ORIGIN nullmx.test.\n$TTL 300\n{soa}@ IN MX 0 .\n");
-    let nsd = common::nsd::Nsd::start(&[("example.test", &zone), ("nullmx.test", &null)]);
+    let zone_records = "ns IN A 127.0.0.1\n@ IN MX 5 dead\n@ IN MX 10 mx\n\
+                        dead IN A 127.0.0.2\nmx IN A 127.0.0.1\n";
+    let nsd = common::nsd::Nsd::start(&[
+        ("example.test", &zone("example.test", zone_records)),
+        ("nullmx.test", &zone("nullmx.test", "@ IN MX 0 .\n")),
+    ]);
     let port = mta.exim.port.to_string();
     let dns = nsd.address();
     let out = run_tool(
@@ -627,6 +636,111 @@ fn direct_delivery_follows_mx_records() {
     assert!(transcript.contains("-> STARTTLS"), "{transcript}");
     mta.dovecot
         .wait_for_messages("bob", 1, Duration::from_secs(10));
+}
+
+#[test]
+fn opportunistic_tls_that_fails_falls_back_to_plain_text() {
+    // --cafile turns certificate checks on for MX delivery; Exim's
+    // certificate is for localhost, not mx.example.test, so the handshake
+    // fails and, as MTAs do, the message goes again without TLS.
+    let mta = Mta::start(EximOptions::default());
+    let records = "ns IN A 127.0.0.1\n@ IN MX 10 mx\nmx IN A 127.0.0.1\n";
+    let nsd = common::nsd::Nsd::start(&[("example.test", &zone("example.test", records))]);
+    let (port, dns) = (mta.exim.port.to_string(), nsd.address());
+    let cafile = mta.exim.cert.to_str().unwrap();
+    let args = [
+        "-v",
+        "--dns-server",
+        &dns,
+        "--port",
+        &port,
+        "--cafile",
+        cafile,
+        "bob@example.test",
+    ];
+    let out = run_tool(BIN, &args, MESSAGE);
+    let transcript = stderr(&out);
+    assert_eq!(code(&out), 0, "{transcript}");
+    assert!(
+        transcript.contains(
+            "=== TLS with 127.0.0.1:PORT: certificate not trusted: hostname mismatch; \
+             connecting again without TLS (opportunistic)"
+                .replace("PORT", &port)
+                .as_str()
+        ),
+        "{transcript}"
+    );
+    assert_eq!(transcript.matches("=== Connected to").count(), 2);
+    let second = &transcript[transcript.rfind("=== Connected to").unwrap()..];
+    assert!(!second.contains("-> STARTTLS"), "{second}");
+    assert!(
+        second.contains("-> MAIL FROM:<alice@example.test>"),
+        "{second}"
+    );
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    assert_eq!(unix(body_of(&delivered[0])), unix(body_of(MESSAGE)));
+    // Exim logs the cipher (X=) of a message that came over TLS.
+    let arrival = mta.exim.wait_for_log(" <= ", Duration::from_secs(10));
+    let arrival = arrival.lines().find(|l| l.contains(" <= ")).unwrap();
+    assert!(!arrival.contains(" X="), "{arrival}");
+}
+
+#[test]
+fn opportunistic_starttls_refused_goes_on_in_plain_text() {
+    let port = scripted(vec![
+        ("EHLO", b"250-scripted\r\n250 STARTTLS\r\n"),
+        (
+            "STARTTLS",
+            b"454 4.7.0 TLS not available due to local problem\r\n",
+        ),
+        ("DATA", b"354 go on\r\n"),
+        ("QUIT", b"221 bye\r\n"),
+    ]);
+    let server = format!("smtp://localhost:{port}");
+    let args = [
+        "-v",
+        "--server",
+        &server,
+        "--tls",
+        "opportunistic",
+        "--timeout",
+        "5",
+        "bob@example.test",
+    ];
+    let out = run_tool(BIN, &args, MESSAGE);
+    let transcript = stderr(&out);
+    assert_eq!(code(&out), 0, "{transcript}");
+    assert!(
+        transcript.contains(
+            "-> STARTTLS\n<- 454 4.7.0 TLS not available due to local problem\n\
+             === STARTTLS refused (454 4.7.0 TLS not available due to local problem); \
+             going on without TLS (opportunistic)\n"
+        ),
+        "{transcript}"
+    );
+    // The same connection goes on.
+    assert_eq!(transcript.matches("=== Connected to").count(), 1);
+    assert!(transcript.contains("-> MAIL FROM:<alice@example.test>"));
+
+    // Required STARTTLS refused is 76, and nothing more is sent.
+    let port = scripted(vec![
+        ("EHLO", b"250-scripted\r\n250 STARTTLS\r\n"),
+        (
+            "STARTTLS",
+            b"454 4.7.0 TLS not available due to local problem\r\n",
+        ),
+    ]);
+    let server = format!("smtp://localhost:{port}");
+    let out = run_tool(
+        BIN,
+        &["-v", "--server", &server, "bob@example.test"],
+        MESSAGE,
+    );
+    let transcript = stderr(&out);
+    assert_eq!(code(&out), 76, "{transcript}");
+    assert!(!transcript.contains("MAIL FROM"), "{transcript}");
 }
 
 #[test]
@@ -725,22 +839,7 @@ fn auth_login_when_plain_is_not_offered() {
     ]);
     let dir = Scratch::new();
     let password = password_file(&dir, "alicepw");
-    let url = format!("smtp://alice@localhost:{port}");
-    let out = run_tool(
-        BIN,
-        &[
-            "-v",
-            "--server",
-            &url,
-            "--tls",
-            "none",
-            "--allow-plaintext-auth",
-            "--password-file",
-            password.to_str().unwrap(),
-            "bob@example.test",
-        ],
-        MESSAGE,
-    );
+    let out = login_in_plain_text(port, "alicepw", &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("-> AUTH LOGIN"), "{}", stderr(&out));
     assert!(
@@ -765,7 +864,7 @@ fn auth_login_when_plain_is_not_offered() {
         ],
         MESSAGE,
     );
-    assert_ne!(code(&out), 0);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
     assert!(!stderr(&out).contains("-> AUTH"), "{}", stderr(&out));
 }
 
@@ -837,4 +936,303 @@ fn smtputf8_needed_but_not_offered_is_65() {
         "MAIL was sent: {}",
         stderr(&out)
     );
+}
+
+/// alice's OAuth 2.0 access token (RFC 6750 `b64token` characters), which
+/// the Exim of [`oauth_mta`] checks.
+const TOKEN: &str = "ya29.a0-Test_Token~for+alice/0123456789=";
+
+/// An Exim that also offers `mechanisms` (XOAUTH2, OAUTHBEARER) for alice
+/// and [`TOKEN`].
+fn oauth_mta(mechanisms: &[&'static str]) -> Mta {
+    Mta::start(EximOptions {
+        oauth_token: Some(TOKEN),
+        oauth_mechanisms: mechanisms.to_vec(),
+        ..EximOptions::default()
+    })
+}
+
+/// The forms in which `token` could show: itself, and its base64 at each
+/// of the three byte alignments it can have inside a longer base64 text
+/// such as an XOAUTH2 or OAUTHBEARER initial response (only whole 3-byte
+/// groups, which encode the same wherever the token starts).
+fn token_forms(token: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let mut forms = vec![token.to_string()];
+    for skip in 0..3 {
+        let rest = &token.as_bytes()[skip..];
+        let whole = rest.len() / 3 * 3;
+        forms.push(base64::engine::general_purpose::STANDARD.encode(&rest[..whole]));
+    }
+    forms
+}
+
+/// Whether `text` shows `token` in any of its [`token_forms`].
+fn shows_token(text: &str, token: &str) -> Option<String> {
+    token_forms(token)
+        .into_iter()
+        .find(|form| text.contains(form))
+}
+
+/// Neither stdout nor stderr (the `-v` transcript) shows `token`.
+fn assert_token_hidden(out: &std::process::Output, token: &str) {
+    for (name, text) in [("stdout", stdout(out)), ("stderr", stderr(out))] {
+        if let Some(form) = shows_token(&text, token) {
+            panic!("the token leaked into {name} as {form:?}:\n{text}");
+        }
+    }
+}
+
+/// [`MESSAGE`] arrived in alice's Maildir, once, its body byte for byte.
+fn assert_delivered_to_alice(mta: &Mta) {
+    let delivered = mta
+        .dovecot
+        .wait_for_messages("alice", 1, Duration::from_secs(10));
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(
+        unix(body_of(&delivered[0])),
+        b"Hello Bob.\n.\nA line with a dot above.\n"
+    );
+    let text = String::from_utf8_lossy(&delivered[0]);
+    for header in [
+        "\nFrom: Alice <alice@example.test>\n",
+        "\nTo: bob@example.test\n",
+        "\nSubject: hello\n",
+    ] {
+        assert!(text.contains(header), "no {header:?} in {text}");
+    }
+}
+
+/// The Exim log line of the message's arrival (`<=`), once it is logged.
+fn arrival_line(mta: &Mta) -> String {
+    let log = mta.exim.wait_for_log(" <= ", Duration::from_secs(10));
+    log.lines()
+        .find(|line| line.contains(" <= "))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn the_token_check_finds_the_token_in_either_initial_response() {
+    use base64::Engine as _;
+    let encode = |text: String| base64::engine::general_purpose::STANDARD.encode(text);
+    // Users of three lengths put the token at all three alignments.
+    for user in ["a", "ab", "abc"] {
+        let xoauth2 = encode(format!("user={user}\x01auth=Bearer {TOKEN}\x01\x01"));
+        let oauthbearer = encode(format!(
+            "n,a={user},\x01host=localhost\x01port=25\x01auth=Bearer {TOKEN}\x01\x01"
+        ));
+        for response in [xoauth2, oauthbearer] {
+            assert!(
+                shows_token(&format!("~> AUTH XOAUTH2 {response}"), TOKEN).is_some(),
+                "{response}"
+            );
+        }
+    }
+    assert_eq!(shows_token("~> AUTH XOAUTH2 ****", TOKEN), None);
+}
+
+/// A login with [`TOKEN`] over STARTTLS, to an Exim that offers the
+/// token mechanisms `offered`: `expected` is used, alone, and the message
+/// arrives.
+fn oauth_login_delivers(offered: &[&'static str], expected: &str) {
+    let mta = oauth_mta(offered);
+    let out = mta.send_with(
+        &mta.url("alice"),
+        TOKEN,
+        &["-v", "--oauth", "alice@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "quiet on success");
+    let transcript = stderr(&out);
+    assert!(transcript.contains("-> STARTTLS"), "{transcript}");
+    let offer = format!("<~ 250-AUTH PLAIN LOGIN {}\n", offered.join(" "));
+    assert!(transcript.contains(&offer), "{transcript}");
+    let login = format!("~> AUTH {expected} ****\n<~ 235 Authentication succeeded\n");
+    assert!(transcript.contains(&login), "{transcript}");
+    assert_eq!(transcript.matches("> AUTH ").count(), 1, "{transcript}");
+    assert_token_hidden(&out, TOKEN);
+    assert_delivered_to_alice(&mta);
+    let arrival = arrival_line(&mta);
+    let id = format!(" A={}:alice ", expected.to_ascii_lowercase());
+    assert!(arrival.contains(&id), "{arrival}");
+}
+
+#[test]
+fn oauth_token_over_starttls_uses_oauthbearer_first() {
+    // Both offered; OAUTHBEARER, the standard one, is the first choice.
+    // Exim accepts it only with host=localhost and this port (RFC 7628).
+    oauth_login_delivers(&["XOAUTH2", "OAUTHBEARER"], "OAUTHBEARER");
+}
+
+#[test]
+fn oauth_token_uses_xoauth2_when_only_it_is_offered() {
+    oauth_login_delivers(&["XOAUTH2"], "XOAUTH2");
+}
+
+#[test]
+fn wrong_oauth_token_is_77_nothing_delivered_and_never_shown() {
+    const WRONG: &str = "ya29.a0-Wrong_Token~for+alice/9876543210=";
+    // Exim answers a refused token with 535 at once: no RFC 7628 error
+    // challenge (334 with JSON) to answer first.
+    for (mechanism, user, token) in [
+        ("XOAUTH2", "alice", WRONG),
+        ("OAUTHBEARER", "alice", WRONG),
+        // alice's token is no good for bob.
+        ("XOAUTH2", "bob", TOKEN),
+        ("OAUTHBEARER", "bob", TOKEN),
+    ] {
+        let mta = oauth_mta(&[mechanism]);
+        let out = mta.send_with(
+            &mta.url(user),
+            token,
+            &["-v", "--oauth", "alice@example.test"],
+            MESSAGE,
+        );
+        let transcript = stderr(&out);
+        assert_eq!(code(&out), 77, "{mechanism} {user}: {transcript}");
+        assert!(
+            transcript.contains(&format!(
+                "~> AUTH {mechanism} ****\n<~ 535 Incorrect authentication data\n"
+            )),
+            "{mechanism} {user}: {transcript}"
+        );
+        assert!(
+            transcript.contains(
+                "smtp-send: error: authentication failed: the server said 535 Incorrect authentication data"
+            ),
+            "{transcript}"
+        );
+        assert!(!transcript.contains("MAIL FROM"), "{transcript}");
+        assert_token_hidden(&out, token);
+        let log = mta.exim.wait_for_log(
+            &format!(
+                "{} authenticator failed for ",
+                mechanism.to_ascii_lowercase()
+            ),
+            Duration::from_secs(10),
+        );
+        assert!(
+            log.contains(&format!(
+                "535 Incorrect authentication data (set_id={user})"
+            )),
+            "{log}"
+        );
+        assert!(!log.contains(" <= "), "a message arrived: {log}");
+        assert!(mta.dovecot.delivered("alice").is_empty());
+    }
+}
+
+#[test]
+fn oauth_never_falls_back_to_a_password_mechanism() {
+    // alice's password given as the "token": PLAIN would succeed with it.
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send_with(
+        &mta.url("alice"),
+        "alicepw",
+        &["-v", "--oauth", "alice@example.test"],
+        MESSAGE,
+    );
+    let transcript = stderr(&out);
+    assert_eq!(code(&out), 77, "{transcript}");
+    assert!(
+        transcript.contains("no usable AUTH mechanism offered (PLAIN LOGIN)"),
+        "{transcript}"
+    );
+    assert!(!transcript.contains("> AUTH"), "{transcript}");
+    assert_token_hidden(&out, "alicepw");
+    assert!(mta.dovecot.delivered("alice").is_empty());
+}
+
+/// An OAuth error challenge the way Gmail sends it (RFC 7628 §3.2.2): a
+/// 334 with base64 JSON, then `last` after the client's dummy reply.
+fn oauth_challenge_server(mechanisms: &'static [u8], last: &'static [u8]) -> u16 {
+    scripted(vec![
+        ("EHLO", mechanisms),
+        (
+            "AUTH",
+            b"334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==\r\n",
+        ),
+        ("QUIT", b"221 bye\r\n"),
+        ("", last),
+    ])
+}
+
+/// smtp-send -v to a plain-text server on `port` as alice, with `secret`
+/// from a file and --allow-plaintext-auth, plus `extra`.
+fn login_in_plain_text(port: u16, secret: &str, extra: &[&str]) -> std::process::Output {
+    let dir = Scratch::new();
+    let file = password_file(&dir, secret);
+    let url = format!("smtp://alice@localhost:{port}");
+    let mut args = vec![
+        "-v",
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--allow-plaintext-auth",
+    ];
+    args.extend(["--password-file", file.to_str().unwrap(), "--timeout", "5"]);
+    args.extend(extra);
+    args.push("bob@example.test");
+    run_tool(BIN, &args, MESSAGE)
+}
+
+#[test]
+fn an_oauth_error_challenge_is_answered_then_77_and_the_token_never_shows() {
+    let final_refusal = b"535 5.7.8 Username and Password not accepted\r\n";
+    for (offered, mechanism, dummy) in [
+        (
+            b"250-scripted\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n".as_slice(),
+            "OAUTHBEARER",
+            "-> AQ==\n",
+        ),
+        (b"250-scripted\r\n250 AUTH XOAUTH2\r\n", "XOAUTH2", "-> \n"),
+    ] {
+        let out = login_in_plain_text(
+            oauth_challenge_server(offered, final_refusal),
+            TOKEN,
+            &["--oauth"],
+        );
+        let transcript = stderr(&out);
+        assert_eq!(code(&out), 77, "{transcript}");
+        // The challenge answered with the dummy reply of RFC 7628 §3.2.3
+        // (or Google's empty line for XOAUTH2), then the final refusal.
+        assert!(
+            transcript.contains(&format!("-> AUTH {mechanism} ****\n<- 334 eyJzdGF0dXMi")),
+            "{transcript}"
+        );
+        assert!(
+            transcript.contains(&format!(
+                "{dummy}<- 535 5.7.8 Username and Password not accepted\n"
+            )),
+            "{transcript}"
+        );
+        assert!(
+            transcript.contains(
+                "smtp-send: error: authentication failed: the server said 535 5.7.8 Username and \
+                 Password not accepted (token refused: status 401, scope https://mail.google.com/)"
+            ),
+            "{transcript}"
+        );
+        assert!(!transcript.contains("MAIL FROM"), "{transcript}");
+        assert_token_hidden(&out, TOKEN);
+    }
+}
+
+#[test]
+fn a_temporary_failure_after_an_oauth_challenge_is_75() {
+    let port = oauth_challenge_server(
+        b"250-scripted\r\n250 AUTH OAUTHBEARER\r\n",
+        b"454 4.7.0 Temporary authentication failure\r\n",
+    );
+    let out = login_in_plain_text(port, TOKEN, &["--oauth"]);
+    let transcript = stderr(&out);
+    assert_eq!(code(&out), 75, "{transcript}");
+    assert!(
+        transcript.contains("-> AQ==\n<- 454 4.7.0 Temporary authentication failure\n"),
+        "{transcript}"
+    );
+    assert_token_hidden(&out, TOKEN);
 }

@@ -33,7 +33,15 @@ the stream, and the data ends with exactly CRLF.CRLF: no input can end the
 data early or smuggle a second message. Lines over 998 octets are refused
 (65). STARTTLS is sent alone; bytes after its reply and before the handshake
 abort the session (76). No password crosses a connection without TLS unless
---allow-plaintext-auth; the transcript (-v) shows secrets as ****.",
+--allow-plaintext-auth; the transcript (-v) shows secrets as ****.
+
+Opportunistic TLS (--tls opportunistic, the default without --server) is
+encryption without authentication, as MTAs deliver (RFC 7435): certificates
+are not checked unless --cafile or --fingerprint is given; a refused STARTTLS
+goes on in plain text, and a failed handshake is followed by a new plain
+connection. Without --server, an exchange that fails the connection, TLS or
+the protocol, or defers every recipient, is followed by the next one, in
+preference order.",
     },
     Section {
         title: "EXAMPLES",

@@ -65,6 +65,16 @@
 //!   unstuffed.
 //! - The Maildir file appears a little before Exim logs the delivery: use
 //!   [`Exim::wait_for_log`] for log lines.
+//! - With [`EximOptions::oauth_token`], alice can also log in with XOAUTH2
+//!   and OAUTHBEARER (Exim's `plaintext` driver, which compares the whole
+//!   decoded initial response). A refused token gets `535 Incorrect
+//!   authentication data` at once, with no RFC 7628 error challenge (`334`
+//!   and base64 JSON) to answer first:
+//!   `AUTH XOAUTH2 <base64>` / `535 Incorrect authentication data`.
+//! - The arrival line (`<=`) names the authenticator and the user:
+//!   `A=plain:alice`, `A=xoauth2:alice`, `A=oauthbearer:alice`; a refusal
+//!   is logged as `xoauth2 authenticator failed for (HELO) [127.0.0.1]:
+//!   535 Incorrect authentication data (set_id=USER)`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,6 +106,14 @@ pub struct EximOptions {
     /// Refuse MAIL FROM without AUTH first (a submission server):
     /// `530 Authentication required` (default false).
     pub require_auth: bool,
+    /// An OAuth 2.0 access token for alice (default none). With one, Exim
+    /// also offers the token mechanisms in `oauth_mechanisms`, after PLAIN
+    /// and LOGIN (`AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER`); see the module
+    /// documentation. The token must be an RFC 6750 `b64token`.
+    pub oauth_token: Option<&'static str>,
+    /// Which of `XOAUTH2` and `OAUTHBEARER` to offer with `oauth_token`,
+    /// in this order (default both).
+    pub oauth_mechanisms: Vec<&'static str>,
 }
 
 impl Default for EximOptions {
@@ -106,6 +124,8 @@ impl Default for EximOptions {
             size_limit: 1024 * 1024,
             tempfail: vec!["tempfail".to_string()],
             require_auth: false,
+            oauth_token: None,
+            oauth_mechanisms: vec!["XOAUTH2", "OAUTHBEARER"],
         }
     }
 }
@@ -193,6 +213,10 @@ impl Exim {
                 options.tempfail.join(" : ")
             )
         };
+        let oauth = match options.oauth_token {
+            Some(token) => oauth_authenticators(token, &options.oauth_mechanisms, [port, smtps]),
+            None => String::new(),
+        };
         let conf = format!(
             "{run_as}\
              primary_hostname = mx.example.test\n\
@@ -268,7 +292,8 @@ impl Exim {
              \x20 public_name = LOGIN\n\
              \x20 server_prompts = Username:: : Password::\n\
              \x20 server_condition = ${{if eq{{$auth2}}{{${{lookup{{$auth1}}lsearch{{{users}}}{{$value}}fail}}}}}}\n\
-             \x20 server_set_id = $auth1\n",
+             \x20 server_set_id = $auth1\n\
+             {oauth}",
             spool = spool.display(),
             log = log.display(),
             e = e.display(),
@@ -359,6 +384,52 @@ impl Drop for Exim {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// Exim's `plaintext` driver playing XOAUTH2 and OAUTHBEARER for alice
+/// and `token`: with `server_prompts = :` the initial response, decoded,
+/// is `$auth1` (split only at NULs, so the ^A separators stay in it).
+/// XOAUTH2's must be exactly `user=alice^Aauth=Bearer TOKEN^A^A`;
+/// OAUTHBEARER's (RFC 7628 §3.1) the GS2 header `n,a=alice,`, then ^A,
+/// `host=localhost`, `port=` one of `ports` (the server's name and port
+/// as the client connected to them), `auth=Bearer TOKEN`, each ending in
+/// ^A, then a final ^A. `server_set_id` is the user
+/// the client named, so the log says `A=xoauth2:alice` or
+/// `A=oauthbearer:alice`.
+fn oauth_authenticators(token: &str, mechanisms: &[&str], ports: [u16; 2]) -> String {
+    // RFC 6750 §2.1: nothing Exim's expansion or PCRE's \Q…\E would read.
+    let body = token.trim_end_matches('=');
+    assert!(
+        !body.is_empty()
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)),
+        "{token:?} is not an RFC 6750 b64token"
+    );
+    const XOAUTH2: &str = r"xoauth2:
+  driver = plaintext
+  public_name = XOAUTH2
+  server_prompts = :
+  server_condition = ${if eq{$auth1}{user=alice\x01auth=Bearer TOKEN\x01\x01}}
+  server_set_id = ${if match{$auth1}{\N^user=([^\x01]*)\x01\N}{$1}}
+";
+    const OAUTHBEARER: &str = r"oauthbearer:
+  driver = plaintext
+  public_name = OAUTHBEARER
+  server_prompts = :
+  server_condition = ${if match{$auth1}{\N^n,a=alice,\x01host=localhost\x01port=(?:PORTS)\x01auth=Bearer \QTOKEN\E\x01\x01\z\N}}
+  server_set_id = ${if match{$auth1}{\N^n,a=([^,]*),\N}{$1}}
+";
+    mechanisms
+        .iter()
+        .map(|mechanism| match *mechanism {
+            "XOAUTH2" => XOAUTH2.replace("TOKEN", token),
+            "OAUTHBEARER" => OAUTHBEARER
+                .replace("TOKEN", token)
+                .replace("PORTS", &format!("{}|{}", ports[0], ports[1])),
+            other => panic!("no OAuth mechanism {other:?}"),
+        })
+        .collect()
 }
 
 /// Live processes whose command line contains `config` (Exim passes `-C
