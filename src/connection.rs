@@ -160,6 +160,16 @@ pub struct Connection {
     tls: Option<TlsInfo>,
 }
 
+/// A TLS session ends with close_notify (RFC 8446 §6.1), so that the
+/// server sees an orderly end rather than a truncation.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Stream::Tls(tls) = &mut self.stream {
+            let _ = tls.shutdown();
+        }
+    }
+}
+
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")

@@ -309,7 +309,10 @@ fn open_session_with(
                 "refusing to send the password over a connection without TLS (--allow-plaintext-auth allows it)",
             ));
         }
-        session.auth(user, secret, target.oauth)?;
+        if let Err(refused) = session.auth(user, secret, target.oauth) {
+            session.quit();
+            return Err(refused);
+        }
     }
     if stop(options, Step::Auth) {
         return Ok(None);

@@ -159,6 +159,13 @@ fn wrong_password_is_77_and_never_shown() {
     assert!(
         !stderr(&out).contains("not-the-password") && !stdout(&out).contains("not-the-password")
     );
+    // The client said QUIT and ended TLS with close_notify: Exim logs no
+    // truncated TLS stream (it would within a few milliseconds).
+    mta.exim
+        .wait_for_log("authenticator failed", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let log = mta.exim.log();
+    assert!(!log.contains("TLS error"), "{log}");
 }
 
 #[test]
