@@ -3,7 +3,7 @@ complete -c smtp-send -s o -d 'sendmail options (-oi is accepted; others are ign
 complete -c smtp-send -l file -d 'Send this message file (repeatable: all over one connection)' -r -F
 complete -c smtp-send -l server -d 'The server: smtp://[USER@]HOST[:PORT] or smtps://... Without it, the message goes straight to each recipient domain\'s MX hosts (port 25, or --port; opportunistic STARTTLS)' -r
 complete -c smtp-send -l dns-server -d 'Without --server: the DNS resolver to ask for MX records (default: the system\'s)' -r
-complete -c smtp-send -l helo -d 'The name to give in EHLO (default: this host\'s name)' -r
+complete -c smtp-send -l helo -d 'The name to give in EHLO (default: this host\'s fully qualified name, from the kernel or /etc/hosts, else the address literal of this end of the connection, e.g. [192.0.2.1]; RFC 5321 §4.1.1.1)' -r
 complete -c smtp-send -l notify -d 'DSN: when to notify (e.g. SUCCESS,FAILURE or NEVER; RFC 3461)' -r
 complete -c smtp-send -l ret -d 'DSN: return FULL message or HDRS only' -r
 complete -c smtp-send -l envid -d 'DSN: envelope id' -r

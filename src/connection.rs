@@ -150,6 +150,7 @@ pub struct Connection {
     port: u16,
     peer: String,
     address: SocketAddr,
+    local: Option<SocketAddr>,
     input: Box<[u8]>,
     start: usize,
     end: usize,
@@ -207,6 +208,7 @@ impl Connection {
             peer,
             // Set to the address that answers, in connect_any.
             address: SocketAddr::from(([0, 0, 0, 0], port)),
+            local: None,
             input: vec![0; READ_BUFFER].into_boxed_slice(),
             start: 0,
             end: 0,
@@ -254,6 +256,7 @@ impl Connection {
             .and_then(|()| tcp.set_write_timeout(Some(self.timeout)))
             .and_then(|()| tcp.set_nodelay(true));
         setup.map_err(|e| self.io_error("connecting to", &e))?;
+        self.local = tcp.local_addr().ok();
         self.stream = Stream::Plain(tcp);
         Ok(())
     }
@@ -650,6 +653,11 @@ impl Connection {
     /// The address actually connected to.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// This end's address of the connection, when the system says.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.local
     }
 
     /// Sets the timeout for each later read and write (and the deadline of

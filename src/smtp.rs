@@ -175,6 +175,17 @@ impl Session {
         &self.conn
     }
 
+    /// The name to give in EHLO when none was chosen (RFC 5321 §4.1.1.1,
+    /// §4.1.3): this host's fully qualified domain name ([`local_fqdn`]),
+    /// else the address literal of this end of the connection
+    /// (`[192.0.2.1]`, `[IPv6:2001:db8::1]`).
+    pub fn default_name(&self) -> String {
+        local_fqdn().unwrap_or_else(|| {
+            let ip = self.conn.local_address().map(|a| a.ip());
+            address_literal(ip.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()))
+        })
+    }
+
     /// EHLO, falling back to HELO when the server does not know it.
     pub fn hello(&mut self, name: &str) -> Result<(), Error> {
         self.helo_name = name.to_string();
@@ -458,6 +469,50 @@ impl Session {
     }
 }
 
+/// This host's fully qualified domain name, as `hostname -f` finds it:
+/// the kernel's host name when it has a dot, else the name /etc/hosts
+/// gives it (`127.0.1.1 mail.example.org mail`); `None` when neither
+/// says, or the name is not a valid domain.
+pub fn local_fqdn() -> Option<String> {
+    let short = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let short = short.trim();
+    let name = if short.contains('.') {
+        short.to_owned()
+    } else {
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        fqdn_from_hosts(short, &hosts)?
+    };
+    crate::domain::ascii_domain(&name).ok()
+}
+
+/// The first dotted name of the /etc/hosts line that names `short`.
+fn fqdn_from_hosts(short: &str, hosts: &str) -> Option<String> {
+    if short.is_empty() {
+        return None;
+    }
+    hosts
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .map(|line| line.split_whitespace().skip(1).collect::<Vec<_>>())
+        .filter(|names| names.iter().any(|n| n.eq_ignore_ascii_case(short)))
+        .find_map(|names| {
+            let dotted = names.into_iter().find(|n| {
+                n.len() > short.len()
+                    && n[..short.len()].eq_ignore_ascii_case(short)
+                    && n.as_bytes()[short.len()] == b'.'
+            });
+            dotted.map(str::to_ascii_lowercase)
+        })
+}
+
+/// An address literal for EHLO (RFC 5321 §4.1.3).
+pub fn address_literal(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => format!("[{v4}]"),
+        std::net::IpAddr::V6(v6) => format!("[IPv6:{v6}]"),
+    }
+}
+
 /// Reads one (possibly multi-line) reply, bounded in line length and count.
 pub fn read_reply(conn: &mut Connection) -> Result<Reply, Error> {
     let mut lines = Vec::new();
@@ -556,6 +611,43 @@ impl std::io::Write for ConnWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fully_qualified_name_comes_from_etc_hosts() {
+        let hosts = "127.0.0.1 localhost\n# 127.0.1.1 mail.wrong.example mail\n\
+                     127.0.1.1\tMail.Example.ORG  mail # this host\n::1 ip6-localhost\n";
+        assert_eq!(
+            fqdn_from_hosts("mail", hosts).as_deref(),
+            Some("mail.example.org")
+        );
+        // A name without a dotted alias, or not there at all: no FQDN.
+        assert_eq!(
+            fqdn_from_hosts("vm", "127.0.0.1 localhost\n127.0.0.1 vm\n"),
+            None
+        );
+        assert_eq!(fqdn_from_hosts("other", hosts), None);
+        assert_eq!(fqdn_from_hosts("", hosts), None);
+        // "mailer.example.org" is not "mail" + domain.
+        assert_eq!(
+            fqdn_from_hosts("mail", "10.0.0.1 mail mailer.example.org\n"),
+            None
+        );
+        if let Some(name) = local_fqdn() {
+            assert!(name.contains('.'), "{name}");
+        }
+    }
+
+    #[test]
+    fn address_literals_follow_rfc_5321() {
+        assert_eq!(address_literal("192.0.2.1".parse().unwrap()), "[192.0.2.1]");
+        assert_eq!(
+            address_literal("2001:db8::1".parse().unwrap()),
+            "[IPv6:2001:db8::1]"
+        );
+        for literal in ["[192.0.2.1]", "[IPv6:2001:db8::1]"] {
+            assert_eq!(crate::probe::parse_helo(literal).unwrap(), literal);
+        }
+    }
 
     #[test]
     fn reply_lines() {

@@ -191,7 +191,7 @@ pub enum Step {
 #[derive(Default)]
 pub struct SendOptions {
     /// EHLO name.
-    pub helo: String,
+    pub helo: Option<String>,
     /// DSN parameters.
     pub dsn: Dsn,
     /// Stop after this step.
@@ -265,7 +265,11 @@ fn open_session_with(
     if stop(options, Step::Banner) {
         return Ok(None);
     }
-    session.hello(&options.helo)?;
+    let name = options
+        .helo
+        .clone()
+        .unwrap_or_else(|| session.default_name());
+    session.hello(&name)?;
     if stop(options, Step::Ehlo) {
         return Ok(None);
     }

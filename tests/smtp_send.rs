@@ -764,8 +764,41 @@ fn helo_when_ehlo_is_unknown() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let transcript = stderr(&out);
-    assert!(transcript.contains("-> HELO "), "{transcript}");
     assert!(transcript.contains("-> DATA"), "{transcript}");
+    // The default name is a fully qualified domain name or, when this host
+    // has none, the address literal of the connection's local end.
+    let name = transcript
+        .lines()
+        .find_map(|line| line.strip_prefix("-> HELO "))
+        .unwrap_or_else(|| panic!("no HELO: {transcript}"));
+    assert!(
+        name == "[127.0.0.1]" || (name.contains('.') && !name.starts_with('[')),
+        "{name}"
+    );
+    assert!(
+        transcript.contains(&format!("-> EHLO {name}\n")),
+        "{transcript}"
+    );
+    // --helo names it.
+    let port = scripted(vec![]);
+    let url = format!("smtp://localhost:{port}");
+    let args = [
+        "-v",
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--helo",
+        "Client.Example",
+    ];
+    let out = run_tool(BIN, &[&args[..], &["bob@example.test"]].concat(), MESSAGE);
+    assert!(
+        stderr(&out).contains("-> EHLO client.example\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_tool(BIN, &["--helo", "a b", "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
 }
 
 #[test]

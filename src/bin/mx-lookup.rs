@@ -59,7 +59,7 @@ fn probe_settings(args: &Args) -> Result<ProbeSettings, Error> {
     Ok(ProbeSettings {
         port: args.port,
         timeout: args.timeout.timeout,
-        helo: args.helo.clone().unwrap_or_else(probe::default_helo),
+        helo: args.helo.clone(),
         tls: TlsSettings {
             cafile: args.cafile.clone(),
             ..TlsSettings::default()

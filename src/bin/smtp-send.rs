@@ -199,10 +199,7 @@ fn resolve(args: &Args, domains: Vec<String>) -> anyhow::Result<Vec<mailkit::dns
 
 fn send_options(args: &Args) -> SendOptions {
     SendOptions {
-        helo: args
-            .helo
-            .clone()
-            .unwrap_or_else(mailkit::probe::default_helo),
+        helo: args.helo.clone(),
         dsn: Dsn {
             notify: args.notify.clone(),
             ret: args.ret.clone(),

@@ -114,8 +114,10 @@ pub struct Args {
     #[arg(long, value_name = "IP[:PORT]", value_parser = crate::dns::parse_server)]
     pub dns_server: Option<std::net::SocketAddr>,
 
-    /// The name to give in EHLO (default: this host's name).
-    #[arg(long, value_name = "NAME")]
+    /// The name to give in EHLO (default: this host's fully qualified name,
+    /// from the kernel or /etc/hosts, else the address literal of this end
+    /// of the connection, e.g. [192.0.2.1]; RFC 5321 §4.1.1.1).
+    #[arg(long, value_name = "NAME", value_parser = crate::probe::parse_helo)]
     pub helo: Option<String>,
 
     /// DSN: when to notify (e.g. SUCCESS,FAILURE or NEVER; RFC 3461).
