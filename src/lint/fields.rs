@@ -141,8 +141,16 @@ pub const FIELD_RULES: &[(&str, &str, &str, &str)] = &[
         "A Content-Type value must be type \"/\" subtype followed by \"; attribute=value\" \
          parameters, values being tokens or quoted strings (a value with special characters \
          such as = or / must be quoted); RFC 2231 names (name*, name*0, name*0*) and \
-         charset'language'%XX values are accepted when well formed. Nothing else may follow, \
-         not even a lone ';'.",
+         charset'language'%XX values are accepted when well formed. Nothing else may follow \
+         (a lone ';' at the end is the warning mime-trailing-semicolon).",
+    ),
+    (
+        "mime-trailing-semicolon",
+        "warning",
+        "RFC 2045 §5.1; RFC 2183 §2",
+        "A Content-Type or Content-Disposition value ends with a ';' that no parameter \
+         follows. The grammar does not allow it, but it is common and every reader \
+         ignores it; a strict parser may not.",
     ),
     (
         "boundary-syntax",
@@ -1587,6 +1595,8 @@ struct MimeValue<'a> {
     kind: &'a str,
     params: Vec<Param<'a>>,
     problem: Option<Problem>,
+    /// Where a ';' with nothing after it ends the value.
+    trailing_semicolon: Option<usize>,
 }
 
 fn parse_mime(value: &str, with_subtype: bool) -> MimeValue<'_> {
@@ -1624,8 +1634,8 @@ fn mime_value<'a>(
         }
         cur.skip_cfws()?;
         if cur.at_end() {
-            let message = "';' not followed by a parameter (RFC 2045 §5.1)";
-            return Err(Problem::new(semicolon, message));
+            parsed.trailing_semicolon = Some(semicolon);
+            return Ok(());
         }
         parsed.params.push(param(cur)?);
     }
@@ -1826,11 +1836,20 @@ pub fn check_content_type(value: &str) -> Vec<Finding> {
     if parsed.kind.eq_ignore_ascii_case("multipart") {
         check_boundary(&parsed, &mut out);
     }
+    trailing_semicolon(&parsed, &mut out);
     if let Some(problem) = parsed.problem {
         out.push(problem.into_finding("content-type-syntax"));
     }
     out.sort_by_key(|f| f.offset);
     out
+}
+
+/// Rule "mime-trailing-semicolon".
+fn trailing_semicolon(parsed: &MimeValue, out: &mut Vec<Finding>) {
+    if let Some(at) = parsed.trailing_semicolon {
+        let message = "';' not followed by a parameter; readers ignore it (RFC 2045 §5.1)";
+        out.push(finding("mime-trailing-semicolon", at, message));
+    }
 }
 
 /// A multipart boundary: present, 1-70 bchars, not ending in a space.
@@ -1925,6 +1944,7 @@ pub fn check_disposition(value: &str) -> Vec<Finding> {
     for p in &parsed.params {
         disposition_param(p, &mut out);
     }
+    trailing_semicolon(&parsed, &mut out);
     if let Some(problem) = parsed.problem {
         out.push(problem.into_finding("disposition-syntax"));
     }
@@ -2028,7 +2048,7 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), FIELD_RULES.len());
-        assert_eq!(ids.len(), 19);
+        assert_eq!(ids.len(), 20);
         for (id, severity, section, text) in FIELD_RULES {
             assert!(matches!(*severity, "error" | "warning"), "{id}");
             assert!(section.starts_with("RFC "), "{id}");
@@ -2434,7 +2454,6 @@ mod tests {
             ("text", 4),
             ("text/", 5),
             ("/plain", 0),
-            ("text/plain;", 10),
             ("text/plain; charset", 19),
             ("text/plain; charset=", 20),
             ("text/plain charset=utf-8", 11),
@@ -2452,6 +2471,29 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn a_lone_trailing_semicolon_is_only_a_warning() {
+        for value in [
+            "text/plain;",
+            "text/plain; charset=utf-8;",
+            "text/plain; charset=utf-8 ; ",
+        ] {
+            let findings = check_content_type(value);
+            assert_eq!(findings.len(), 1, "{value}");
+            assert_eq!(findings[0].rule, "mime-trailing-semicolon", "{value}");
+            assert_eq!(severity(findings[0].rule), Some("warning"));
+        }
+        assert_eq!(
+            check_content_type("text/plain; charset=utf-8;")[0].offset,
+            25
+        );
+        let findings = check_disposition("attachment; filename=a.txt;");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, "mime-trailing-semicolon");
+        // Two in a row is still a syntax error.
+        assert_eq!(content_type("text/plain;;"), [("content-type-syntax", 11)]);
     }
 
     #[test]
