@@ -208,17 +208,21 @@ fn first_line(text: &Secret, what: &str) -> Result<Secret, Error> {
 
 /// One `machine` (or `default`) entry of a netrc file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct NetrcEntry {
+pub struct NetrcEntry {
     /// The host, or `None` for `default`.
-    machine: Option<String>,
-    login: Option<String>,
-    password: Option<String>,
+    pub machine: Option<String>,
+    /// The `login` token's value, if any (the last one given).
+    pub login: Option<String>,
+    /// The `password` token's value, if any (the last one given).
+    pub password: Option<String>,
 }
 
 /// The entries of a netrc file (the ftp(1) format as curl reads it:
 /// `machine`, `default`, `login`, `password`, `account`, `macdef` skipped
-/// to the next empty line, `#` comments, double-quoted tokens).
-fn parse_netrc(text: &str) -> Result<Vec<NetrcEntry>, String> {
+/// to the next empty line, `#` comments, double-quoted tokens). An error
+/// says why: `login`, `password` or `account` before any entry, or a
+/// keyword without its value at the end.
+pub fn parse_netrc(text: &str) -> Result<Vec<NetrcEntry>, String> {
     let mut tokens = Tokens { text, pos: 0 };
     let mut entries: Vec<NetrcEntry> = Vec::new();
     while let Some(token) = tokens.next() {
@@ -257,7 +261,7 @@ fn parse_netrc(text: &str) -> Result<Vec<NetrcEntry>, String> {
 
 /// The first entry for `host` (case-insensitive) whose login is `user` or
 /// unset (any login when no user is given), else such a `default` entry.
-fn find_entry<'a>(
+pub fn find_entry<'a>(
     entries: &'a [NetrcEntry],
     host: &str,
     user: Option<&str>,
@@ -342,11 +346,21 @@ impl Tokens<'_> {
     }
 
     /// Skips a macro body: the rest of the `macdef` line, then lines up
-    /// to and including the first empty one.
+    /// to and including the first empty one (in a CRLF file, a lone CRLF).
     fn skip_macro(&mut self) {
-        self.pos = match self.text[self.pos..].find("\n\n") {
-            Some(at) => self.pos + at + 2,
-            None => self.text.len(),
+        let mut at = self.pos;
+        self.pos = loop {
+            let Some(end) = self.text[at..].find('\n') else {
+                break self.text.len();
+            };
+            at += end + 1;
+            let next = &self.text[at..];
+            if next.starts_with('\n') {
+                break at + 1;
+            }
+            if next.starts_with("\r\n") {
+                break at + 2;
+            }
         };
     }
 }

@@ -83,7 +83,10 @@ pub struct Extensions {
 }
 
 impl Extensions {
-    fn parse(reply: &Reply) -> Extensions {
+    /// What an EHLO reply offers: each line after the first (the
+    /// greeting) is a keyword with its parameters, keywords in any case.
+    /// A SIZE without a usable number counts as SIZE 0 (no limit given).
+    pub fn parse(reply: &Reply) -> Extensions {
         let mut ext = Extensions::default();
         for line in reply.lines.iter().skip(1) {
             ext.lines.push(line.clone());
@@ -532,7 +535,13 @@ pub fn read_reply(conn: &mut Connection) -> Result<Reply, Error> {
     }
 }
 
-fn parse_reply_line(line: &[u8]) -> Result<(u16, bool, String), Error> {
+/// One reply line as [`Connection::read_line`] gives it (without its line
+/// end): the code, whether it is the reply's last line (`250 ` or a bare
+/// code, rather than `250-`), and the text after the separator (invalid
+/// UTF-8 replaced). A line that is not a reply line (RFC 5321 §4.2: a
+/// code of `2`-`5`, `0`-`5` and a digit, then nothing, SP or `-`) is a
+/// protocol error (76). [`read_reply`] reads lines until the last one.
+pub fn parse_reply_line(line: &[u8]) -> Result<(u16, bool, String), Error> {
     let malformed = || {
         Error::new(
             ExitStatus::Protocol,
@@ -549,7 +558,8 @@ fn parse_reply_line(line: &[u8]) -> Result<(u16, bool, String), Error> {
         .map_err(|_| malformed())?
         .parse()
         .map_err(|_| malformed())?;
-    if !(200..600).contains(&code) {
+    // RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39.
+    if !(200..600).contains(&code) || code / 10 % 10 > 5 {
         return Err(malformed());
     }
     let last = match line.get(3) {

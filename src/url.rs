@@ -130,24 +130,31 @@ impl ServerUrl {
 }
 
 impl fmt::Display for ServerUrl {
-    /// The URL in canonical form (explicit port, encoded user and folder).
+    /// The URL in canonical form (explicit port, encoded user and folder),
+    /// which [`parse`] reads back to the same URL: the user's `;AUTH=` is
+    /// the first parameter, the others follow the folder (or a `/`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}://", self.scheme)?;
+        let mut params = &self.params[..];
         if let Some(user) = &self.user {
             f.write_str(&encode(user, false))?;
-            if let Some(auth) = self.param("AUTH") {
+            if let Some(((_, auth), rest)) = params.split_first().filter(|(p, _)| p.0 == "AUTH") {
                 write!(f, ";AUTH={}", encode(auth, false).replace("%2A", "*"))?;
+                params = rest;
             }
             f.write_str("@")?;
         }
         f.write_str(&self.address())?;
-        if let Some(path) = &self.path {
-            write!(f, "/{}", encode(path, true))?;
-        }
-        for (key, value) in &self.params {
-            if key != "AUTH" {
-                write!(f, ";{key}={}", encode(value, false))?;
+        if self.path.is_some() || !params.is_empty() {
+            let path = encode(self.path.as_deref().unwrap_or_default(), true);
+            // A last '/' would be read as the separator before parameters.
+            match path.strip_suffix('/') {
+                Some(path) => write!(f, "/{path}%2F")?,
+                None => write!(f, "/{path}")?,
             }
+        }
+        for (key, value) in params {
+            write!(f, ";{key}={}", encode(value, false))?;
         }
         Ok(())
     }

@@ -7,10 +7,22 @@ mod chunking;
 mod decode_props;
 #[path = "support/fuzz_encoders.rs"]
 mod encoders;
+#[path = "support/fuzz_fingerprint.rs"]
+mod fingerprint_props;
+#[path = "support/linear_time.rs"]
+mod linear_time;
+#[path = "support/fuzz_netrc.rs"]
+mod netrc_props;
 #[path = "support/fuzz_props.rs"]
 mod props;
+#[path = "support/fuzz_smtp_reply.rs"]
+mod reply_props;
 #[path = "support/fuzz_smtp_data.rs"]
 mod smtp_data_props;
+#[path = "support/fuzz_spool.rs"]
+mod spool_props;
+#[path = "support/fuzz_url.rs"]
+mod url_props;
 
 fn each_input(target: &str, check: fn(&[u8])) -> usize {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,4 +82,29 @@ fn decode_text_regressions() {
 #[test]
 fn smtp_data_regressions() {
     assert!(each_input("smtp_data", smtp_data_props::smtp_data) > 0);
+}
+
+#[test]
+fn server_url_regressions() {
+    assert!(each_input("server_url", url_props::server_url) > 0);
+}
+
+#[test]
+fn smtp_reply_regressions() {
+    assert!(each_input("smtp_reply", reply_props::smtp_reply) > 0);
+}
+
+#[test]
+fn netrc_regressions() {
+    assert!(each_input("netrc", netrc_props::netrc) > 0);
+}
+
+#[test]
+fn spool_envelope_regressions() {
+    assert!(each_input("spool_envelope", spool_props::spool_envelope) > 0);
+}
+
+#[test]
+fn fingerprint_regressions() {
+    assert!(each_input("fingerprint", fingerprint_props::fingerprint) > 0);
 }

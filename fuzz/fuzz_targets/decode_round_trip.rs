@@ -1,5 +1,8 @@
 #![no_main]
 
+#[path = "../../tests/support/linear_time.rs"]
+mod linear_time;
+
 #[path = "../../tests/support/chunking.rs"]
 mod chunking;
 
