@@ -219,11 +219,16 @@ pub struct NetrcEntry {
 
 /// The entries of a netrc file (the ftp(1) format as curl reads it:
 /// `machine`, `default`, `login`, `password`, `account`, `macdef` skipped
-/// to the next empty line, `#` comments, double-quoted tokens). An error
-/// says why: `login`, `password` or `account` before any entry, or a
-/// keyword without its value at the end.
+/// to the next empty line, `#` comments, double-quoted tokens with `\"`,
+/// `\\`, `\n`, `\r`, `\t` escapes; words separated by ASCII white space).
+/// An error says why: `login`, `password` or `account` before any entry, a
+/// keyword without its value at the end, or a quote that is not closed.
 pub fn parse_netrc(text: &str) -> Result<Vec<NetrcEntry>, String> {
-    let mut tokens = Tokens { text, pos: 0 };
+    let mut tokens = Tokens {
+        text,
+        pos: 0,
+        unclosed: false,
+    };
     let mut entries: Vec<NetrcEntry> = Vec::new();
     while let Some(token) = tokens.next() {
         match token.as_str() {
@@ -256,6 +261,9 @@ pub fn parse_netrc(text: &str) -> Result<Vec<NetrcEntry>, String> {
             _ => {}
         }
     }
+    if tokens.unclosed {
+        return Err("a quoted word is not closed".into());
+    }
     Ok(entries)
 }
 
@@ -287,9 +295,21 @@ pub fn find_entry<'a>(
 }
 
 /// The netrc tokenizer.
+/// The character an escaped `c` stands for in a quoted netrc word.
+fn unescape(c: char) -> char {
+    match c {
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        other => other,
+    }
+}
+
 struct Tokens<'a> {
     text: &'a str,
     pos: usize,
+    /// A quoted word ran to the end of the text.
+    unclosed: bool,
 }
 
 impl Tokens<'_> {
@@ -297,7 +317,7 @@ impl Tokens<'_> {
     fn next(&mut self) -> Option<String> {
         loop {
             let rest = &self.text[self.pos..];
-            let start = rest.find(|c: char| !c.is_whitespace())?;
+            let start = rest.find(|c: char| !c.is_ascii_whitespace())?;
             self.pos += start;
             if !self.text[self.pos..].starts_with('#') {
                 break;
@@ -308,7 +328,9 @@ impl Tokens<'_> {
             return Some(self.quoted());
         }
         let rest = &self.text[self.pos..];
-        let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let len = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
         self.pos += len;
         Some(rest[..len].to_owned())
     }
@@ -319,22 +341,24 @@ impl Tokens<'_> {
             .ok_or_else(|| format!("{keyword:?} without a value at the end"))
     }
 
-    /// A `"..."` token; `\` escapes the next character.
+    /// A `"..."` token; `\` escapes the next character, and `\n`, `\r`,
+    /// `\t` are a newline, a carriage return and a tab (as curl reads them).
     fn quoted(&mut self) -> String {
         let mut token = String::new();
         let mut chars = self.text[self.pos + 1..].char_indices();
-        let mut end = self.text.len();
+        let mut end = None;
         while let Some((i, c)) = chars.next() {
             match c {
                 '"' => {
-                    end = self.pos + 1 + i + 1;
+                    end = Some(self.pos + 1 + i + 1);
                     break;
                 }
-                '\\' => token.extend(chars.next().map(|(_, c)| c)),
+                '\\' => token.extend(chars.next().map(|(_, c)| unescape(c))),
                 _ => token.push(c),
             }
         }
-        self.pos = end;
+        self.unclosed |= end.is_none();
+        self.pos = end.unwrap_or(self.text.len());
         token
     }
 
@@ -480,6 +504,21 @@ macdef init
 machine other.example login carol password third account x
 default login anonymous password guest
 ";
+
+    #[test]
+    fn netrc_words_as_curl_reads_them() {
+        let entries = parse_netrc(
+            "machine a login \"x\\ty\" password \"p\\\"q\\\\r\\n\"\n\
+             machine b\u{a0}c login z\n",
+        )
+        .unwrap();
+        assert_eq!(entries[0].login.as_deref(), Some("x\ty"));
+        assert_eq!(entries[0].password.as_deref(), Some("p\"q\\r\n"));
+        // Only ASCII white space separates words.
+        assert_eq!(entries[1].machine.as_deref(), Some("b\u{a0}c"));
+        let unclosed = parse_netrc("machine a login u password \"secret").unwrap_err();
+        assert_eq!(unclosed, "a quoted word is not closed");
+    }
 
     #[test]
     fn netrc_entries_by_host_and_login() {

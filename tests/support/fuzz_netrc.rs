@@ -92,8 +92,12 @@ fn reference(text: &str) -> (Result<Vec<NetrcEntry>, ()>, Vec<String>) {
         chars: text.chars().collect(),
         at: 0,
         tokens: Vec::new(),
+        unclosed: false,
     };
-    let entries = reader.entries();
+    let entries = reader.entries().and_then(|entries| match reader.unclosed {
+        true => Err(()),
+        false => Ok(entries),
+    });
     (entries, reader.tokens)
 }
 
@@ -101,6 +105,7 @@ struct Reader {
     chars: Vec<char>,
     at: usize,
     tokens: Vec<String>,
+    unclosed: bool,
 }
 
 impl Reader {
@@ -140,7 +145,7 @@ impl Reader {
 
     fn token(&mut self) -> Option<String> {
         loop {
-            while self.peek()?.is_whitespace() {
+            while self.peek()?.is_ascii_whitespace() {
                 self.at += 1;
             }
             if self.peek()? != '#' {
@@ -153,13 +158,19 @@ impl Reader {
         let mut token = String::new();
         if self.peek() == Some('"') {
             self.at += 1;
+            self.unclosed = true;
             while let Some(c) = self.peek() {
                 self.at += 1;
                 match c {
-                    '"' => break,
+                    '"' => {
+                        self.unclosed = false;
+                        break;
+                    }
                     '\\' => {
                         if let Some(next) = self.peek() {
-                            token.push(next);
+                            let escaped = [('n', '\n'), ('r', '\r'), ('t', '\t')];
+                            let meant = escaped.iter().find(|(e, _)| *e == next);
+                            token.push(meant.map_or(next, |(_, c)| *c));
                             self.at += 1;
                         }
                     }
@@ -167,7 +178,7 @@ impl Reader {
                 }
             }
         } else {
-            while let Some(c) = self.peek().filter(|c| !c.is_whitespace()) {
+            while let Some(c) = self.peek().filter(|c| !c.is_ascii_whitespace()) {
                 token.push(c);
                 self.at += 1;
             }
