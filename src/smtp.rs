@@ -518,10 +518,27 @@ pub fn address_literal(ip: std::net::IpAddr) -> String {
 
 /// Reads one (possibly multi-line) reply, bounded in line length and count.
 pub fn read_reply(conn: &mut Connection) -> Result<Reply, Error> {
+    reply_from_lines(|| conn.read_line(MAX_REPLY_LINE))
+}
+
+/// A reply assembled from the lines `next_line` gives, up to the last one
+/// (RFC 5321 §4.2.1). Every line must carry the same code: a reply that
+/// mixes codes means client and server are out of step (76), as does one
+/// of more than 1000 lines.
+pub fn reply_from_lines(
+    mut next_line: impl FnMut() -> Result<Vec<u8>, Error>,
+) -> Result<Reply, Error> {
     let mut lines = Vec::new();
+    let mut first = None;
     loop {
-        let line = conn.read_line(MAX_REPLY_LINE)?;
-        let (code, last, text) = parse_reply_line(&line)?;
+        let (code, last, text) = parse_reply_line(&next_line()?)?;
+        if let Some(first) = first.filter(|&first| first != code) {
+            return Err(Error::new(
+                ExitStatus::Protocol,
+                format!("the server broke the protocol: one reply with codes {first} and {code}"),
+            ));
+        }
+        first = Some(code);
         lines.push(text);
         if lines.len() > MAX_REPLY_LINES {
             return Err(Error::new(
@@ -657,6 +674,25 @@ mod tests {
         for literal in ["[192.0.2.1]", "[IPv6:2001:db8::1]"] {
             assert_eq!(crate::probe::parse_helo(literal).unwrap(), literal);
         }
+    }
+
+    /// The reply that `lines` make, as the server would send them.
+    fn reply_of(lines: &[&str]) -> Result<Reply, Error> {
+        let mut lines = lines.iter();
+        reply_from_lines(|| Ok(lines.next().expect("a line too many").as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn replies_gather_lines_of_one_code() {
+        let reply = reply_of(&["250-mx Hello", "250-SIZE 100", "250 HELP"]).unwrap();
+        assert_eq!(reply.code, 250);
+        assert_eq!(reply.lines, ["mx Hello", "SIZE 100", "HELP"]);
+        let mixed = reply_of(&["250-mx Hello", "550 no"]).unwrap_err();
+        assert_eq!(mixed.status(), ExitStatus::Protocol);
+        assert!(mixed.to_string().contains("codes 250 and 550"), "{mixed}");
+        let many: Vec<&str> = std::iter::repeat_n("250-x", MAX_REPLY_LINES + 1).collect();
+        let error = reply_of(&many).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
     }
 
     #[test]

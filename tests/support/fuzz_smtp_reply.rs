@@ -1,7 +1,8 @@
 //! Arbitrary bytes as what an SMTP server sends, cut into lines the way
 //! `Connection::read_line` cuts them (at LF, one CR before it dropped),
-//! through `mailkit::smtp::parse_reply_line`, gathered into replies as
-//! `read_reply` gathers them, and every 250 reply through
+//! through `mailkit::smtp::parse_reply_line`, gathered into replies by
+//! `reply_from_lines` (as `read_reply` does; one code per reply), and
+//! every 250 reply through
 //! `Extensions::parse` as EHLO does. Nothing panics; a line is accepted
 //! exactly when it has an RFC 5321 §4.2 reply code (`%x32-35 %x30-35
 //! %x30-39`) followed by nothing, SP or `-`; the code, the last-line flag
@@ -10,33 +11,64 @@
 //! as text, and every sink makes it printable); the extensions are what
 //! the keyword lines say, and SIZE never overflows.
 
-use mailkit::smtp::{Extensions, Reply, parse_reply_line};
+use mailkit::smtp::{Extensions, Reply, parse_reply_line, reply_from_lines};
+use mailkit::{Error, ExitStatus};
 
 /// `read_reply`'s bound on the lines of one reply.
 const MAX_REPLY_LINES: usize = 1000;
 
-/// Checks one fuzz input (see the module comment).
+/// Checks one fuzz input (see the module comment): replies are read with
+/// `reply_from_lines` one after another, as a session reads them, and
+/// each must be what the grammar says of the lines it took.
 pub fn smtp_reply(data: &[u8]) {
-    let mut lines = Vec::new();
-    for line in wire_lines(data) {
-        let Some((code, last, text)) = check_line(line) else {
-            // `read_reply` stops at a malformed line: so does the session.
-            return;
-        };
-        lines.push(text);
-        if lines.len() > MAX_REPLY_LINES {
-            return;
-        }
-        if last {
-            let reply = Reply {
-                code,
-                lines: std::mem::take(&mut lines),
-            };
-            if reply.code == 250 {
-                check_extensions(&reply);
+    let lines: Vec<&[u8]> = wire_lines(data).collect();
+    let mut rest = &lines[..];
+    while !rest.is_empty() {
+        let mut taken = 0;
+        let got = reply_from_lines(|| {
+            let line = rest
+                .get(taken)
+                .ok_or_else(|| Error::new(ExitStatus::TempFail, "closed"))?;
+            taken += 1;
+            Ok(line.to_vec())
+        });
+        let expected = model_reply(&rest[..taken]);
+        match (got, expected) {
+            (Ok(reply), Some(expected)) => {
+                assert_eq!(reply, expected);
+                if reply.code == 250 {
+                    check_extensions(&reply);
+                }
             }
+            // The session stops at a broken or unfinished reply.
+            (Err(_), None) => return,
+            (got, expected) => panic!("{got:?}, expected {expected:?}"),
         }
+        rest = &rest[taken..];
     }
+}
+
+/// The reply that `lines` make by the grammar, when they make a whole
+/// one: every line well formed, all of one code, only the last marked
+/// last, at most `MAX_REPLY_LINES` of them.
+fn model_reply(lines: &[&[u8]]) -> Option<Reply> {
+    let mut texts = Vec::new();
+    let mut code = None;
+    for (i, line) in lines.iter().enumerate() {
+        let (this, last, text) = check_line(line)?;
+        if code.is_some_and(|code| code != this) || texts.len() == MAX_REPLY_LINES {
+            return None;
+        }
+        code = Some(this);
+        texts.push(text);
+        assert!(
+            !last || i + 1 == lines.len(),
+            "the reader went past a last line"
+        );
+    }
+    let (_, last, _) = lines.last().and_then(|line| check_line(line))?;
+    let code = code?;
+    last.then(|| Reply { code, lines: texts })
 }
 
 /// The lines `Connection::read_line` returns: each up to an LF, without
