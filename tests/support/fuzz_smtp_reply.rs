@@ -68,7 +68,7 @@ fn model_reply(lines: &[&[u8]]) -> Option<Reply> {
     }
     let (_, last, _) = lines.last().and_then(|line| check_line(line))?;
     let code = code?;
-    last.then(|| Reply { code, lines: texts })
+    last.then_some(Reply { code, lines: texts })
 }
 
 /// The lines `Connection::read_line` returns: each up to an LF, without
