@@ -7,7 +7,7 @@ complete -c smtp-send -l helo -d 'The name to give in EHLO (default: this host\'
 complete -c smtp-send -l notify -d 'DSN: when to notify (e.g. SUCCESS,FAILURE or NEVER; RFC 3461)' -r
 complete -c smtp-send -l ret -d 'DSN: return FULL message or HDRS only' -r
 complete -c smtp-send -l envid -d 'DSN: envelope id' -r
-complete -c smtp-send -l quit-after -d 'Stop after this step (for diagnosing a server)' -r -f -a "connect\t'After connecting'
+complete -c smtp-send -l quit-after -d 'Stop after this step, say QUIT, and send no message (for diagnosing a server; stdin may be empty, the sender then <> unless -f). After rcpt, each recipient\'s result is its RCPT reply, with the usual exit statuses: an address check. A failure before the step is reported as usual; nothing is ever queued' -r -f -a "connect\t'After connecting'
 banner\t'After the greeting'
 ehlo\t'After EHLO'
 starttls\t'After STARTTLS'

@@ -60,19 +60,8 @@ pub fn prepare(
     if header_recipients {
         all.extend(facts.t_recipients()?.iter().cloned());
     }
-    let mut smtputf8 =
-        facts.eight_bit_header && std::str::from_utf8(&head[..facts.body_start]).is_ok();
-    let mut checked = Vec::new();
-    for recipient in &all {
-        let address = envelope::envelope_address(recipient, false)?;
-        smtputf8 |= address.needs_smtputf8;
-        if !checked.contains(&address.address) {
-            checked.push(address.address);
-        }
-    }
-    if checked.is_empty() {
-        return Err(Error::usage("no recipients: give them as arguments, or -t"));
-    }
+    let (checked, mut smtputf8) = envelope_recipients(&all)?;
+    smtputf8 |= facts.eight_bit_header && std::str::from_utf8(&head[..facts.body_start]).is_ok();
     let sender_text = match sender {
         Some(s) => s.to_string(),
         None => facts.sender()?.to_string(),
@@ -103,6 +92,42 @@ pub fn prepare(
     }
     prepared.stats = stats;
     Ok(prepared)
+}
+
+/// The envelope without a message, for `--quit-after` (which always stops
+/// before DATA) when the input is empty: `recipients` as given, and
+/// `sender` or the null reverse-path `<>` (RFC 5321 §4.5.5).
+pub fn envelope_only(recipients: &[String], sender: Option<&str>) -> Result<Prepared, Error> {
+    let (recipients, mut smtputf8) = envelope_recipients(recipients)?;
+    let sender = envelope::envelope_address(sender.unwrap_or("<>"), true)?;
+    smtputf8 |= sender.needs_smtputf8;
+    Ok(Prepared {
+        sender: sender.address,
+        recipients,
+        header: Vec::new(),
+        source: Spool::read_from(&mut io::empty()).map_err(read_error)?,
+        body_start: 0,
+        stats: WireStats::default(),
+        smtputf8,
+    })
+}
+
+/// The envelope recipients of `all`, checked, each once, in order, and
+/// whether any needs SMTPUTF8. None at all is a usage error.
+fn envelope_recipients(all: &[String]) -> Result<(Vec<String>, bool), Error> {
+    let mut smtputf8 = false;
+    let mut checked = Vec::new();
+    for recipient in all {
+        let address = envelope::envelope_address(recipient, false)?;
+        smtputf8 |= address.needs_smtputf8;
+        if !checked.contains(&address.address) {
+            checked.push(address.address);
+        }
+    }
+    if checked.is_empty() {
+        return Err(Error::usage("no recipients: give them as arguments, or -t"));
+    }
+    Ok((checked, smtputf8))
 }
 
 fn read_error(e: io::Error) -> Error {
@@ -219,7 +244,7 @@ pub fn send(
         }
         match send_one(session_ref, message, &message.recipients, options) {
             Ok(Some(result)) => results.push(result),
-            Ok(None) => return Ok(results),
+            Ok(None) => break,
             Err(e) if e.status() == ExitStatus::TempFail => {
                 let why = e.to_string();
                 for rest in &messages[index..] {
@@ -263,6 +288,7 @@ fn open_session_with(
     }
     let mut session = Session::greet(conn)?;
     if stop(options, Step::Banner) {
+        session.quit();
         return Ok(None);
     }
     let name = options
@@ -271,6 +297,7 @@ fn open_session_with(
         .unwrap_or_else(|| session.default_name());
     session.hello(&name)?;
     if stop(options, Step::Ehlo) {
+        session.quit();
         return Ok(None);
     }
     let offered = session.extensions().starttls;
@@ -304,6 +331,7 @@ fn open_session_with(
         _ => {}
     }
     if stop(options, Step::Starttls) {
+        session.quit();
         return Ok(None);
     }
     if let Some((user, secret)) = &target.login {
@@ -319,6 +347,7 @@ fn open_session_with(
         }
     }
     if stop(options, Step::Auth) {
+        session.quit();
         return Ok(None);
     }
     Ok(Some(session))
@@ -380,8 +409,13 @@ fn send_one(
         smtputf8: message.smtputf8,
         dsn: options.dsn.clone(),
     };
+    // --quit-after mail: MAIL FROM alone, no RCPT.
+    let recipients = match options.quit_after {
+        Some(Step::Mail) => &[][..],
+        _ => recipients,
+    };
     let replies = session.envelope(&message.sender, recipients, &mail)?;
-    if options.quit_after.is_some_and(|s| s <= Step::Rcpt) {
+    if options.quit_after == Some(Step::Mail) {
         return Ok(None);
     }
     let accepted: Vec<usize> = (0..replies.len())
@@ -397,7 +431,9 @@ fn send_one(
             failure: ExitStatus::NoUser,
         })
         .collect();
-    if accepted.is_empty() {
+    // --quit-after rcpt: each recipient's RCPT reply is its result (an
+    // address check that sends nothing).
+    if accepted.is_empty() || options.quit_after == Some(Step::Rcpt) {
         return Ok(Some(results));
     }
     let mut body = message.reader().map_err(read_error)?;

@@ -392,6 +392,94 @@ fn queue_then_flush_delivers_exactly_once() {
 }
 
 #[test]
+fn quit_after_stops_at_each_step_without_a_message() {
+    // An operator's diagnosis: stdin is empty, nothing is ever sent as mail.
+    let mta = Mta::start(EximOptions::default());
+    let steps: [(&str, &str, &str); 7] = [
+        ("connect", "=== Connected to", "<- 220"),
+        ("banner", "<- 220 mx.example.test ESMTP", "-> EHLO"),
+        ("ehlo", "<- 250-STARTTLS", "-> STARTTLS"),
+        ("starttls", "~> EHLO", "> AUTH"),
+        ("auth", "~> AUTH PLAIN ****\n<~ 235", "MAIL FROM"),
+        ("mail", "~> MAIL FROM:<> SIZE=0\n<~ 250", "RCPT TO"),
+        ("rcpt", "~> RCPT TO:<bob@example.test>\n<~ 250", "DATA"),
+    ];
+    for (step, reached, not_reached) in steps {
+        let out = mta.send(&["-v", "--quit-after", step, "bob@example.test"], b"");
+        let transcript = stderr(&out);
+        assert_eq!(code(&out), 0, "{step}: {transcript}");
+        assert_eq!(stdout(&out), "", "{step}");
+        assert!(transcript.contains(reached), "{step}: {transcript}");
+        assert!(!transcript.contains(not_reached), "{step}: {transcript}");
+        assert!(!transcript.contains("BDAT"), "{step}: {transcript}");
+        // Said goodbye once greeted.
+        let quits = transcript.ends_with("> QUIT\n");
+        assert_eq!(quits, step != "connect", "{step}: {transcript}");
+    }
+    let out = mta.send(
+        &[
+            "-v",
+            "--quit-after",
+            "rcpt",
+            "-f",
+            "alice@example.test",
+            "nosuch@example.test",
+        ],
+        b"",
+    );
+    let transcript = stderr(&out);
+    assert!(
+        transcript.contains("~> MAIL FROM:<alice@example.test> SIZE=0\n"),
+        "{transcript}"
+    );
+    // MAIL and RCPT go out together (PIPELINING), then their replies.
+    assert!(
+        transcript.contains("~> RCPT TO:<nosuch@example.test>\n<~ 250 OK\n<~ 550"),
+        "{transcript}"
+    );
+    // After rcpt each recipient's RCPT reply is its result: 67 for a
+    // refused one, as if the message had been sent, and nothing queued.
+    assert_eq!(code(&out), 67, "{transcript}");
+    assert!(transcript.contains("nosuch@example.test"), "{transcript}");
+    let queue = Scratch::new();
+    let queue_dir = queue.path().join("queue");
+    let out = mta.send(
+        &[
+            "--json",
+            "--quit-after",
+            "rcpt",
+            "--queue",
+            queue_dir.to_str().unwrap(),
+            "bob@example.test",
+            "tempfail@example.test",
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let results = json_lines(&out);
+    assert_eq!(results[0]["status"], "accepted");
+    assert_eq!(results[1]["status"], "deferred");
+    assert!(!queue_dir.exists(), "a diagnosis queued something");
+    // A failure before the step is a failure, not a quiet 0.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("smtp://localhost:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let args = [
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--quit-after",
+        "ehlo",
+        "bob@example.test",
+    ];
+    let out = run_tool(BIN, &args, b"");
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(mta.dovecot.delivered("bob").is_empty());
+    assert!(!mta.exim.log().contains(" <= "), "{}", mta.exim.log());
+}
+
+#[test]
 fn dry_run_connects_to_nothing() {
     let out = run_tool(BIN, &["--dry-run", "-t"], MESSAGE);
     assert_eq!(code(&out), 0, "{}", stderr(&out));

@@ -1,6 +1,8 @@
 //! smtp-send: hand a message to an SMTP server. See `smtp-send --help`.
 
 use std::io::{self, Write};
+
+use anyhow::Context;
 use std::process::ExitCode;
 
 use mailkit::compose::Spool;
@@ -33,33 +35,47 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
             .map(|f| submit::load(Some(f)))
             .collect::<Result<_, _>>()?
     };
-    let messages: Vec<Prepared> = sources
-        .into_iter()
-        .map(|s| {
-            submit::prepare(
-                s,
-                &args.recipients,
-                args.read_recipients,
-                args.sender.as_deref(),
-            )
-        })
-        .collect::<Result<_, _>>()?;
+    let messages: Vec<Prepared> = if args.quit_after.is_some() && is_empty(&sources)? {
+        // A diagnosis that stops before DATA needs no message.
+        vec![submit::envelope_only(
+            &args.recipients,
+            args.sender.as_deref(),
+        )?]
+    } else {
+        sources
+            .into_iter()
+            .map(|s| {
+                submit::prepare(
+                    s,
+                    &args.recipients,
+                    args.read_recipients,
+                    args.sender.as_deref(),
+                )
+            })
+            .collect::<Result<_, _>>()?
+    };
     if args.dry_run {
         return dry_run(&messages);
     }
     let results = deliver_all(&args, &messages)?;
-    if args.quit_after.is_some() {
-        return Ok(ExitStatus::Ok);
-    }
     let mut flat = Vec::new();
     for (message, mut results) in messages.iter().zip(results) {
-        if let Some(dir) = &args.queue {
+        // A diagnosis (--quit-after) never spools what it did not send.
+        if let Some(dir) = args.queue.as_ref().filter(|_| args.quit_after.is_none()) {
             queue_deferred(dir, message, &mut results)?;
         }
         flat.extend(results);
     }
     report(&args, &diag, &flat)?;
     Ok(submit::exit_status(&flat))
+}
+
+/// True when the only input is stdin and it was empty.
+fn is_empty(sources: &[Spool]) -> anyhow::Result<bool> {
+    match sources {
+        [only] => Ok(only.head(1).context("reading the message")?.is_empty()),
+        _ => Ok(false),
+    }
 }
 
 /// Where and how to connect, from --server and the connection flags.

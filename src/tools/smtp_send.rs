@@ -132,7 +132,11 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub envid: Option<String>,
 
-    /// Stop after this step (for diagnosing a server).
+    /// Stop after this step, say QUIT, and send no message (for diagnosing a
+    /// server; stdin may be empty, the sender then <> unless -f). After
+    /// rcpt, each recipient's result is its RCPT reply, with the usual exit
+    /// statuses: an address check. A failure before the step is reported
+    /// as usual; nothing is ever queued.
     #[arg(long, value_enum, value_name = "STEP")]
     pub quit_after: Option<Step>,
 
