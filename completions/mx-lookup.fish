@@ -1,7 +1,7 @@
 complete -c mx-lookup -l server -d 'Ask this resolver (UDP, then TCP when the answer is truncated) instead of the system\'s (/etc/resolv.conf)' -r
 complete -c mx-lookup -l concurrency -d 'How many domains to look up at once' -r
 complete -c mx-lookup -l port -d 'Probe port N instead of 25' -r
-complete -c mx-lookup -l cafile -d 'Also trust the certificates in this PEM file when checking an exchange\'s certificate (which must name the exchange)' -r -F
+complete -c mx-lookup -l cafile -d 'Trust the certificates in this PEM file instead of the system\'s roots when checking an exchange\'s certificate (which must name the exchange)' -r -F
 complete -c mx-lookup -l helo -d 'The name to give in EHLO (default: this host\'s fully qualified name, from the kernel or /etc/hosts, else the address literal of this end of the connection, e.g. [192.0.2.1]; RFC 5321 §4.1.1.1)' -r
 complete -c mx-lookup -l timeout -d 'Give up on a connection, lookup, read or write after SECS seconds' -r
 complete -c mx-lookup -l no-addresses -d 'Do not look up the exchanges\' A and AAAA records'

@@ -22,7 +22,7 @@ complete -c smtp-send -l tls -d 'How to use TLS. Default: implicit for smtps, po
 starttls\t'Plain connection upgraded with STARTTLS/STLS; fail (76) when the server does not offer it'
 opportunistic\t'STARTTLS/STLS when the server offers it, plain text otherwise'
 none\t'No TLS at all'"
-complete -c smtp-send -l cafile -d 'Also trust the certificates in this PEM file (for a private CA or a self-signed server); the host name is still checked' -r -F
+complete -c smtp-send -l cafile -d 'Trust the certificates in this PEM file instead of the system\'s roots (a private CA or a self-signed server, as curl\'s --cacert); the host name is still checked' -r -F
 complete -c smtp-send -l fingerprint -d 'Accept only the server certificate with this SHA-256 fingerprint (hex, colons optional, as `openssl x509 -fingerprint -sha256` prints it), whoever signed it' -r
 complete -c smtp-send -l user -d 'Log in as USER (instead of the URL\'s user)' -r
 complete -c smtp-send -l password-file -d 'Read the password from the first line of FILE, which only its owner may access (chmod 600)' -r -F

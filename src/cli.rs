@@ -157,8 +157,9 @@ pub struct ConnectionArgs {
     /// starttls (required, or fail with status 76) for the others.
     #[arg(long, value_enum)]
     pub tls: Option<crate::connection::TlsMode>,
-    /// Also trust the certificates in this PEM file (for a private CA or a
-    /// self-signed server); the host name is still checked.
+    /// Trust the certificates in this PEM file instead of the system's
+    /// roots (a private CA or a self-signed server, as curl's --cacert);
+    /// the host name is still checked.
     #[arg(long, value_name = "FILE")]
     pub cafile: Option<std::path::PathBuf>,
     /// Accept only the server certificate with this SHA-256 fingerprint

@@ -205,6 +205,37 @@ fn untrusted_certificate_is_76_and_insecure_works() {
 }
 
 #[test]
+fn the_system_roots_or_the_ca_file_alone_are_trusted() {
+    // SSL_CERT_FILE stands in for the system's roots (OpenSSL reads it).
+    let mta = Mta::start(EximOptions::default());
+    let url = format!("smtp://localhost:{}", mta.exim.port);
+    let system = [("SSL_CERT_FILE", mta.exim.cert.to_str().unwrap())];
+    let args = [
+        "--server",
+        &url,
+        "--quit-after",
+        "starttls",
+        "bob@example.test",
+    ];
+    let out = common::run_tool_env(BIN, &args, b"", &system);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // --cafile replaces the system roots, as curl's --cacert does: a CA
+    // file that does not hold the server's root fails even though the
+    // system roots would have trusted it.
+    let other = Scratch::new();
+    let other = common::tlscert::TlsCert::generate(other.path());
+    let cafile = other.cert.to_str().unwrap();
+    let with_cafile = [&args[..], &["--cafile", cafile]].concat();
+    let out = common::run_tool_env(BIN, &with_cafile, b"", &system);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("certificate not trusted: self-signed certificate"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn one_rejected_recipient_of_three() {
     let mta = Mta::start(EximOptions::default());
     let out = mta.send(

@@ -36,8 +36,8 @@ for example:
   EHLO 11 ms, STARTTLS TLSv1.3 verified 45 ms, SIZE 8BITMIME PIPELINING STARTTLS
 (one line). The first address of each exchange is probed (A records come
 first); an exchange without an address is not probed and has no probe line.
-The certificate must be valid for the exchange's name (the system roots, plus
---cafile). When it is not, the verdict says why, and STARTTLS is tried once
+The certificate must be valid for the exchange's name (the system roots, or
+--cafile instead). When it is not, the verdict says why, and STARTTLS is tried once
 more on a new connection without the check, for the TLS facts. VERSION is
 the negotiated protocol (TLSv1.3, TLSv1.2, ...). Probes run after
 the lookups, a few at a time; the output stays in input order.",
@@ -147,8 +147,9 @@ pub struct Args {
           requires = "probe", help_heading = "Probe")]
     pub port: u16,
 
-    /// Also trust the certificates in this PEM file when checking an
-    /// exchange's certificate (which must name the exchange).
+    /// Trust the certificates in this PEM file instead of the system's
+    /// roots when checking an exchange's certificate (which must name the
+    /// exchange).
     #[arg(long, value_name = "FILE", requires = "probe", help_heading = "Probe")]
     pub cafile: Option<PathBuf>,
 

@@ -228,6 +228,9 @@ impl Exim {
              daemon_smtp_ports = {port} : {smtps}\n\
              tls_on_connect_ports = {smtps}\n\
              local_interfaces = 127.0.0.1\n\
+             helo_lookup_domains =\n\
+             host_lookup =\n\
+             rfc1413_hosts =\n\
              daemon_startup_retries = 0\n\
              keep_environment =\n\
              message_size_limit = {size}\n\
