@@ -1027,7 +1027,8 @@ mod tests {
         })
     }
 
-    fn acceptor() -> openssl::ssl::SslAcceptor {
+    /// A server-side TLS setup with the test certificate.
+    fn acceptor_builder() -> openssl::ssl::SslAcceptorBuilder {
         use openssl::pkey::PKey;
         use openssl::ssl::SslAcceptor;
         let (cert, key) = certificate();
@@ -1038,7 +1039,11 @@ mod tests {
         builder
             .set_private_key(&PKey::private_key_from_pem(key).unwrap())
             .unwrap();
-        builder.build()
+        builder
+    }
+
+    fn acceptor() -> openssl::ssl::SslAcceptor {
+        acceptor_builder().build()
     }
 
     fn certificate_fingerprint() -> String {
@@ -1060,8 +1065,14 @@ mod tests {
 
     /// An implicit-TLS server that answers one line with `250 ok`.
     fn tls_server() -> (u16, JoinHandle<()>) {
-        server(|tcp| {
-            if let Ok(tls) = acceptor().accept(tcp) {
+        tls_server_with(acceptor())
+    }
+
+    /// An implicit-TLS server with `acceptor` that answers one line with
+    /// `250 ok`.
+    fn tls_server_with(acceptor: openssl::ssl::SslAcceptor) -> (u16, JoinHandle<()>) {
+        server(move |tcp| {
+            if let Ok(tls) = acceptor.accept(tcp) {
                 let mut reader = BufReader::new(tls);
                 let line = read_client_line(&mut reader);
                 if line == "NOOP\r\n" {
@@ -1546,25 +1557,11 @@ mod tests {
     /// A server that offers only TLS 1.2: the client reports it.
     #[test]
     fn the_negotiated_version_is_reported() {
-        let (port, handle) = server(|tcp| {
-            let (cert, key) = certificate();
-            let mut builder =
-                openssl::ssl::SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-            builder
-                .set_certificate(&X509::from_pem(cert).unwrap())
-                .unwrap();
-            let key = openssl::pkey::PKey::private_key_from_pem(key).unwrap();
-            builder.set_private_key(&key).unwrap();
-            builder
-                .set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
-                .unwrap();
-            if let Ok(tls) = builder.build().accept(tcp) {
-                let mut reader = BufReader::new(tls);
-                if read_client_line(&mut reader) == "NOOP\r\n" {
-                    let _ = reader.get_mut().write_all(b"250 ok\r\n");
-                }
-            }
-        });
+        let mut builder = acceptor_builder();
+        builder
+            .set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+            .unwrap();
+        let (port, handle) = tls_server_with(builder.build());
         let (_dir, settings) = cafile();
         let mut connection = open_tls(port, "localhost", &settings).unwrap();
         let info = connection.tls_info().unwrap().clone();

@@ -282,14 +282,13 @@ impl Session {
             }
             Mechanism::Login => self.auth_login(user, secret)?,
         };
-        let mut detail = None;
-        let reply = if reply.code == 334 && mechanism.uses_token() {
+        let (reply, detail) = if reply.code == 334 && mechanism.uses_token() {
             // An OAuth error challenge (RFC 7628 §3.2.2): answer it, and the
             // server sends its final refusal.
-            detail = sasl::oauth_error_text(&reply.lines.concat());
-            self.command(sasl::oauth_error_reply(mechanism))?
+            let detail = sasl::oauth_error_text(&reply.lines.concat());
+            (self.command(sasl::oauth_error_reply(mechanism))?, detail)
         } else {
-            reply
+            (reply, None)
         };
         if reply.code == 235 {
             return Ok(());
@@ -477,6 +476,13 @@ impl Session {
 /// gives it (`127.0.1.1 mail.example.org mail`); `None` when neither
 /// says, or the name is not a valid domain.
 pub fn local_fqdn() -> Option<String> {
+    // Looked up once: every session of a run asks.
+    static FQDN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FQDN.get_or_init(read_local_fqdn).clone()
+}
+
+/// [`local_fqdn`] read from the system.
+fn read_local_fqdn() -> Option<String> {
     let short = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let short = short.trim();
     let name = if short.contains('.') {

@@ -14,7 +14,6 @@ use crate::connection::{Connection, TlsMode, TlsSettings, Transcript};
 use crate::credentials::Secret;
 use crate::envelope::{self, HEAD_LIMIT};
 use crate::exit::{Error, ExitStatus};
-use crate::output::printable;
 use crate::smtp::{Dsn, MailOptions, Reply, Session, StartTls};
 use crate::smtp_data::{self, WireStats};
 
@@ -288,8 +287,7 @@ fn open_session_with(
     }
     let mut session = Session::greet(conn)?;
     if stop(options, Step::Banner) {
-        session.quit();
-        return Ok(None);
+        return Ok(quit(session));
     }
     let name = options
         .helo
@@ -297,8 +295,7 @@ fn open_session_with(
         .unwrap_or_else(|| session.default_name());
     session.hello(&name)?;
     if stop(options, Step::Ehlo) {
-        session.quit();
-        return Ok(None);
+        return Ok(quit(session));
     }
     let offered = session.extensions().starttls;
     match tls {
@@ -318,21 +315,17 @@ fn open_session_with(
                     return Err(why);
                 }
                 // The failed handshake left the connection unusable.
-                let mut transcript = session.into_transcript();
-                if let Some(sink) = transcript.as_mut() {
-                    sink(&format!(
-                        "=== {}; connecting again without TLS (opportunistic)",
-                        printable(&why.to_string())
-                    ));
-                }
+                session.note(&format!(
+                    "{why}; connecting again without TLS (opportunistic)"
+                ));
+                let transcript = session.into_transcript();
                 return open_session_with(target, TlsMode::None, options, transcript);
             }
         }
         _ => {}
     }
     if stop(options, Step::Starttls) {
-        session.quit();
-        return Ok(None);
+        return Ok(quit(session));
     }
     if let Some((user, secret)) = &target.login {
         if !session.connection().is_tls() && !target.allow_plaintext_auth {
@@ -347,8 +340,7 @@ fn open_session_with(
         }
     }
     if stop(options, Step::Auth) {
-        session.quit();
-        return Ok(None);
+        return Ok(quit(session));
     }
     Ok(Some(session))
 }
@@ -373,6 +365,12 @@ fn opportunistic_starttls(session: &mut Session, target: &Target) -> Result<(), 
 
 fn stop(options: &SendOptions, step: Step) -> bool {
     options.quit_after == Some(step)
+}
+
+/// Ends a session that `--quit-after` stopped: QUIT, and no session.
+fn quit(session: Session) -> Option<Session> {
+    session.quit();
+    None
 }
 
 /// One message: the checks against what the server offers, the envelope,
@@ -505,8 +503,8 @@ pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
 /// Delivers `message` to `recipients` (all of one domain) through the
 /// domain's MX hosts in preference order (RFC 5321 §5.1), moving to the
 /// next exchange or address on a connection failure, a protocol or TLS
-/// failure (76), or when every recipient was deferred; `make_target` builds the target for an
-/// exchange's address. A domain without a mail route rejects them all.
+/// failure (76), or when every recipient was deferred; `make_target`
+/// builds the target for an exchange's address. A domain without a mail route rejects them all.
 pub fn deliver_to_domain(
     message: &Prepared,
     recipients: &[String],
@@ -551,19 +549,16 @@ pub fn deliver_to_domain(
                     }
                     Err(e) => {
                         let why = format!("{}: {e}", exchange.exchange);
-                        let results = match e.status() {
-                            ExitStatus::TempFail => {
-                                subset(Outcome::Deferred, &why, ExitStatus::TempFail)
-                            }
-                            status => subset(Outcome::Rejected, &why, status),
+                        let status = e.status();
+                        let outcome = match status {
+                            ExitStatus::TempFail => Outcome::Deferred,
+                            _ => Outcome::Rejected,
                         };
                         // A broken exchange (76) may not be the domain's
                         // only one; a refused message (65, 69) is refused.
-                        let status = e.status();
-                        (
-                            results,
-                            matches!(status, ExitStatus::TempFail | ExitStatus::Protocol),
-                        )
+                        let try_next =
+                            matches!(status, ExitStatus::TempFail | ExitStatus::Protocol);
+                        (subset(outcome, &why, status), try_next)
                     }
                 };
             last = results;

@@ -1,9 +1,9 @@
 //! smtp-send: hand a message to an SMTP server. See `smtp-send --help`.
 
 use std::io::{self, Write};
+use std::process::ExitCode;
 
 use anyhow::Context;
-use std::process::ExitCode;
 
 use mailkit::compose::Spool;
 use mailkit::connection::{TlsMode, Transcript};
