@@ -8,7 +8,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::encode::{self, Analysis, LineEndings, Newline, TransferEncoding};
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
 use crate::header;
 use crate::media_type;
 
@@ -76,10 +76,12 @@ impl Source {
         match self {
             Source::File(path) => File::open(path)
                 .map(|f| Box::new(io::BufReader::with_capacity(CHUNK, f)) as Box<dyn Read>)
-                .map_err(|e| Error::new(ExitStatus::NoInput, format!("{}: {e}", path.display()))),
+                .map_err(|e| {
+                    Error::new(ErrorKind::MissingInput, format!("{}: {e}", path.display()))
+                }),
             Source::Spool(spool) => spool
                 .reader()
-                .map_err(|e| Error::new(ExitStatus::IoErr, format!("reading stdin: {e}"))),
+                .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading stdin: {e}"))),
         }
     }
 
@@ -241,12 +243,12 @@ fn scan(source: &Source, avoid: Option<&[u8]>) -> Result<Scan, Error> {
             Err(e) => {
                 // Nothing is written yet: an unreadable file (a directory,
                 // a device error) is bad input, like a missing one.
-                let status = match source {
-                    Source::File(_) => ExitStatus::NoInput,
-                    Source::Spool(_) => ExitStatus::IoErr,
+                let kind = match source {
+                    Source::File(_) => ErrorKind::MissingInput,
+                    Source::Spool(_) => ErrorKind::LocalIo,
                 };
                 return Err(Error::new(
-                    status,
+                    kind,
                     format!("reading {}: {e}", source.describe()),
                 ));
             }
@@ -601,11 +603,11 @@ fn prepare_all(
 }
 
 fn read_error(e: io::Error) -> Error {
-    Error::new(ExitStatus::IoErr, format!("reading the message: {e}"))
+    Error::new(ErrorKind::LocalIo, format!("reading the message: {e}"))
 }
 
 fn write_error(e: io::Error) -> Error {
-    Error::new(ExitStatus::IoErr, format!("writing the message: {e}"))
+    Error::new(ErrorKind::LocalIo, format!("writing the message: {e}"))
 }
 
 /// The header of the result: the original fields (as written) with

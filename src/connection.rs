@@ -12,7 +12,7 @@
 //! what a user may see goes to the [`Transcript`] sink, made terminal-safe.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -25,7 +25,8 @@ use openssl::ssl::{
 use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::{X509, X509VerifyResult};
 
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
+use crate::host_lookup::{self, LookupFailure};
 use crate::output::printable;
 use crate::url::host_port;
 
@@ -244,10 +245,7 @@ impl Connection {
         }
         let mut error = self.io_error("connecting to", &last);
         if addresses.len() > 1 {
-            error = Error::new(
-                error.status(),
-                format!("{error} ({} addresses tried)", addresses.len()),
-            );
+            error = error.suffixed(&format!(" ({} addresses tried)", addresses.len()));
         }
         Err(error)
     }
@@ -281,11 +279,11 @@ impl Connection {
     /// 2595 §3.1).
     pub fn start_tls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
         if self.is_tls() {
-            return Err(Error::new(ExitStatus::Software, "TLS is already active"));
+            return Err(Error::new(ErrorKind::Bug, "TLS is already active"));
         }
         if !self.output.is_empty() {
             return Err(Error::new(
-                ExitStatus::Software,
+                ErrorKind::Bug,
                 "commands were queued after STARTTLS, before the TLS handshake",
             ));
         }
@@ -313,7 +311,7 @@ impl Connection {
     /// The error for plain-text bytes after the STARTTLS go-ahead.
     fn injection(&self) -> Error {
         Error::new(
-            ExitStatus::Protocol,
+            ErrorKind::Protocol,
             format!(
                 "starting TLS with {}: the server sent data after its go-ahead, \
                  before the TLS handshake (response injection?); giving up",
@@ -357,17 +355,14 @@ impl Connection {
     fn handshake_error(&self, error: HandshakeError<TcpStream>) -> Error {
         match error {
             HandshakeError::WouldBlock(_) => Error::new(
-                ExitStatus::TempFail,
+                ErrorKind::Timeout,
                 format!(
                     "TLS with {}: handshake timed out after {}",
                     self.peer,
                     seconds(self.timeout)
                 ),
             ),
-            HandshakeError::Failure(stream) => Error::new(
-                ExitStatus::Protocol,
-                format!("TLS with {}: {}", self.peer, handshake_reason(&stream)),
-            ),
+            HandshakeError::Failure(stream) => handshake_failure(&self.peer, &stream),
             HandshakeError::SetupFailure(e) => setup_error(&e),
         }
     }
@@ -380,21 +375,19 @@ impl Connection {
     ) -> Result<TlsInfo, Error> {
         let fingerprint = peer_fingerprint(tls).ok_or_else(|| {
             Error::new(
-                ExitStatus::Protocol,
+                ErrorKind::Tls,
                 format!("TLS with {}: the server sent no certificate", self.peer),
             )
         })?;
         if let Some(pin) = &settings.fingerprint {
             let pin = parse_fingerprint(pin).map_err(Error::usage)?;
             if pin != fingerprint {
-                return Err(Error::new(
-                    ExitStatus::Protocol,
-                    format!(
-                        "TLS with {}: certificate fingerprint mismatch: the server's is \
-                         SHA-256 {fingerprint}, the pinned one {pin}",
-                        self.peer
-                    ),
-                ));
+                let reason = format!(
+                    "certificate fingerprint mismatch: the server's is \
+                     SHA-256 {fingerprint}, the pinned one {pin}"
+                );
+                let message = format!("TLS with {}: {reason}", self.peer);
+                return Err(Error::certificate(reason, message));
             }
         }
         let session = tls.ssl();
@@ -463,7 +456,7 @@ impl Connection {
 
     fn too_long(&self, max: usize) -> Error {
         Error::new(
-            ExitStatus::Protocol,
+            ErrorKind::Protocol,
             format!(
                 "reading from {}: the server sent a line longer than {max} octets",
                 self.peer
@@ -476,7 +469,7 @@ impl Connection {
             return self.closed("reading from");
         }
         Error::new(
-            ExitStatus::TempFail,
+            ErrorKind::ConnectionLost,
             format!(
                 "reading from {}: connection closed by the server in the middle of a line",
                 self.peer
@@ -486,7 +479,7 @@ impl Connection {
 
     fn closed(&self, doing: &str) -> Error {
         Error::new(
-            ExitStatus::TempFail,
+            ErrorKind::ConnectionLost,
             format!("{doing} {}: connection closed by the server", self.peer),
         )
     }
@@ -505,12 +498,8 @@ impl Connection {
             }
             let take = (self.end - self.start).min(usize::try_from(left).unwrap_or(usize::MAX));
             let chunk = &self.input[self.start..self.start + take];
-            sink.write_all(chunk).map_err(|e| {
-                Error::new(
-                    crate::exit::status_of_io(&e),
-                    format!("storing data from {}: {e}", self.peer),
-                )
-            })?;
+            sink.write_all(chunk)
+                .map_err(|e| Error::io(format!("storing data from {}: {e}", self.peer)))?;
             self.start += take;
             left -= take as u64;
         }
@@ -699,27 +688,33 @@ impl Connection {
 
     /// An I/O error while `doing` ("reading from") as a one-line error.
     fn io_error(&self, doing: &str, error: &io::Error) -> Error {
-        let (status, why) = describe_io(error, self.timeout, self.is_tls());
-        Error::new(status, format!("{doing} {}: {why}", self.peer))
+        let (kind, why) = describe_io(error, self.timeout, self.is_tls());
+        Error::new(kind, format!("{doing} {}: {why}", self.peer))
     }
 }
 
-/// The exit status and wording for a network I/O error: timeouts, refusals
-/// and resets are temporary (75); an error from inside TLS is 76.
-fn describe_io(error: &io::Error, timeout: Duration, tls: bool) -> (ExitStatus, String) {
+/// The kind and wording of a network I/O error: a timeout, a lost
+/// connection (refused, reset, closed, unreachable), or an error from
+/// inside TLS.
+fn describe_io(error: &io::Error, timeout: Duration, tls: bool) -> (ErrorKind, String) {
     use io::ErrorKind as K;
     let why = match error.kind() {
-        K::WouldBlock | K::TimedOut => format!("timed out after {}", seconds(timeout)),
+        K::WouldBlock | K::TimedOut => {
+            return (
+                ErrorKind::Timeout,
+                format!("timed out after {}", seconds(timeout)),
+            );
+        }
         K::ConnectionRefused => "connection refused".into(),
         K::ConnectionReset | K::ConnectionAborted => "connection reset".into(),
         K::BrokenPipe | K::UnexpectedEof => "connection closed by the server".into(),
         K::NotConnected => "not connected".into(),
         K::HostUnreachable => "host unreachable".into(),
         K::NetworkUnreachable => "network unreachable".into(),
-        K::Other if tls => return (ExitStatus::Protocol, format!("TLS error: {error}")),
+        K::Other if tls => return (ErrorKind::Tls, format!("TLS error: {error}")),
         _ => error.to_string(),
     };
-    (ExitStatus::TempFail, why)
+    (ErrorKind::ConnectionLost, why)
 }
 
 /// `1.5 s`, `60 s`.
@@ -745,11 +740,11 @@ fn resolve(host: &str, port: u16, timeout: Duration, peer: &str) -> Result<Vec<S
     let name = host.to_owned();
     // The thread outlives a timed-out lookup; it ends when getaddrinfo does.
     std::thread::spawn(move || {
-        let _ = sender.send((name.as_str(), port).to_socket_addrs().map(Vec::from_iter));
+        let _ = sender.send(host_lookup::lookup(&name, port));
     });
     let looked_up = receiver.recv_timeout(timeout).map_err(|_| {
         Error::new(
-            ExitStatus::TempFail,
+            ErrorKind::Timeout,
             format!(
                 "connecting to {peer}: host name lookup timed out after {}",
                 seconds(timeout)
@@ -759,31 +754,26 @@ fn resolve(host: &str, port: u16, timeout: Duration, peer: &str) -> Result<Vec<S
     match looked_up {
         Ok(addresses) if !addresses.is_empty() => Ok(addresses),
         Ok(_) => Err(Error::new(
-            ExitStatus::NoHost,
+            ErrorKind::NoSuchHost,
             format!("connecting to {peer}: host name has no address"),
         )),
-        Err(e) => Err(lookup_error(&e, peer)),
+        Err(why) => Err(lookup_error(&why, peer)),
     }
 }
 
-/// A failed getaddrinfo: "not known" and "no address" are 68, anything
-/// else (EAI_AGAIN, EAI_FAIL: a DNS server failure) is 75.
-fn lookup_error(error: &io::Error, peer: &str) -> Error {
-    let text = error.to_string();
-    let detail = text
-        .strip_prefix("failed to lookup address information: ")
-        .unwrap_or(&text);
-    let lower = detail.to_ascii_lowercase();
-    if lower.contains("not known") || lower.contains("no address") {
-        return Error::new(
-            ExitStatus::NoHost,
+/// A failed lookup: a name that does not exist is 68, a resolver failure
+/// (EAI_AGAIN, EAI_FAIL) 75.
+fn lookup_error(why: &LookupFailure, peer: &str) -> Error {
+    match why {
+        LookupFailure::NotFound => Error::new(
+            ErrorKind::NoSuchHost,
             format!("connecting to {peer}: host name not found"),
-        );
+        ),
+        LookupFailure::Failed(detail) => Error::new(
+            ErrorKind::Deferred,
+            format!("connecting to {peer}: host name lookup failed: {detail}"),
+        ),
     }
-    Error::new(
-        ExitStatus::TempFail,
-        format!("connecting to {peer}: host name lookup failed: {detail}"),
-    )
 }
 
 /// A zero-wait peek at the socket: `WouldBlock` when nothing is there.
@@ -873,7 +863,7 @@ fn client_session(
 
 /// TLS could not be set up on this side at all (76).
 fn setup_error(error: &openssl::error::ErrorStack) -> Error {
-    Error::new(ExitStatus::Protocol, format!("cannot set up TLS: {error}"))
+    Error::new(ErrorKind::Tls, format!("cannot set up TLS: {error}"))
 }
 
 /// The certificates of a PEM file; unreadable or none is 78.
@@ -902,13 +892,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Why a handshake failed, in words a user can act on: the verifier's own
-/// reason for a refused certificate (`certificate not trusted: hostname
-/// mismatch`), else what OpenSSL or the socket said.
-fn handshake_reason(stream: &MidHandshakeSslStream<TcpStream>) -> String {
+/// A failed handshake, in words a user can act on: a refused certificate
+/// with the verifier's own reason (`certificate not trusted: hostname
+/// mismatch`), else a TLS failure with what OpenSSL or the socket said.
+fn handshake_failure(peer: &str, stream: &MidHandshakeSslStream<TcpStream>) -> Error {
     let verdict = stream.ssl().verify_result();
     if verdict != X509VerifyResult::OK {
-        return format!("certificate not trusted: {}", verdict.error_string());
+        let reason = verdict.error_string();
+        let message = format!("TLS with {peer}: certificate not trusted: {reason}");
+        return Error::certificate(reason, message);
     }
     let error = stream.error();
     let why = match (error.io_error(), error.ssl_error()) {
@@ -916,7 +908,10 @@ fn handshake_reason(stream: &MidHandshakeSslStream<TcpStream>) -> String {
         (None, Some(stack)) => stack_reason(stack),
         (None, None) => "the server closed the connection".to_owned(),
     };
-    format!("TLS handshake failed: {why}")
+    Error::new(
+        ErrorKind::Tls,
+        format!("TLS with {peer}: TLS handshake failed: {why}"),
+    )
 }
 
 /// The reasons in an OpenSSL error stack, without its codes and source
@@ -957,6 +952,7 @@ pub fn parse_fingerprint(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::ExitStatus;
     use std::io::{BufRead, BufReader};
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex, OnceLock};
@@ -1206,8 +1202,7 @@ mod tests {
 
     #[test]
     fn lookup_failures_are_no_host_or_temporary() {
-        let not_found =
-            io::Error::other("failed to lookup address information: Name or service not known");
+        let not_found = LookupFailure::NotFound;
         assert_eq!(
             lookup_error(&not_found, "x.invalid:25").status(),
             ExitStatus::NoHost
@@ -1216,9 +1211,7 @@ mod tests {
             lookup_error(&not_found, "x.invalid:25").to_string(),
             "connecting to x.invalid:25: host name not found"
         );
-        let again = io::Error::other(
-            "failed to lookup address information: Temporary failure in name resolution",
-        );
+        let again = LookupFailure::Failed("Temporary failure in name resolution".into());
         assert_eq!(lookup_error(&again, "x:25").status(), ExitStatus::TempFail);
     }
 

@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
 use crate::output::printable;
 
 /// The most read from a password file or netrc.
@@ -192,7 +192,7 @@ fn secret_from_bytes(bytes: Vec<u8>, what: &str) -> Result<Secret, Error> {
         let mut bytes = e.into_bytes();
         bytes.fill(0);
         std::hint::black_box(&bytes);
-        Error::new(ExitStatus::Config, format!("{what} is not valid UTF-8"))
+        Error::new(ErrorKind::Config, format!("{what} is not valid UTF-8"))
     })
 }
 
@@ -392,6 +392,7 @@ impl Tokens<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::ExitStatus;
     use std::fs::Permissions;
 
     fn private_file(text: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {

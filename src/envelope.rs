@@ -12,7 +12,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::address::{self, Mailbox};
-use crate::exit::Error;
+use crate::error::Error;
 
 /// How much of the message [`header_facts`] must be given: a header that
 /// does not end within it is refused.

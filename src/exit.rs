@@ -1,7 +1,8 @@
-//! Exit statuses shared by every tool, following sysexits.h, and the error
-//! type that knows its status (so binaries only map, never decide).
+//! Exit statuses shared by every tool, following sysexits.h, and the one
+//! place that finds the status of an error chain at a binary's edge. The
+//! library's [`Error`] knows its own status through its kind.
 
-use std::fmt;
+use crate::error::Error;
 
 /// The exit statuses of the mailkit contract (sysexits.h numbering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,51 +78,6 @@ impl From<ExitStatus> for std::process::ExitCode {
     }
 }
 
-/// A library error whose kind decides the tool's exit status.
-#[derive(Debug)]
-pub struct Error {
-    status: ExitStatus,
-    message: String,
-}
-
-impl Error {
-    /// An error with an explicit exit status and a one-line message.
-    pub fn new(status: ExitStatus, message: impl Into<String>) -> Self {
-        Error {
-            status,
-            message: message.into(),
-        }
-    }
-
-    /// A usage error (64).
-    pub fn usage(message: impl Into<String>) -> Self {
-        Error::new(ExitStatus::Usage, message)
-    }
-
-    /// Unusable input data (65).
-    pub fn data(message: impl Into<String>) -> Self {
-        Error::new(ExitStatus::DataErr, message)
-    }
-
-    /// A configuration error (78).
-    pub fn config(message: impl Into<String>) -> Self {
-        Error::new(ExitStatus::Config, message)
-    }
-
-    /// The exit status this error stands for.
-    pub fn status(&self) -> ExitStatus {
-        self.status
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
 /// The exit status for any error chain: the first [`Error`] in it decides;
 /// otherwise an I/O error is 74 (or 66 when a file is missing or unreadable
 /// at open time is reported through [`Error`]), and anything else is 70.
@@ -165,8 +121,11 @@ mod tests {
 
     #[test]
     fn typed_error_decides_status_through_context() {
-        let err = anyhow::Error::new(Error::new(ExitStatus::NoPerm, "bad password"))
-            .context("logging in");
+        let err = anyhow::Error::new(Error::new(
+            crate::error::ErrorKind::AuthRefused,
+            "bad password",
+        ))
+        .context("logging in");
         assert_eq!(status_of(&err), ExitStatus::NoPerm);
         let io = anyhow::Error::new(std::io::Error::other("disk")).context("writing");
         assert_eq!(status_of(&io), ExitStatus::IoErr);

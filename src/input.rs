@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
 
 /// Opens `path` for reading, or stdin for `None` or `-`; a missing or
 /// unreadable file is status 66.
@@ -15,7 +15,7 @@ pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, Error> {
         Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
         Some(p) => File::open(p)
             .map(|f| Box::new(BufReader::with_capacity(64 * 1024, f)) as Box<dyn BufRead + Send>)
-            .map_err(|e| Error::new(ExitStatus::NoInput, format!("{}: {e}", p.display()))),
+            .map_err(|e| Error::new(ErrorKind::MissingInput, format!("{}: {e}", p.display()))),
     }
 }
 
@@ -160,6 +160,7 @@ impl<R: Read> Iterator for ListBatches<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::ExitStatus;
 
     #[test]
     fn missing_file_is_66() {

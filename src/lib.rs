@@ -4,7 +4,8 @@
 //!
 //! | module | concern |
 //! | --- | --- |
-//! | [`exit`] | exit statuses (sysexits.h) and the error type that carries one |
+//! | [`error`] | the library's error: typed kinds, predicates, the status table |
+//! | [`exit`] | exit statuses (sysexits.h); the status of an error chain |
 //! | [`cli`] | argument groups shared by every tool, usage errors, the error line |
 //! | [`input`] | files-or-stdin input and line-oriented lists |
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
@@ -25,9 +26,11 @@ pub mod dns;
 pub mod domain;
 pub mod encode;
 pub mod envelope;
+pub mod error;
 pub mod exit;
 pub mod filename;
 pub mod header;
+pub mod host_lookup;
 pub mod input;
 pub mod lint;
 pub mod media_type;
@@ -47,4 +50,5 @@ pub mod tools;
 pub mod unpack;
 pub mod url;
 
-pub use exit::{Error, ExitStatus};
+pub use error::{Error, ErrorKind};
+pub use exit::ExitStatus;

@@ -9,7 +9,7 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 use crate::decode::{self, BodyDecoder};
-use crate::exit::Error;
+use crate::error::Error;
 
 /// Bounds on the work one message may cause.
 #[derive(Debug, Clone)]

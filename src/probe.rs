@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::connection::{Connection, TlsInfo, TlsSettings, Transcript};
 use crate::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteEachError};
-use crate::exit::Error;
+use crate::error::{Error, ErrorKind};
 use crate::output::printable;
 use crate::smtp::Session;
 
@@ -181,13 +181,10 @@ impl Prober<'_> {
                         probe.starttls = Some(tls);
                         Ok(())
                     }
-                    Err(again) => Err(Error::new(
-                        again.status(),
-                        format!(
-                            "STARTTLS: certificate not trusted: {verdict}; \
-                             the retry without verification failed: {again}"
-                        ),
-                    )),
+                    Err(again) => Err(again.prefixed(&format!(
+                        "STARTTLS: certificate not trusted: {verdict}; \
+                         the retry without verification failed"
+                    ))),
                 }
             }
         }
@@ -231,7 +228,7 @@ impl Prober<'_> {
         if !session.extensions().starttls {
             session.quit();
             return Err(Error::new(
-                crate::ExitStatus::Protocol,
+                ErrorKind::Protocol,
                 "STARTTLS is no longer offered",
             ));
         }
@@ -245,7 +242,7 @@ impl Prober<'_> {
         let ms = millis(started);
         let tls = tls_probe(&session, Some(verdict), ms);
         session.quit();
-        tls.ok_or_else(|| Error::new(crate::ExitStatus::Software, "TLS facts missing"))
+        tls.ok_or_else(|| Error::new(ErrorKind::Bug, "TLS facts missing"))
     }
 
     /// A sink that keeps the conversation, when asked for.
@@ -263,12 +260,7 @@ impl Prober<'_> {
 /// conversation in step (after a timeout or a broken connection a QUIT
 /// would only wait again); returns `error`.
 fn quit_after(session: Session, error: Error) -> Error {
-    let text = error.to_string();
-    let refusals = ["EHLO: ", "HELO: ", "STARTTLS refused: "];
-    if refusals.iter().any(|what| {
-        text.strip_prefix(what)
-            .is_some_and(|rest| rest.starts_with("the server said"))
-    }) {
+    if error.is_refusal() {
         session.quit();
     }
     error
@@ -297,14 +289,7 @@ fn tls_probe(session: &Session, failed: Option<&str>, ms: u64) -> Option<TlsProb
 /// The reason of a failed certificate check, or `None` when `error` is
 /// about something else (a timeout, a TLS protocol failure, ...).
 fn certificate_verdict(error: &Error) -> Option<String> {
-    let text = error.to_string();
-    if let Some(at) = text.find("certificate not trusted: ") {
-        return Some(text[at + "certificate not trusted: ".len()..].to_string());
-    }
-    if let Some(at) = text.find("certificate fingerprint mismatch") {
-        return Some(text[at..].to_string());
-    }
-    None
+    error.certificate_reason().map(str::to_owned)
 }
 
 fn millis(since: Instant) -> u64 {
@@ -726,9 +711,9 @@ mod tests {
     }
 
     #[test]
-    fn certificate_verdicts_are_found_in_errors() {
-        let error = Error::new(
-            crate::ExitStatus::Protocol,
+    fn certificate_verdicts_come_from_the_error_kind() {
+        let error = Error::certificate(
+            "self-signed certificate",
             "TLS with 127.0.0.1:25: certificate not trusted: self-signed certificate",
         );
         assert_eq!(
@@ -736,8 +721,8 @@ mod tests {
             Some("self-signed certificate")
         );
         let error = Error::new(
-            crate::ExitStatus::Protocol,
-            "TLS with 127.0.0.1:25: TLS handshake failed: unexpected EOF",
+            ErrorKind::Tls,
+            "TLS with 127.0.0.1:25: certificate not trusted: a server's own words",
         );
         assert_eq!(certificate_verdict(&error), None);
     }

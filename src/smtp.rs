@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::connection::{Connection, TlsSettings, Transcript};
 use crate::credentials::Secret;
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind, ServerReply};
 use crate::sasl::{self, Mechanism};
 use crate::smtp_data;
 
@@ -46,14 +46,24 @@ impl Reply {
         format!("{} {}", self.code, self.lines.join(" / "))
     }
 
-    /// The error this reply means after `what` (4xx: 75; 5xx: `permanent`).
-    pub fn error(&self, what: &str, permanent: ExitStatus) -> Error {
-        let status = if self.is_transient() {
-            ExitStatus::TempFail
+    /// The error this reply means after `what` (4xx: deferred; 5xx:
+    /// `permanent`), keeping the reply.
+    pub fn error(&self, what: &str, permanent: ErrorKind) -> Error {
+        let kind = if self.is_transient() {
+            ErrorKind::Deferred
         } else {
             permanent
         };
-        Error::new(status, format!("{what}: the server said {}", self.text()))
+        let message = format!("{what}: the server said {}", self.text());
+        Error::refusal(kind, self.server_reply(), message)
+    }
+
+    /// The reply as the error type keeps it.
+    pub fn server_reply(&self) -> ServerReply {
+        ServerReply {
+            code: Some(self.code),
+            text: self.lines.join(" / "),
+        }
     }
 }
 
@@ -158,7 +168,7 @@ impl Session {
     pub fn greet(mut conn: Connection) -> Result<Session, Error> {
         let reply = read_reply(&mut conn)?;
         if reply.code != 220 {
-            return Err(reply.error("greeting", ExitStatus::Unavailable));
+            return Err(reply.error("greeting", ErrorKind::Refused));
         }
         Ok(Session {
             conn,
@@ -198,11 +208,11 @@ impl Session {
             return Ok(());
         }
         if reply.is_transient() {
-            return Err(reply.error("EHLO", ExitStatus::Unavailable));
+            return Err(reply.error("EHLO", ErrorKind::Refused));
         }
         let reply = self.command(&format!("HELO {name}"))?;
         if reply.code != 250 {
-            return Err(reply.error("HELO", ExitStatus::Unavailable));
+            return Err(reply.error("HELO", ErrorKind::Refused));
         }
         self.ext = Extensions::default();
         Ok(())
@@ -214,8 +224,9 @@ impl Session {
     pub fn starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
         match self.try_starttls(host, settings)? {
             StartTls::Started => Ok(()),
-            StartTls::Refused(reply) => Err(Error::new(
-                ExitStatus::Protocol,
+            StartTls::Refused(reply) => Err(Error::refusal(
+                ErrorKind::Protocol,
+                reply.server_reply(),
                 format!("STARTTLS refused: the server said {}", reply.text()),
             )),
         }
@@ -253,7 +264,7 @@ impl Session {
     pub fn auth(&mut self, user: &str, secret: &Secret, oauth: bool) -> Result<(), Error> {
         let mechanism = sasl::choose(&self.ext.auth, oauth).ok_or_else(|| {
             Error::new(
-                ExitStatus::NoPerm,
+                ErrorKind::AuthRefused,
                 format!(
                     "no usable AUTH mechanism offered ({})",
                     self.ext.auth.join(" ")
@@ -293,14 +304,15 @@ impl Session {
         if reply.code == 235 {
             return Ok(());
         }
-        let status = if reply.is_transient() {
-            ExitStatus::TempFail
+        let kind = if reply.is_transient() {
+            ErrorKind::Deferred
         } else {
-            ExitStatus::NoPerm
+            ErrorKind::AuthRefused
         };
         let detail = detail.map_or_else(String::new, |d| format!(" (token refused: {d})"));
-        Err(Error::new(
-            status,
+        Err(Error::refusal(
+            kind,
+            reply.server_reply(),
             format!(
                 "authentication failed: the server said {}{detail}",
                 reply.text()
@@ -345,13 +357,13 @@ impl Session {
                 .map(|_| read_reply(&mut self.conn))
                 .collect::<Result<Vec<_>, _>>()?;
             if !reply.is_positive() {
-                return Err(reply.error("MAIL FROM", ExitStatus::Unavailable));
+                return Err(reply.error("MAIL FROM", ErrorKind::Refused));
             }
             return Ok(replies);
         }
         let reply = self.command(&mail)?;
         if !reply.is_positive() {
-            return Err(reply.error("MAIL FROM", ExitStatus::Unavailable));
+            return Err(reply.error("MAIL FROM", ErrorKind::Refused));
         }
         rcpts.iter().map(|rcpt| self.command(rcpt)).collect()
     }
@@ -432,7 +444,7 @@ impl Session {
         match (outcome?, streamed) {
             (Some(reply), _) => Ok(reply),
             (None, Err(e)) => Err(io_error(e)),
-            (None, Ok(_)) => Err(Error::new(ExitStatus::Protocol, "BDAT: no reply")),
+            (None, Ok(_)) => Err(Error::new(ErrorKind::Protocol, "BDAT: no reply")),
         }
     }
 
@@ -440,7 +452,7 @@ impl Session {
     pub fn reset(&mut self) -> Result<(), Error> {
         let reply = self.command("RSET")?;
         if reply.code != 250 {
-            return Err(reply.error("RSET", ExitStatus::Protocol));
+            return Err(reply.error("RSET", ErrorKind::Protocol));
         }
         Ok(())
     }
@@ -540,7 +552,7 @@ pub fn reply_from_lines(
         let (code, last, text) = parse_reply_line(&next_line()?)?;
         if let Some(first) = first.filter(|&first| first != code) {
             return Err(Error::new(
-                ExitStatus::Protocol,
+                ErrorKind::Protocol,
                 format!("the server broke the protocol: one reply with codes {first} and {code}"),
             ));
         }
@@ -548,7 +560,7 @@ pub fn reply_from_lines(
         lines.push(text);
         if lines.len() > MAX_REPLY_LINES {
             return Err(Error::new(
-                ExitStatus::Protocol,
+                ErrorKind::Protocol,
                 "the server's reply has too many lines",
             ));
         }
@@ -567,7 +579,7 @@ pub fn reply_from_lines(
 pub fn parse_reply_line(line: &[u8]) -> Result<(u16, bool, String), Error> {
     let malformed = || {
         Error::new(
-            ExitStatus::Protocol,
+            ErrorKind::Protocol,
             format!(
                 "the server broke the protocol: {:?} is not a reply line",
                 crate::output::printable(&String::from_utf8_lossy(&line[..line.len().min(80)]))
@@ -622,8 +634,8 @@ pub fn xtext(text: &str) -> String {
 
 fn io_error(e: std::io::Error) -> Error {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
-        Some(inner) => Error::new(inner.status(), inner.to_string()),
-        None => Error::new(ExitStatus::TempFail, format!("sending the message: {e}")),
+        Some(inner) => inner.clone(),
+        None => Error::new(ErrorKind::Deferred, format!("sending the message: {e}")),
     }
 }
 
@@ -644,6 +656,7 @@ impl std::io::Write for ConnWriter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::ExitStatus;
 
     #[test]
     fn the_fully_qualified_name_comes_from_etc_hosts() {

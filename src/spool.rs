@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
 
 /// The envelope of a queued message and its delivery history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +70,7 @@ impl Queue {
         for sub in ["tmp", "new"] {
             fs::create_dir_all(dir.join(sub)).map_err(|e| {
                 Error::new(
-                    ExitStatus::CantCreate,
+                    ErrorKind::CannotCreate,
                     format!("queue {}: {e}", dir.display()),
                 )
             })?;
@@ -111,7 +111,7 @@ impl Queue {
         result.map_err(|e| {
             let _ = fs::remove_file(&tmp);
             Error::new(
-                ExitStatus::CantCreate,
+                ErrorKind::CannotCreate,
                 format!("queueing into {}: {e}", self.dir.display()),
             )
         })?;
@@ -126,15 +126,15 @@ impl Queue {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| Error::new(ExitStatus::CantCreate, format!("{}: {e}", path.display())))?;
+            .map_err(|e| Error::new(ErrorKind::CannotCreate, format!("{}: {e}", path.display())))?;
         match file.try_lock() {
             Ok(()) => Ok(QueueLock { _file: file }),
             Err(fs::TryLockError::WouldBlock) => Err(Error::new(
-                ExitStatus::TempFail,
+                ErrorKind::Deferred,
                 format!("another flush of {} is running", self.dir.display()),
             )),
             Err(fs::TryLockError::Error(e)) => Err(Error::new(
-                ExitStatus::IoErr,
+                ErrorKind::LocalIo,
                 format!("locking {}: {e}", path.display()),
             )),
         }
@@ -145,7 +145,7 @@ impl Queue {
     pub fn entries(&self) -> Result<(Vec<Entry>, Vec<String>), Error> {
         let dir = self.dir.join("new");
         let listing = fs::read_dir(&dir)
-            .map_err(|e| Error::new(ExitStatus::IoErr, format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", dir.display())))?;
         let mut paths: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         let mut entries = Vec::new();
@@ -161,13 +161,14 @@ impl Queue {
 
     /// The message of an entry (after its envelope line).
     pub fn message(&self, entry: &Entry) -> Result<Box<dyn Read>, Error> {
-        let file = File::open(&entry.path)
-            .map_err(|e| Error::new(ExitStatus::IoErr, format!("{}: {e}", entry.path.display())))?;
+        let file = File::open(&entry.path).map_err(|e| {
+            Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display()))
+        })?;
         let mut reader = BufReader::new(file);
         let mut line = Vec::new();
         reader
             .read_until(b'\n', &mut line)
-            .map_err(|e| Error::new(ExitStatus::IoErr, e.to_string()))?;
+            .map_err(|e| Error::new(ErrorKind::LocalIo, e.to_string()))?;
         Ok(Box::new(reader))
     }
 
@@ -185,14 +186,14 @@ impl Queue {
         let written = self.write_entry(&tmp_name, envelope, &mut message)?;
         fs::rename(&written, &entry.path)
             .and_then(|()| sync_dir(&self.dir.join("new")))
-            .map_err(|e| Error::new(ExitStatus::IoErr, format!("{}: {e}", entry.path.display())))
+            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display())))
     }
 
     /// Removes a finished entry.
     pub fn remove(&self, entry: &Entry) -> Result<(), Error> {
         fs::remove_file(&entry.path)
             .and_then(|()| sync_dir(&self.dir.join("new")))
-            .map_err(|e| Error::new(ExitStatus::IoErr, format!("{}: {e}", entry.path.display())))
+            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display())))
     }
 }
 
@@ -210,6 +211,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exit::ExitStatus;
 
     fn envelope() -> QueuedEnvelope {
         QueuedEnvelope {

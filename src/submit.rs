@@ -13,7 +13,8 @@ use crate::compose::Spool;
 use crate::connection::{Connection, TlsMode, TlsSettings, Transcript};
 use crate::credentials::Secret;
 use crate::envelope::{self, HEAD_LIMIT};
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
+use crate::exit::ExitStatus;
 use crate::smtp::{Dsn, MailOptions, Reply, Session, StartTls};
 use crate::smtp_data::{self, WireStats};
 
@@ -53,7 +54,7 @@ pub fn prepare(
 ) -> Result<Prepared, Error> {
     let head = source
         .head(HEAD_LIMIT)
-        .map_err(|e| Error::new(ExitStatus::IoErr, format!("reading the message: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading the message: {e}")))?;
     let facts = envelope::header_facts(&head)?;
     let mut all: Vec<String> = recipients.to_vec();
     if header_recipients {
@@ -130,7 +131,7 @@ fn envelope_recipients(all: &[String]) -> Result<(Vec<String>, bool), Error> {
 }
 
 fn read_error(e: io::Error) -> Error {
-    Error::new(ExitStatus::IoErr, format!("reading the message: {e}"))
+    Error::new(ErrorKind::LocalIo, format!("reading the message: {e}"))
 }
 
 /// What happened to one recipient.
@@ -244,7 +245,7 @@ pub fn send(
         match send_one(session_ref, message, &message.recipients, options) {
             Ok(Some(result)) => results.push(result),
             Ok(None) => break,
-            Err(e) if e.status() == ExitStatus::TempFail => {
+            Err(e) if e.is_transient() => {
                 let why = e.to_string();
                 for rest in &messages[index..] {
                     results.push(all(rest, Outcome::Deferred, &why));
@@ -301,7 +302,7 @@ fn open_session_with(
     match tls {
         TlsMode::StartTls if !offered => {
             return Err(Error::new(
-                ExitStatus::Protocol,
+                ErrorKind::Protocol,
                 format!(
                     "{}:{} does not offer STARTTLS, which is required (--tls)",
                     target.host, target.port
@@ -311,7 +312,7 @@ fn open_session_with(
         TlsMode::StartTls => session.starttls(target.tls_name(), &target.settings)?,
         TlsMode::Opportunistic if offered => {
             if let Err(why) = opportunistic_starttls(&mut session, target) {
-                if why.status() != ExitStatus::Protocol {
+                if !why.is_protocol_or_tls() {
                     return Err(why);
                 }
                 // The failed handshake left the connection unusable.
@@ -330,7 +331,7 @@ fn open_session_with(
     if let Some((user, secret)) = &target.login {
         if !session.connection().is_tls() && !target.allow_plaintext_auth {
             return Err(Error::new(
-                ExitStatus::Protocol,
+                ErrorKind::Protocol,
                 "refusing to send the password over a connection without TLS (--allow-plaintext-auth allows it)",
             ));
         }
@@ -384,7 +385,7 @@ fn send_one(
     let ext = session.extensions().clone();
     if let Some(limit) = ext.size.filter(|&l| l > 0 && message.stats.octets > l) {
         return Err(Error::new(
-            ExitStatus::Unavailable,
+            ErrorKind::Refused,
             format!(
                 "the message ({} octets) is over the server's SIZE limit of {limit} octets",
                 message.stats.octets
@@ -549,16 +550,14 @@ pub fn deliver_to_domain(
                     }
                     Err(e) => {
                         let why = format!("{}: {e}", exchange.exchange);
-                        let status = e.status();
-                        let outcome = match status {
-                            ExitStatus::TempFail => Outcome::Deferred,
-                            _ => Outcome::Rejected,
+                        let outcome = match e.is_transient() {
+                            true => Outcome::Deferred,
+                            false => Outcome::Rejected,
                         };
                         // A broken exchange (76) may not be the domain's
                         // only one; a refused message (65, 69) is refused.
-                        let try_next =
-                            matches!(status, ExitStatus::TempFail | ExitStatus::Protocol);
-                        (subset(outcome, &why, status), try_next)
+                        let try_next = e.is_transient() || e.is_protocol_or_tls();
+                        (subset(outcome, &why, e.status()), try_next)
                     }
                 };
             last = results;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
 use crate::filename;
 use crate::mime_reader::{Part, PartKind, Problem, Visitor};
 
@@ -96,7 +96,7 @@ impl Extractor {
     /// cannot be).
     pub fn new(dir: &Path, all: bool) -> Result<Self, Error> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| Error::new(ExitStatus::CantCreate, format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::new(ErrorKind::CannotCreate, format!("{}: {e}", dir.display())))?;
         Ok(Extractor {
             dir: dir.to_path_buf(),
             all,
@@ -117,9 +117,9 @@ impl Extractor {
             || (self.all && matches!(part.kind, PartKind::Leaf | PartKind::Message))
     }
 
-    fn fail(&mut self, status: ExitStatus, message: String) -> io::Error {
+    fn fail(&mut self, kind: ErrorKind, message: String) -> io::Error {
         let error = io::Error::other(message.clone());
-        self.failure = Some(Error::new(status, message));
+        self.failure = Some(Error::new(kind, message));
         error
     }
 }
@@ -159,7 +159,7 @@ impl Visitor for Extractor {
                 Ok(())
             }
             Err(e) => Err(self.fail(
-                ExitStatus::CantCreate,
+                ErrorKind::CannotCreate,
                 format!("cannot create {:?} in {}: {e}", wanted, self.dir.display()),
             )),
         }
@@ -174,7 +174,7 @@ impl Visitor for Extractor {
             let _ = std::fs::remove_file(&path);
             self.open.remove(&part.id);
             return Err(self.fail(
-                ExitStatus::IoErr,
+                ErrorKind::LocalIo,
                 format!("writing {}: {e}", path.display()),
             ));
         }
@@ -188,7 +188,7 @@ impl Visitor for Extractor {
         if let Err(e) = file.out.flush() {
             let _ = std::fs::remove_file(&file.path);
             return Err(self.fail(
-                ExitStatus::IoErr,
+                ErrorKind::LocalIo,
                 format!("writing {}: {e}", file.path.display()),
             ));
         }

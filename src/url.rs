@@ -9,7 +9,7 @@
 use std::fmt;
 use std::net::Ipv6Addr;
 
-use crate::exit::Error;
+use crate::error::Error;
 
 /// The protocol and TLS flavour a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

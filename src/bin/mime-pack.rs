@@ -88,7 +88,7 @@ fn write_error(e: io::Error) -> anyhow::Error {
 }
 
 fn read_stdin(e: io::Error) -> Error {
-    Error::new(ExitStatus::IoErr, format!("reading stdin: {e}"))
+    Error::io(format!("reading stdin: {e}"))
 }
 
 /// The fields given on the command line, in the usual order, each with

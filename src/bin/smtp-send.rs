@@ -133,7 +133,7 @@ fn deliver_all(args: &Args, messages: &[Prepared]) -> anyhow::Result<Vec<Vec<Rec
     let target = target(args)?;
     match submit::send(&target, messages, &options, transcript(args)) {
         Ok(results) => Ok(results),
-        Err(e) if e.status() == ExitStatus::TempFail => {
+        Err(e) if e.is_transient() => {
             let why = e.to_string();
             Ok(messages
                 .iter()

@@ -19,7 +19,8 @@ use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use serde::Serialize;
 
 use crate::domain;
-use crate::exit::{Error, ExitStatus};
+use crate::error::{Error, ErrorKind};
+use crate::exit::ExitStatus;
 use crate::input::ListBatches;
 
 /// Where mail for a domain goes, or why it goes nowhere.
@@ -165,9 +166,9 @@ impl MxResolver {
         // Several tries within the caller's limit; route() bounds the total.
         let attempt =
             (settings.timeout / 3).clamp(Duration::from_millis(100), Duration::from_secs(2));
-        let client = Client::new(&servers, attempt)
-            .await
-            .map_err(|e| Error::new(ExitStatus::IoErr, format!("cannot open a DNS socket: {e}")))?;
+        let client = Client::new(&servers, attempt).await.map_err(|e| {
+            Error::new(ErrorKind::LocalIo, format!("cannot open a DNS socket: {e}"))
+        })?;
         Ok(MxResolver {
             client,
             settings,
@@ -564,7 +565,7 @@ pub fn route_each(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| RouteEachError::Setup(Error::new(ExitStatus::Software, e.to_string())))?;
+        .map_err(|e| RouteEachError::Setup(Error::new(ErrorKind::Bug, e.to_string())))?;
     runtime.block_on(async move {
         let resolver = MxResolver::new(settings)
             .await

@@ -12,7 +12,7 @@
 //! the keyword lines say, and SIZE never overflows.
 
 use mailkit::smtp::{Extensions, Reply, parse_reply_line, reply_from_lines};
-use mailkit::{Error, ExitStatus};
+use mailkit::{Error, ErrorKind};
 
 /// `read_reply`'s bound on the lines of one reply.
 const MAX_REPLY_LINES: usize = 1000;
@@ -28,7 +28,7 @@ pub fn smtp_reply(data: &[u8]) {
         let got = reply_from_lines(|| {
             let line = rest
                 .get(taken)
-                .ok_or_else(|| Error::new(ExitStatus::TempFail, "closed"))?;
+                .ok_or_else(|| Error::new(ErrorKind::ConnectionLost, "closed"))?;
             taken += 1;
             Ok(line.to_vec())
         });
