@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser};
 
+use crate::error::Error;
 use crate::exit::{self, ExitStatus};
 use crate::output::Diagnostics;
 
@@ -174,6 +175,43 @@ pub struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
+    /// The server URL `text` (of `protocol`: `smtp`, `pop3` or `imap`) and
+    /// its endpoint, built in one place for every tool: the URL's port unless
+    /// `--port`, TLS implicit on the `s` schemes and required STARTTLS on
+    /// the others unless `--tls`, and the login from `credentials` (the
+    /// URL's user unless `--user`; the password never from the command
+    /// line, `~/.netrc` when no source is given).
+    pub fn endpoint(
+        &self,
+        text: &str,
+        protocol: &str,
+        credentials: &CredentialArgs,
+        timeout: std::time::Duration,
+    ) -> Result<(crate::url::ServerUrl, crate::session::Endpoint), Error> {
+        use crate::connection::TlsMode;
+        let server = crate::url::parse(text)?;
+        if server.scheme.protocol() != protocol {
+            return Err(Error::usage(format!(
+                "{text}: not a {protocol}:// or {protocol}s:// URL"
+            )));
+        }
+        let tls = self.tls.unwrap_or(match server.scheme.implicit_tls() {
+            true => TlsMode::Implicit,
+            false => TlsMode::StartTls,
+        });
+        let endpoint = crate::session::Endpoint {
+            host: server.host.clone(),
+            port: self.port.unwrap_or(server.port),
+            tls,
+            certificate: self.tls_settings(),
+            tls_name: None,
+            timeout,
+            login: credentials.login(&server)?,
+            allow_plaintext_auth: credentials.allow_plaintext_auth,
+        };
+        Ok((server, endpoint))
+    }
+
     /// The certificate checks asked for.
     pub fn tls_settings(&self) -> crate::connection::TlsSettings {
         crate::connection::TlsSettings {
@@ -221,6 +259,28 @@ pub struct CredentialArgs {
 }
 
 impl CredentialArgs {
+    /// The login for `server`, when a user or a password source is given:
+    /// the password from the source, or from `~/.netrc`.
+    pub fn login(
+        &self,
+        server: &crate::url::ServerUrl,
+    ) -> Result<Option<crate::session::Login>, Error> {
+        use crate::credentials::{self, PasswordSource};
+        let user = self.user.clone().or(server.user.clone());
+        let source = match (&user, self.source()) {
+            (None, None) => return Ok(None),
+            (_, source) => source.unwrap_or(PasswordSource::Netrc(None)),
+        };
+        let (user, secret) = credentials::load(&source, &server.host, user.as_deref())?;
+        let user =
+            user.ok_or_else(|| Error::config("no user to log in as (--user, or the URL's user)"))?;
+        Ok(Some(crate::session::Login {
+            user,
+            secret,
+            oauth: self.oauth,
+        }))
+    }
+
     /// The password source given, if any. With none, a tool that must log
     /// in uses `~/.netrc` ([`crate::credentials::PasswordSource::Netrc`]
     /// with `None`).

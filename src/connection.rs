@@ -9,7 +9,9 @@
 //!
 //! The SMTP, POP3 and IMAP clients speak their protocols over a
 //! [`Connection`]; it knows lines and bytes, not commands. It never prints:
-//! what a user may see goes to the [`Transcript`] sink, made terminal-safe.
+//! what a user may see goes to the [`Transcript`], made terminal-safe:
+//! `<- `/`-> ` lines (`<~`/`~>` once TLS is up), `****` for secrets,
+//! `[N octets of message data]` for data, `=== ` notes.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -28,6 +30,7 @@ use openssl::x509::{X509, X509VerifyResult};
 use crate::error::{Error, ErrorKind};
 use crate::host_lookup::{self, LookupFailure};
 use crate::output::printable;
+use crate::transcript::Transcript;
 use crate::url::host_port;
 
 /// Bytes read from the socket at a time (and the most buffered at once).
@@ -79,21 +82,6 @@ pub struct TlsInfo {
     /// digits, the form [`parse_fingerprint`] gives.
     pub fingerprint: String,
 }
-
-/// The transcript sink. It receives one line per event, swaks style:
-///
-/// - `<- 220 ready` a line from the server, `-> EHLO x` a line to it;
-///   `<~` and `~>` instead once TLS is up;
-/// - `~> AUTH PLAIN ****` a secret line, shown as the caller masked it;
-/// - `-> [1234 octets of message data]` one line per [`Connection::write_raw`]
-///   call, `<- [N octets of data]` for [`Connection::read_data`] and
-///   [`Connection::note_received`];
-/// - `=== Trying 192.0.2.1:25...`, `=== Connected to ...`, `=== TLS
-///   started ...` and other notes.
-///
-/// Server text is already made terminal-safe ([`printable`]) when it
-/// arrives here.
-pub type Transcript = Box<dyn FnMut(&str) + Send>;
 
 /// The byte stream under a connection.
 enum Stream {
@@ -161,7 +149,7 @@ pub struct Connection {
     output: Vec<u8>,
     secret_queued: bool,
     timeout: Duration,
-    transcript: Option<Transcript>,
+    transcript: Transcript,
     tls: Option<TlsInfo>,
 }
 
@@ -187,9 +175,8 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Connects over TCP to `host:port`, trying each resolved address in
-    /// turn with `timeout` each, then starts TLS at once when `tls` is
-    /// given (implicit TLS, RFC 8314). `host` is also the name the
-    /// certificate must match.
+    /// turn with `timeout` each. For implicit TLS (RFC 8314) call
+    /// [`Connection::start_tls`] at once.
     ///
     /// Errors: host name not found is [`ExitStatus::NoHost`] (68); refused,
     /// unreachable, reset or timed out is [`ExitStatus::TempFail`] (75); a
@@ -198,8 +185,7 @@ impl Connection {
         host: &str,
         port: u16,
         timeout: Duration,
-        tls: Option<&TlsSettings>,
-        transcript: Option<Transcript>,
+        transcript: Transcript,
     ) -> Result<Connection, Error> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let peer = host_port(host, port);
@@ -223,9 +209,6 @@ impl Connection {
             tls: None,
         };
         connection.connect_any(&addresses)?;
-        if let Some(settings) = tls {
-            connection.handshake(host, settings)?;
-        }
         Ok(connection)
     }
 
@@ -411,7 +394,7 @@ impl Connection {
     /// of a line, or a timeout is [`ExitStatus::TempFail`] (75).
     pub fn read_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
         let line = self.read_data_line(max)?;
-        if self.transcript.is_some() {
+        if self.transcript.is_on() {
             let text = String::from_utf8_lossy(&line).into_owned();
             self.log_in(&text);
         }
@@ -661,7 +644,7 @@ impl Connection {
 
     /// Takes the transcript sink away from this connection (to hand it to
     /// the next one); nothing more is shown for this one.
-    pub fn take_transcript(&mut self) -> Option<Transcript> {
+    pub fn take_transcript(&mut self) -> Transcript {
         self.transcript.take()
     }
 
@@ -681,8 +664,8 @@ impl Connection {
     }
 
     fn log(&mut self, mark: &str, text: &str) {
-        if let Some(sink) = &mut self.transcript {
-            sink(&format!("{mark} {}", printable(text)));
+        if self.transcript.is_on() {
+            self.transcript.line(mark, &printable(text));
         }
     }
 
@@ -976,15 +959,11 @@ mod tests {
     /// A transcript sink and what it received.
     fn recorder() -> (Transcript, Arc<Mutex<Vec<String>>>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&lines);
-        let transcript: Transcript = Box::new(move |line: &str| {
-            sink.lock().unwrap().push(line.to_owned());
-        });
-        (transcript, lines)
+        (Transcript::kept_in(Arc::clone(&lines)), lines)
     }
 
     fn open(port: u16, timeout: Duration, transcript: Option<Transcript>) -> Connection {
-        Connection::open("127.0.0.1", port, timeout, None, transcript).unwrap()
+        Connection::open("127.0.0.1", port, timeout, transcript.unwrap_or_default()).unwrap()
     }
 
     /// The client's next line; empty when it closed or broke off (the
@@ -1079,7 +1058,9 @@ mod tests {
     }
 
     fn open_tls(port: u16, host: &str, settings: &TlsSettings) -> Result<Connection, Error> {
-        Connection::open(host, port, TEN_SECONDS, Some(settings), None)
+        let mut connection = Connection::open(host, port, TEN_SECONDS, Transcript::off())?;
+        connection.start_tls(host, settings)?;
+        Ok(connection)
     }
 
     fn noop(connection: &mut Connection) {
@@ -1188,7 +1169,7 @@ mod tests {
             .port();
         let (transcript, lines) = recorder();
         let error =
-            Connection::open("127.0.0.1", port, SECOND, None, Some(transcript)).unwrap_err();
+            Connection::open("127.0.0.1", port, SECOND, transcript).unwrap_err();
         assert_eq!(error.status(), ExitStatus::TempFail);
         assert_eq!(
             error.to_string(),

@@ -84,6 +84,16 @@ pub struct ServerReply {
     pub text: String,
 }
 
+impl fmt::Display for ServerReply {
+    /// `550 5.1.1 no such user`, or the text alone without a code.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(code) => write!(f, "{code} {}", self.text),
+            None => f.write_str(&self.text),
+        }
+    }
+}
+
 /// A library error: its kind decides the exit status.
 #[derive(Debug, Clone)]
 pub struct Error {

@@ -39,7 +39,9 @@ pub mod mime_reader;
 pub mod output;
 pub mod probe;
 pub mod random;
+pub mod retry;
 pub mod sasl;
+pub mod session;
 pub mod smtp;
 pub mod smtp_data;
 pub mod spool;
@@ -47,6 +49,7 @@ pub mod submit;
 #[cfg(test)]
 mod test_support;
 pub mod tools;
+pub mod transcript;
 pub mod unpack;
 pub mod url;
 

@@ -22,11 +22,13 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::connection::{Connection, TlsInfo, TlsSettings, Transcript};
+use crate::connection::{TlsInfo, TlsMode, TlsSettings};
 use crate::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteEachError};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::output::printable;
+use crate::session::{Endpoint, Handshake, Negotiation, Stage, negotiate, start_tls};
 use crate::smtp::Session;
+use crate::transcript::Transcript;
 
 /// The SMTP port of mail exchanges (RFC 5321 §4.5.4.2).
 pub const SMTP_PORT: u16 = 25;
@@ -157,102 +159,113 @@ struct Prober<'a> {
 
 impl Prober<'_> {
     fn run(&self, probe: &mut Probe) -> Result<(), Error> {
-        let mut session = self.hello(Some(probe))?;
-        if !session.extensions().starttls {
+        let endpoint = self.endpoint(self.settings.tls.clone());
+        let mut session = self.hello(&endpoint, Some(probe))?;
+        if !session.offers_tls() {
             session.quit();
             return Ok(());
         }
         let started = Instant::now();
-        match session.starttls(self.exchange, &self.settings.tls) {
+        match start_tls(&mut session, &endpoint, false) {
             Ok(()) => {
-                let ms = millis(started);
-                probe.starttls = tls_probe(&session, None, ms);
+                probe.starttls = tls_probe(&session, None, millis(started));
                 session.quit();
                 Ok(())
             }
             Err(error) => {
-                let Some(verdict) = certificate_verdict(&error) else {
+                let Some(verdict) = error.certificate_reason().map(str::to_owned) else {
                     return Err(quit_after(session, error));
                 };
                 // That connection is dead: a new one without the check.
                 drop(session);
-                match self.insecure_starttls(&verdict) {
-                    Ok(tls) => {
-                        probe.starttls = Some(tls);
-                        Ok(())
-                    }
-                    Err(again) => Err(again.prefixed(&format!(
+                let tls = self.insecure_starttls(&verdict).map_err(|again| {
+                    again.prefixed(&format!(
                         "STARTTLS: certificate not trusted: {verdict}; \
                          the retry without verification failed"
-                    ))),
-                }
+                    ))
+                })?;
+                probe.starttls = Some(tls);
+                Ok(())
             }
         }
     }
 
-    /// Connects, reads the greeting and says EHLO; the times and what the
-    /// server said go into `probe` when given.
-    fn hello(&self, mut probe: Option<&mut Probe>) -> Result<Session, Error> {
-        let started = Instant::now();
-        let conn = Connection::open(
-            &self.address.ip().to_string(),
-            self.address.port(),
-            self.settings.timeout,
-            None,
+    /// The exchange's address with these certificate checks, for the
+    /// name of the exchange; TLS is started by the probe itself.
+    fn endpoint(&self, certificate: TlsSettings) -> Endpoint {
+        Endpoint {
+            host: self.address.ip().to_string(),
+            port: self.address.port(),
+            tls: TlsMode::None,
+            certificate,
+            tls_name: Some(self.exchange.to_owned()),
+            timeout: self.settings.timeout,
+            login: None,
+            allow_plaintext_auth: false,
+        }
+    }
+
+    /// Connects, reads the greeting and says EHLO (the shared
+    /// negotiation); the times and what the server said go into `probe`
+    /// when given.
+    fn hello(&self, endpoint: &Endpoint, mut probe: Option<&mut Probe>) -> Result<Session, Error> {
+        let mut record = |stage: Stage, took: Duration, session: Option<&Session>| {
+            let Some(probe) = probe.as_deref_mut() else {
+                return;
+            };
+            let ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
+            match (stage, session) {
+                (Stage::Connect, _) => probe.connected_ms = ms,
+                (Stage::Greeting, Some(session)) => {
+                    probe.banner_ms = ms;
+                    probe.banner = Some(session.banner.clone());
+                }
+                (Stage::Capabilities, Some(session)) => {
+                    probe.ehlo_ms = ms;
+                    probe.extensions = session.extensions().lines.clone();
+                }
+                _ => {}
+            }
+        };
+        let mut negotiation = Negotiation {
+            stop_after: None,
+            on_stage: Some(&mut record),
+        };
+        let session = negotiate(
+            endpoint,
+            &self.settings.helo,
             self.transcript(),
+            &mut negotiation,
         )?;
-        if let Some(probe) = probe.as_deref_mut() {
-            probe.connected_ms = Some(millis(started));
-        }
-        let started = Instant::now();
-        let mut session = Session::greet(conn)?;
-        if let Some(probe) = probe.as_deref_mut() {
-            probe.banner_ms = Some(millis(started));
-            probe.banner = Some(session.banner.clone());
-        }
-        let started = Instant::now();
-        let name = (self.settings.helo.clone()).unwrap_or_else(|| session.default_name());
-        if let Err(error) = session.hello(&name) {
-            return Err(quit_after(session, error));
-        }
-        if let Some(probe) = probe {
-            probe.ehlo_ms = Some(millis(started));
-            probe.extensions = session.extensions().lines.clone();
-        }
-        Ok(session)
+        session.ok_or_else(|| Error::bug("the probe's negotiation stopped early"))
     }
 
     /// The TLS step again on a new connection, accepting any certificate.
     fn insecure_starttls(&self, verdict: &str) -> Result<TlsProbe, Error> {
-        let mut session = self.hello(None)?;
-        if !session.extensions().starttls {
-            session.quit();
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "STARTTLS is no longer offered",
-            ));
-        }
         let insecure = TlsSettings {
             insecure: true,
             fingerprint: None,
             ..self.settings.tls.clone()
         };
+        let endpoint = self.endpoint(insecure);
+        let mut session = self.hello(&endpoint, None)?;
+        if !session.offers_tls() {
+            session.quit();
+            return Err(Error::protocol("STARTTLS is no longer offered"));
+        }
         let started = Instant::now();
-        session.starttls(self.exchange, &insecure)?;
-        let ms = millis(started);
-        let tls = tls_probe(&session, Some(verdict), ms);
+        start_tls(&mut session, &endpoint, false)?;
+        let tls = tls_probe(&session, Some(verdict), millis(started));
         session.quit();
-        tls.ok_or_else(|| Error::new(ErrorKind::Bug, "TLS facts missing"))
+        tls.ok_or_else(|| Error::bug("TLS facts missing"))
     }
 
-    /// A sink that keeps the conversation, when asked for.
-    fn transcript(&self) -> Option<Transcript> {
-        let log = Arc::clone(self.log.as_ref()?);
-        Some(Box::new(move |line: &str| {
-            log.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(line.to_string());
-        }))
+    /// A transcript kept for the report, when asked for.
+    fn transcript(&self) -> Transcript {
+        match &self.log {
+            Some(log) => Transcript::kept_in(Arc::clone(log)),
+            None => Transcript::off(),
+        }
     }
 }
 
@@ -284,12 +297,6 @@ fn tls_probe(session: &Session, failed: Option<&str>, ms: u64) -> Option<TlsProb
         fingerprint: info.fingerprint.clone(),
         ms,
     })
-}
-
-/// The reason of a failed certificate check, or `None` when `error` is
-/// about something else (a timeout, a TLS protocol failure, ...).
-fn certificate_verdict(error: &Error) -> Option<String> {
-    error.certificate_reason().map(str::to_owned)
 }
 
 fn millis(since: Instant) -> u64 {
@@ -569,6 +576,7 @@ fn stopped() -> std::io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
 
@@ -716,15 +724,12 @@ mod tests {
             "self-signed certificate",
             "TLS with 127.0.0.1:25: certificate not trusted: self-signed certificate",
         );
-        assert_eq!(
-            certificate_verdict(&error).as_deref(),
-            Some("self-signed certificate")
-        );
+        assert_eq!(error.certificate_reason(), Some("self-signed certificate"));
         let error = Error::new(
             ErrorKind::Tls,
             "TLS with 127.0.0.1:25: certificate not trusted: a server's own words",
         );
-        assert_eq!(certificate_verdict(&error), None);
+        assert_eq!(error.certificate_reason(), None);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! SASL (RFC 4422) mechanisms as data: which one to use and what to send.
-//! The SMTP (RFC 4954), POP3 (RFC 5034) and IMAP (RFC 3501 §6.2.2)
-//! clients do the exchanges; everything here is base64 text ready to send.
+//! SASL (RFC 4422): which mechanism to use, what to send, and the client
+//! side of an exchange as a step function ([`Client`]: challenge in,
+//! response out) that the SMTP (RFC 4954), POP3 (RFC 5034) and IMAP (RFC
+//! 3501 §6.2.2) sessions drive alike; APOP (RFC 1939 §7) beside it.
+//! Everything here is text ready to send.
 //!
 //! What is returned carries the password or token: send it with
 //! [`crate::connection::Connection::write_secret_line`].
@@ -122,6 +124,125 @@ pub fn oauth_error_text(challenge: &str) -> Option<String> {
     Some(fields.join(", "))
 }
 
+/// One line the client sends in a SASL exchange (base64 text, or empty),
+/// and whether it carries the secret (shown as `****` in the transcript).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The line to send.
+    pub line: String,
+    /// True when `line` holds the password or token.
+    pub secret: bool,
+}
+
+/// The client side of one SASL exchange (RFC 4422 §3), driven by any
+/// protocol: SMTP AUTH (`334 ` challenges, RFC 4954), POP3 AUTH (`+ `,
+/// RFC 5034) and IMAP AUTHENTICATE (`+ `, RFC 3501 §6.2.2). The protocol
+/// sends the mechanism name, with [`Client::initial_response`] when the
+/// server takes one (SASL-IR, RFC 4959), then answers each challenge with
+/// [`Client::respond`] until the server's final reply.
+pub struct Client {
+    mechanism: Mechanism,
+    initial: Option<String>,
+    login_steps: Vec<String>,
+    challenges: usize,
+    oauth_error: Option<String>,
+}
+
+impl Client {
+    /// An exchange of `mechanism` for `user` with `secret` (a password,
+    /// or an OAuth token); `host` and `port` are the server's as connected
+    /// to (OAUTHBEARER sends them, RFC 7628 §3.1).
+    pub fn new(mechanism: Mechanism, user: &str, secret: &str, host: &str, port: u16) -> Client {
+        let (initial, login_steps) = match mechanism {
+            Mechanism::Plain => (Some(plain(user, secret)), Vec::new()),
+            Mechanism::XOAuth2 => (Some(xoauth2(user, secret)), Vec::new()),
+            Mechanism::OAuthBearer => (Some(oauthbearer(user, secret, host, port)), Vec::new()),
+            Mechanism::Login => (None, vec![login_password(secret), login_user(user)]),
+        };
+        Client {
+            mechanism,
+            initial,
+            login_steps,
+            challenges: 0,
+            oauth_error: None,
+        }
+    }
+
+    /// The mechanism of this exchange.
+    pub fn mechanism(&self) -> Mechanism {
+        self.mechanism
+    }
+
+    /// The initial response to send with the mechanism name, for the
+    /// mechanisms that have one; taken once (a later empty challenge gets
+    /// it instead when the protocol cannot send it at once).
+    pub fn initial_response(&mut self) -> Option<Response> {
+        self.initial
+            .take()
+            .map(|line| Response { line, secret: true })
+    }
+
+    /// The answer to a server challenge (its base64 text). LOGIN answers
+    /// the user, then the password; a mechanism whose initial response was
+    /// not sent yet sends it now; a challenge after an OAuth initial
+    /// response is an error report (RFC 7628 §3.2.2), answered with
+    /// [`oauth_error_reply`] and kept for [`Client::oauth_error`]. More
+    /// challenges than the mechanism has steps are a protocol error.
+    pub fn respond(&mut self, challenge: &str) -> Result<Response, String> {
+        self.challenges += 1;
+        if let Some(response) = self.initial_response() {
+            return Ok(response);
+        }
+        if let Some(line) = self.login_steps.pop() {
+            return Ok(Response { line, secret: true });
+        }
+        if self.mechanism.uses_token() && self.oauth_error.is_none() {
+            self.oauth_error = Some(oauth_error_text(challenge).unwrap_or_default());
+            let line = oauth_error_reply(self.mechanism).to_owned();
+            return Ok(Response {
+                line,
+                secret: false,
+            });
+        }
+        Err(format!(
+            "the server sent {} challenges, more than {} has steps",
+            self.challenges, self.mechanism
+        ))
+    }
+
+    /// What an OAuth error challenge said (`status 401, scope ...`), once
+    /// one came; empty when it was not readable.
+    pub fn oauth_error(&self) -> Option<&str> {
+        self.oauth_error.as_deref()
+    }
+}
+
+/// The APOP digest (RFC 1939 §7): MD5 of the greeting's timestamp (`<...>`,
+/// angle brackets included) followed by the password, in lower-case hex.
+/// POP3 sends `APOP user DIGEST`, masked in the transcript.
+pub fn apop_digest(timestamp: &str, password: &str) -> String {
+    let mut input = format!("{timestamp}{password}").into_bytes();
+    let digest = openssl::hash::hash(openssl::hash::MessageDigest::md5(), &input);
+    input.fill(0);
+    std::hint::black_box(&input);
+    match digest {
+        Ok(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        // MD5 is in every OpenSSL build a POP3 client runs on; an empty
+        // digest is refused by the server, never sent as a valid one.
+        Err(_) => String::new(),
+    }
+}
+
+/// The APOP timestamp of a POP3 greeting (RFC 1939 §7): the last `<...>`
+/// holding an `@`, as msg-id syntax wants; `None` when the server offers
+/// none (then APOP cannot be used).
+pub fn apop_timestamp(greeting: &str) -> Option<&str> {
+    let end = greeting.rfind('>')?;
+    let start = greeting[..end].rfind('<')?;
+    let stamp = &greeting[start..=end];
+    (stamp.contains('@') && !stamp.contains(char::is_whitespace)).then_some(stamp)
+}
+
 /// base64 of `text`, whose memory is overwritten afterwards.
 fn encode(text: String) -> String {
     let encoded = STANDARD.encode(text.as_bytes());
@@ -227,5 +348,65 @@ mod tests {
         assert_eq!(oauth_error_text("%%%"), None);
         assert_eq!(decoded(oauth_error_reply(Mechanism::OAuthBearer)), "\x01");
         assert_eq!(oauth_error_reply(Mechanism::XOAuth2), "");
+    }
+
+    fn exchange(mechanism: Mechanism) -> Client {
+        Client::new(mechanism, "alice", "pw", "mail.example", 587)
+    }
+
+    #[test]
+    fn login_answers_user_then_password_then_stops() {
+        let mut client = exchange(Mechanism::Login);
+        assert_eq!(client.initial_response(), None);
+        let user = client.respond("VXNlcm5hbWU6").unwrap();
+        assert_eq!((decoded(&user.line), user.secret), ("alice".into(), true));
+        let password = client.respond("UGFzc3dvcmQ6").unwrap();
+        assert_eq!(decoded(&password.line), "pw");
+        assert!(client.respond("").unwrap_err().contains("3 challenges"));
+    }
+
+    #[test]
+    fn plain_sends_its_initial_response_once() {
+        let mut client = exchange(Mechanism::Plain);
+        let first = client.initial_response().unwrap();
+        assert_eq!(decoded(&first.line), "\0alice\0pw");
+        assert!(first.secret);
+        assert_eq!(client.initial_response(), None);
+        assert!(client.respond("").is_err());
+    }
+
+    #[test]
+    fn plain_without_sasl_ir_answers_the_empty_challenge() {
+        let mut client = exchange(Mechanism::Plain);
+        let answer = client.respond("").unwrap();
+        assert_eq!(decoded(&answer.line), "\0alice\0pw");
+    }
+
+    #[test]
+    fn oauth_error_challenges_are_answered_and_kept() {
+        let challenge = STANDARD.encode(r#"{"status":"401","scope":"mail"}"#);
+        for (mechanism, reply) in [(Mechanism::OAuthBearer, "AQ=="), (Mechanism::XOAuth2, "")] {
+            let mut client = exchange(mechanism);
+            let first = client.initial_response().unwrap();
+            assert!(decoded(&first.line).contains("auth=Bearer pw"));
+            let answer = client.respond(&challenge).unwrap();
+            assert_eq!((answer.line.as_str(), answer.secret), (reply, false));
+            assert_eq!(client.oauth_error(), Some("status 401, scope mail"));
+            assert!(client.respond(&challenge).is_err());
+        }
+    }
+
+    #[test]
+    fn apop_matches_rfc_1939() {
+        // RFC 1939 §7's example.
+        let greeting = "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>";
+        let stamp = apop_timestamp(greeting).unwrap();
+        assert_eq!(stamp, "<1896.697170952@dbc.mtview.ca.us>");
+        assert_eq!(
+            apop_digest(stamp, "tanstaaf"),
+            "c4c9334bac560ecc979e58001b3e22fb"
+        );
+        assert_eq!(apop_timestamp("+OK ready"), None);
+        assert_eq!(apop_timestamp("+OK <no-at-sign>"), None);
     }
 }

@@ -7,10 +7,10 @@
 use std::io::Read;
 use std::time::Duration;
 
-use crate::connection::{Connection, TlsSettings, Transcript};
-use crate::credentials::Secret;
+use crate::connection::Connection;
 use crate::error::{Error, ErrorKind, ServerReply};
-use crate::sasl::{self, Mechanism};
+use crate::sasl;
+use crate::session::{Handshake, Login, TlsAnswer};
 use crate::smtp_data;
 
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; servers go
@@ -145,15 +145,6 @@ pub struct MailOptions {
     pub dsn: Dsn,
 }
 
-/// What became of a STARTTLS request.
-#[derive(Debug)]
-pub enum StartTls {
-    /// TLS is up, and EHLO was asked again.
-    Started,
-    /// The server refused; the connection is still in plain text.
-    Refused(Reply),
-}
-
 /// An SMTP client session over one connection.
 pub struct Session {
     conn: Connection,
@@ -218,51 +209,16 @@ impl Session {
         Ok(())
     }
 
-    /// STARTTLS, sent alone (never pipelined), then the TLS handshake and
-    /// EHLO again; what the server offered before TLS is forgotten
-    /// (RFC 3207 §4.2). A refusal is a protocol error (76).
-    pub fn starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
-        match self.try_starttls(host, settings)? {
-            StartTls::Started => Ok(()),
-            StartTls::Refused(reply) => Err(Error::refusal(
-                ErrorKind::Protocol,
-                reply.server_reply(),
-                format!("STARTTLS refused: the server said {}", reply.text()),
-            )),
-        }
-    }
-
-    /// [`Session::starttls`], but a refusal (any reply but 220) is an
-    /// answer, not an error: the session goes on in plain text as before
-    /// (RFC 3207 §4), for opportunistic TLS. A failed handshake is still
-    /// an error, and leaves the connection unusable.
-    pub fn try_starttls(&mut self, host: &str, settings: &TlsSettings) -> Result<StartTls, Error> {
-        let reply = self.command("STARTTLS")?;
-        if reply.code != 220 {
-            return Ok(StartTls::Refused(reply));
-        }
-        self.ext = Extensions::default();
-        self.conn.start_tls(host, settings)?;
-        let name = self.helo_name.clone();
-        self.hello(&name)?;
-        Ok(StartTls::Started)
-    }
-
     /// Shows `=== text` in the transcript.
     pub fn note(&mut self, text: &str) {
         self.conn.note(text);
     }
 
-    /// Ends the session without a word and hands back its transcript sink,
-    /// for a new connection to the same server.
-    pub fn into_transcript(mut self) -> Option<Transcript> {
-        self.conn.take_transcript()
-    }
-
-    /// AUTH with the strongest mechanism offered (RFC 4954); 535 and other
-    /// refusals are 77.
-    pub fn auth(&mut self, user: &str, secret: &Secret, oauth: bool) -> Result<(), Error> {
-        let mechanism = sasl::choose(&self.ext.auth, oauth).ok_or_else(|| {
+    /// AUTH with the strongest mechanism offered (RFC 4954), the
+    /// exchange driven by [`sasl::Client`] (initial response sent with the
+    /// command, RFC 4954 §4); 535 and other refusals are 77, 4xx 75.
+    pub fn auth(&mut self, login: &Login) -> Result<(), Error> {
+        let mechanism = sasl::choose(&self.ext.auth, login.oauth).ok_or_else(|| {
             Error::new(
                 ErrorKind::AuthRefused,
                 format!(
@@ -271,36 +227,26 @@ impl Session {
                 ),
             )
         })?;
-        let reply = match mechanism {
-            Mechanism::Plain => self.secret_command(
-                &format!("AUTH PLAIN {}", sasl::plain(user, secret.expose())),
-                "AUTH PLAIN ****",
+        // RFC 7628 §3.1: the server's host and port as connected to.
+        let (host, port) = (self.conn.host().to_owned(), self.conn.port());
+        let mut client =
+            sasl::Client::new(mechanism, &login.user, login.secret.expose(), &host, port);
+        let mut reply = match client.initial_response() {
+            Some(first) => self.secret_command(
+                &format!("AUTH {mechanism} {}", first.line),
+                &format!("AUTH {mechanism} ****"),
             )?,
-            Mechanism::XOAuth2 => self.secret_command(
-                &format!("AUTH XOAUTH2 {}", sasl::xoauth2(user, secret.expose())),
-                "AUTH XOAUTH2 ****",
-            )?,
-            Mechanism::OAuthBearer => {
-                // RFC 7628 §3.1: the server's host and port as connected to.
-                let (host, port) = (self.conn.host().to_owned(), self.conn.port());
-                self.secret_command(
-                    &format!(
-                        "AUTH OAUTHBEARER {}",
-                        sasl::oauthbearer(user, secret.expose(), &host, port)
-                    ),
-                    "AUTH OAUTHBEARER ****",
-                )?
-            }
-            Mechanism::Login => self.auth_login(user, secret)?,
+            None => self.command(&format!("AUTH {mechanism}"))?,
         };
-        let (reply, detail) = if reply.code == 334 && mechanism.uses_token() {
-            // An OAuth error challenge (RFC 7628 §3.2.2): answer it, and the
-            // server sends its final refusal.
-            let detail = sasl::oauth_error_text(&reply.lines.concat());
-            (self.command(sasl::oauth_error_reply(mechanism))?, detail)
-        } else {
-            (reply, None)
-        };
+        while reply.code == 334 {
+            let response = client
+                .respond(&reply.lines.concat())
+                .map_err(|why| Error::protocol(format!("AUTH {mechanism}: {why}")))?;
+            reply = match response.secret {
+                true => self.secret_command(&response.line, "****")?,
+                false => self.command(&response.line)?,
+            };
+        }
         if reply.code == 235 {
             return Ok(());
         }
@@ -309,7 +255,9 @@ impl Session {
         } else {
             ErrorKind::AuthRefused
         };
-        let detail = detail.map_or_else(String::new, |d| format!(" (token refused: {d})"));
+        let detail = client
+            .oauth_error()
+            .map_or_else(String::new, |d| format!(" (token refused: {d})"));
         Err(Error::refusal(
             kind,
             reply.server_reply(),
@@ -320,18 +268,6 @@ impl Session {
         ))
     }
 
-    fn auth_login(&mut self, user: &str, secret: &Secret) -> Result<Reply, Error> {
-        let reply = self.command("AUTH LOGIN")?;
-        if reply.code != 334 {
-            return Ok(reply);
-        }
-        let reply = self.secret_command(&sasl::login_user(user), "****")?;
-        if reply.code != 334 {
-            return Ok(reply);
-        }
-        self.secret_command(&sasl::login_password(secret.expose()), "****")
-    }
-
     /// MAIL FROM and every RCPT TO, pipelined when offered; returns the
     /// MAIL reply and one reply per recipient. A refused MAIL is an error.
     pub fn envelope(
@@ -340,10 +276,10 @@ impl Session {
         recipients: &[String],
         options: &MailOptions,
     ) -> Result<Vec<Reply>, Error> {
-        let mail = self.mail_command(sender, options);
+        let mail = mail_command(&self.ext, sender, options);
         let rcpts: Vec<String> = recipients
             .iter()
-            .map(|r| self.rcpt_command(r, &options.dsn))
+            .map(|r| rcpt_command(&self.ext, r, &options.dsn))
             .collect();
         if self.ext.pipelining {
             self.conn.write_line(&mail)?;
@@ -366,38 +302,6 @@ impl Session {
             return Err(reply.error("MAIL FROM", ErrorKind::Refused));
         }
         rcpts.iter().map(|rcpt| self.command(rcpt)).collect()
-    }
-
-    fn mail_command(&self, sender: &str, options: &MailOptions) -> String {
-        let mut command = format!("MAIL FROM:<{sender}>");
-        if self.ext.size.is_some() {
-            command.push_str(&format!(" SIZE={}", options.size));
-        }
-        if options.eight_bit && self.ext.eight_bit_mime {
-            command.push_str(" BODY=8BITMIME");
-        }
-        if options.smtputf8 && self.ext.smtputf8 {
-            command.push_str(" SMTPUTF8");
-        }
-        if self.ext.dsn {
-            if let Some(ret) = &options.dsn.ret {
-                command.push_str(&format!(" RET={ret}"));
-            }
-            if let Some(envid) = &options.dsn.envid {
-                command.push_str(&format!(" ENVID={}", xtext(envid)));
-            }
-        }
-        command
-    }
-
-    fn rcpt_command(&self, recipient: &str, dsn: &Dsn) -> String {
-        let mut command = format!("RCPT TO:<{recipient}>");
-        if self.ext.dsn
-            && let Some(notify) = &dsn.notify
-        {
-            command.push_str(&format!(" NOTIFY={notify}"));
-        }
-        command
     }
 
     /// Sends the message with DATA (canonical line ends, dot-stuffed,
@@ -481,6 +385,84 @@ impl Session {
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.conn.set_timeout(timeout);
     }
+}
+
+/// The SMTP steps of the shared negotiation ([`crate::session`]):
+/// the 220 greeting, EHLO (HELO fallback), STARTTLS (RFC 3207).
+impl Handshake for Session {
+    /// The EHLO name; `None` for [`Session::default_name`].
+    type Options = Option<String>;
+
+    fn greet(conn: Connection, helo: &Option<String>) -> Result<Session, Error> {
+        let mut session = Session::greet(conn)?;
+        session.helo_name = helo.clone().unwrap_or_else(|| session.default_name());
+        Ok(session)
+    }
+
+    fn capabilities(&mut self) -> Result<(), Error> {
+        let name = self.helo_name.clone();
+        self.hello(&name)
+    }
+
+    fn offers_tls(&self) -> bool {
+        self.ext.starttls
+    }
+
+    /// STARTTLS, sent alone (never pipelined). On 220 what the server
+    /// offered before TLS is forgotten (RFC 3207 §4.2).
+    fn request_tls(&mut self) -> Result<TlsAnswer, Error> {
+        let reply = self.command("STARTTLS")?;
+        if reply.code != 220 {
+            return Ok(TlsAnswer::Refused(reply.server_reply()));
+        }
+        self.ext = Extensions::default();
+        Ok(TlsAnswer::Proceed)
+    }
+
+    fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    fn quit(self) {
+        Session::quit(self);
+    }
+}
+
+/// `MAIL FROM:<sender>` with the parameters `options` needs and the
+/// server's extensions `ext` allow: SIZE (RFC 1870), BODY=8BITMIME (RFC
+/// 6152), SMTPUTF8 (RFC 6531), RET and ENVID (RFC 3461).
+pub fn mail_command(ext: &Extensions, sender: &str, options: &MailOptions) -> String {
+    let mut command = format!("MAIL FROM:<{sender}>");
+    if ext.size.is_some() {
+        command.push_str(&format!(" SIZE={}", options.size));
+    }
+    if options.eight_bit && ext.eight_bit_mime {
+        command.push_str(" BODY=8BITMIME");
+    }
+    if options.smtputf8 && ext.smtputf8 {
+        command.push_str(" SMTPUTF8");
+    }
+    if ext.dsn {
+        if let Some(ret) = &options.dsn.ret {
+            command.push_str(&format!(" RET={ret}"));
+        }
+        if let Some(envid) = &options.dsn.envid {
+            command.push_str(&format!(" ENVID={}", xtext(envid)));
+        }
+    }
+    command
+}
+
+/// `RCPT TO:<recipient>`, with NOTIFY (RFC 3461) when the server offers
+/// DSN.
+pub fn rcpt_command(ext: &Extensions, recipient: &str, dsn: &Dsn) -> String {
+    let mut command = format!("RCPT TO:<{recipient}>");
+    if ext.dsn
+        && let Some(notify) = &dsn.notify
+    {
+        command.push_str(&format!(" NOTIFY={notify}"));
+    }
+    command
 }
 
 /// This host's fully qualified domain name, as `hostname -f` finds it:

@@ -4,19 +4,22 @@
 //! connection, and report a result per recipient; spool what was deferred.
 
 use std::io::{self, Read};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::compose::Spool;
-use crate::connection::{Connection, TlsMode, TlsSettings, Transcript};
-use crate::credentials::Secret;
+use crate::connection::{TlsMode, TlsSettings};
+use crate::dns::ResolverSettings;
 use crate::envelope::{self, HEAD_LIMIT};
 use crate::error::{Error, ErrorKind};
 use crate::exit::ExitStatus;
-use crate::smtp::{Dsn, MailOptions, Reply, Session, StartTls};
+use crate::session::{Endpoint, Negotiation, Stage, negotiate};
+use crate::smtp::{Dsn, MailOptions, Reply, Session};
 use crate::smtp_data::{self, WireStats};
+use crate::transcript::Transcript;
 
 /// A message ready to send.
 pub struct Prepared {
@@ -148,6 +151,19 @@ pub enum Outcome {
     Queued,
 }
 
+impl Outcome {
+    /// The outcome's name, as in the JSON output: `accepted`, `rejected`,
+    /// `deferred`, `queued`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+            Outcome::Deferred => "deferred",
+            Outcome::Queued => "queued",
+        }
+    }
+}
+
 /// One recipient's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientResult {
@@ -161,36 +177,6 @@ pub struct RecipientResult {
     /// recipient, 69 a refused message or a null MX, 68 no mail route).
     #[serde(skip)]
     pub failure: ExitStatus,
-}
-
-/// Where to deliver and how.
-pub struct Target {
-    /// Server host.
-    pub host: String,
-    /// Server port.
-    pub port: u16,
-    /// TLS mode.
-    pub tls: TlsMode,
-    /// Certificate checks.
-    pub settings: TlsSettings,
-    /// Login, if any.
-    pub login: Option<(String, Secret)>,
-    /// Use XOAUTH2/OAUTHBEARER.
-    pub oauth: bool,
-    /// Allow a password without TLS.
-    pub allow_plaintext_auth: bool,
-    /// Per-step timeout.
-    pub timeout: Duration,
-    /// The name the certificate must carry, when `host` is an address
-    /// (delivery to an MX).
-    pub tls_name: Option<String>,
-}
-
-impl Target {
-    /// The name the server's certificate must carry.
-    fn tls_name(&self) -> &str {
-        self.tls_name.as_deref().unwrap_or(&self.host)
-    }
 }
 
 /// The step after which to stop, for diagnosis.
@@ -212,6 +198,19 @@ pub enum Step {
     Rcpt,
 }
 
+impl Step {
+    /// The negotiation stage this step is, for the steps before AUTH.
+    fn stage(self) -> Option<Stage> {
+        match self {
+            Step::Connect => Some(Stage::Connect),
+            Step::Banner => Some(Stage::Greeting),
+            Step::Ehlo => Some(Stage::Capabilities),
+            Step::Starttls => Some(Stage::Tls),
+            Step::Auth | Step::Mail | Step::Rcpt => None,
+        }
+    }
+}
+
 /// Session options.
 #[derive(Default)]
 pub struct SendOptions {
@@ -223,17 +222,22 @@ pub struct SendOptions {
     pub quit_after: Option<Step>,
 }
 
-/// Sends `messages` over one connection (RSET between them). A failure of
-/// the connection or the session before a message's end makes that
-/// message's (and the following messages') recipients deferred; a
-/// permanent refusal of the whole session is an error.
+/// Sends `messages` over one connection (RSET between them). A temporary
+/// failure (of the connection, or a 4xx for the session) before a
+/// message's end makes that message's (and the following messages')
+/// recipients deferred; a permanent refusal of the whole session is an
+/// error.
 pub fn send(
-    target: &Target,
+    endpoint: &Endpoint,
     messages: &[Prepared],
     options: &SendOptions,
-    transcript: Option<Transcript>,
+    transcript: Transcript,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
-    let mut session = open_session(target, options, transcript)?;
+    let mut session = match open_session(endpoint, options, transcript) {
+        Ok(session) => session,
+        Err(e) if e.is_transient() => return Ok(all_deferred(messages, &e)),
+        Err(e) => return Err(e),
+    };
     let Some(session_ref) = session.as_mut() else {
         return Ok(Vec::new());
     };
@@ -246,10 +250,7 @@ pub fn send(
             Ok(Some(result)) => results.push(result),
             Ok(None) => break,
             Err(e) if e.is_transient() => {
-                let why = e.to_string();
-                for rest in &messages[index..] {
-                    results.push(all(rest, Outcome::Deferred, &why));
-                }
+                results.extend(all_deferred(&messages[index..], &e));
                 return Ok(results);
             }
             Err(e) => return Err(e),
@@ -261,107 +262,31 @@ pub fn send(
     Ok(results)
 }
 
-/// Connect, greet, EHLO, STARTTLS and AUTH, stopping early for
-/// `--quit-after` (then `None`).
+/// Connect, greet, EHLO, STARTTLS (the shared negotiation) and AUTH,
+/// stopping early for `--quit-after` (then `None`).
 fn open_session(
-    target: &Target,
+    endpoint: &Endpoint,
     options: &SendOptions,
-    transcript: Option<Transcript>,
+    transcript: Transcript,
 ) -> Result<Option<Session>, Error> {
-    open_session_with(target, target.tls, options, transcript)
-}
-
-/// [`open_session`] with `tls` in place of the target's mode, so that
-/// opportunistic TLS can fall back to a plain connection.
-fn open_session_with(
-    target: &Target,
-    tls: TlsMode,
-    options: &SendOptions,
-    transcript: Option<Transcript>,
-) -> Result<Option<Session>, Error> {
-    let mut conn = Connection::open(&target.host, target.port, target.timeout, None, transcript)?;
-    if tls == TlsMode::Implicit {
-        conn.start_tls(target.tls_name(), &target.settings)?;
-    }
-    if options.quit_after == Some(Step::Connect) {
+    let mut negotiation = Negotiation::<Session> {
+        stop_after: options.quit_after.and_then(Step::stage),
+        on_stage: None,
+    };
+    let Some(mut session) = negotiate(endpoint, &options.helo, transcript, &mut negotiation)?
+    else {
         return Ok(None);
-    }
-    let mut session = Session::greet(conn)?;
-    if stop(options, Step::Banner) {
-        return Ok(quit(session));
-    }
-    let name = options
-        .helo
-        .clone()
-        .unwrap_or_else(|| session.default_name());
-    session.hello(&name)?;
-    if stop(options, Step::Ehlo) {
-        return Ok(quit(session));
-    }
-    let offered = session.extensions().starttls;
-    match tls {
-        TlsMode::StartTls if !offered => {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                format!(
-                    "{}:{} does not offer STARTTLS, which is required (--tls)",
-                    target.host, target.port
-                ),
-            ));
-        }
-        TlsMode::StartTls => session.starttls(target.tls_name(), &target.settings)?,
-        TlsMode::Opportunistic if offered => {
-            if let Err(why) = opportunistic_starttls(&mut session, target) {
-                if !why.is_protocol_or_tls() {
-                    return Err(why);
-                }
-                // The failed handshake left the connection unusable.
-                session.note(&format!(
-                    "{why}; connecting again without TLS (opportunistic)"
-                ));
-                let transcript = session.into_transcript();
-                return open_session_with(target, TlsMode::None, options, transcript);
-            }
-        }
-        _ => {}
-    }
-    if stop(options, Step::Starttls) {
-        return Ok(quit(session));
-    }
-    if let Some((user, secret)) = &target.login {
-        if !session.connection().is_tls() && !target.allow_plaintext_auth {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "refusing to send the password over a connection without TLS (--allow-plaintext-auth allows it)",
-            ));
-        }
-        if let Err(refused) = session.auth(user, secret, target.oauth) {
-            session.quit();
-            return Err(refused);
-        }
+    };
+    if let Some(login) = &endpoint.login
+        && let Err(refused) = session.auth(login)
+    {
+        session.quit();
+        return Err(refused);
     }
     if stop(options, Step::Auth) {
         return Ok(quit(session));
     }
     Ok(Some(session))
-}
-
-/// Opportunistic STARTTLS (RFC 7435): a refusal leaves the session in
-/// plain text, as it was; a failed handshake is the error returned: after
-/// a TLS failure (76) the caller connects again without TLS, as MTAs do,
-/// and passes a timeout or a dropped connection (75) up as such.
-fn opportunistic_starttls(session: &mut Session, target: &Target) -> Result<(), Error> {
-    match session.try_starttls(target.tls_name(), &target.settings) {
-        Ok(StartTls::Started) => Ok(()),
-        Ok(StartTls::Refused(reply)) => {
-            session.note(&format!(
-                "STARTTLS refused ({}); going on without TLS (opportunistic)",
-                reply.text()
-            ));
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
 }
 
 fn stop(options: &SendOptions, step: Step) -> bool {
@@ -456,6 +381,16 @@ fn outcome(reply: &Reply) -> Outcome {
     }
 }
 
+/// Every recipient of each of `messages` deferred for `why`: the one rule
+/// for a temporary failure of a whole session.
+fn all_deferred(messages: &[Prepared], why: &Error) -> Vec<Vec<RecipientResult>> {
+    let why = why.to_string();
+    messages
+        .iter()
+        .map(|message| all(message, Outcome::Deferred, &why))
+        .collect()
+}
+
 /// Every recipient of a message with the same result.
 pub fn all(message: &Prepared, status: Outcome, reply: &str) -> Vec<RecipientResult> {
     message
@@ -504,15 +439,15 @@ pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
 /// Delivers `message` to `recipients` (all of one domain) through the
 /// domain's MX hosts in preference order (RFC 5321 §5.1), moving to the
 /// next exchange or address on a connection failure, a protocol or TLS
-/// failure (76), or when every recipient was deferred; `make_target`
-/// builds the target for an exchange's address. A domain without a mail route rejects them all.
+/// failure (76), or when every recipient was deferred; `make_endpoint`
+/// builds the endpoint for an exchange's address. A domain without a mail route rejects them all.
 pub fn deliver_to_domain(
     message: &Prepared,
     recipients: &[String],
     route: &crate::dns::MxReport,
-    make_target: &dyn Fn(&str, std::net::IpAddr) -> Target,
+    make_endpoint: &dyn Fn(&str, std::net::IpAddr) -> Endpoint,
     options: &SendOptions,
-    transcript: &mut dyn FnMut() -> Option<Transcript>,
+    transcript: &mut dyn FnMut() -> Transcript,
 ) -> Vec<RecipientResult> {
     use crate::dns::RouteStatus;
     let subset = |status, reply: &str, failure| -> Vec<RecipientResult> {
@@ -541,9 +476,9 @@ pub fn deliver_to_domain(
     );
     for exchange in &route.mx {
         for &address in &exchange.addresses {
-            let target = make_target(&exchange.exchange, address);
+            let endpoint = make_endpoint(&exchange.exchange, address);
             let (results, try_next) =
-                match try_exchange(&target, message, recipients, options, transcript()) {
+                match try_exchange(&endpoint, message, recipients, options, transcript()) {
                     Ok(results) => {
                         let all_deferred = results.iter().all(|r| r.status == Outcome::Deferred);
                         (results, all_deferred)
@@ -570,13 +505,13 @@ pub fn deliver_to_domain(
 }
 
 fn try_exchange(
-    target: &Target,
+    endpoint: &Endpoint,
     message: &Prepared,
     recipients: &[String],
     options: &SendOptions,
-    transcript: Option<Transcript>,
+    transcript: Transcript,
 ) -> Result<Vec<RecipientResult>, Error> {
-    let Some(mut session) = open_session(target, options, transcript)? else {
+    let Some(mut session) = open_session(endpoint, options, transcript)? else {
         return Ok(Vec::new());
     };
     let results = send_one(&mut session, message, recipients, options)?.unwrap_or_default();
@@ -591,4 +526,160 @@ pub fn domain_of(address: &str) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase()
+}
+
+/// Where messages go: one server (`--server`), or straight to each
+/// recipient domain's mail exchanges.
+pub enum Route {
+    /// Submission to one server.
+    Server(Endpoint),
+    /// Delivery to the MX hosts of each recipient's domain.
+    Direct(DirectDelivery),
+}
+
+/// How to deliver straight to mail exchanges.
+pub struct DirectDelivery {
+    /// The resolver for the MX lookups.
+    pub resolver: ResolverSettings,
+    /// The port of the exchanges (25).
+    pub port: u16,
+    /// The TLS mode; opportunistic by default, as MTAs use it.
+    pub tls: TlsMode,
+    /// The certificate checks.
+    pub certificate: TlsSettings,
+    /// The limit for each connect, read or write.
+    pub timeout: Duration,
+}
+
+impl DirectDelivery {
+    /// MX delivery as MTAs do it (RFC 7435): opportunistic STARTTLS unless
+    /// `tls` says otherwise, the certificate unchecked unless a CA file or
+    /// a pin is given (a self-signed MX still gets encryption).
+    pub fn new(
+        resolver: ResolverSettings,
+        port: Option<u16>,
+        tls: Option<TlsMode>,
+        mut certificate: TlsSettings,
+        timeout: Duration,
+    ) -> DirectDelivery {
+        if certificate.cafile.is_none() && certificate.fingerprint.is_none() {
+            certificate.insecure = true;
+        }
+        DirectDelivery {
+            resolver,
+            port: port.unwrap_or(crate::probe::SMTP_PORT),
+            tls: tls.unwrap_or(TlsMode::Opportunistic),
+            certificate,
+            timeout,
+        }
+    }
+
+    /// The endpoint of one exchange's address; its certificate must name
+    /// the exchange.
+    fn endpoint(&self, exchange: &str, address: IpAddr) -> Endpoint {
+        Endpoint {
+            host: address.to_string(),
+            port: self.port,
+            tls: self.tls,
+            certificate: self.certificate.clone(),
+            tls_name: Some(exchange.to_owned()),
+            timeout: self.timeout,
+            login: None,
+            allow_plaintext_auth: false,
+        }
+    }
+}
+
+/// Delivers every message by `route`, a result per recipient per message;
+/// each session gets the transcript `transcript` makes.
+pub fn deliver(
+    route: &Route,
+    messages: &[Prepared],
+    options: &SendOptions,
+    transcript: &mut dyn FnMut() -> Transcript,
+) -> Result<Vec<Vec<RecipientResult>>, Error> {
+    match route {
+        Route::Server(endpoint) => send(endpoint, messages, options, transcript()),
+        Route::Direct(direct) => messages
+            .iter()
+            .map(|message| deliver_direct(direct, message, options, transcript))
+            .collect(),
+    }
+}
+
+/// One message straight to its recipients' domains: recipients grouped by
+/// domain, each domain's MX hosts in preference order.
+fn deliver_direct(
+    direct: &DirectDelivery,
+    message: &Prepared,
+    options: &SendOptions,
+    transcript: &mut dyn FnMut() -> Transcript,
+) -> Result<Vec<RecipientResult>, Error> {
+    let mut domains: Vec<(String, Vec<String>)> = Vec::new();
+    for recipient in &message.recipients {
+        let domain = domain_of(recipient);
+        match domains.iter_mut().find(|(d, _)| *d == domain) {
+            Some((_, list)) => list.push(recipient.clone()),
+            None => domains.push((domain, vec![recipient.clone()])),
+        }
+    }
+    let names = domains.iter().map(|(domain, _)| domain.clone()).collect();
+    let routes = crate::dns::route_all(direct.resolver.clone(), names)?;
+    let mut results = Vec::new();
+    for ((_, recipients), route) in domains.iter().zip(&routes) {
+        results.extend(deliver_to_domain(
+            message,
+            recipients,
+            route,
+            &|exchange, address| direct.endpoint(exchange, address),
+            options,
+            transcript,
+        ));
+    }
+    Ok(results)
+}
+
+/// `--dry-run`: for each message the commands it would send (as the
+/// session writes them to a server that offers nothing), what its data
+/// is, and the message as it would go out.
+pub fn dry_run(messages: &[Prepared], out: &mut dyn io::Write) -> io::Result<()> {
+    let plain = crate::smtp::Extensions::default();
+    for message in messages {
+        let mail = MailOptions {
+            size: message.stats.octets,
+            eight_bit: message.stats.eight_bit,
+            smtputf8: message.smtputf8,
+            dsn: Dsn::default(),
+        };
+        writeln!(
+            out,
+            "{}",
+            crate::smtp::mail_command(&plain, &message.sender, &mail)
+        )?;
+        for recipient in &message.recipients {
+            writeln!(
+                out,
+                "{}",
+                crate::smtp::rcpt_command(&plain, recipient, &mail.dsn)
+            )?;
+        }
+        let bits = if message.stats.eight_bit {
+            "8-bit"
+        } else {
+            "7-bit"
+        };
+        let utf8 = if message.smtputf8 {
+            ", needs SMTPUTF8"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "DATA: {} octets, longest line {}, {bits}{utf8}",
+            message.stats.octets, message.stats.longest_line
+        )?;
+        io::copy(&mut message.reader()?, out)?;
+        writeln!(out)?;
+    }
+    Ok(())
 }

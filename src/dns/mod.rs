@@ -549,6 +549,30 @@ impl std::error::Error for RouteEachError {
     }
 }
 
+/// The mail routes of `domains`, in order, all at once (for a caller that
+/// needs every answer before it goes on, as `smtp-send` delivering to each
+/// domain's MX).
+pub fn route_all(settings: ResolverSettings, domains: Vec<String>) -> Result<Vec<MxReport>, Error> {
+    struct Collect(Vec<MxReport>);
+    impl ReportSink for Collect {
+        fn report(&mut self, report: MxReport) -> io::Result<()> {
+            self.0.push(report);
+            Ok(())
+        }
+        fn idle(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = Collect(Vec::new());
+    match route_each(settings, Inputs::List(domains), 16, &mut sink) {
+        Ok(()) => Ok(sink.0),
+        Err(RouteEachError::Setup(e)) => Err(e),
+        Err(RouteEachError::Input(e) | RouteEachError::Output(e)) => {
+            Err(Error::io(format!("looking up mail routes: {e}")))
+        }
+    }
+}
+
 /// An input line longer than this cannot be a domain name or an address.
 const MAX_INPUT_LINE: usize = 1024;
 
