@@ -23,7 +23,7 @@ _mx__lookup() {
 
     case "${cmd}" in
         mx__lookup)
-            opts="-v -q -h -V --server --no-addresses --concurrency --probe --port --cafile --helo --json --timeout --verbose --quiet --help --version"
+            opts="-v -q -h -V --server --no-addresses --concurrency --probe --port --tls --cafile --fingerprint --insecure --helo --json --timeout --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -41,7 +41,15 @@ _mx__lookup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "implicit starttls opportunistic none" -- "${cur}"))
+                    return 0
+                    ;;
                 --cafile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fingerprint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

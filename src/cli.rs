@@ -152,7 +152,7 @@ mod tests {
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Connect to PORT instead of the URL's (or the scheme's default).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
     /// How to use TLS. Default: implicit for smtps, pop3s and imaps;
     /// starttls (required, or fail with status 76) for the others.
@@ -210,6 +210,15 @@ impl ConnectionArgs {
             allow_plaintext_auth: credentials.allow_plaintext_auth,
         };
         Ok((server, endpoint))
+    }
+
+    /// Whether any of these flags was given.
+    pub fn is_given(&self) -> bool {
+        self.port.is_some()
+            || self.tls.is_some()
+            || self.cafile.is_some()
+            || self.fingerprint.is_some()
+            || self.insecure
     }
 
     /// The certificate checks asked for.

@@ -66,6 +66,18 @@ pub struct TlsSettings {
     pub insecure: bool,
 }
 
+impl TlsSettings {
+    /// Checks that a CA file, when given, can be read and holds a
+    /// certificate (78 otherwise), so that a run fails once, at its start,
+    /// rather than at every connection.
+    pub fn check(&self) -> Result<(), Error> {
+        match &self.cafile {
+            Some(path) => load_cafile(path).map(drop),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What is known about an established TLS session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsInfo {
@@ -1168,8 +1180,7 @@ mod tests {
             .unwrap()
             .port();
         let (transcript, lines) = recorder();
-        let error =
-            Connection::open("127.0.0.1", port, SECOND, transcript).unwrap_err();
+        let error = Connection::open("127.0.0.1", port, SECOND, transcript).unwrap_err();
         assert_eq!(error.status(), ExitStatus::TempFail);
         assert_eq!(
             error.to_string(),

@@ -93,7 +93,12 @@ pub struct ProbeSettings {
     /// The name to give in EHLO; the default is
     /// [`crate::smtp::Session::default_name`].
     pub helo: Option<String>,
-    /// The certificate checks (a CA file as extra trust root).
+    /// How TLS is used: STARTTLS when offered (the default, also for
+    /// `starttls` and `opportunistic`), TLS from the first byte
+    /// (`implicit`, for port 465), or not at all (`none`).
+    pub mode: TlsMode,
+    /// The certificate checks (a CA file instead of the system roots, a
+    /// pin, or none).
     pub tls: TlsSettings,
     /// Keep each probe's conversation in [`Probe::transcript`].
     pub transcript: bool,
@@ -115,6 +120,7 @@ pub fn probe(
         port,
         timeout,
         helo: helo.map(str::to_owned),
+        mode: TlsMode::StartTls,
         tls: tls.clone(),
         transcript: false,
     };
@@ -159,7 +165,16 @@ struct Prober<'a> {
 
 impl Prober<'_> {
     fn run(&self, probe: &mut Probe) -> Result<(), Error> {
-        let endpoint = self.endpoint(self.settings.tls.clone());
+        match self.settings.mode {
+            TlsMode::Implicit => return self.implicit_tls(probe),
+            TlsMode::None => {
+                let endpoint = self.endpoint(TlsMode::None, self.settings.tls.clone());
+                self.hello(&endpoint, Some(probe))?.quit();
+                return Ok(());
+            }
+            TlsMode::StartTls | TlsMode::Opportunistic => {}
+        }
+        let endpoint = self.endpoint(TlsMode::None, self.settings.tls.clone());
         let mut session = self.hello(&endpoint, Some(probe))?;
         if !session.offers_tls() {
             session.quit();
@@ -190,13 +205,49 @@ impl Prober<'_> {
         }
     }
 
-    /// The exchange's address with these certificate checks, for the
-    /// name of the exchange; TLS is started by the probe itself.
-    fn endpoint(&self, certificate: TlsSettings) -> Endpoint {
+    /// TLS from the first byte: its facts as the TLS outcome; a refused
+    /// certificate is reported as the verdict after a second connection
+    /// without the check, as for STARTTLS.
+    fn implicit_tls(&self, probe: &mut Probe) -> Result<(), Error> {
+        let endpoint = self.endpoint(TlsMode::Implicit, self.settings.tls.clone());
+        let started = Instant::now();
+        let error = match self.hello(&endpoint, Some(probe)) {
+            Ok(session) => {
+                probe.starttls = tls_probe(&session, None, millis(started));
+                session.quit();
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let Some(verdict) = error.certificate_reason().map(str::to_owned) else {
+            return Err(error);
+        };
+        let insecure = self.endpoint(TlsMode::Implicit, self.insecure_settings());
+        let started = Instant::now();
+        let session = self.hello(&insecure, None)?;
+        probe.starttls = tls_probe(&session, Some(&verdict), millis(started));
+        session.quit();
+        Ok(())
+    }
+
+    /// The certificate settings without any check, to learn what the
+    /// server offers after a refused certificate.
+    fn insecure_settings(&self) -> TlsSettings {
+        TlsSettings {
+            insecure: true,
+            fingerprint: None,
+            ..self.settings.tls.clone()
+        }
+    }
+
+    /// The exchange's address with this TLS mode and these certificate
+    /// checks, for the name of the exchange; STARTTLS is started by the
+    /// probe itself.
+    fn endpoint(&self, tls: TlsMode, certificate: TlsSettings) -> Endpoint {
         Endpoint {
             host: self.address.ip().to_string(),
             port: self.address.port(),
-            tls: TlsMode::None,
+            tls,
             certificate,
             tls_name: Some(self.exchange.to_owned()),
             timeout: self.settings.timeout,
@@ -242,12 +293,7 @@ impl Prober<'_> {
 
     /// The TLS step again on a new connection, accepting any certificate.
     fn insecure_starttls(&self, verdict: &str) -> Result<TlsProbe, Error> {
-        let insecure = TlsSettings {
-            insecure: true,
-            fingerprint: None,
-            ..self.settings.tls.clone()
-        };
-        let endpoint = self.endpoint(insecure);
+        let endpoint = self.endpoint(TlsMode::None, self.insecure_settings());
         let mut session = self.hello(&endpoint, None)?;
         if !session.offers_tls() {
             session.quit();
@@ -382,6 +428,36 @@ pub fn parse_helo(text: &str) -> Result<String, String> {
         .map_err(|why| format!("{:?} is not a host name: {why}", printable(text)))
 }
 
+/// What a probe adds to an exchange of a DNS answer: the probe's result,
+/// shown as the exchange's `probe` in JSON; absent when not probed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Probed {
+    /// What the exchange answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Probe>,
+}
+
+/// A DNS answer with the probe of each exchange.
+pub type ProbedReport = MxReport<Probed>;
+
+/// The probe of an exchange, for printing reports with or without probes.
+pub trait ProbeOf {
+    /// The probe result, if the exchange was probed.
+    fn probe(&self) -> Option<&Probe>;
+}
+
+impl ProbeOf for () {
+    fn probe(&self) -> Option<&Probe> {
+        None
+    }
+}
+
+impl ProbeOf for Probed {
+    fn probe(&self) -> Option<&Probe> {
+        self.probe.as_ref()
+    }
+}
+
 /// A report whose probes are under way, in input order.
 type Pending = (MxReport, Vec<Option<mpsc::Receiver<Probe>>>);
 
@@ -407,8 +483,9 @@ pub fn probe_each(
     inputs: Inputs,
     concurrency: usize,
     settings: ProbeSettings,
-    sink: &mut impl ReportSink,
+    sink: &mut impl ReportSink<ProbedReport>,
 ) -> Result<(), RouteEachError> {
+    settings.tls.check().map_err(RouteEachError::Setup)?;
     let concurrency = concurrency.max(1);
     let settings = Arc::new(settings);
     let (task_sender, tasks) = mpsc::channel::<Task>();
@@ -456,17 +533,23 @@ pub fn probe_each(
             }
             Err(mpsc::TryRecvError::Disconnected) => break,
         };
-        let (mut report, receivers) = next;
-        for (exchange, receiver) in report.mx.iter_mut().zip(receivers) {
-            let Some(receiver) = receiver else { continue };
-            exchange.probe = match receiver.try_recv() {
-                Ok(probe) => Some(probe),
-                Err(_) => {
+        let (report, receivers) = next;
+        let mut probes = Vec::with_capacity(receivers.len());
+        for receiver in receivers {
+            let probe = match receiver.map(|r| (r.try_recv(), r)) {
+                None => None,
+                Some((Ok(probe), _)) => Some(probe),
+                Some((Err(_), receiver)) => {
                     sink.idle().map_err(RouteEachError::Output)?;
                     receiver.recv().ok()
                 }
             };
+            probes.push(probe);
         }
+        let mut probes = probes.into_iter();
+        let report = report.with_extras(|_| Probed {
+            probe: probes.next().flatten(),
+        });
         sink.report(report).map_err(RouteEachError::Output)?;
         gate.leave();
     }
@@ -620,6 +703,7 @@ mod tests {
             port,
             timeout: Duration::from_secs(10),
             helo: Some("client.test".into()),
+            mode: TlsMode::StartTls,
             tls: TlsSettings::default(),
             transcript: true,
         }

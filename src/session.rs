@@ -292,3 +292,183 @@ fn quit<S: Handshake>(session: S) -> Option<S> {
     session.quit();
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Secret;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    /// A line protocol for the tests: a greeting, `CAPS` answered with the
+    /// capabilities on one line, `TLS` answered `go` or a refusal, `QUIT`.
+    struct Toy {
+        conn: Connection,
+        caps: String,
+    }
+
+    impl Handshake for Toy {
+        type Options = ();
+        fn greet(mut conn: Connection, _: &()) -> Result<Toy, Error> {
+            conn.read_line(1000)?;
+            Ok(Toy {
+                conn,
+                caps: String::new(),
+            })
+        }
+        fn capabilities(&mut self) -> Result<(), Error> {
+            self.conn.write_line("CAPS")?;
+            self.caps = String::from_utf8_lossy(&self.conn.read_line(1000)?).into_owned();
+            Ok(())
+        }
+        fn offers_tls(&self) -> bool {
+            self.caps.split(' ').any(|c| c == "TLS")
+        }
+        fn request_tls(&mut self) -> Result<TlsAnswer, Error> {
+            self.conn.write_line("TLS")?;
+            let answer = String::from_utf8_lossy(&self.conn.read_line(1000)?).into_owned();
+            Ok(match answer.as_str() {
+                "go" => TlsAnswer::Proceed,
+                _ => TlsAnswer::Refused(ServerReply {
+                    code: None,
+                    text: answer,
+                }),
+            })
+        }
+        fn connection_mut(&mut self) -> &mut Connection {
+            &mut self.conn
+        }
+        fn quit(mut self) {
+            let _ = self.conn.write_line("QUIT");
+            let _ = self.conn.flush();
+        }
+    }
+
+    /// A server that greets, answers each line from `answers` (by the
+    /// line's first word) and records every line it got.
+    fn server(answers: &'static [(&'static str, &'static str)]) -> (u16, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&got);
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            writer.write_all(b"hello\r\n").unwrap();
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { return };
+                log.lock().unwrap().push(line.clone());
+                if let Some((_, answer)) = answers.iter().find(|(word, _)| line == *word) {
+                    let _ = writer.write_all(format!("{answer}\r\n").as_bytes());
+                }
+            }
+        });
+        (port, got)
+    }
+
+    fn endpoint(port: u16, tls: TlsMode) -> Endpoint {
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            tls,
+            certificate: TlsSettings::default(),
+            tls_name: None,
+            timeout: Duration::from_secs(5),
+            login: None,
+            allow_plaintext_auth: false,
+        }
+    }
+
+    fn run(endpoint: &Endpoint, stop_after: Option<Stage>) -> Result<Option<Toy>, Error> {
+        let mut negotiation = Negotiation {
+            stop_after,
+            on_stage: None,
+        };
+        negotiate(endpoint, &(), Transcript::off(), &mut negotiation)
+    }
+
+    /// Waits until the server has got `count` lines, then returns them.
+    fn lines(got: &Arc<Mutex<Vec<String>>>, count: usize) -> Vec<String> {
+        for _ in 0..500 {
+            if got.lock().unwrap().len() >= count {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        got.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn required_starttls_not_offered_fails_before_anything_else() {
+        let (port, got) = server(&[("CAPS", "PLAIN")]);
+        let error = run(&endpoint(port, TlsMode::StartTls), None).err().unwrap();
+        assert_eq!(error.kind(), ErrorKind::Protocol, "{error}");
+        assert!(error.to_string().contains("does not offer STARTTLS"));
+        assert_eq!(lines(&got, 1), ["CAPS"]);
+    }
+
+    #[test]
+    fn required_starttls_refused_is_a_protocol_error_with_the_reply() {
+        let (port, _) = server(&[("CAPS", "TLS"), ("TLS", "no thanks")]);
+        let error = run(&endpoint(port, TlsMode::StartTls), None).err().unwrap();
+        assert_eq!(error.kind(), ErrorKind::Protocol);
+        assert_eq!(error.reply().unwrap().text, "no thanks");
+    }
+
+    #[test]
+    fn opportunistic_refusal_goes_on_in_plain_text() {
+        let (port, got) = server(&[("CAPS", "TLS"), ("TLS", "no")]);
+        let session = run(&endpoint(port, TlsMode::Opportunistic), None).unwrap();
+        assert!(!session.unwrap().conn.is_tls());
+        assert_eq!(lines(&got, 2), ["CAPS", "TLS"]);
+    }
+
+    #[test]
+    fn a_stop_ends_the_session_with_quit() {
+        let (port, got) = server(&[("CAPS", "TLS")]);
+        let stopped = run(&endpoint(port, TlsMode::StartTls), Some(Stage::Greeting)).unwrap();
+        assert!(stopped.is_none());
+        assert_eq!(lines(&got, 1), ["QUIT"]);
+    }
+
+    #[test]
+    fn no_password_without_tls_unless_allowed() {
+        let (port, _) = server(&[("CAPS", "PLAIN")]);
+        let mut plain = endpoint(port, TlsMode::None);
+        plain.login = Some(Login {
+            user: "alice".into(),
+            secret: Secret::new("pw".into()),
+            oauth: false,
+        });
+        let error = run(&plain, None).err().unwrap();
+        assert_eq!(error.kind(), ErrorKind::Protocol);
+        assert!(error.to_string().contains("--allow-plaintext-auth"));
+        let (port, _) = server(&[("CAPS", "PLAIN")]);
+        plain.port = port;
+        plain.allow_plaintext_auth = true;
+        assert!(run(&plain, None).unwrap().is_some());
+    }
+
+    #[test]
+    fn stages_are_reported_in_order() {
+        let (port, _) = server(&[("CAPS", "PLAIN")]);
+        let mut seen = Vec::new();
+        let mut record = |stage: Stage, _: Duration, _: Option<&Toy>| seen.push(stage);
+        let mut negotiation = Negotiation {
+            stop_after: None,
+            on_stage: Some(&mut record),
+        };
+        let endpoint = endpoint(port, TlsMode::None);
+        negotiate(&endpoint, &(), Transcript::off(), &mut negotiation).unwrap();
+        assert_eq!(
+            seen,
+            [
+                Stage::Connect,
+                Stage::Greeting,
+                Stage::Capabilities,
+                Stage::Tls
+            ]
+        );
+    }
+}

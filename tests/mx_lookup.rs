@@ -580,6 +580,39 @@ fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
         "{text}"
     );
 
+    // --tls implicit probes a submissions port: TLS from the first byte,
+    // verified for the exchange's name, then the banner over TLS.
+    let out = probe_lookup(
+        &nsd,
+        exim.smtps,
+        &["--json", "--tls", "implicit", "--cafile", cafile],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let probe = &json_lines(&out)[0]["mx"][0]["probe"];
+    assert_eq!(probe["error"], Value::Null, "{probe}");
+    assert!(
+        probe["banner"].as_str().unwrap().starts_with("220 "),
+        "{probe}"
+    );
+    assert_eq!(probe["starttls"]["verdict"], "verified", "{probe}");
+    assert_eq!(
+        probe["starttls"]["fingerprint"],
+        openssl_fingerprint(&cert).as_str()
+    );
+    let out = probe_lookup(&nsd, exim.smtps, &["--json", "--tls", "implicit"]);
+    let tls = &json_lines(&out)[0]["mx"][0]["probe"]["starttls"];
+    assert_eq!(tls["verdict"], "self-signed certificate", "{tls}");
+    assert_eq!(tls["verified"], false, "{tls}");
+
+    // --tls none: EHLO only, STARTTLS offered but not used.
+    let out = probe_lookup(&nsd, exim.port, &["--json", "--tls", "none"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let probe = &json_lines(&out)[0]["mx"][0]["probe"];
+    assert_eq!(probe["starttls"], Value::Null, "{probe}");
+    assert!(probe["ehlo_ms"].is_u64(), "{probe}");
+    let offered = probe["extensions"].as_array().unwrap();
+    assert!(offered.iter().any(|e| e == "STARTTLS"), "{probe}");
+
     // Nothing but EHLO, STARTTLS and QUIT reached Exim: no mail transaction.
     let log = exim.log();
     assert!(!log.contains("<="), "{log}");
@@ -751,6 +784,17 @@ fn a_silent_exchange_times_out_and_the_route_is_still_printed() {
 fn probe_options_need_probe() {
     let out = run_tool(BIN, &["--port", "2525", "example.test"], b"");
     assert_eq!(code(&out), 64);
+    for flag in [
+        &["--tls", "none"][..],
+        &["--insecure"],
+        &["--fingerprint", &"ab".repeat(32)],
+    ] {
+        let mut args = flag.to_vec();
+        args.push("example.test");
+        let out = run_tool(BIN, &args, b"");
+        assert_eq!(code(&out), 64, "{args:?}");
+        assert!(stderr(&out).contains("go with --probe"), "{}", stderr(&out));
+    }
     let out = run_tool(BIN, &["--probe", "--no-addresses", "example.test"], b"");
     assert_eq!(code(&out), 64);
     let out = run_tool(BIN, &["--probe", "--helo", "a b", "example.test"], b"");

@@ -3,10 +3,10 @@
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::process::ExitCode;
 
-use mailkit::connection::TlsSettings;
+use mailkit::connection::TlsMode;
 use mailkit::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteStatus};
 use mailkit::output::{self, Diagnostics};
-use mailkit::probe::{self, ProbeSettings};
+use mailkit::probe::{self, ProbeOf, ProbeSettings};
 use mailkit::tools::mx_lookup::Args;
 use mailkit::{Error, ExitStatus, cli};
 
@@ -22,7 +22,9 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         timeout: args.timeout.timeout,
         addresses: !args.no_addresses,
     };
-    let probes = args.probe.then(|| probe_settings(&args)).transpose()?;
+    let probes = (args.probe || args.connection.is_given())
+        .then(|| probe_settings(&args))
+        .transpose()?;
     let inputs = if args.targets.is_empty() {
         Inputs::Lines(Box::new(io::stdin()))
     } else {
@@ -43,27 +45,20 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     Ok(printer.status)
 }
 
-/// What `--probe` needs; a CA file that cannot be read is 78 at once, not
-/// an error in every probe.
+/// What `--probe` needs; the connection flags go with it only.
 fn probe_settings(args: &Args) -> Result<ProbeSettings, Error> {
-    if let Some(path) = &args.cafile {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::config(format!("cannot read CA file {}: {e}", path.display())))?;
-        if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-            return Err(Error::config(format!(
-                "no certificate in CA file {}",
-                path.display()
-            )));
-        }
+    let connection = &args.connection;
+    if !args.probe {
+        return Err(Error::usage(
+            "--port, --tls, --cafile, --fingerprint and --insecure go with --probe",
+        ));
     }
     Ok(ProbeSettings {
-        port: args.port,
+        port: connection.port.unwrap_or(probe::SMTP_PORT),
         timeout: args.timeout.timeout,
         helo: args.helo.clone(),
-        tls: TlsSettings {
-            cafile: args.cafile.clone(),
-            ..TlsSettings::default()
-        },
+        mode: connection.tls.unwrap_or(TlsMode::StartTls),
+        tls: connection.tls_settings(),
         transcript: args.common.verbose > 0,
     })
 }
@@ -77,8 +72,8 @@ struct Printer {
     status: ExitStatus,
 }
 
-impl ReportSink for Printer {
-    fn report(&mut self, report: MxReport) -> io::Result<()> {
+impl<X: ProbeOf + serde::Serialize> ReportSink<MxReport<X>> for Printer {
+    fn report(&mut self, report: MxReport<X>) -> io::Result<()> {
         self.status = self.status.or(report.status.exit_status());
         if self.verbose {
             // Keep the transcript next to the output it explains.
@@ -87,7 +82,7 @@ impl ReportSink for Printer {
                 .transcript
                 .iter()
                 .for_each(|l| self.diag.transcript(l));
-            for probe in report.mx.iter().filter_map(|mx| mx.probe.as_ref()) {
+            for probe in report.mx.iter().filter_map(|mx| mx.extra.probe()) {
                 probe
                     .transcript
                     .iter()
@@ -110,7 +105,7 @@ impl Printer {
     /// `DOMAIN PREFERENCE EXCHANGE ADDRESS...` per exchange, each followed
     /// by its indented probe line with `--probe`; failures, notes and
     /// warnings on stderr.
-    fn print_text(&mut self, report: &MxReport) -> io::Result<()> {
+    fn print_text<X: ProbeOf>(&mut self, report: &MxReport<X>) -> io::Result<()> {
         let domain = &report.domain;
         if report.status != RouteStatus::Ok || !report.warnings.is_empty() || report.implicit {
             // Diagnostics go straight to stderr: flush first to keep order.
@@ -136,7 +131,7 @@ impl Printer {
                 write!(self.out, " {address}")?;
             }
             self.out.write_all(b"\n")?;
-            if let Some(probe) = &mx.probe {
+            if let Some(probe) = mx.extra.probe() {
                 writeln!(self.out, "  {}", probe.text_line())?;
             }
         }

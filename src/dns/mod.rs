@@ -57,9 +57,10 @@ impl RouteStatus {
     }
 }
 
-/// One mail exchanger of a domain.
+/// One mail exchanger of a domain, with what a caller adds to it
+/// (`extra`, flattened into its JSON: `mx-lookup --probe` adds a probe).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Exchange {
+pub struct Exchange<X = ()> {
     /// MX preference: lower is tried first.
     pub preference: u16,
     /// The exchange's host name, lower-case, without trailing dot.
@@ -69,15 +70,15 @@ pub struct Exchange {
     /// The canonical name when the exchange is an alias, which RFC 5321
     /// §5.1 forbids.
     pub cname: Option<String>,
-    /// What the exchange answered when probed (`mx-lookup --probe`);
-    /// absent when not probed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub probe: Option<crate::probe::Probe>,
+    /// What a caller added (nothing from the DNS itself).
+    #[serde(flatten)]
+    pub extra: X,
 }
 
-/// The answer for one input line or argument.
+/// The answer for one input line or argument; `X` is what a caller adds
+/// to each exchange.
 #[derive(Debug, Clone, Serialize)]
-pub struct MxReport {
+pub struct MxReport<X = ()> {
     /// The domain asked for, as A-labels; the input itself when invalid.
     pub domain: String,
     /// The input as given (an address, a U-label name, ...).
@@ -87,7 +88,7 @@ pub struct MxReport {
     /// True when the route is the domain's own address (no MX record).
     pub implicit: bool,
     /// Exchanges in the order a sender tries them.
-    pub mx: Vec<Exchange>,
+    pub mx: Vec<Exchange<X>>,
     /// Why the status is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -97,6 +98,33 @@ pub struct MxReport {
     /// Queries and answers, for `-v`.
     #[serde(skip)]
     pub transcript: Vec<String>,
+}
+
+impl<X> MxReport<X> {
+    /// The same report with `extra(exchange)` added to each exchange.
+    pub fn with_extras<Y>(self, mut extra: impl FnMut(&Exchange<X>) -> Y) -> MxReport<Y> {
+        let mx = self
+            .mx
+            .into_iter()
+            .map(|exchange| Exchange {
+                extra: extra(&exchange),
+                preference: exchange.preference,
+                exchange: exchange.exchange,
+                addresses: exchange.addresses,
+                cname: exchange.cname,
+            })
+            .collect();
+        MxReport {
+            domain: self.domain,
+            input: self.input,
+            status: self.status,
+            implicit: self.implicit,
+            mx,
+            error: self.error,
+            warnings: self.warnings,
+            transcript: self.transcript,
+        }
+    }
 }
 
 impl MxReport {
@@ -238,7 +266,7 @@ impl MxResolver {
                 exchange: name_text(&name),
                 addresses: Vec::new(),
                 cname: None,
-                probe: None,
+                extra: (),
             })
             .collect();
         mx.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
@@ -271,7 +299,7 @@ impl MxResolver {
                         Vec::new()
                     },
                     cname: found.cname,
-                    probe: None,
+                    extra: (),
                 }];
                 report
             }
@@ -512,9 +540,9 @@ pub enum Inputs {
 }
 
 /// Where reports go, in input order.
-pub trait ReportSink {
+pub trait ReportSink<R = MxReport> {
     /// Takes the next report.
-    fn report(&mut self, report: MxReport) -> io::Result<()>;
+    fn report(&mut self, report: R) -> io::Result<()>;
     /// Nothing more is ready yet: the moment to flush buffered output.
     fn idle(&mut self) -> io::Result<()>;
 }
@@ -533,7 +561,7 @@ pub enum RouteEachError {
 impl std::fmt::Display for RouteEachError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RouteEachError::Setup(e) => write!(f, "{e}"),
+            RouteEachError::Setup(_) => f.write_str("setting up"),
             RouteEachError::Input(_) => f.write_str("reading the domains"),
             RouteEachError::Output(_) => f.write_str("writing the results"),
         }

@@ -1,12 +1,11 @@
 //! `mx-lookup`: where does mail for this domain go?
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use clap::Parser;
 
 use super::Section;
-use crate::cli::{CommonArgs, OutputArgs, TimeoutArgs};
+use crate::cli::{CommonArgs, ConnectionArgs, OutputArgs, TimeoutArgs};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -141,17 +140,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "no_addresses", help_heading = "Probe")]
     pub probe: bool,
 
-    /// Probe port N instead of 25.
-    #[arg(long, value_name = "N", default_value_t = crate::probe::SMTP_PORT,
-          value_parser = clap::value_parser!(u16).range(1..),
-          requires = "probe", help_heading = "Probe")]
-    pub port: u16,
-
-    /// Trust the certificates in this PEM file instead of the system's
-    /// roots when checking an exchange's certificate (which must name the
-    /// exchange).
-    #[arg(long, value_name = "FILE", requires = "probe", help_heading = "Probe")]
-    pub cafile: Option<PathBuf>,
+    // With --probe: the port (default 25), TLS mode (default: STARTTLS
+    // when offered; implicit for port 465; none to skip it) and the
+    // certificate checks of each probe.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 
     /// The name to give in EHLO (default: this host's fully qualified name,
     /// from the kernel or /etc/hosts, else the address literal of this end
