@@ -6,13 +6,14 @@
 //! | --- | --- |
 //! | [`exit`] | exit statuses (sysexits.h) and the error type that carries one |
 //! | [`cli`] | argument groups shared by every tool, usage errors, the error line |
-//! | [`input`] | files-or-stdin input and line-oriented lists |
+//! | [`input`] | the one input convention: file arguments or stdin (none or `-`), Maildirs and directories expanded to their messages, a message kept to be read twice; line-oriented lists |
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
 //! | [`domain`] | domain names and addresses: IDN, syntax limits |
 //! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505) |
 //! | [`address`] | RFC 5322 addresses and address lists |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
+//! | [`lint`] | linting against RFC 5322 and MIME, `--fix`; [`lint::report`]: findings as lines or JSON, totals and exit status |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
 pub mod address;
