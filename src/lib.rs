@@ -49,3 +49,7 @@ pub mod unpack;
 pub mod url;
 
 pub use exit::{Error, ExitStatus};
+
+// Test helpers shared with tests/support name the crate `mailkit`.
+#[cfg(test)]
+extern crate self as mailkit;

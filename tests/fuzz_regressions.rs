@@ -17,6 +17,8 @@ mod netrc_props;
 mod props;
 #[path = "support/fuzz_smtp_reply.rs"]
 mod reply_props;
+#[path = "support/smtp_data_model.rs"]
+mod smtp_data_model;
 #[path = "support/fuzz_smtp_data.rs"]
 mod smtp_data_props;
 #[path = "support/fuzz_spool.rs"]
