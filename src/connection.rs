@@ -289,6 +289,15 @@ impl Connection {
         self.handshake(host.trim_start_matches('[').trim_end_matches(']'), settings)
     }
 
+    /// Starts TLS at once on a fresh connection (implicit TLS, RFC 8314),
+    /// checking the certificate against `host` and `settings`.
+    pub fn start_implicit_tls(&mut self, host: &str, settings: &TlsSettings) -> Result<(), Error> {
+        if self.is_tls() {
+            return Err(Error::bug("TLS is already active"));
+        }
+        self.handshake(host.trim_start_matches('[').trim_end_matches(']'), settings)
+    }
+
     /// Fails when the server already sent something on the socket.
     fn check_silence(&mut self) -> Result<(), Error> {
         let Stream::Plain(tcp) = &self.stream else {
@@ -1071,7 +1080,7 @@ mod tests {
 
     fn open_tls(port: u16, host: &str, settings: &TlsSettings) -> Result<Connection, Error> {
         let mut connection = Connection::open(host, port, TEN_SECONDS, Transcript::off())?;
-        connection.start_tls(host, settings)?;
+        connection.start_implicit_tls(host, settings)?;
         Ok(connection)
     }
 

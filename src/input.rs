@@ -1,22 +1,160 @@
-//! Input the way every tool takes it: file arguments or stdin (none or
-//! `-`), and line-oriented lists with blank lines and `#` comments skipped.
+//! Input the way every tool takes it, written once (as mblaze's
+//! `blaze822_loop`): file arguments, or stdin when there are none or for
+//! `-`; a directory argument stands for the messages in it (a Maildir's
+//! `cur/` and `new/`); a message that must be read twice is kept
+//! ([`Kept`]): a file is reopened, stdin is read once and spooled. A
+//! leading mbox `From ` line is tolerated by the readers of messages
+//! ([`crate::mime_reader::read_message`]). Also line-oriented lists with
+//! blank lines and `#` comments skipped.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::compose::Spool;
 use crate::error::{Error, ErrorKind};
 
-/// Opens `path` for reading, or stdin for `None` or `-`; a missing or
-/// unreadable file is status 66.
-pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, Error> {
-    match path {
-        None => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(io::stdin()))),
-        Some(p) => File::open(p)
-            .map(|f| Box::new(BufReader::with_capacity(64 * 1024, f)) as Box<dyn BufRead + Send>)
-            .map_err(|e| Error::new(ErrorKind::MissingInput, format!("{}: {e}", p.display()))),
+/// One input named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input: `-`, or no argument at all.
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Input {
+    /// The input an argument names: `-` (or none) is stdin.
+    pub fn from_arg(arg: Option<&Path>) -> Input {
+        match arg {
+            Some(path) if path.as_os_str() != "-" => Input::File(path.to_path_buf()),
+            _ => Input::Stdin,
+        }
     }
+
+    /// Its name in diagnostics: the path, or `-` for stdin.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".into(),
+            Input::File(path) => path.display().to_string(),
+        }
+    }
+
+    /// Opens it for reading; a missing or unreadable file is status 66.
+    pub fn open(&self) -> Result<Box<dyn BufRead + Send>, Error> {
+        match self {
+            Input::Stdin => Ok(Box::new(BufReader::new(io::stdin()))),
+            Input::File(path) => File::open(path)
+                .map(|f| {
+                    Box::new(BufReader::with_capacity(64 * 1024, f)) as Box<dyn BufRead + Send>
+                })
+                .map_err(|e| {
+                    Error::new(ErrorKind::MissingInput, format!("{}: {e}", path.display()))
+                }),
+        }
+    }
+
+    /// Makes it readable more than once: a file is reopened each time,
+    /// stdin is read now, once, and kept.
+    pub fn keep(&self) -> Result<Kept, Error> {
+        match self {
+            Input::Stdin => Ok(Kept::Spooled(spool_stdin()?)),
+            Input::File(path) => Ok(Kept::File(path.clone())),
+        }
+    }
+}
+
+/// Opens `path` for reading, or stdin for `None` or `-`; a missing or
+/// unreadable file is status 66 ([`Input::open`]).
+pub fn open(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, Error> {
+    Input::from_arg(path).open()
+}
+
+/// A message read twice (linted, then repaired): see [`Input::keep`].
+pub enum Kept {
+    /// A file, reopened for each reading.
+    File(PathBuf),
+    /// What a stream (stdin) held, read once.
+    Spooled(Spool),
+}
+
+impl Kept {
+    /// A reader from the start; a file that went away is status 66.
+    pub fn reader(&self) -> Result<Box<dyn BufRead + '_>, Error> {
+        match self {
+            Kept::File(path) => Ok(Input::File(path.clone()).open()?),
+            Kept::Spooled(spool) => Ok(Box::new(BufReader::new(
+                spool.reader().map_err(reading_stdin)?,
+            ))),
+        }
+    }
+}
+
+/// Reads stdin to its end, once, into memory or (when large) an unnamed
+/// temporary file; a read error is status 74.
+pub fn spool_stdin() -> Result<Spool, Error> {
+    spool(&mut io::stdin().lock())
+}
+
+/// [`spool_stdin`] over any stream standing for stdin.
+pub fn spool(reader: &mut impl Read) -> Result<Spool, Error> {
+    Spool::read_from(reader).map_err(reading_stdin)
+}
+
+fn reading_stdin(e: io::Error) -> Error {
+    Error::new(ErrorKind::LocalIo, format!("reading stdin: {e}"))
+}
+
+/// The inputs `args` name, in order: stdin when there are none, `-` as
+/// stdin, a directory as the messages in it ([`directory_messages`]), any
+/// other argument as a file (opened later, so a missing one is reported
+/// where it is read). A directory that cannot be listed goes to `problem`
+/// (status 66) and the rest carries on.
+pub fn expand(args: &[PathBuf], mut problem: impl FnMut(Error)) -> Vec<Input> {
+    if args.is_empty() {
+        return vec![Input::Stdin];
+    }
+    let mut inputs = Vec::new();
+    for arg in args {
+        if arg.as_os_str() != "-" && arg.is_dir() {
+            let files = directory_messages(arg, &mut problem);
+            inputs.extend(files.into_iter().map(Input::File));
+        } else {
+            inputs.push(Input::from_arg(Some(arg)));
+        }
+    }
+    inputs
+}
+
+/// The message files of a directory: a Maildir's (both `cur/` and `new/`
+/// present) in `cur/` then `new/`, never `tmp/`; otherwise the files in the
+/// directory itself. Sorted by name within each; subdirectories skipped. A
+/// directory that cannot be listed goes to `problem`.
+pub fn directory_messages(dir: &Path, mut problem: impl FnMut(Error)) -> Vec<PathBuf> {
+    let maildir = dir.join("cur").is_dir() && dir.join("new").is_dir();
+    let dirs = if maildir {
+        vec![dir.join("cur"), dir.join("new")]
+    } else {
+        vec![dir.to_path_buf()]
+    };
+    let mut files = Vec::new();
+    for d in dirs {
+        match std::fs::read_dir(&d) {
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file())
+                    .collect();
+                found.sort();
+                files.extend(found);
+            }
+            Err(e) => problem(Error::new(
+                ErrorKind::MissingInput,
+                format!("{}: {e}", d.display()),
+            )),
+        }
+    }
+    files
 }
 
 /// What [`read_bounded_line`] found.
@@ -169,6 +307,100 @@ mod tests {
             .unwrap();
         assert_eq!(err.status(), ExitStatus::NoInput);
         assert!(err.to_string().starts_with("/nonexistent/mailkit-test: "));
+    }
+
+    #[test]
+    fn a_missing_file_is_66_when_opened_and_when_kept() {
+        let missing = Input::from_arg(Some(Path::new("/nonexistent/mailkit-test")));
+        assert_eq!(missing, Input::File("/nonexistent/mailkit-test".into()));
+        assert_eq!(missing.open().err().unwrap().status(), ExitStatus::NoInput);
+        // Kept files are reopened at each reading: the error comes then.
+        let kept = missing.keep().unwrap();
+        assert_eq!(kept.reader().err().unwrap().status(), ExitStatus::NoInput);
+        // Expansion names it; opening it reports it.
+        let inputs = expand(&["/nonexistent/mailkit-test".into()], |e| panic!("{e}"));
+        assert_eq!(inputs, [missing]);
+    }
+
+    #[test]
+    fn dash_and_nothing_are_stdin() {
+        assert_eq!(expand(&[], |e| panic!("{e}")), [Input::Stdin]);
+        let args = ["a.eml".into(), "-".into()];
+        assert_eq!(
+            expand(&args, |e| panic!("{e}")),
+            [Input::File("a.eml".into()), Input::Stdin]
+        );
+        assert_eq!(Input::Stdin.name(), "-");
+        assert_eq!(Input::from_arg(None), Input::Stdin);
+        assert_eq!(Input::File("d/a.eml".into()).name(), "d/a.eml");
+    }
+
+    #[test]
+    fn a_maildir_expands_to_cur_then_new_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("Maildir");
+        for sub in ["cur", "new", "tmp", "cur/.sub"] {
+            std::fs::create_dir_all(maildir.join(sub)).unwrap();
+        }
+        for file in ["new/3", "cur/2:2,S", "cur/1:2,", "tmp/0", "new/10"] {
+            std::fs::write(maildir.join(file), "Subject: x\n\nbody\n").unwrap();
+        }
+        let plain = dir.path().join("plain");
+        std::fs::create_dir(&plain).unwrap();
+        std::fs::write(plain.join("b.eml"), "").unwrap();
+        std::fs::write(plain.join("a.eml"), "").unwrap();
+        let args = [maildir.clone(), "-".into(), plain.clone()];
+        let inputs = expand(&args, |e| panic!("{e}"));
+        let expected: Vec<Input> = ["cur/1:2,", "cur/2:2,S", "new/10", "new/3"]
+            .iter()
+            .map(|f| Input::File(maildir.join(f)))
+            .chain([Input::Stdin])
+            .chain(["a.eml", "b.eml"].map(|f| Input::File(plain.join(f))))
+            .collect();
+        assert_eq!(inputs, expected);
+    }
+
+    #[test]
+    fn an_unlistable_directory_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let mut problems = Vec::new();
+        let files = directory_messages(&gone, |e| problems.push(e));
+        assert!(files.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].status(), ExitStatus::NoInput);
+        assert!(
+            problems[0]
+                .to_string()
+                .starts_with(&gone.display().to_string())
+        );
+    }
+
+    #[test]
+    fn stdin_is_read_once_and_kept_for_each_reading() {
+        /// A stream that may not be read again once it has ended.
+        struct Once(&'static [u8], bool);
+        impl Read for Once {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                assert!(!self.1, "read again after its end");
+                let n = out.len().min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                self.1 = n == 0;
+                Ok(n)
+            }
+        }
+        let mut stdin = Once(
+            b"From a@b Mon Jan 1 00:00:00 2024\nSubject: x\n\nbody\n",
+            false,
+        );
+        let kept = Kept::Spooled(spool(&mut stdin).unwrap());
+        assert!(stdin.1 && stdin.0.is_empty());
+        for _ in 0..2 {
+            let mut text = String::new();
+            kept.reader().unwrap().read_to_string(&mut text).unwrap();
+            assert!(text.starts_with("From a@b") && text.ends_with("body\n"));
+        }
     }
 
     #[test]

@@ -7,13 +7,14 @@
 //! | [`error`] | the library's error: typed kinds, predicates, the status table |
 //! | [`exit`] | exit statuses (sysexits.h); the status of an error chain |
 //! | [`cli`] | argument groups shared by every tool, usage errors, the error line |
-//! | [`input`] | files-or-stdin input and line-oriented lists |
+//! | [`input`] | the one input convention: file arguments or stdin (none or `-`), Maildirs and directories expanded to their messages, a message kept to be read twice; line-oriented lists |
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
 //! | [`domain`] | domain names and addresses: IDN, syntax limits |
 //! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505) |
 //! | [`address`] | RFC 5322 addresses and address lists |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
+//! | [`lint`] | linting against RFC 5322 and MIME, `--fix`; [`lint::report`]: findings as lines or JSON, totals and exit status |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
 pub mod address;
@@ -55,3 +56,7 @@ pub mod url;
 
 pub use error::{Error, ErrorKind};
 pub use exit::ExitStatus;
+
+// Test helpers shared with tests/support name the crate `mailkit`.
+#[cfg(test)]
+extern crate self as mailkit;

@@ -294,6 +294,8 @@ struct Lines<R> {
     line: u64,
     /// The current piece.
     piece: Piece,
+    /// `piece` was read ahead and is the next one to hand on.
+    held: bool,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -308,28 +310,49 @@ impl<R: BufRead> Lines<R> {
                 starts_line: true,
                 ends_line: false,
             },
+            held: false,
         }
     }
 
     /// Reads the next line, or piece of a long line, into `piece`; false at
-    /// the end of input.
+    /// the end of input. A line is gathered across reads, so the pieces do
+    /// not depend on how the input arrives (a pipe may hand over part of a
+    /// line): only a line longer than [`MAX_PIECE`] comes in pieces.
     fn next_piece(&mut self) -> io::Result<bool> {
+        if self.held {
+            self.held = false;
+            return Ok(true);
+        }
         let starts_line = self.at_line_start;
-        let buf = fill(&mut self.reader)?;
-        if buf.is_empty() {
+        self.piece.data.clear();
+        let mut ends_line = false;
+        loop {
+            let buf = fill(&mut self.reader)?;
+            if buf.is_empty() {
+                break;
+            }
+            let room = MAX_PIECE - self.piece.data.len();
+            let window = &buf[..buf.len().min(room)];
+            let take = match memchr::memchr(b'\n', window) {
+                Some(at) => {
+                    ends_line = true;
+                    at + 1
+                }
+                None => window.len(),
+            };
+            self.piece.data.extend_from_slice(&buf[..take]);
+            self.reader.consume(take);
+            if ends_line || self.piece.data.len() >= MAX_PIECE {
+                break;
+            }
+        }
+        if self.piece.data.is_empty() {
             return Ok(false);
         }
-        let (take, ends_line) = match memchr::memchr(b'\n', &buf[..buf.len().min(MAX_PIECE)]) {
-            Some(at) => (at + 1, true),
-            None => (buf.len().min(MAX_PIECE), false),
-        };
-        self.piece.data.clear();
-        self.piece.data.extend_from_slice(&buf[..take]);
         self.piece.starts_line = starts_line;
         self.piece.ends_line = ends_line;
         self.piece.line = self.line;
         self.line += u64::from(ends_line);
-        self.reader.consume(take);
         self.at_line_start = ends_line;
         Ok(true)
     }
@@ -338,7 +361,7 @@ impl<R: BufRead> Lines<R> {
     /// can be a delimiter) into `piece`, as far as the input buffer holds
     /// them; false when there is none at hand (then read a piece).
     fn next_run(&mut self) -> io::Result<bool> {
-        if !self.at_line_start {
+        if self.held || !self.at_line_start {
             return Ok(false);
         }
         let buf = fill(&mut self.reader)?;
@@ -363,12 +386,18 @@ impl<R: BufRead> Lines<R> {
         Ok(true)
     }
 
-    /// Skips a leading mbox `From ` line.
+    /// Skips a leading mbox `From ` line. The first line is read whole
+    /// (however little the first read brings); when it is not a `From `
+    /// line it is held for [`Lines::next_piece`].
     fn skip_mbox_from_line(&mut self) -> io::Result<()> {
-        if !fill(&mut self.reader)?.starts_with(b"From ") {
+        if !self.next_piece()? {
             return Ok(());
         }
-        while self.next_piece()? && !self.piece.ends_line {}
+        if !self.piece.data.starts_with(b"From ") {
+            self.held = true;
+            return Ok(());
+        }
+        while !self.piece.ends_line && self.next_piece()? {}
         Ok(())
     }
 }
@@ -1129,5 +1158,50 @@ fn describe(
             .then(|| header.get("subject").map(decode::decode_header_text))
             .flatten(),
         content_type,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unpack::Lister;
+
+    /// (part, type, size) of every part, and the warnings, read through a
+    /// buffer of `capacity` octets.
+    fn parts(message: &[u8], capacity: usize) -> (Vec<(String, String, u64)>, Vec<String>) {
+        let mut lister = Lister::default();
+        let reader = io::BufReader::with_capacity(capacity, message);
+        read_message(reader, &Limits::default(), &mut lister).unwrap();
+        let parts = lister.parts.iter();
+        let parts = parts.map(|p| (p.id.clone(), p.content_type.clone(), p.size));
+        (parts.collect(), lister.warnings)
+    }
+
+    #[test]
+    fn the_parts_do_not_depend_on_the_read_size() {
+        let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=\"a-rather-long-boundary\"\n\n\
+            --a-rather-long-boundary\nContent-Type: text/plain\n\nhello\n\
+            --a-rather-long-boundary\nContent-Type: message/rfc822\n\n\
+            Subject: inner\n\ninner body\n--a-rather-long-boundary--\n";
+        let whole = parts(message, 64 * 1024);
+        assert_eq!(whole.0.len(), 4, "{whole:?}");
+        assert!(whole.1.is_empty(), "{whole:?}");
+        for capacity in [1, 2, 3, 5, 8, 13, 40] {
+            assert_eq!(parts(message, capacity), whole, "read size {capacity}");
+        }
+    }
+
+    #[test]
+    fn an_mbox_from_line_is_skipped_however_short_the_first_read() {
+        let message = b"From alice@example.org Mon Jan  1 00:00:00 2024\nSubject: hi\n\nbody\n";
+        for capacity in [1, 4, 5, 64] {
+            let (parts, warnings) = parts(message, capacity);
+            assert_eq!(parts, [("1".into(), "text/plain".into(), 5)], "{capacity}");
+            assert!(warnings.is_empty(), "{warnings:?}");
+        }
+        // A first line that only looks like one at first is kept.
+        let (parts, _) = parts(b"Fro: x\n\nbody\n", 2);
+        assert_eq!(parts.len(), 1);
     }
 }

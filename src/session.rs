@@ -68,7 +68,7 @@ impl Endpoint {
     pub fn connect(&self, transcript: Transcript) -> Result<Connection, Error> {
         let mut conn = Connection::open(&self.host, self.port, self.timeout, transcript)?;
         if self.tls == TlsMode::Implicit {
-            conn.start_tls(self.tls_name(), &self.certificate)?;
+            conn.start_implicit_tls(self.tls_name(), &self.certificate)?;
         }
         Ok(conn)
     }

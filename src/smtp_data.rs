@@ -270,6 +270,7 @@ impl<F: FnMut(&[u8], bool) -> io::Result<()>> Write for Chunker<F> {
 mod tests {
     use super::*;
     use crate::test_support::noise;
+    use crate::test_support::smtp_data_model::{reference, reference_stats};
 
     /// What goes on the wire for `input` written in one call.
     fn wire(input: &[u8], dot_stuff: bool) -> Vec<u8> {
@@ -291,55 +292,6 @@ mod tests {
             rest = tail;
         }
         writer.finish().unwrap()
-    }
-
-    /// The simplest possible model: split into lines, end each with CRLF,
-    /// double a leading dot, add the end-of-data line.
-    fn reference(input: &[u8], dot_stuff: bool) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in reference_lines(input) {
-            if dot_stuff && line.first() == Some(&b'.') {
-                out.push(b'.');
-            }
-            out.extend_from_slice(&line);
-            out.extend_from_slice(b"\r\n");
-        }
-        if dot_stuff {
-            out.extend_from_slice(b".\r\n");
-        }
-        out
-    }
-
-    fn reference_lines(input: &[u8]) -> Vec<Vec<u8>> {
-        let mut lines = Vec::new();
-        let mut line = Vec::new();
-        let mut i = 0;
-        while i < input.len() {
-            match input[i] {
-                b'\r' if input.get(i + 1) == Some(&b'\n') => {
-                    lines.push(std::mem::take(&mut line));
-                    i += 1;
-                }
-                b'\r' | b'\n' => lines.push(std::mem::take(&mut line)),
-                b => line.push(b),
-            }
-            i += 1;
-        }
-        if !line.is_empty() {
-            lines.push(line);
-        }
-        lines
-    }
-
-    fn reference_stats(input: &[u8]) -> WireStats {
-        let lines = reference_lines(input);
-        WireStats {
-            octets: lines.iter().map(|l| l.len() as u64 + 2).sum(),
-            longest_line: lines.iter().map(|l| l.len() as u64).max().unwrap_or(0),
-            eight_bit: input.iter().any(|&b| b >= 0x80),
-            nul: input.contains(&0),
-            lines: lines.len() as u64,
-        }
     }
 
     /// Undoes the dot-stuffing of a complete `DATA` transmission.

@@ -1,4 +1,8 @@
-//! Helpers shared by the unit tests: deterministic pseudo-random data.
+//! Helpers shared by the unit tests: deterministic pseudo-random data, and
+//! the reference models the fuzz property checks share.
+
+#[path = "../tests/support/smtp_data_model.rs"]
+pub mod smtp_data_model;
 
 /// Deterministic pseudo-random bytes (xorshift64).
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {

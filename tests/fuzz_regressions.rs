@@ -11,12 +11,16 @@ mod encoders;
 mod fingerprint_props;
 #[path = "support/linear_time.rs"]
 mod linear_time;
+#[path = "support/fuzz_mime.rs"]
+mod mime_props;
 #[path = "support/fuzz_netrc.rs"]
 mod netrc_props;
 #[path = "support/fuzz_props.rs"]
 mod props;
 #[path = "support/fuzz_smtp_reply.rs"]
 mod reply_props;
+#[path = "support/smtp_data_model.rs"]
+mod smtp_data_model;
 #[path = "support/fuzz_smtp_data.rs"]
 mod smtp_data_props;
 #[path = "support/fuzz_spool.rs"]
@@ -107,4 +111,14 @@ fn spool_envelope_regressions() {
 #[test]
 fn fingerprint_regressions() {
     assert!(each_input("fingerprint", fingerprint_props::fingerprint) > 0);
+}
+
+#[test]
+fn mime_read_regressions() {
+    assert!(each_input("mime_read", mime_props::mime_read) > 0);
+}
+
+#[test]
+fn lint_message_regressions() {
+    assert!(each_input("lint_message", mime_props::lint) > 0);
 }

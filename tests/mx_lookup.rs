@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use common::dovecot::Dovecot;
 use common::exim::{Exim, EximOptions};
 use common::nsd::Nsd;
+use common::scripted::Script;
+use common::tlscert::TlsCert;
 use common::{Scratch, code, run_tool, stderr, stdout};
 use serde_json::Value;
 
@@ -424,23 +426,12 @@ fn probe_lookup(nsd: &Nsd, port: u16, args: &[&str]) -> std::process::Output {
 /// key, in a scratch directory.
 fn mxprobe_certificate() -> (Scratch, PathBuf, PathBuf) {
     let scratch = Scratch::new();
-    let cert = scratch.path().join("cert.pem");
-    let key = scratch.path().join("key.pem");
-    let output = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec"])
-        .args(["-pkeyopt", "ec_paramgen_curve:prime256v1"])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=mxprobe.example.test"])
-        .args(["-addext", "subjectAltName=DNS:mxprobe.example.test"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl");
-    assert!(output.status.success(), "{output:?}");
-    (scratch, cert, key)
+    let tls = TlsCert::generate_for(
+        scratch.path(),
+        "mxprobe.example.test",
+        "DNS:mxprobe.example.test",
+    );
+    (scratch, tls.cert, tls.key)
 }
 
 /// The SHA-256 fingerprint of a PEM certificate as openssl prints it, in
@@ -671,38 +662,13 @@ fn scripted_smtp(
     banner: &'static [u8],
     ehlo: &'static [u8],
 ) -> (u16, JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        let mut received = Vec::new();
-        for _ in 0..connections {
-            let (mut tcp, _) = listener.accept().unwrap();
-            tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-            tcp.write_all(banner).unwrap();
-            let mut reader = BufReader::new(tcp.try_clone().unwrap());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let line = line.trim_end().to_string();
-                let reply: &[u8] = if line.starts_with("EHLO ") {
-                    ehlo
-                } else if line == "QUIT" {
-                    b"221 bye\r\n"
-                } else {
-                    b"502 not here\r\n"
-                };
-                received.push(line.clone());
-                let _ = tcp.write_all(reply);
-                if line == "QUIT" {
-                    break;
-                }
-            }
-        }
-        received
-    });
-    (port, handle)
+    Script {
+        banner,
+        rules: vec![("EHLO ", ehlo), ("QUIT", b"221 bye\r\n")],
+        otherwise: b"502 not here\r\n",
+        connections,
+    }
+    .start()
 }
 
 #[test]

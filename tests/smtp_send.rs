@@ -5,13 +5,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::dovecot::Dovecot;
 use common::exim::{Exim, EximOptions};
+use common::scripted::Script;
 use common::{Scratch, code, run_tool, stderr, stdout};
 
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-send");
@@ -537,48 +538,10 @@ fn bad_envelopes_and_long_lines_are_65() {
     assert!(!stderr(&out).contains("secret"), "{}", stderr(&out));
 }
 
-/// A scripted server: sends `greeting`, then answers each command line by
-/// the first matching (prefix, reply) rule; the reply may be anything.
+/// A scripted server (one connection): answers each command line by the
+/// first matching (prefix, reply) rule, else `250 ok`.
 fn scripted(rules: Vec<(&'static str, &'static [u8])>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else {
-            return;
-        };
-        let _ = stream.write_all(b"220 scripted ESMTP\r\n");
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut line = String::new();
-        let mut in_data = false;
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            let reply = rules
-                .iter()
-                .find(|(p, _)| {
-                    line.to_ascii_uppercase()
-                        .starts_with(&p.to_ascii_uppercase())
-                })
-                .map(|(_, r)| *r);
-            match reply {
-                Some(b"SILENCE") => std::thread::sleep(Duration::from_secs(30)),
-                Some(b"CLOSE") => return,
-                Some(reply) => {
-                    in_data |= line.to_ascii_uppercase().starts_with("DATA");
-                    let _ = stream.write_all(reply);
-                }
-                // Message data gets no reply, but its end does.
-                None if in_data && line.trim_end() == "." => {
-                    in_data = false;
-                    let _ = stream.write_all(b"250 ok\r\n");
-                }
-                None if in_data => {}
-                None => {
-                    let _ = stream.write_all(b"250 ok\r\n");
-                }
-            }
-            line.clear();
-        }
-    });
-    port
+    Script::smtp(rules).start().0
 }
 
 #[test]

@@ -5,10 +5,10 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-use mailkit::compose::{self, Disposition, Leaf, Plan, Source, Spool};
+use mailkit::compose::{self, Disposition, Leaf, Plan, Source};
 use mailkit::encode::Newline;
 use mailkit::tools::mime_pack::Args;
-use mailkit::{Error, ExitStatus, cli, output};
+use mailkit::{ExitStatus, cli, input, output};
 
 const TOOL: &str = "mime-pack";
 
@@ -31,7 +31,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = output::bulk_stdout()?;
     if args.message {
-        let message = Spool::read_from(&mut io::stdin().lock()).map_err(read_stdin)?;
+        let message = input::spool_stdin()?;
         compose::write_onto_message(&mut out, &message, &fields, attachments, newline)?;
         out.finish().map_err(write_error)?;
         return Ok(ExitStatus::Ok);
@@ -68,9 +68,7 @@ fn text_body(args: &Args) -> anyhow::Result<Option<Leaf>> {
     let source = match &args.body {
         Some(path) => Source::File(path.clone()),
         None if args.no_body || io::stdin().is_terminal() => return Ok(None),
-        None => Source::Spool(Rc::new(
-            Spool::read_from(&mut io::stdin().lock()).map_err(read_stdin)?,
-        )),
+        None => Source::Spool(Rc::new(input::spool_stdin()?)),
     };
     Ok(Some(Leaf {
         source,
@@ -85,10 +83,6 @@ fn text_body(args: &Args) -> anyhow::Result<Option<Leaf>> {
 
 fn write_error(e: io::Error) -> anyhow::Error {
     anyhow::Error::new(e).context("writing the message")
-}
-
-fn read_stdin(e: io::Error) -> Error {
-    Error::io(format!("reading stdin: {e}"))
 }
 
 /// The fields given on the command line, in the usual order, each with

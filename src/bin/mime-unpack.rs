@@ -5,11 +5,12 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use mailkit::input::Input;
 use mailkit::mime_reader::{self, Limits, Part, ReadError};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::mime_unpack::Args;
 use mailkit::unpack::{Extractor, Lister, PartWriter, TextCollector};
-use mailkit::{Error, ExitStatus, cli, input};
+use mailkit::{Error, ExitStatus, cli};
 
 const TOOL: &str = "mime-unpack";
 
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let diag = Diagnostics::new(TOOL, args.common.quiet);
-    let reader = input::open(args.file.as_deref())?;
+    let reader = Input::from_arg(args.file.as_deref()).open()?;
     let limits = Limits::default();
     if args.extract {
         let mut extractor = Extractor::new(&args.dir, args.all)?;

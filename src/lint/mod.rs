@@ -4,11 +4,13 @@
 pub mod check;
 pub mod fields;
 pub mod fix;
+pub mod report;
 pub mod rules;
 
 use std::io::{self, BufRead, Write};
 
 pub use check::{Diagnostic, Options};
+pub use report::{Totals, write_report};
 pub use rules::Severity;
 
 use crate::encode::Newline;

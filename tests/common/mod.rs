@@ -11,6 +11,7 @@
 pub mod dovecot;
 pub mod exim;
 pub mod nsd;
+pub mod scripted;
 pub mod tlscert;
 
 use std::io::Write;

@@ -1,5 +1,5 @@
-//! A throwaway self-signed TLS certificate for `localhost` and 127.0.0.1,
-//! made with the `openssl` command for each server instance.
+//! A throwaway self-signed TLS certificate (for `localhost` and 127.0.0.1,
+//! or any name), made with the `openssl` command for each server instance.
 //!
 //! The certificate is its own trust root: clients add `cert` as a root
 //! certificate and connect to "localhost" (or 127.0.0.1). It says
@@ -20,15 +20,23 @@ pub struct TlsCert {
 }
 
 impl TlsCert {
-    /// Writes `cert.pem` and `key.pem` into `dir` (takes ~20 ms).
+    /// Writes `cert.pem` and `key.pem` into `dir` (takes ~20 ms), for
+    /// `localhost` and 127.0.0.1.
     pub fn generate(dir: &Path) -> TlsCert {
+        TlsCert::generate_for(dir, "localhost", "DNS:localhost,IP:127.0.0.1")
+    }
+
+    /// Writes `cert.pem` and `key.pem` into `dir`: common name `name`,
+    /// subject alternative names `alt_names` (as openssl takes them, e.g.
+    /// `DNS:mx.example.test,IP:127.0.0.1`).
+    pub fn generate_for(dir: &Path, name: &str, alt_names: &str) -> TlsCert {
         let cert = dir.join("cert.pem");
         let key = dir.join("key.pem");
         let output = Command::new("openssl")
             .args(["req", "-x509", "-newkey", "ec"])
             .args(["-pkeyopt", "ec_paramgen_curve:prime256v1"])
-            .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
-            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+            .args(["-nodes", "-days", "2", "-subj", &format!("/CN={name}")])
+            .args(["-addext", &format!("subjectAltName={alt_names}")])
             .args(["-addext", "basicConstraints=critical,CA:FALSE"])
             .args(["-addext", "extendedKeyUsage=serverAuth"])
             .arg("-keyout")

@@ -7,6 +7,8 @@ use std::io::Write;
 
 use mailkit::smtp_data::{WireStats, WireWriter, for_each_chunk, scan};
 
+use crate::smtp_data_model::{reference, reference_stats};
+
 /// Checks one fuzz input: the first byte chooses the BDAT chunk size, the
 /// second seeds the `write` sizes, the rest is the message.
 pub fn smtp_data(data: &[u8]) {
@@ -86,53 +88,4 @@ fn check_chunks(content: &[u8], size: usize, expected: &WireStats) {
     assert_eq!(joined, reference(content, false));
     assert_eq!(lasts.iter().filter(|&&last| last).count(), 1);
     assert_eq!(lasts.last(), Some(&true));
-}
-
-/// The model: lines split at CRLF, CR or LF, each sent with CRLF, a leading
-/// dot doubled, then the end-of-data line.
-fn reference(content: &[u8], dot_stuff: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    for line in lines(content) {
-        if dot_stuff && line.first() == Some(&b'.') {
-            out.push(b'.');
-        }
-        out.extend_from_slice(&line);
-        out.extend_from_slice(b"\r\n");
-    }
-    if dot_stuff {
-        out.extend_from_slice(b".\r\n");
-    }
-    out
-}
-
-fn reference_stats(content: &[u8]) -> WireStats {
-    let lines = lines(content);
-    WireStats {
-        octets: lines.iter().map(|l| l.len() as u64 + 2).sum(),
-        longest_line: lines.iter().map(|l| l.len() as u64).max().unwrap_or(0),
-        eight_bit: content.iter().any(|&b| b >= 0x80),
-        nul: content.contains(&0),
-        lines: lines.len() as u64,
-    }
-}
-
-fn lines(content: &[u8]) -> Vec<Vec<u8>> {
-    let mut lines = Vec::new();
-    let mut line = Vec::new();
-    let mut bytes = content.iter().peekable();
-    while let Some(&b) = bytes.next() {
-        match b {
-            b'\r' | b'\n' => {
-                if b == b'\r' && bytes.peek() == Some(&&b'\n') {
-                    bytes.next();
-                }
-                lines.push(std::mem::take(&mut line));
-            }
-            _ => line.push(b),
-        }
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
