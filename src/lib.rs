@@ -13,6 +13,7 @@
 //! | [`address`] | RFC 5322 addresses and address lists |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
+//! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
 pub mod address;
@@ -40,6 +41,7 @@ pub mod sasl;
 pub mod smtp;
 pub mod smtp_data;
 pub mod spool;
+pub mod store;
 pub mod submit;
 #[cfg(test)]
 mod test_support;
