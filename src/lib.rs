@@ -13,6 +13,7 @@
 //! | [`address`] | RFC 5322 addresses and address lists |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
+//! | [`dot_reader`] | dot-terminated multi-line responses (POP3), streamed |
 //! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
@@ -24,6 +25,7 @@ pub mod credentials;
 pub mod decode;
 pub mod dns;
 pub mod domain;
+pub mod dot_reader;
 pub mod encode;
 pub mod envelope;
 pub mod exit;

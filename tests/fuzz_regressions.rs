@@ -5,6 +5,8 @@
 mod chunking;
 #[path = "support/fuzz_decode.rs"]
 mod decode_props;
+#[path = "support/fuzz_dot_reader.rs"]
+mod dot_reader_props;
 #[path = "support/fuzz_encoders.rs"]
 mod encoders;
 #[path = "support/fuzz_fingerprint.rs"]
@@ -107,4 +109,9 @@ fn spool_envelope_regressions() {
 #[test]
 fn fingerprint_regressions() {
     assert!(each_input("fingerprint", fingerprint_props::fingerprint) > 0);
+}
+
+#[test]
+fn dot_reader_regressions() {
+    assert!(each_input("dot_reader", dot_reader_props::dot_reader) > 0);
 }
