@@ -14,6 +14,7 @@
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
 //! | [`dot_reader`] | dot-terminated multi-line responses (POP3), streamed |
+//! | [`imap`] | the IMAP client; for now literals and quoted strings |
 //! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
@@ -31,6 +32,7 @@ pub mod envelope;
 pub mod exit;
 pub mod filename;
 pub mod header;
+pub mod imap;
 pub mod input;
 pub mod lint;
 pub mod media_type;
