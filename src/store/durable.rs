@@ -29,8 +29,11 @@ pub enum Step {
     Create,
     /// Writing or syncing its content (an I/O error: a full disk, ...).
     Write,
-    /// Moving it to its final name, or syncing the directory.
+    /// Moving it to its final name.
     Publish,
+    /// Syncing the directory after the move: the file has its final name
+    /// but may not survive a crash.
+    SyncDir,
 }
 
 /// A failed [`write_new`]: which step, and the system's error.
@@ -95,7 +98,7 @@ impl Temporary {
     pub fn publish(&mut self, target: &Path, publish: Publish) -> Result<(), Failure> {
         move_into_place(&self.path, target, publish).map_err(|e| failed(Step::Publish, e))?;
         self.published = true;
-        sync_parent(target).map_err(|e| failed(Step::Publish, e))
+        sync_parent(target).map_err(|e| failed(Step::SyncDir, e))
     }
 }
 

@@ -72,7 +72,9 @@ impl Maildir {
     /// Errors: the file cannot be created, [`ExitStatus::CantCreate`] (73);
     /// reading the message, writing or syncing (a full disk),
     /// [`ExitStatus::IoErr`] (74), unless `message` fails with a
-    /// [`crate::exit::Error`] of its own, whose status is kept.
+    /// [`crate::exit::Error`] of its own, whose status is kept. When only
+    /// the final sync of `new/` fails (74), the file is in `new/` but not
+    /// known to be durable: the message must not be taken as stored.
     ///
     /// [`ExitStatus::CantCreate`]: crate::exit::ExitStatus::CantCreate
     /// [`ExitStatus::IoErr`]: crate::exit::ExitStatus::IoErr
@@ -92,6 +94,9 @@ impl Maildir {
             match temporary.publish(&target, Publish::NoReplace) {
                 Ok(()) => return Ok(target),
                 Err(f) if is_taken(&f.error) => target = self.root.join("new").join(names()),
+                Err(f) if f.step == Step::SyncDir => {
+                    return Err(write_failed(self.root.join("new").display(), &f.error));
+                }
                 Err(f) => return Err(cant_create(&target, &f.error)),
             }
         }
