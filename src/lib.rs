@@ -15,6 +15,9 @@
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
 //! | [`lint`] | linting against RFC 5322 and MIME, `--fix`; [`lint::report`]: findings as lines or JSON, totals and exit status |
+//! | [`dot_reader`] | dot-terminated multi-line responses (POP3), streamed |
+//! | [`imap`] | the IMAP client; for now literals and quoted strings |
+//! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 
 pub mod address;
@@ -25,6 +28,7 @@ pub mod credentials;
 pub mod decode;
 pub mod dns;
 pub mod domain;
+pub mod dot_reader;
 pub mod encode;
 pub mod envelope;
 pub mod error;
@@ -32,6 +36,7 @@ pub mod exit;
 pub mod filename;
 pub mod header;
 pub mod host_lookup;
+pub mod imap;
 pub mod input;
 pub mod lint;
 pub mod media_type;
@@ -46,6 +51,7 @@ pub mod session;
 pub mod smtp;
 pub mod smtp_data;
 pub mod spool;
+pub mod store;
 pub mod submit;
 #[cfg(test)]
 mod test_support;

@@ -1,7 +1,8 @@
 //! The outgoing queue of `smtp-send --queue DIR` (a Maildir-style spool):
 //! each entry is one file holding its envelope (one JSON line) and the
 //! message, written into `tmp/`, synced, and renamed into `new/`, the
-//! directory synced after, so that an entry is either whole or absent.
+//! directory synced after ([`crate::store::durable`]), so that an entry is
+//! either whole or absent.
 //! `--flush` takes an exclusive lock, so two flushes never send one entry
 //! twice.
 
@@ -13,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::store::durable::{self, Publish, sync_dir};
 
 /// The envelope of a queued message and its delivery history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,20 +101,16 @@ impl Queue {
     ) -> Result<PathBuf, Error> {
         let tmp = self.dir.join("tmp").join(name);
         let target = self.dir.join("new").join(name);
-        let result = (|| -> io::Result<()> {
-            let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            serde_json::to_writer(&mut file, envelope)?;
+        durable::write_new(&tmp, &target, Publish::Replace, |file| {
+            serde_json::to_writer(&mut *file, envelope)?;
             file.write_all(b"\n")?;
-            io::copy(message, &mut file)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            sync_dir(&self.dir.join("new"))
-        })();
-        result.map_err(|e| {
-            let _ = fs::remove_file(&tmp);
+            io::copy(message, file)?;
+            Ok(())
+        })
+        .map_err(|failure| {
             Error::new(
                 ErrorKind::CannotCreate,
-                format!("queueing into {}: {e}", self.dir.display()),
+                format!("queueing into {}: {}", self.dir.display(), failure.error),
             )
         })?;
         Ok(target)
@@ -202,10 +200,6 @@ fn read_envelope(path: &Path) -> io::Result<QueuedEnvelope> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
     serde_json::from_str(&line).map_err(io::Error::other)
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]

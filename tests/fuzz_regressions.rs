@@ -5,6 +5,8 @@
 mod chunking;
 #[path = "support/fuzz_decode.rs"]
 mod decode_props;
+#[path = "support/fuzz_dot_reader.rs"]
+mod dot_reader_props;
 #[path = "support/fuzz_encoders.rs"]
 mod encoders;
 #[path = "support/fuzz_fingerprint.rs"]
@@ -121,4 +123,9 @@ fn mime_read_regressions() {
 #[test]
 fn lint_message_regressions() {
     assert!(each_input("lint_message", mime_props::lint) > 0);
+}
+
+#[test]
+fn dot_reader_regressions() {
+    assert!(each_input("dot_reader", dot_reader_props::dot_reader) > 0);
 }

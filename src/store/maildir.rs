@@ -1,0 +1,342 @@
+//! Maildir delivery (<https://cr.yp.to/proto/maildir.html>, as qmail,
+//! Dovecot and mutt read it): a message is written into `tmp/` under a
+//! unique name, synced, linked into `new/` under the same name (never over
+//! an existing file), and `new/` is synced; only then is it delivered. A
+//! reader of the Maildir never sees a partial message in `new/`.
+
+use std::fs::{self, DirBuilder, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::durable::{self, Publish, Step, Temporary};
+use super::{LineEnds, cant_create, copy_message, own_error_or, write_failed};
+use crate::error::Error;
+
+/// Names tried, in `tmp/` and again in `new/`, before giving up when each
+/// is taken (a clash needs the same second, microsecond, pid, counter and
+/// 32 random bits: it does not happen, unless something else writes files
+/// named like ours). A name taken in `new/` is replaced by a fresh one for
+/// the link, the file in `tmp/` staying as it is.
+const NAME_ATTEMPTS: usize = 8;
+
+/// A Maildir: a directory with `cur/`, `new/` and `tmp/`.
+#[derive(Debug, Clone)]
+pub struct Maildir {
+    root: PathBuf,
+    line_ends: LineEnds,
+}
+
+impl Maildir {
+    /// The Maildir at `dir`, created with its `cur/`, `new/` and `tmp/`
+    /// (mode 0700) where missing. Storing converts CRLF to LF
+    /// ([`LineEnds::Lf`]) unless [`Maildir::with_line_ends`] says otherwise.
+    ///
+    /// Errors: a directory that cannot be created, or a name that exists
+    /// but is not a directory, is [`ExitStatus::CantCreate`] (73).
+    ///
+    /// [`ExitStatus::CantCreate`]: crate::exit::ExitStatus::CantCreate
+    pub fn open_or_create(dir: &Path) -> Result<Maildir, Error> {
+        for sub in ["cur", "new", "tmp"] {
+            let path = dir.join(sub);
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&path)
+                .map_err(|e| cant_create(&path, &e))?;
+        }
+        Ok(Maildir {
+            root: dir.to_path_buf(),
+            line_ends: LineEnds::default(),
+        })
+    }
+
+    /// The same Maildir, storing line ends as `line_ends` says.
+    pub fn with_line_ends(mut self, line_ends: LineEnds) -> Maildir {
+        self.line_ends = line_ends;
+        self
+    }
+
+    /// The Maildir's directory.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Delivers one message read to its end from `message`; returns its
+    /// path under `new/` once it is there durably. On any failure nothing
+    /// is left in `tmp/` and nothing appears in `new/`; an existing file is
+    /// never replaced (a name already taken in `new/` gets another name).
+    ///
+    /// Errors: the file cannot be created, [`ExitStatus::CantCreate`] (73);
+    /// reading the message, writing or syncing (a full disk),
+    /// [`ExitStatus::IoErr`] (74), unless `message` fails with a
+    /// [`crate::error::Error`] of its own, whose status is kept. When only
+    /// the final sync of `new/` fails (74), the file is in `new/` but not
+    /// known to be durable: the message must not be taken as stored.
+    ///
+    /// [`ExitStatus::CantCreate`]: crate::exit::ExitStatus::CantCreate
+    /// [`ExitStatus::IoErr`]: crate::exit::ExitStatus::IoErr
+    pub fn deliver(&self, message: &mut dyn Read) -> Result<PathBuf, Error> {
+        self.deliver_named(message, &mut unique_name)
+    }
+
+    /// [`Maildir::deliver`] with the names drawn from `names`.
+    fn deliver_named(
+        &self,
+        message: &mut dyn Read,
+        names: &mut dyn FnMut() -> String,
+    ) -> Result<PathBuf, Error> {
+        let (mut temporary, name) = self.write_into_tmp(message, names)?;
+        let mut target = self.root.join("new").join(name);
+        for _ in 0..NAME_ATTEMPTS {
+            match temporary.publish(&target, Publish::NoReplace) {
+                Ok(()) => return Ok(target),
+                Err(f) if is_taken(&f.error) => target = self.root.join("new").join(names()),
+                Err(f) if f.step == Step::SyncDir => {
+                    return Err(write_failed(self.root.join("new").display(), &f.error));
+                }
+                Err(f) => return Err(cant_create(&target, &f.error)),
+            }
+        }
+        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+    }
+
+    /// The message, complete and synced in `tmp/`, and its name.
+    fn write_into_tmp(
+        &self,
+        message: &mut dyn Read,
+        names: &mut dyn FnMut() -> String,
+    ) -> Result<(Temporary, String), Error> {
+        let mut tmp = PathBuf::new();
+        for _ in 0..NAME_ATTEMPTS {
+            let name = names();
+            tmp = self.root.join("tmp").join(&name);
+            match durable::write_temporary(&tmp, |file| self.fill(file, message)) {
+                Ok(temporary) => return Ok((temporary, name)),
+                Err(f) if f.step == Step::Create && is_taken(&f.error) => continue,
+                Err(f) if f.step == Step::Create => return Err(cant_create(&tmp, &f.error)),
+                Err(f) => return Err(own_error_or(f.error, |e| write_failed(tmp.display(), &e))),
+            }
+        }
+        Err(cant_create(&tmp, &io::ErrorKind::AlreadyExists.into()))
+    }
+
+    /// Writes the message into the new file.
+    fn fill(&self, file: &mut File, message: &mut dyn Read) -> io::Result<()> {
+        let mut sink = BufWriter::new(file);
+        copy_message(message, &mut sink, self.line_ends)?;
+        sink.flush()
+    }
+}
+
+/// The name is already taken: another one can be tried.
+fn is_taken(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::AlreadyExists
+}
+
+/// A name unique to this delivery, in the Maildir form
+/// `SECONDS.M<usec>P<pid>Q<count>R<random>.HOST`: the time, this process,
+/// a per-process delivery counter and 32 random bits, and the host name
+/// with `/` and `:` written as `\057` and `\072`.
+pub fn unique_name() -> String {
+    static DELIVERIES: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}.M{}P{}Q{}R{}.{}",
+        now.as_secs(),
+        now.subsec_micros(),
+        std::process::id(),
+        DELIVERIES.fetch_add(1, Ordering::Relaxed),
+        crate::random::hex(8),
+        host_name()
+    )
+}
+
+/// This host's name for Maildir file names.
+fn host_name() -> String {
+    let name = fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|n| n.trim().to_owned())
+        .unwrap_or_default();
+    let name = if name.is_empty() { "localhost" } else { &name };
+    name.replace('/', "\\057").replace(':', "\\072")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    #[test]
+    fn creates_cur_new_and_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Mail/inbox");
+        let maildir = Maildir::open_or_create(&root).unwrap();
+        assert_eq!(maildir.path(), root);
+        for sub in ["cur", "new", "tmp"] {
+            assert!(root.join(sub).is_dir(), "{sub}");
+        }
+        Maildir::open_or_create(&root).unwrap();
+    }
+
+    #[test]
+    fn a_file_in_the_way_cannot_be_created() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("new"), b"").unwrap();
+        let error = Maildir::open_or_create(dir.path()).unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::CantCreate);
+    }
+
+    #[test]
+    fn delivers_into_new_and_leaves_tmp_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let path = maildir
+            .deliver(&mut &b"Subject: x\r\n\r\nbody\r\n"[..])
+            .unwrap();
+        assert_eq!(path.parent().unwrap(), dir.path().join("new"));
+        assert_eq!(fs::read(&path).unwrap(), b"Subject: x\n\nbody\n");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn keep_crlf_is_byte_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path())
+            .unwrap()
+            .with_line_ends(LineEnds::Keep);
+        let message = b"A: b\r\n\r\nbare\rcr and lf\n\x00\xff\r\n";
+        let path = maildir.deliver(&mut &message[..]).unwrap();
+        assert_eq!(fs::read(path).unwrap(), message);
+    }
+
+    #[test]
+    fn names_are_unique_and_well_formed() {
+        let names: HashSet<String> = (0..1000).map(|_| unique_name()).collect();
+        assert_eq!(names.len(), 1000);
+        for name in &names {
+            assert!(!name.contains('/') && !name.contains(':'), "{name}");
+            assert!(!name.starts_with('.'), "{name}");
+            assert_eq!(
+                name.split('.').count(),
+                3 + host_name().matches('.').count()
+            );
+        }
+    }
+
+    #[test]
+    fn every_delivery_gets_its_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        for i in 0..50 {
+            maildir
+                .deliver(&mut format!("n: {i}\n").as_bytes())
+                .unwrap();
+        }
+        assert_eq!(files(&dir.path().join("new")).len(), 50);
+    }
+
+    /// Names from a list, then fresh ones.
+    fn these_names(list: &'static [&'static str]) -> impl FnMut() -> String {
+        let mut list = list.iter();
+        move || list.next().map_or_else(unique_name, |n| (*n).to_owned())
+    }
+
+    #[test]
+    fn a_name_taken_in_new_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        fs::write(dir.path().join("new/taken"), b"old").unwrap();
+        let mut names = these_names(&["taken", "fresh"]);
+        let path = maildir
+            .deliver_named(&mut &b"new\n"[..], &mut names)
+            .unwrap();
+        assert_eq!(path, dir.path().join("new/fresh"));
+        assert_eq!(fs::read(dir.path().join("new/taken")).unwrap(), b"old");
+        assert_eq!(fs::read(path).unwrap(), b"new\n");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn a_name_taken_in_tmp_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        fs::write(dir.path().join("tmp/busy"), b"another writer").unwrap();
+        let mut names = these_names(&["busy", "free"]);
+        let path = maildir.deliver_named(&mut &b"m\n"[..], &mut names).unwrap();
+        assert_eq!(path, dir.path().join("new/free"));
+        assert_eq!(
+            fs::read(dir.path().join("tmp/busy")).unwrap(),
+            b"another writer"
+        );
+    }
+
+    #[test]
+    fn gives_up_when_every_name_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        fs::write(dir.path().join("new/same"), b"old").unwrap();
+        let mut names = || "same".to_owned();
+        let error = maildir
+            .deliver_named(&mut &b"m\n"[..], &mut names)
+            .unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::CantCreate);
+        assert_eq!(fs::read(dir.path().join("new/same")).unwrap(), b"old");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    /// A message source that fails after a few bytes.
+    struct Failing(usize);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::other("connection reset"));
+            }
+            let n = self.0.min(buf.len());
+            buf[..n].fill(b'x');
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_failing_source_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let error = maildir.deliver(&mut Failing(10_000)).unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::IoErr);
+        assert!(files(&dir.path().join("new")).is_empty());
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn a_source_error_keeps_its_own_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let own = Error::new(crate::error::ErrorKind::ConnectionLost, "closed early");
+        let mut source = io::Cursor::new(b"x".to_vec()).chain(ErrReader(Some(own)));
+        let error = maildir.deliver(&mut source).unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::TempFail);
+        assert_eq!(error.to_string(), "closed early");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    struct ErrReader(Option<Error>);
+
+    impl Read for ErrReader {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other(self.0.take().unwrap()))
+        }
+    }
+}
