@@ -510,6 +510,23 @@ impl Connection {
         Ok(())
     }
 
+    /// Reads a dot-terminated multi-line response (POP3 RETR, LIST, UIDL,
+    /// TOP; RFC 1939 §3) into `sink`, un-stuffed, streamed through the
+    /// read buffer (lines of any length, memory bounded), each read with
+    /// the timeout; the transcript shows `<- [N octets of data]`. Only the
+    /// terminating line makes it `Ok`: a connection closed first is an
+    /// error, so a message cut short is never taken as complete.
+    pub fn read_dot_terminated(
+        &mut self,
+        sink: &mut dyn Write,
+        options: &crate::dot_reader::DotOptions,
+    ) -> Result<crate::dot_reader::Complete, Error> {
+        self.flush()?;
+        let complete = crate::dot_reader::read_dot_terminated(self, sink, options)?;
+        self.note_received(complete.octets);
+        Ok(complete)
+    }
+
     /// Shows `<- [N octets of data]` in the transcript, for data read
     /// without a line each ([`Connection::read_data_line`]).
     pub fn note_received(&mut self, octets: u64) {
@@ -575,6 +592,15 @@ impl Connection {
     /// `-> [N octets of message data]`, per call.
     pub fn write_raw(&mut self, data: &[u8]) -> Result<(), Error> {
         self.log_out(&format!("[{} octets of message data]", data.len()));
+        self.queue(data)
+    }
+
+    /// Queues data holding a secret (an IMAP literal with a password); the
+    /// transcript shows `shown` instead, and the queued copy is
+    /// overwritten once sent.
+    pub fn write_secret_data(&mut self, data: &[u8], shown: &str) -> Result<(), Error> {
+        self.log_out(shown);
+        self.secret_queued = true;
         self.queue(data)
     }
 
@@ -694,6 +720,21 @@ impl Connection {
     fn io_error(&self, doing: &str, error: &io::Error) -> Error {
         let (kind, why) = describe_io(error, self.timeout, self.is_tls());
         Error::new(kind, format!("{doing} {}: {why}", self.peer))
+    }
+}
+
+/// The connection as a source of octets in the pieces its read buffer
+/// holds, for [`crate::dot_reader`]: each read waits at most the timeout.
+impl crate::dot_reader::Chunks for Connection {
+    fn chunk(&mut self) -> Result<&[u8], Error> {
+        if self.start == self.end {
+            self.fill(None)?;
+        }
+        Ok(&self.input[self.start..self.end])
+    }
+
+    fn consume_chunk(&mut self, used: usize) {
+        self.start = (self.start + used).min(self.end);
     }
 }
 
@@ -1003,23 +1044,11 @@ mod tests {
         static PAIR: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
         PAIR.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
-            let (key, cert) = (dir.path().join("key.pem"), dir.path().join("cert.pem"));
-            let status = std::process::Command::new("openssl")
-                .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-                .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
-                .args(["-subj", "/CN=localhost"])
-                .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-                .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-                .args(["-addext", "extendedKeyUsage=serverAuth"])
-                .arg("-keyout")
-                .arg(&key)
-                .arg("-out")
-                .arg(&cert)
-                .stderr(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
-            (std::fs::read(&cert).unwrap(), std::fs::read(&key).unwrap())
+            let pair = crate::test_support::tlscert::TlsCert::generate(dir.path());
+            (
+                std::fs::read(pair.cert).unwrap(),
+                std::fs::read(pair.key).unwrap(),
+            )
         })
     }
 
@@ -1582,6 +1611,76 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("error:0A"), "{message}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn dot_terminated_responses_stream_through_the_read_buffer() {
+        // A 100 000-octet line in pieces, a stuffed line, and a pipelined
+        // reply after the terminator that must stay unread.
+        let long = "x".repeat(100_000);
+        let body = format!("{long}\r\n..dot\r\n.\r\n+OK next\r\n");
+        let (port, handle) = server(move |mut tcp| {
+            for piece in body.as_bytes().chunks(7_000) {
+                tcp.write_all(piece).unwrap();
+                thread::sleep(Duration::from_millis(2));
+            }
+            thread::sleep(Duration::from_millis(200));
+        });
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        let mut sink = Vec::new();
+        let options = crate::dot_reader::DotOptions::default();
+        let complete = connection.read_dot_terminated(&mut sink, &options).unwrap();
+        assert_eq!(sink, format!("{long}\r\n.dot\r\n").into_bytes());
+        assert_eq!((complete.lines, complete.octets), (2, sink.len() as u64));
+        assert_eq!(connection.read_line(100).unwrap(), b"+OK next");
+        let shown = lines.lock().unwrap().clone();
+        assert!(
+            shown.contains(&format!("<- [{} octets of data]", sink.len())),
+            "{shown:?}"
+        );
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_dot_terminated_response_cut_short_is_never_complete() {
+        let (port, handle) = server(|mut tcp| {
+            tcp.write_all(b"line one\r\nline tw").unwrap();
+        });
+        let mut connection = open(port, TEN_SECONDS, None);
+        let options = crate::dot_reader::DotOptions::default();
+        let error = connection
+            .read_dot_terminated(&mut Vec::new(), &options)
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionLost, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn imap_literals_wait_for_the_go_ahead_and_hide_secrets() {
+        use crate::imap::literal::{Command, Literals};
+        let (port, handle) = server(|tcp| {
+            let mut reader = BufReader::new(tcp.try_clone().unwrap());
+            let mut writer = tcp;
+            assert_eq!(read_client_line(&mut reader), "A1 LOGIN \"alice\" {4}\r\n");
+            writer.write_all(b"+ go ahead\r\n").unwrap();
+            let mut literal = [0u8; 6];
+            reader.read_exact(&mut literal).unwrap();
+            assert_eq!(&literal, b"p\"w\n\r\n");
+            writer.write_all(b"A1 OK done\r\n").unwrap();
+        });
+        let (transcript, lines) = recorder();
+        let mut connection = open(port, TEN_SECONDS, Some(transcript));
+        let mut command =
+            Command::new(&mut connection, Literals::Synchronizing, "A1 LOGIN").unwrap();
+        command.string(b"alice").unwrap().secret(b"p\"w\n").unwrap();
+        command.send().unwrap();
+        let reply = crate::imap::literal::ImapWire::read_line(&mut connection).unwrap();
+        assert_eq!(reply, b"A1 OK done");
+        let shown = lines.lock().unwrap().join("\n");
+        assert!(!shown.contains("p\"w"), "{shown}");
+        assert!(shown.contains("****"), "{shown}");
         handle.join().unwrap();
     }
 }

@@ -27,10 +27,10 @@
 //!
 //! # The reader
 //!
-//! Generic over [`std::io::BufRead`]: a `BufReader` over a socket, a byte
-//! slice in tests, or the [`crate::connection::Connection`] once it offers
-//! `BufRead` over its own bounded buffer with its deadlines (its
-//! `read_data_line` would collect a whole line, which this must not do).
+//! Generic over [`Chunks`]: any [`std::io::BufRead`] (a byte slice in
+//! tests), or the [`crate::connection::Connection`] over its own bounded
+//! buffer with its timeout ([`crate::connection::Connection::read_dot_terminated`];
+//! its `read_data_line` would collect a whole line, which this must not do).
 
 use std::io::{self, BufRead, Write};
 
@@ -67,6 +67,28 @@ pub struct Complete {
     pub lines: u64,
 }
 
+/// A source read in the pieces it holds: any [`BufRead`] (its read errors
+/// become lost-connection errors), or the
+/// [`crate::connection::Connection`], which reads with its timeout and
+/// reports its own typed errors.
+pub trait Chunks {
+    /// The octets available now, reading more when none are; empty at the
+    /// end of the stream.
+    fn chunk(&mut self) -> Result<&[u8], Error>;
+    /// Marks the first `used` octets of the last chunk as read.
+    fn consume_chunk(&mut self, used: usize);
+}
+
+impl<R: BufRead + ?Sized> Chunks for R {
+    fn chunk(&mut self) -> Result<&[u8], Error> {
+        self.fill_buf().map_err(|e| read_failed(&e))
+    }
+
+    fn consume_chunk(&mut self, used: usize) {
+        self.consume(used);
+    }
+}
+
 /// Reads one dot-terminated response from `reader` up to and including its
 /// terminating line, writing the un-stuffed data into `sink` (flushed at
 /// the end). See the module documentation for the guarantees.
@@ -76,7 +98,7 @@ pub struct Complete {
 /// [`DotOptions::max_octets`], [`ExitStatus::Protocol`] (76); the sink
 /// failing, [`ExitStatus::IoErr`] (74). After an error the reader's
 /// position is unknown: the connection cannot be used further.
-pub fn read_dot_terminated<R: BufRead + ?Sized>(
+pub fn read_dot_terminated<R: Chunks + ?Sized>(
     reader: &mut R,
     sink: &mut dyn Write,
     options: &DotOptions,
@@ -88,12 +110,12 @@ pub fn read_dot_terminated<R: BufRead + ?Sized>(
         done: Complete::default(),
     };
     loop {
-        let buf = reader.fill_buf().map_err(|e| read_failed(&e))?;
+        let buf = reader.chunk()?;
         if buf.is_empty() {
             return Err(closed_early(unstuffer.done));
         }
         let (used, ended) = unstuffer.feed(buf)?;
-        reader.consume(used);
+        reader.consume_chunk(used);
         if ended {
             unstuffer.sink.flush().map_err(|e| sink_failed(&e))?;
             return Ok(unstuffer.done);

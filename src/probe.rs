@@ -660,42 +660,28 @@ fn stopped() -> std::io::Error {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use std::io::{BufRead, BufReader, Write};
+    use crate::test_support::scripted::Script;
     use std::net::TcpListener;
 
-    /// A one-connection SMTP server answering from a script; returns the
-    /// port and a handle yielding the commands it received.
+    /// A one-connection SMTP server: `banner`, `ehlo` to EHLO, 454 to
+    /// STARTTLS, 221 to QUIT, 502 to anything else; returns the port and a
+    /// handle yielding the commands it received.
     fn scripted(
         banner: &'static str,
         ehlo: &'static str,
     ) -> (u16, thread::JoinHandle<Vec<String>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let handle = thread::spawn(move || {
-            let (mut tcp, _) = listener.accept().unwrap();
-            tcp.write_all(banner.as_bytes()).unwrap();
-            let mut reader = BufReader::new(tcp.try_clone().unwrap());
-            let mut commands = Vec::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    return commands;
-                }
-                let command = line.trim_end().to_string();
-                commands.push(command.clone());
-                let reply = match command.split(' ').next().unwrap_or("") {
-                    "EHLO" => ehlo,
-                    "QUIT" => "221 bye\r\n",
-                    "STARTTLS" => "454 TLS not available now\r\n",
-                    _ => "502 no\r\n",
-                };
-                tcp.write_all(reply.as_bytes()).unwrap();
-                if command == "QUIT" {
-                    return commands;
-                }
-            }
-        });
-        (port, handle)
+        let rules = vec![
+            ("EHLO", ehlo.as_bytes()),
+            ("QUIT", &b"221 bye\r\n"[..]),
+            ("STARTTLS", &b"454 TLS not available now\r\n"[..]),
+        ];
+        Script {
+            banner: banner.as_bytes(),
+            rules,
+            otherwise: b"502 no\r\n",
+            connections: 1,
+        }
+        .start()
     }
 
     fn settings(port: u16) -> ProbeSettings {

@@ -1,8 +1,18 @@
-//! Helpers shared by the unit tests: deterministic pseudo-random data, and
-//! the reference models the fuzz property checks share.
+//! Helpers shared by the unit tests: deterministic pseudo-random data, the
+//! reference models the fuzz property checks share, and the integration
+//! tests' certificate recipe and scripted server (one copy each).
 
 #[path = "../tests/support/smtp_data_model.rs"]
 pub mod smtp_data_model;
+
+// Each test binary uses part of these.
+#[allow(dead_code)]
+#[path = "../tests/common/tlscert.rs"]
+pub mod tlscert;
+
+#[allow(dead_code)]
+#[path = "../tests/common/scripted.rs"]
+pub mod scripted;
 
 /// Deterministic pseudo-random bytes (xorshift64).
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {

@@ -6,3 +6,36 @@
 //! read with a bound.
 
 pub mod literal;
+
+use std::io::Write;
+
+use crate::connection::Connection;
+use crate::error::Error;
+use literal::ImapWire;
+
+/// Longest response line accepted outside literals: a `SEARCH` answer for
+/// a large folder runs to megabytes, but never without a bound.
+pub const MAX_LINE: usize = 8 << 20;
+
+/// The connection as the IMAP wire: every line and literal that may hold a
+/// secret is overwritten in the write buffer once sent.
+impl ImapWire for Connection {
+    fn send_line(&mut self, line: &str, shown: &str) -> Result<(), Error> {
+        match line == shown {
+            true => self.write_line(line),
+            false => self.write_secret_line(line, shown),
+        }
+    }
+
+    fn send_literal(&mut self, data: &[u8], shown: &str) -> Result<(), Error> {
+        self.write_secret_data(data, shown)
+    }
+
+    fn read_line(&mut self) -> Result<Vec<u8>, Error> {
+        Connection::read_line(self, MAX_LINE)
+    }
+
+    fn read_data(&mut self, len: u64, sink: &mut dyn Write) -> Result<(), Error> {
+        Connection::read_data(self, len, sink)
+    }
+}

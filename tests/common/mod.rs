@@ -14,6 +14,8 @@ pub mod nsd;
 pub mod scripted;
 pub mod tlscert;
 
+pub use tlscert::set_mode;
+
 use std::io::Write;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -49,11 +51,6 @@ impl Scratch {
         set_mode(&path, 0o755);
         path
     }
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 /// A port that is free on 127.0.0.1 for both TCP and UDP right now.

@@ -50,7 +50,7 @@ impl TlsCert {
             "openssl req failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        super::set_mode(&key, 0o644);
+        set_mode(&key, 0o644);
         TlsCert { cert, key }
     }
 
@@ -62,7 +62,7 @@ impl TlsCert {
         };
         std::fs::copy(&self.cert, &copy.cert).expect("copy the certificate");
         std::fs::copy(&self.key, &copy.key).expect("copy the key");
-        super::set_mode(&copy.key, 0o644);
+        set_mode(&copy.key, 0o644);
         copy
     }
 }
@@ -70,4 +70,10 @@ impl TlsCert {
 /// The PEM text of a certificate file, for `openssl::x509::X509::from_pem`.
 pub fn pem(cert: &Path) -> Vec<u8> {
     std::fs::read(cert).expect("read the certificate")
+}
+
+/// Sets a file's permission bits.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
