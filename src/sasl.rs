@@ -8,6 +8,8 @@
 //! [`crate::connection::Connection::write_secret_line`].
 
 use base64::Engine as _;
+
+use crate::error::Error;
 use base64::engine::general_purpose::STANDARD;
 
 /// A SASL mechanism mailkit can use.
@@ -188,7 +190,7 @@ impl Client {
     /// response is an error report (RFC 7628 §3.2.2), answered with
     /// [`oauth_error_reply`] and kept for [`Client::oauth_error`]. More
     /// challenges than the mechanism has steps are a protocol error.
-    pub fn respond(&mut self, challenge: &str) -> Result<Response, String> {
+    pub fn respond(&mut self, challenge: &str) -> Result<Response, Error> {
         self.challenges += 1;
         if let Some(response) = self.initial_response() {
             return Ok(response);
@@ -204,10 +206,10 @@ impl Client {
                 secret: false,
             });
         }
-        Err(format!(
-            "the server sent {} challenges, more than {} has steps",
-            self.challenges, self.mechanism
-        ))
+        Err(Error::protocol(format!(
+            "{}: the server sent {} challenges, more than the mechanism has steps",
+            self.mechanism, self.challenges
+        )))
     }
 
     /// What an OAuth error challenge said (`status 401, scope ...`), once
@@ -362,7 +364,13 @@ mod tests {
         assert_eq!((decoded(&user.line), user.secret), ("alice".into(), true));
         let password = client.respond("UGFzc3dvcmQ6").unwrap();
         assert_eq!(decoded(&password.line), "pw");
-        assert!(client.respond("").unwrap_err().contains("3 challenges"));
+        assert!(
+            client
+                .respond("")
+                .unwrap_err()
+                .to_string()
+                .contains("3 challenges")
+        );
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Session {
         while reply.code == 334 {
             let response = client
                 .respond(&reply.lines.concat())
-                .map_err(|why| Error::protocol(format!("AUTH {mechanism}: {why}")))?;
+                .map_err(|why| why.prefixed("AUTH"))?;
             reply = match response.secret {
                 true => self.secret_command(&response.line, "****")?,
                 false => self.command(&response.line)?,
