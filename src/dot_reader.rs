@@ -260,6 +260,7 @@ fn sink_failed(error: &io::Error) -> Error {
 mod tests {
     use super::*;
     use crate::exit::ExitStatus;
+    use crate::test_support::Trickle;
     use std::io::Read;
 
     const KEEP: DotOptions = DotOptions {
@@ -270,19 +271,6 @@ mod tests {
         line_ends: LineEnds::Lf,
         max_octets: u64::MAX,
     };
-
-    /// Hands out at most `n` octets a call, so `BufReader` sees every
-    /// chunking.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = out.len().min(self.0.len()).min(self.1);
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
 
     /// The data and what is left unread, reading `input` `n` octets at a time.
     fn read_in(

@@ -269,6 +269,7 @@ impl<F: FnMut(&[u8], bool) -> io::Result<()>> Write for Chunker<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::Trickle;
     use crate::test_support::noise;
     use crate::test_support::smtp_data_model::{reference, reference_stats};
 
@@ -481,18 +482,6 @@ mod tests {
         assert_eq!(writer.write(&input).unwrap(), BLOCK);
         writer.write_all(&input[BLOCK..]).unwrap();
         assert_eq!(writer.finish().unwrap().0, reference(&input, true));
-    }
-
-    /// A reader that hands out at most `n` bytes a call.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-            let n = out.len().min(self.0.len()).min(self.1);
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
     }
 
     fn chunks_of(input: &[u8], chunk: usize) -> (Vec<(Vec<u8>, bool)>, WireStats) {

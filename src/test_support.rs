@@ -46,3 +46,16 @@ pub fn joined_pieces(
         (0..len).map(|_| pieces[next() % pieces.len()]).collect()
     })
 }
+
+/// A reader that hands out at most `.1` octets a call, so that a consumer
+/// sees every way its input can be split.
+pub struct Trickle<'a>(pub &'a [u8], pub usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(self.0.len()).min(self.1);
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
