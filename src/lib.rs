@@ -50,7 +50,7 @@ pub mod sasl;
 pub mod session;
 pub mod smtp;
 pub mod smtp_data;
-pub mod spool;
+pub mod queue;
 pub mod store;
 pub mod submit;
 #[cfg(test)]

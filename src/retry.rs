@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::compose::Spool;
 use crate::error::Error;
-use crate::spool::{self, Queue, QueuedEnvelope};
+use crate::queue::{self, Queue, QueuedEnvelope};
 use crate::submit::{self, Outcome, Prepared, RecipientResult};
 
 /// The recipients of `results` that were deferred.
@@ -39,13 +39,13 @@ pub fn queue_deferred(
         return Ok(());
     }
     let queue = Queue::open(dir)?;
-    let now = spool::now();
+    let now = queue::now();
     let envelope = QueuedEnvelope {
         sender: message.sender.clone(),
         recipients,
         created: now,
         attempts: 1,
-        next_attempt: now + spool::backoff(1).as_secs(),
+        next_attempt: now + queue::backoff(1).as_secs(),
         last_error: first_deferral(results),
     };
     let mut reader = message
@@ -93,7 +93,7 @@ pub fn flush(
         unreadable,
         ..FlushReport::default()
     };
-    let now = spool::now();
+    let now = queue::now();
     for entry in entries {
         let envelope = &entry.envelope;
         if now.saturating_sub(envelope.created) > how.max_age {
@@ -120,7 +120,7 @@ pub fn flush(
         } else {
             let mut next = envelope.clone();
             next.attempts += 1;
-            next.next_attempt = now + spool::backoff(next.attempts).as_secs();
+            next.next_attempt = now + queue::backoff(next.attempts).as_secs();
             next.last_error = first_deferral(&results);
             next.recipients = still_deferred;
             queue.update(&entry, &next)?;
