@@ -157,7 +157,7 @@ pub struct ConnectionArgs {
     /// How to use TLS. Default: implicit for smtps, pop3s and imaps;
     /// starttls (required, or fail with status 76) for the others.
     #[arg(long, value_enum)]
-    pub tls: Option<crate::connection::TlsMode>,
+    pub tls: Option<crate::net::connection::TlsMode>,
     /// Trust the certificates in this PEM file instead of the system's
     /// roots (a private CA or a self-signed server, as curl's --cacert);
     /// the host name is still checked.
@@ -166,7 +166,7 @@ pub struct ConnectionArgs {
     /// Accept only the server certificate with this SHA-256 fingerprint
     /// (hex, colons optional, as `openssl x509 -fingerprint -sha256`
     /// prints it), whoever signed it.
-    #[arg(long, value_name = "SHA256", value_parser = crate::connection::parse_fingerprint)]
+    #[arg(long, value_name = "SHA256", value_parser = crate::net::connection::parse_fingerprint)]
     pub fingerprint: Option<String>,
     /// Do not verify the server's certificate. The connection is still
     /// encrypted, but anyone in between can read it.
@@ -187,9 +187,9 @@ impl ConnectionArgs {
         protocol: &str,
         credentials: &CredentialArgs,
         timeout: std::time::Duration,
-    ) -> Result<(crate::url::ServerUrl, crate::session::Endpoint), Error> {
-        use crate::connection::TlsMode;
-        let server = crate::url::parse(text)?;
+    ) -> Result<(crate::net::url::ServerUrl, crate::net::session::Endpoint), Error> {
+        use crate::net::connection::TlsMode;
+        let server = crate::net::url::parse(text)?;
         if server.scheme.protocol() != protocol {
             return Err(Error::usage(format!(
                 "{text}: not a {protocol}:// or {protocol}s:// URL"
@@ -199,7 +199,7 @@ impl ConnectionArgs {
             true => TlsMode::Implicit,
             false => TlsMode::StartTls,
         });
-        let endpoint = crate::session::Endpoint {
+        let endpoint = crate::net::session::Endpoint {
             host: server.host.clone(),
             port: self.port.unwrap_or(server.port),
             tls,
@@ -222,8 +222,8 @@ impl ConnectionArgs {
     }
 
     /// The certificate checks asked for.
-    pub fn tls_settings(&self) -> crate::connection::TlsSettings {
-        crate::connection::TlsSettings {
+    pub fn tls_settings(&self) -> crate::net::connection::TlsSettings {
+        crate::net::connection::TlsSettings {
             cafile: self.cafile.clone(),
             fingerprint: self.fingerprint.clone(),
             insecure: self.insecure,
@@ -272,9 +272,9 @@ impl CredentialArgs {
     /// the password from the source, or from `~/.netrc`.
     pub fn login(
         &self,
-        server: &crate::url::ServerUrl,
-    ) -> Result<Option<crate::session::Login>, Error> {
-        use crate::credentials::{self, PasswordSource};
+        server: &crate::net::url::ServerUrl,
+    ) -> Result<Option<crate::net::session::Login>, Error> {
+        use crate::net::credentials::{self, PasswordSource};
         let user = self.user.clone().or(server.user.clone());
         let source = match (&user, self.source()) {
             (None, None) => return Ok(None),
@@ -283,7 +283,7 @@ impl CredentialArgs {
         let (user, secret) = credentials::load(&source, &server.host, user.as_deref())?;
         let user =
             user.ok_or_else(|| Error::config("no user to log in as (--user, or the URL's user)"))?;
-        Ok(Some(crate::session::Login {
+        Ok(Some(crate::net::session::Login {
             user,
             secret,
             oauth: self.oauth,
@@ -291,10 +291,10 @@ impl CredentialArgs {
     }
 
     /// The password source given, if any. With none, a tool that must log
-    /// in uses `~/.netrc` ([`crate::credentials::PasswordSource::Netrc`]
+    /// in uses `~/.netrc` ([`crate::net::credentials::PasswordSource::Netrc`]
     /// with `None`).
-    pub fn source(&self) -> Option<crate::credentials::PasswordSource> {
-        use crate::credentials::PasswordSource;
+    pub fn source(&self) -> Option<crate::net::credentials::PasswordSource> {
+        use crate::net::credentials::PasswordSource;
         if let Some(path) = &self.password_file {
             return Some(PasswordSource::File(path.clone()));
         }
@@ -313,8 +313,8 @@ impl CredentialArgs {
 #[cfg(test)]
 mod connection_args_tests {
     use super::*;
-    use crate::connection::TlsMode;
-    use crate::credentials::PasswordSource;
+    use crate::net::connection::TlsMode;
+    use crate::net::credentials::PasswordSource;
 
     #[derive(Parser, Debug)]
     struct Probe {

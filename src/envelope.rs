@@ -4,7 +4,7 @@
 //! and the header as it is to be sent (Bcc removed, Date and Message-ID
 //! added when missing).
 //!
-//! The header is read with the line ends of [`crate::smtp_data`]: every CR,
+//! The header is read with the line ends of [`crate::smtp::data`]: every CR,
 //! LF or CRLF ends a line. So the header seen here is the header the server
 //! and the recipients will see once the message is canonicalised; a bare CR
 //! cannot hide a `Bcc:` line inside another field.

@@ -3,10 +3,10 @@
 use std::io::{self, BufWriter, StdoutLock, Write};
 use std::process::ExitCode;
 
-use mailkit::connection::TlsMode;
+use mailkit::dns::probe::{self, ProbeOf, ProbeSettings};
 use mailkit::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteStatus};
+use mailkit::net::connection::TlsMode;
 use mailkit::output::{self, Diagnostics};
-use mailkit::probe::{self, ProbeOf, ProbeSettings};
 use mailkit::tools::mx_lookup::Args;
 use mailkit::{Error, ExitStatus, cli};
 

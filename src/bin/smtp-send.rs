@@ -7,14 +7,14 @@ use anyhow::Context;
 
 use mailkit::compose::Spool;
 use mailkit::dns::ResolverSettings;
+use mailkit::net::transcript::Transcript;
 use mailkit::output::{self, Diagnostics};
-use mailkit::retry::{self, Flush};
 use mailkit::smtp::Dsn;
-use mailkit::submit::{
+use mailkit::smtp::retry::{self, Flush};
+use mailkit::smtp::submit::{
     self, DirectDelivery, Outcome, Prepared, RecipientResult, Route, SendOptions,
 };
 use mailkit::tools::smtp_send::Args;
-use mailkit::transcript::Transcript;
 use mailkit::{Error, ExitStatus, cli};
 
 const TOOL: &str = "smtp-send";

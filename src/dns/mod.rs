@@ -4,6 +4,8 @@
 
 pub mod client;
 
+pub mod probe;
+
 use client::{Client, Reply};
 
 use std::collections::HashMap;

@@ -54,7 +54,7 @@ pub const LITERAL_MINUS_MAX: usize = 4096;
 
 /// The transport under a command: lines and octets out, lines and literal
 /// octets in. Small so that tests need no socket; the
-/// [`crate::connection::Connection`] provides each method already
+/// [`crate::net::connection::Connection`] provides each method already
 /// (`write_secret_line`, `write_raw`, `read_line`, `read_data`).
 pub trait ImapWire {
     /// Sends (or queues) `line` and CRLF; the transcript shows `shown`.

@@ -9,8 +9,8 @@ pub mod literal;
 
 use std::io::Write;
 
-use crate::connection::Connection;
 use crate::error::Error;
+use crate::net::connection::Connection;
 use literal::ImapWire;
 
 /// Longest response line accepted outside literals: a `SEARCH` answer for

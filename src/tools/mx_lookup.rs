@@ -149,7 +149,7 @@ pub struct Args {
     /// The name to give in EHLO (default: this host's fully qualified name,
     /// from the kernel or /etc/hosts, else the address literal of this end
     /// of the connection, e.g. [192.0.2.1]; RFC 5321 §4.1.1.1).
-    #[arg(long, value_name = "NAME", value_parser = crate::probe::parse_helo,
+    #[arg(long, value_name = "NAME", value_parser = crate::dns::probe::parse_helo,
           requires = "probe", help_heading = "Probe")]
     pub helo: Option<String>,
 

@@ -6,7 +6,7 @@ use clap::Parser;
 
 use super::Section;
 use crate::cli::{CommonArgs, ConnectionArgs, CredentialArgs, OutputArgs, TimeoutArgs};
-use crate::submit::Step;
+use crate::smtp::submit::Step;
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -117,7 +117,7 @@ pub struct Args {
     /// The name to give in EHLO (default: this host's fully qualified name,
     /// from the kernel or /etc/hosts, else the address literal of this end
     /// of the connection, e.g. [192.0.2.1]; RFC 5321 §4.1.1.1).
-    #[arg(long, value_name = "NAME", value_parser = crate::probe::parse_helo)]
+    #[arg(long, value_name = "NAME", value_parser = crate::dns::probe::parse_helo)]
     pub helo: Option<String>,
 
     /// DSN: when to notify (e.g. SUCCESS,FAILURE or NEVER; RFC 3461).

@@ -1,5 +1,5 @@
 //! Arbitrary bytes, read in arbitrary pieces, through
-//! `mailkit::dot_reader`: the data must equal a simple line-by-line model of
+//! `mailkit::net::dot_reader`: the data must equal a simple line-by-line model of
 //! RFC 1939 §3, nothing after the terminating line may be consumed, the
 //! bound must hold, and an input without its terminating line (every input
 //! cut short included) must never be reported complete.
@@ -7,7 +7,7 @@
 use std::io::{self, BufRead, Read};
 
 use mailkit::ExitStatus;
-use mailkit::dot_reader::{DotOptions, read_dot_terminated};
+use mailkit::net::dot_reader::{DotOptions, read_dot_terminated};
 use mailkit::store::LineEnds;
 
 use crate::chunking::chunk_sizes;
@@ -76,7 +76,7 @@ fn run(
     sizes: &[usize],
     options: &DotOptions,
 ) -> (
-    Result<mailkit::dot_reader::Complete, mailkit::Error>,
+    Result<mailkit::net::dot_reader::Complete, mailkit::Error>,
     Vec<u8>,
     usize,
 ) {

@@ -1,11 +1,11 @@
-//! Arbitrary text through `mailkit::connection::parse_fingerprint`: it
+//! Arbitrary text through `mailkit::net::connection::parse_fingerprint`: it
 //! never panics; what it accepts is exactly 64 lower-case hex digits, the
 //! hex digits of the text (colons and a `sha256:`, `sha256=` or `SHA256
 //! Fingerprint=` prefix aside) in lower case, and accepting it again gives
 //! it back; and any 32 bytes written as OpenSSL does (`AB:CD:...`, with or
 //! without its prefix) or in plain hex give their lower-case hex.
 
-use mailkit::connection::parse_fingerprint;
+use mailkit::net::connection::parse_fingerprint;
 
 /// Checks one fuzz input (see the module comment).
 pub fn fingerprint(data: &[u8]) {

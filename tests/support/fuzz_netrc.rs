@@ -1,4 +1,4 @@
-//! Arbitrary text through `mailkit::credentials::parse_netrc` and
+//! Arbitrary text through `mailkit::net::credentials::parse_netrc` and
 //! `find_entry`: nothing panics; the entries are those of a reference
 //! reader written from the format's description (tokens separated by
 //! white space, `#` comments where a token would start, `"..."` tokens
@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mailkit::credentials::{NetrcEntry, find_entry, parse_netrc};
+use mailkit::net::credentials::{NetrcEntry, find_entry, parse_netrc};
 
 use crate::linear_time::assert_linear;
 

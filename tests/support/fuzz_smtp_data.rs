@@ -1,11 +1,11 @@
 //! Arbitrary bytes, cut into arbitrary pieces, through the SMTP data codec
-//! of `mailkit::smtp_data`: the wire must equal a simple line-by-line model,
+//! of `mailkit::smtp::data`: the wire must equal a simple line-by-line model,
 //! must never hold a bare CR or LF nor an end-of-data line before the end,
 //! and `scan`, `WireWriter` and `for_each_chunk` must agree.
 
 use std::io::Write;
 
-use mailkit::smtp_data::{WireStats, WireWriter, for_each_chunk, scan};
+use mailkit::smtp::data::{WireStats, WireWriter, for_each_chunk, scan};
 
 use crate::smtp_data_model::{reference, reference_stats};
 

@@ -1,4 +1,4 @@
-//! Queue entries of `mailkit::queue` on disk, read back through the public
+//! Queue entries of `mailkit::smtp::queue` on disk, read back through the public
 //! `Queue` (`entries` reads each envelope line, `message` what follows):
 //! an arbitrary file, corrupted or truncated, never makes the reader
 //! panic; it is one entry whose envelope is exactly what its first line
@@ -12,7 +12,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use mailkit::queue::{Queue, QueuedEnvelope};
+use mailkit::smtp::queue::{Queue, QueuedEnvelope};
 
 /// Checks one fuzz input (see the module comment), in a queue of its own.
 pub fn spool_envelope(data: &[u8]) {

@@ -1,4 +1,4 @@
-//! Arbitrary text through `mailkit::url::parse`: it never panics; a URL it
+//! Arbitrary text through `mailkit::net::url::parse`: it never panics; a URL it
 //! accepts has the scheme, host and port the text names (the scheme's
 //! default port when none is given), a host that is an IPv6 address or a
 //! lower-case LDH name, and a user, folder and parameters that are the
@@ -9,7 +9,7 @@
 
 use std::net::Ipv6Addr;
 
-use mailkit::url::{Scheme, ServerUrl, parse};
+use mailkit::net::url::{Scheme, ServerUrl, parse};
 
 /// Checks one fuzz input (see the module comment).
 pub fn server_url(data: &[u8]) {

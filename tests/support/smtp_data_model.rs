@@ -1,9 +1,9 @@
 //! The reference model of SMTP message data, shared by the unit tests of
-//! `mailkit::smtp_data` (through `src/test_support.rs`) and by the fuzz
+//! `mailkit::smtp::data` (through `src/test_support.rs`) and by the fuzz
 //! property check: the simplest possible reading of RFC 5321 §4.5.2, to
 //! hold the streaming codec against.
 
-use mailkit::smtp_data::WireStats;
+use mailkit::smtp::data::WireStats;
 
 /// What goes on the wire for `input`: lines split at CRLF, CR or LF, each
 /// sent with CRLF, a leading dot doubled when `dot_stuff`, then the

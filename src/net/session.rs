@@ -17,10 +17,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::connection::{Connection, TlsMode, TlsSettings};
-use crate::credentials::Secret;
 use crate::error::{Error, ErrorKind, ServerReply};
-use crate::transcript::Transcript;
+use crate::net::connection::{Connection, TlsMode, TlsSettings};
+use crate::net::credentials::Secret;
+use crate::net::transcript::Transcript;
 
 /// Who to log in as.
 #[derive(Debug)]
@@ -296,7 +296,7 @@ fn quit<S: Handshake>(session: S) -> Option<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::Secret;
+    use crate::net::credentials::Secret;
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex};

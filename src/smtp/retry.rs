@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::compose::Spool;
 use crate::error::Error;
-use crate::queue::{self, Queue, QueuedEnvelope};
-use crate::submit::{self, Outcome, Prepared, RecipientResult};
+use crate::smtp::queue::{self, Queue, QueuedEnvelope};
+use crate::smtp::submit::{self, Outcome, Prepared, RecipientResult};
 
 /// The recipients of `results` that were deferred.
 fn deferred(results: &[RecipientResult]) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! Reading a dot-terminated multi-line response (POP3 `RETR`, `TOP`,
 //! `LIST`, `UIDL`: RFC 1939 §3; the same framing as SMTP `DATA`, RFC 5321
-//! §4.5.2, whose writing side is [`crate::smtp_data`]) into a sink, as a
+//! §4.5.2, whose writing side is [`crate::smtp::data`]) into a sink, as a
 //! stream.
 //!
 //! RFC 1939 §3: each line ends with CRLF; a line that begins with the
@@ -28,8 +28,8 @@
 //! # The reader
 //!
 //! Generic over [`Chunks`]: any [`std::io::BufRead`] (a byte slice in
-//! tests), or the [`crate::connection::Connection`] over its own bounded
-//! buffer with its timeout ([`crate::connection::Connection::read_dot_terminated`];
+//! tests), or the [`crate::net::connection::Connection`] over its own bounded
+//! buffer with its timeout ([`crate::net::connection::Connection::read_dot_terminated`];
 //! its `read_data_line` would collect a whole line, which this must not do).
 
 use std::io::{self, BufRead, Write};
@@ -69,7 +69,7 @@ pub struct Complete {
 
 /// A source read in the pieces it holds: any [`BufRead`] (its read errors
 /// become lost-connection errors), or the
-/// [`crate::connection::Connection`], which reads with its timeout and
+/// [`crate::net::connection::Connection`], which reads with its timeout and
 /// reports its own typed errors.
 pub trait Chunks {
     /// The octets available now, reading more when none are; empty at the

@@ -5,7 +5,7 @@
 //! Everything here is text ready to send.
 //!
 //! What is returned carries the password or token: send it with
-//! [`crate::connection::Connection::write_secret_line`].
+//! [`crate::net::connection::Connection::write_secret_line`].
 
 use base64::Engine as _;
 

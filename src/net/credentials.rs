@@ -449,7 +449,7 @@ mod tests {
         let output = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "credentials::tests::environment_child",
+                "net::credentials::tests::environment_child",
                 "--nocapture",
             ])
             .env(set, "from-env\nrest")

@@ -4,14 +4,18 @@
 //! (RFC 3030), RSET, QUIT. It never prints and never exits: replies and
 //! errors go back to the caller, which decides per recipient.
 
+pub mod data;
+pub mod queue;
+pub mod retry;
+pub mod submit;
+
 use std::io::Read;
 use std::time::Duration;
 
-use crate::connection::Connection;
 use crate::error::{Error, ErrorKind, ServerReply};
-use crate::sasl;
-use crate::session::{Handshake, Login, TlsAnswer};
-use crate::smtp_data;
+use crate::net::connection::Connection;
+use crate::net::sasl;
+use crate::net::session::{Handshake, Login, TlsAnswer};
 
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; servers go
 /// beyond it, memory must not).
@@ -315,7 +319,7 @@ impl Session {
             return Ok(reply);
         }
         let buffered = std::io::BufWriter::with_capacity(CHUNK, ConnWriter(&mut self.conn));
-        let mut writer = smtp_data::WireWriter::new(buffered, true);
+        let mut writer = data::WireWriter::new(buffered, true);
         std::io::copy(body, &mut writer).map_err(io_error)?;
         let (buffered, _) = writer.finish().map_err(io_error)?;
         buffered
@@ -328,7 +332,7 @@ impl Session {
     fn bdat(&mut self, mut body: &mut dyn Read) -> Result<Reply, Error> {
         let mut outcome: Result<Option<Reply>, Error> = Ok(None);
         let conn = &mut self.conn;
-        let streamed = smtp_data::for_each_chunk(&mut body, CHUNK, |chunk, last| {
+        let streamed = data::for_each_chunk(&mut body, CHUNK, |chunk, last| {
             match send_chunk(conn, chunk, last) {
                 Ok(reply) => {
                     // A refused chunk ends the transaction (RFC 3030 §2).
@@ -387,7 +391,7 @@ impl Session {
     }
 }
 
-/// The SMTP steps of the shared negotiation ([`crate::session`]):
+/// The SMTP steps of the shared negotiation ([`crate::net::session`]):
 /// the 220 greeting, EHLO (HELO fallback), STARTTLS (RFC 3207).
 impl Handshake for Session {
     /// The EHLO name; `None` for [`Session::default_name`].
@@ -673,7 +677,7 @@ mod tests {
             "[IPv6:2001:db8::1]"
         );
         for literal in ["[192.0.2.1]", "[IPv6:2001:db8::1]"] {
-            assert_eq!(crate::probe::parse_helo(literal).unwrap(), literal);
+            assert_eq!(crate::dns::probe::parse_helo(literal).unwrap(), literal);
         }
     }
 

@@ -28,10 +28,10 @@ use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::{X509, X509VerifyResult};
 
 use crate::error::{Error, ErrorKind};
-use crate::host_lookup::{self, LookupFailure};
+use crate::net::host_lookup::{self, LookupFailure};
+use crate::net::transcript::Transcript;
+use crate::net::url::host_port;
 use crate::output::printable;
-use crate::transcript::Transcript;
-use crate::url::host_port;
 
 /// Bytes read from the socket at a time (and the most buffered at once).
 const READ_BUFFER: usize = 16 * 1024;
@@ -519,10 +519,10 @@ impl Connection {
     pub fn read_dot_terminated(
         &mut self,
         sink: &mut dyn Write,
-        options: &crate::dot_reader::DotOptions,
-    ) -> Result<crate::dot_reader::Complete, Error> {
+        options: &crate::net::dot_reader::DotOptions,
+    ) -> Result<crate::net::dot_reader::Complete, Error> {
         self.flush()?;
-        let complete = crate::dot_reader::read_dot_terminated(self, sink, options)?;
+        let complete = crate::net::dot_reader::read_dot_terminated(self, sink, options)?;
         self.note_received(complete.octets);
         Ok(complete)
     }
@@ -724,8 +724,8 @@ impl Connection {
 }
 
 /// The connection as a source of octets in the pieces its read buffer
-/// holds, for [`crate::dot_reader`]: each read waits at most the timeout.
-impl crate::dot_reader::Chunks for Connection {
+/// holds, for [`crate::net::dot_reader`]: each read waits at most the timeout.
+impl crate::net::dot_reader::Chunks for Connection {
     fn chunk(&mut self) -> Result<&[u8], Error> {
         if self.start == self.end {
             self.fill(None)?;
@@ -1630,7 +1630,7 @@ mod tests {
         let (transcript, lines) = recorder();
         let mut connection = open(port, TEN_SECONDS, Some(transcript));
         let mut sink = Vec::new();
-        let options = crate::dot_reader::DotOptions::default();
+        let options = crate::net::dot_reader::DotOptions::default();
         let complete = connection.read_dot_terminated(&mut sink, &options).unwrap();
         assert_eq!(sink, format!("{long}\r\n.dot\r\n").into_bytes());
         assert_eq!((complete.lines, complete.octets), (2, sink.len() as u64));
@@ -1649,7 +1649,7 @@ mod tests {
             tcp.write_all(b"line one\r\nline tw").unwrap();
         });
         let mut connection = open(port, TEN_SECONDS, None);
-        let options = crate::dot_reader::DotOptions::default();
+        let options = crate::net::dot_reader::DotOptions::default();
         let error = connection
             .read_dot_terminated(&mut Vec::new(), &options)
             .unwrap_err();

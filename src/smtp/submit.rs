@@ -11,15 +11,15 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::compose::Spool;
-use crate::connection::{TlsMode, TlsSettings};
 use crate::dns::ResolverSettings;
 use crate::envelope::{self, HEAD_LIMIT};
 use crate::error::{Error, ErrorKind};
 use crate::exit::ExitStatus;
-use crate::session::{Endpoint, Negotiation, Stage, negotiate};
+use crate::net::connection::{TlsMode, TlsSettings};
+use crate::net::session::{Endpoint, Negotiation, Stage, negotiate};
+use crate::net::transcript::Transcript;
+use crate::smtp::data::{self, WireStats};
 use crate::smtp::{Dsn, MailOptions, Reply, Session};
-use crate::smtp_data::{self, WireStats};
-use crate::transcript::Transcript;
 
 /// A message ready to send.
 pub struct Prepared {
@@ -81,7 +81,7 @@ pub fn prepare(
         stats: WireStats::default(),
         smtputf8,
     };
-    let stats = smtp_data::scan(&mut prepared.reader().map_err(read_error)?).map_err(read_error)?;
+    let stats = data::scan(&mut prepared.reader().map_err(read_error)?).map_err(read_error)?;
     if stats.longest_line > 998 {
         return Err(Error::data(format!(
             "a line of {} octets is over the limit of 998 (RFC 5321 §4.5.3.1.6); rfc822-lint --fix or mime-pack can repair it",
@@ -567,7 +567,7 @@ impl DirectDelivery {
         }
         DirectDelivery {
             resolver,
-            port: port.unwrap_or(crate::probe::SMTP_PORT),
+            port: port.unwrap_or(crate::dns::probe::SMTP_PORT),
             tls: tls.unwrap_or(TlsMode::Opportunistic),
             certificate,
             timeout,

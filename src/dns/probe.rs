@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::connection::{TlsInfo, TlsMode, TlsSettings};
 use crate::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteEachError};
 use crate::error::Error;
+use crate::net::connection::{TlsInfo, TlsMode, TlsSettings};
+use crate::net::session::{Endpoint, Handshake, Negotiation, Stage, negotiate, start_tls};
+use crate::net::transcript::Transcript;
 use crate::output::printable;
-use crate::session::{Endpoint, Handshake, Negotiation, Stage, negotiate, start_tls};
 use crate::smtp::Session;
-use crate::transcript::Transcript;
 
 /// The SMTP port of mail exchanges (RFC 5321 §4.5.4.2).
 pub const SMTP_PORT: u16 = 25;
