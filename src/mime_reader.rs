@@ -365,7 +365,7 @@ impl<R: BufRead> Lines<R> {
 
     /// Skips a leading mbox `From ` line.
     fn skip_mbox_from_line(&mut self) -> io::Result<()> {
-        if !fill(&mut self.reader)?.starts_with(b"From ") {
+        if !crate::grammar::header::is_mbox_from_line(fill(&mut self.reader)?) {
             return Ok(());
         }
         while self.next_piece()? && !self.piece.ends_line {}
