@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use crate::grammar::lex;
+
 /// One mailbox: an optional display name and an addr-spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
@@ -261,36 +263,19 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// CFWS (RFC 5322 §3.2.2), comments nested, read by the one lexer
+    /// ([`lex::Cursor::skip_cfws`], strict).
     fn skip_cfws(&mut self) -> Parsed<()> {
-        loop {
-            self.skip_fws();
-            if self.peek() != Some('(') {
-                return Ok(());
-            }
-            self.comment()?;
-        }
-    }
-
-    /// A comment, nesting counted rather than recursed so that deep nesting
-    /// cannot exhaust the stack.
-    fn comment(&mut self) -> Parsed<()> {
-        let open = self.pos;
-        let mut depth = 0usize;
-        loop {
-            let at = self.pos;
-            match self.bump() {
-                None => return self.fail(open, "unterminated comment: missing ')'"),
-                Some('(') => depth += 1,
-                Some(')') if depth <= 1 => return Ok(()),
-                Some(')') => depth -= 1,
-                Some('\\') => {
-                    self.quoted_pair(open, "comment")?;
-                }
-                Some('\r') => self.pos += 1,
-                Some(c) if is_wsp(c) || is_vchar(c) => {}
-                Some(c) => return self.fail(at, format!("control character {c:?} in a comment")),
-            }
-        }
+        let mut cursor = lex::Cursor {
+            text: self.text,
+            pos: self.pos,
+        };
+        let skipped = cursor.skip_cfws(lex::Mode::Strict);
+        self.pos = cursor.pos;
+        skipped.map(drop).map_err(|problem| AddressError {
+            offset: problem.offset,
+            message: problem.message,
+        })
     }
 
     /// The character after a backslash (RFC 5322 §3.2.1 quoted-pair).

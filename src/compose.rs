@@ -933,7 +933,7 @@ pub fn leaf_from_spec(
         refuse_injection(spec, value)?;
     }
     if let Some(kind) = &media_type
-        && crate::message::parse_content_type(kind).is_none()
+        && !crate::grammar::content_type::is_media_type(kind)
     {
         return Err(Error::usage(format!(
             "{spec:?}: {kind:?} is not a media type"

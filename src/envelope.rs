@@ -4,8 +4,9 @@
 //! and the header as it is to be sent (Bcc removed, Date and Message-ID
 //! added when missing).
 //!
-//! The header is read with the line ends of [`crate::smtp::data`]: every CR,
-//! LF or CRLF ends a line. So the header seen here is the header the server
+//! The header is read by the one header splitter,
+//! [`crate::grammar::header`], with the line ends of [`crate::smtp::data`]:
+//! every CR, LF or CRLF ends a line. So the header seen here is the header the server
 //! and the recipients will see once the message is canonicalised; a bare CR
 //! cannot hide a `Bcc:` line inside another field.
 
@@ -13,6 +14,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::address::{self, Mailbox};
 use crate::error::Error;
+use crate::grammar::header::{HeaderBlock, LineEnds, RawField, split_header};
 
 /// How much of the message [`header_facts`] must be given: a header that
 /// does not end within it is refused.
@@ -223,20 +225,17 @@ impl HeaderFacts {
     }
 }
 
-/// One field (or stray line) of the header: its bytes from the start of its
-/// first line to after the line end of its last continuation line.
-struct RawField {
-    start: usize,
-    end: usize,
-}
-
 /// The facts of the header at the start of `head` (the first
 /// [`HEAD_LIMIT`] bytes of the message, or all of it when shorter). 65 when
 /// the message does not start with a header field, or when its header does
 /// not end within [`HEAD_LIMIT`].
 pub fn header_facts(head: &[u8]) -> Result<HeaderFacts, Error> {
-    let header_start = mbox_from_line_end(head);
-    let (raw, body_start, ended) = split_header(head, header_start);
+    let HeaderBlock {
+        fields: raw,
+        header_start,
+        body_start,
+        has_separator: ended,
+    } = split_header(head, LineEnds::Any);
     if !ended && head.len() >= HEAD_LIMIT {
         return Err(Error::data("the message header is longer than 1 MiB"));
     }
@@ -252,7 +251,7 @@ pub fn header_facts(head: &[u8]) -> Result<HeaderFacts, Error> {
             "the message does not start with a header field",
         ));
     }
-    let value = |f: &RawField| field_value(head, f);
+    let value = |f: &RawField| f.value(head);
     let has = |name: &str| fields.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let (recipients, recipient_error) = recipients(&fields, value);
     let (from, from_error) = from_address(&fields, value);
@@ -270,69 +269,11 @@ pub fn header_facts(head: &[u8]) -> Result<HeaderFacts, Error> {
     })
 }
 
-/// Where a line starting at `pos` ends (before CR, LF or CRLF) and where
-/// the next line starts.
-fn line_at(head: &[u8], pos: usize) -> (usize, usize) {
-    let rest = &head[pos..];
-    match memchr::memchr2(b'\r', b'\n', rest) {
-        None => (head.len(), head.len()),
-        Some(at) if rest[at..].starts_with(b"\r\n") => (pos + at, pos + at + 2),
-        Some(at) => (pos + at, pos + at + 1),
-    }
-}
-
-/// After a leading mbox `From ` line, or 0.
-fn mbox_from_line_end(head: &[u8]) -> usize {
-    if head.starts_with(b"From ") {
-        line_at(head, 0).1
-    } else {
-        0
-    }
-}
-
-/// The header's fields and stray lines, where the body starts, and whether
-/// a blank line ended the header.
-fn split_header(head: &[u8], start: usize) -> (Vec<RawField>, usize, bool) {
-    let mut fields: Vec<RawField> = Vec::new();
-    let mut pos = start;
-    while pos < head.len() {
-        let (end, next) = line_at(head, pos);
-        if end == pos {
-            return (fields, next, true);
-        }
-        match fields.last_mut() {
-            Some(field) if matches!(head[pos], b' ' | b'\t') => field.end = next,
-            _ => fields.push(RawField {
-                start: pos,
-                end: next,
-            }),
-        }
-        pos = next;
-    }
-    (fields, head.len(), false)
-}
-
-/// The field name (RFC 5322 §2.2: printable ASCII but ':'), or `None` for
-/// a line that is not a field.
+/// The field name, or `None` for a line that is not a field.
 fn field_name(head: &[u8], field: &RawField) -> Option<String> {
-    let bytes = &head[field.start..field.end];
-    let colon = memchr::memchr(b':', bytes)?;
-    let name = &bytes[..colon];
-    let printable = !name.is_empty() && name.iter().all(|b| (33..=126).contains(b));
-    printable.then(|| String::from_utf8_lossy(name).into_owned())
-}
-
-/// The value unfolded (line ends removed, RFC 5322 §2.2.3), leading
-/// whitespace trimmed, lossily decoded as UTF-8.
-fn field_value(head: &[u8], field: &RawField) -> String {
-    let bytes = &head[field.start..field.end];
-    let after = memchr::memchr(b':', bytes).map_or(bytes.len(), |c| c + 1);
-    let unfolded: Vec<u8> = bytes[after..]
-        .iter()
-        .copied()
-        .filter(|&b| b != b'\r' && b != b'\n')
-        .collect();
-    String::from_utf8_lossy(&unfolded).trim_start().to_string()
+    field
+        .name(head)
+        .map(|name| String::from_utf8_lossy(name).into_owned())
 }
 
 /// The recipient addr-specs for `-t`, and why a recipient field did not

@@ -1,24 +1,37 @@
 //! mailkit: the library behind the mailkit command-line mail utilities.
 //!
-//! Every tool is a thin binary over these modules, one module per concern:
+//! Every tool is a thin binary over these modules, one module per concern,
+//! grouped the way data flows: bytes in → grammar → message → tool → bytes
+//! out, and socket → session → store. Lower layers never call higher ones.
 //!
 //! | module | concern |
 //! | --- | --- |
-//! | [`error`] | the library's error: typed kinds, predicates, the status table |
-//! | [`exit`] | exit statuses (sysexits.h); the status of an error chain |
-//! | [`cli`] | argument groups shared by every tool, usage errors, the error line |
+//! | [`error`] | the library's error: typed kinds, predicates (`is_transient`, ...), the one table to exit statuses |
+//! | [`exit`] | exit statuses (sysexits.h); the status of an error chain at a binary's edge |
+//! | [`cli`] | argument groups shared by every tool (output, timeout, connection, credentials), usage errors, the error line |
+//! | [`tools`] | each tool's command-line definition (the usage is the spec) |
 //! | [`input`] | the one input convention: file arguments or stdin (none or `-`), Maildirs and directories expanded to their messages, a message kept to be read twice; line-oriented lists |
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
-//! | [`domain`] | domain names and addresses: IDN, syntax limits |
-//! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505) |
+//! | [`grammar`] | header grammars, one parser each, lenient and strict: [`grammar::lex`] (CFWS, tokens, quoted strings, hex), [`grammar::header`] (splitting a header block, the mbox `From ` line), [`grammar::content_type`] (Content-Type and Content-Disposition values) |
 //! | [`address`] | RFC 5322 addresses and address lists |
+//! | [`domain`] | domain names: IDN, syntax limits |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
+//! | [`message`] | a message's header fields and Content-Type, as owned values |
+//! | [`decode`] | decoding, one file per codec: [`decode::base64`], [`decode::quoted_printable`], [`decode::charset`], [`decode::rfc2047`], [`decode::rfc2231`], [`decode::uuencode`], [`decode::html`] |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
-//! | [`lint`] | linting against RFC 5322 and MIME, `--fix`; [`lint::report`]: findings as lines or JSON, totals and exit status |
-//! | [`dot_reader`] | dot-terminated multi-line responses (POP3), streamed |
-//! | [`imap`] | the IMAP client; for now literals and quoted strings |
+//! | [`media_type`] | media types from file names and magic numbers |
+//! | [`mime_reader`] | the streaming MIME engine under unpack, lint and fix |
+//! | [`compose`] | building messages for `mime-pack`, `--message` included |
+//! | [`unpack`] | what `mime-unpack` does with the parts: list, extract, one part, the text |
+//! | [`filename`] | safe names for sender-chosen file names; exclusive creation |
+//! | [`lint`] | `rfc822-lint`'s rules, checks and fixes; one file per field grammar in [`lint::fields`]; [`lint::report`]: findings as lines or JSON |
+//! | [`envelope`] | a message prepared for SMTP: envelope addresses, header facts, Bcc removed |
+//! | [`net`] | what every protocol shares: [`net::url`], [`net::connection`], [`net::session`] (endpoint and TLS/login negotiation), [`net::transcript`], [`net::credentials`], [`net::sasl`] (SASL steps, APOP), [`net::host_lookup`], [`net::dot_reader`] |
+//! | [`smtp`] | the SMTP client session; [`smtp::data`] (the DATA/BDAT writer), [`smtp::submit`] (smtp-send's work), [`smtp::queue`] and [`smtp::retry`] (the queue and its flush) |
+//! | [`imap`] | the IMAP client; for now literals and quoted strings ([`imap::literal`]) |
+//! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505): [`dns::client`], and [`dns::probe`] (`mx-lookup --probe`) |
 //! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
-//! | [`tools`] | each tool's command-line definition (the usage is the spec) |
+//! | [`random`] | unpredictable ids and boundaries |
 
 pub mod address;
 pub mod cli;
@@ -31,6 +44,7 @@ pub mod envelope;
 pub mod error;
 pub mod exit;
 pub mod filename;
+pub mod grammar;
 pub mod header;
 pub mod imap;
 pub mod input;

@@ -1,5 +1,8 @@
 //! Reading a message's header (RFC 5322 §2.2): where it ends, its fields
-//! with their continuation lines, and the MIME Content-Type (RFC 2045 §5.1).
+//! with their continuation lines, and the MIME Content-Type (RFC 2045 §5.1),
+//! as owned values over the grammars of [`crate::grammar`].
+
+use crate::grammar::header::{self, LineEnds};
 
 /// One header field as it stands in the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,77 +49,36 @@ impl Header {
 
 /// Length of a leading mbox `From ` line (with its line end), or 0.
 pub fn mbox_from_line_len(data: &[u8]) -> usize {
-    if !data.starts_with(b"From ") {
-        return 0;
-    }
-    match memchr::memchr(b'\n', data) {
-        Some(at) => at + 1,
-        None => data.len(),
+    match header::is_mbox_from_line(data) {
+        true => header::line_at(data, 0, LineEnds::Lf).1,
+        false => 0,
     }
 }
 
 /// Parses the header at the start of `data` (a leading mbox `From ` line is
-/// skipped). Lines end in LF or CRLF.
+/// skipped) with the one header splitter, [`header::split_header`]. Lines
+/// end in LF or CRLF; a CR alone is data.
 pub fn parse_header(data: &[u8]) -> Header {
-    let mut pos = mbox_from_line_len(data);
-    let mut fields: Vec<Field> = Vec::new();
+    let block = header::split_header(data, LineEnds::Lf);
+    let mut fields = Vec::new();
     let mut malformed = Vec::new();
-    loop {
-        if pos >= data.len() {
-            return Header {
-                fields,
-                malformed,
-                body_start: data.len(),
-                has_separator: false,
-            };
+    for raw in &block.fields {
+        let lines = raw.lines.iter().map(|l| data[l.clone()].to_vec());
+        match raw.name(data) {
+            Some(name) => fields.push(Field {
+                name: String::from_utf8_lossy(name).into_owned(),
+                value: raw.value(data),
+                lines: lines.collect(),
+            }),
+            None => malformed.extend(lines),
         }
-        let (line, next) = line_at(data, pos);
-        if line.is_empty() {
-            return Header {
-                fields,
-                malformed,
-                body_start: next,
-                has_separator: true,
-            };
-        }
-        let continuation = matches!(line[0], b' ' | b'\t');
-        match fields.last_mut() {
-            Some(field) if continuation => {
-                field.value.push_str(&String::from_utf8_lossy(line));
-                field.lines.push(line.to_vec());
-            }
-            _ => match new_field(line) {
-                Some(field) => fields.push(field),
-                None => malformed.push(line.to_vec()),
-            },
-        }
-        pos = next;
     }
-}
-
-/// The line starting at `pos` without its line end, and where the next starts.
-fn line_at(data: &[u8], pos: usize) -> (&[u8], usize) {
-    let rest = &data[pos..];
-    let (line, next) = match memchr::memchr(b'\n', rest) {
-        Some(at) => (&rest[..at], pos + at + 1),
-        None => (rest, data.len()),
-    };
-    (line.strip_suffix(b"\r").unwrap_or(line), next)
-}
-
-fn new_field(line: &[u8]) -> Option<Field> {
-    let colon = memchr::memchr(b':', line)?;
-    let name = &line[..colon];
-    if name.is_empty() || !name.iter().all(|b| (33..=126).contains(b)) {
-        return None;
+    Header {
+        fields,
+        malformed,
+        body_start: block.body_start,
+        has_separator: block.has_separator,
     }
-    Some(Field {
-        name: String::from_utf8_lossy(name).into_owned(),
-        value: String::from_utf8_lossy(&line[colon + 1..])
-            .trim_start()
-            .to_string(),
-        lines: vec![line.to_vec()],
-    })
 }
 
 /// A parsed Content-Type (RFC 2045 §5.1).
@@ -145,70 +107,19 @@ impl ContentType {
     }
 }
 
-/// Parses a Content-Type value; comments are not expected. `None` when
-/// the type/subtype is malformed.
+/// Parses a Content-Type value with the one lenient reader,
+/// [`crate::decode::parse_mime_value`]: comments, RFC 2231 continuations
+/// and charsets taken. `None` when the type/subtype is missing or malformed.
 pub fn parse_content_type(value: &str) -> Option<ContentType> {
-    let (essence, rest) = match value.find(';') {
-        Some(at) => (&value[..at], &value[at + 1..]),
-        None => (value, ""),
-    };
-    let (kind, subtype) = essence.trim().split_once('/')?;
-    let token = |s: &str| !s.is_empty() && s.bytes().all(is_token_byte);
-    if !token(kind.trim()) || !token(subtype.trim()) {
-        return None;
-    }
+    let (essence, params) = crate::decode::parse_mime_value(value);
+    let (kind, subtype) = essence?
+        .split_once('/')
+        .map(|(k, s)| (k.into(), s.into()))?;
     Some(ContentType {
-        kind: kind.trim().to_ascii_lowercase(),
-        subtype: subtype.trim().to_ascii_lowercase(),
-        params: parse_params(rest),
+        kind,
+        subtype,
+        params,
     })
-}
-
-/// RFC 2045 token characters.
-fn is_token_byte(b: u8) -> bool {
-    (33..=126).contains(&b) && !b"()<>@,;:\\\"/[]?=".contains(&b)
-}
-
-/// `; name=value` pairs, values as tokens or quoted strings.
-pub fn parse_params(mut text: &str) -> Vec<(String, String)> {
-    let mut params = Vec::new();
-    loop {
-        text = text.trim_start_matches(|c: char| c == ';' || c.is_whitespace());
-        let Some(eq) = text.find('=') else {
-            return params;
-        };
-        let name = text[..eq].trim().to_ascii_lowercase();
-        let rest = text[eq + 1..].trim_start();
-        let (value, remaining) = if let Some(quoted) = rest.strip_prefix('"') {
-            unquote(quoted)
-        } else {
-            let end = rest.find(';').unwrap_or(rest.len());
-            (rest[..end].trim().to_string(), &rest[end..])
-        };
-        if !name.is_empty() {
-            params.push((name, value));
-        }
-        text = remaining;
-    }
-}
-
-/// The content of a quoted string whose opening quote is already consumed,
-/// and the text after its closing quote.
-fn unquote(text: &str) -> (String, &str) {
-    let mut value = String::new();
-    let mut chars = text.char_indices();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return (value, &text[at + 1..]),
-            '\\' => {
-                if let Some((_, escaped)) = chars.next() {
-                    value.push(escaped);
-                }
-            }
-            _ => value.push(c),
-        }
-    }
-    (value, "")
 }
 
 #[cfg(test)]

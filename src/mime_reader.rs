@@ -393,7 +393,7 @@ impl<R: BufRead> Lines<R> {
         if !self.next_piece()? {
             return Ok(());
         }
-        if !self.piece.data.starts_with(b"From ") {
+        if !crate::grammar::header::is_mbox_from_line(&self.piece.data) {
             self.held = true;
             return Ok(());
         }

@@ -587,6 +587,49 @@ fn message_mode_joins_an_existing_mixed_message() {
     );
 }
 
+/// `--message` onto a multipart/mixed whose boundary is given with a comment
+/// (RFC 2045 §5.1) or in RFC 2231 continuations: the new part goes into
+/// that multipart, which is not wrapped in another one.
+#[test]
+fn message_mode_joins_a_mixed_message_however_its_boundary_is_written() {
+    for content_type in [
+        "multipart/mixed (note); boundary=\"BB\"",
+        "multipart/mixed; boundary*0=\"B\"; boundary*1=\"B\"",
+    ] {
+        let original = format!(
+            "From: a@example.org\nSubject: s\nMIME-Version: 1.0\nContent-Type: {content_type}\n\n\
+             --BB\nContent-Type: text/plain\n\nbody\n\
+             --BB\nContent-Type: text/plain; name=\"a.txt\"\n\nfirst\n\
+             --BB--\n"
+        );
+        let packed = pack(
+            &[("b.bin", &[9u8, 0, 9])],
+            &["--message", "{dir}/b.bin"],
+            original.as_bytes(),
+        );
+        assert_eq!(code(&packed.output), 0, "{}", stderr(&packed.output));
+        let text = stdout(&packed.output);
+        assert_eq!(text.matches("multipart/mixed").count(), 1, "{text}");
+        assert_eq!(text.matches("Content-Type:").count(), 4, "{text}");
+        assert_eq!(text.matches("\n--BB\n").count(), 3, "{text}");
+        assert!(text.ends_with("\n--BB--\n"), "{text}");
+        let message = MessageParser::default()
+            .parse(&packed.output.stdout)
+            .unwrap();
+        let leaves: Vec<Vec<u8>> = message
+            .parts
+            .iter()
+            .skip(1)
+            .map(|part| part.contents().to_vec())
+            .collect();
+        assert_eq!(
+            leaves,
+            [b"body".to_vec(), b"first".to_vec(), vec![9u8, 0, 9]],
+            "{content_type}"
+        );
+    }
+}
+
 #[test]
 fn message_mode_refuses_what_is_not_a_message() {
     let out = run_tool(BIN, &["--message"], b"\n\njust text, no header\n");
