@@ -4,71 +4,25 @@
 //! is written, so an unreadable file fails before any output.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::encode::{self, Analysis, LineEndings, Newline, TransferEncoding};
 use crate::error::{Error, ErrorKind};
 use crate::header;
+use crate::input::Replayable;
 use crate::media_type;
 
-/// Stdin bodies up to this size stay in memory; larger ones go to an
-/// unnamed temporary file.
-const SPOOL_IN_MEMORY: usize = 8 << 20;
 /// How much of a part is used to recognise its type from its content.
 const SNIFF_LEN: usize = 512;
 const CHUNK: usize = 64 * 1024;
-
-/// Content read once from a stream (stdin) and readable again.
-pub enum Spool {
-    /// Small content, in memory.
-    Memory(Vec<u8>),
-    /// Large content, in an unnamed temporary file.
-    File(File),
-}
-
-impl Spool {
-    /// Reads `reader` to its end.
-    pub fn read_from(reader: &mut impl Read) -> io::Result<Spool> {
-        let mut head = Vec::new();
-        reader
-            .take(SPOOL_IN_MEMORY as u64 + 1)
-            .read_to_end(&mut head)?;
-        if head.len() <= SPOOL_IN_MEMORY {
-            return Ok(Spool::Memory(head));
-        }
-        let mut file = tempfile::tempfile()?;
-        file.write_all(&head)?;
-        io::copy(reader, &mut file)?;
-        Ok(Spool::File(file))
-    }
-
-    /// A reader from the start.
-    pub fn reader(&self) -> io::Result<Box<dyn Read + '_>> {
-        match self {
-            Spool::Memory(bytes) => Ok(Box::new(bytes.as_slice())),
-            Spool::File(file) => {
-                let mut file = file.try_clone()?;
-                file.seek(SeekFrom::Start(0))?;
-                Ok(Box::new(io::BufReader::with_capacity(CHUNK, file)))
-            }
-        }
-    }
-
-    /// The first `limit` bytes (all of them when there are fewer).
-    pub fn head(&self, limit: usize) -> io::Result<Vec<u8>> {
-        let mut head = Vec::new();
-        self.reader()?.take(limit as u64).read_to_end(&mut head)?;
-        Ok(head)
-    }
-}
 
 /// Where a leaf part's content comes from.
 pub enum Source {
     /// A file, opened when needed (twice: scanned, then encoded).
     File(PathBuf),
     /// Content already read.
-    Spool(std::rc::Rc<Spool>),
+    Replayable(std::rc::Rc<Replayable>),
 }
 
 impl Source {
@@ -79,7 +33,7 @@ impl Source {
                 .map_err(|e| {
                     Error::new(ErrorKind::MissingInput, format!("{}: {e}", path.display()))
                 }),
-            Source::Spool(spool) => spool
+            Source::Replayable(spool) => spool
                 .reader()
                 .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading stdin: {e}"))),
         }
@@ -88,7 +42,7 @@ impl Source {
     fn describe(&self) -> String {
         match self {
             Source::File(path) => path.display().to_string(),
-            Source::Spool(_) => "stdin".into(),
+            Source::Replayable(_) => "stdin".into(),
         }
     }
 }
@@ -122,7 +76,7 @@ pub struct Leaf {
 }
 
 /// A leaf after scanning: everything needed to write it.
-pub struct Prepared {
+pub struct ScannedLeaf {
     leaf: Leaf,
     media_type: String,
     charset: Option<&'static str>,
@@ -130,7 +84,7 @@ pub struct Prepared {
     ends_with_newline: bool,
 }
 
-impl Prepared {
+impl ScannedLeaf {
     /// The chosen media type.
     pub fn media_type(&self) -> &str {
         &self.media_type
@@ -154,7 +108,7 @@ impl Prepared {
 /// decides its media type, charset and transfer encoding. `avoid` is a
 /// string that must not appear in a part sent as 7bit or quoted-printable
 /// (a boundary chosen by someone else); such a part goes as base64.
-pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Prepared, Error> {
+pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<ScannedLeaf, Error> {
     let scan = scan(&leaf.source, avoid)?;
     let media_type = leaf
         .media_type
@@ -199,7 +153,7 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Pre
             "unknown-8bit"
         }
     });
-    Ok(Prepared {
+    Ok(ScannedLeaf {
         leaf,
         media_type,
         charset,
@@ -245,7 +199,7 @@ fn scan(source: &Source, avoid: Option<&[u8]>) -> Result<Scan, Error> {
                 // a device error) is bad input, like a missing one.
                 let kind = match source {
                     Source::File(_) => ErrorKind::MissingInput,
-                    Source::Spool(_) => ErrorKind::LocalIo,
+                    Source::Replayable(_) => ErrorKind::LocalIo,
                 };
                 return Err(Error::new(
                     kind,
@@ -279,7 +233,7 @@ fn scan(source: &Source, avoid: Option<&[u8]>) -> Result<Scan, Error> {
 /// A MIME tree.
 pub enum Node {
     /// One part.
-    Leaf(Box<Prepared>),
+    Leaf(Box<ScannedLeaf>),
     /// A multipart/SUBTYPE of parts.
     Multipart(&'static str, Vec<Node>),
 }
@@ -341,7 +295,7 @@ pub fn write_children(
     out.write_all(nl)
 }
 
-fn write_content(out: &mut impl Write, part: &Prepared, newline: Newline) -> io::Result<()> {
+fn write_content(out: &mut impl Write, part: &ScannedLeaf, newline: Newline) -> io::Result<()> {
     let mut reader = part
         .leaf
         .source
@@ -353,7 +307,7 @@ fn write_content(out: &mut impl Write, part: &Prepared, newline: Newline) -> io:
 
 /// Content-Type, Content-Transfer-Encoding, Content-Disposition and
 /// Content-ID of a leaf, folded.
-fn leaf_fields(part: &Prepared, newline: Newline) -> Vec<String> {
+fn leaf_fields(part: &ScannedLeaf, newline: Newline) -> Vec<String> {
     let nl = std::str::from_utf8(newline.as_bytes()).expect("ASCII");
     let mut type_params = Vec::new();
     if let Some(charset) = part.charset {
@@ -526,7 +480,7 @@ fn is_content_field(name: &str) -> bool {
 /// MIME-Version are added when missing. Line ends become `newline`.
 pub fn write_onto_message(
     out: &mut impl Write,
-    message: &Spool,
+    message: &Replayable,
     fields: &[(String, String)],
     attachments: Vec<Leaf>,
     newline: Newline,
@@ -631,7 +585,7 @@ fn merged_fields(
     }
     fields.extend(replacements.iter().map(|(_, rendered)| rendered.clone()));
     if header.get("date").is_none() {
-        fields.push(date_field());
+        fields.push(header::date_field());
     }
     if header.get("message-id").is_none() {
         let domain = header
@@ -642,7 +596,7 @@ fn merged_fields(
                     .first()
                     .map(|m| m.domain.clone())
             });
-        fields.push(message_id_field(domain.as_deref()));
+        fields.push(header::message_id_field(domain.as_deref()));
     }
     if drop_content || header.get("mime-version").is_none() {
         fields.push("MIME-Version: 1.0".into());
@@ -670,7 +624,7 @@ fn write_fields(out: &mut impl Write, fields: &[String], newline: Newline) -> io
 /// The original multipart/mixed with new parts before its final boundary.
 fn write_merged_mixed(
     out: &mut impl Write,
-    message: &Spool,
+    message: &Replayable,
     fields: &[String],
     (body_start, close_at): (u64, u64),
     boundary: &str,
@@ -701,7 +655,7 @@ fn write_merged_mixed(
 #[allow(clippy::too_many_arguments)]
 fn write_wrapped(
     out: &mut impl Write,
-    message: &Spool,
+    message: &Replayable,
     fields: &[String],
     content_fields: &[&crate::message::Field],
     body_start: u64,
@@ -747,7 +701,7 @@ fn write_wrapped(
 /// turned into `newline`.
 fn copy_range(
     out: &mut impl Write,
-    message: &Spool,
+    message: &Replayable,
     start: u64,
     len: Option<u64>,
     newline: Newline,
@@ -766,7 +720,7 @@ fn copy_range(
 }
 
 /// The offset of the first occurrence of `needle` at or after `from`.
-fn find(message: &Spool, from: u64, needle: &[u8]) -> Result<Option<u64>, Error> {
+fn find(message: &Replayable, from: u64, needle: &[u8]) -> Result<Option<u64>, Error> {
     let mut reader = message.reader().map_err(read_error)?;
     io::copy(&mut (&mut reader).take(from), &mut io::sink()).map_err(read_error)?;
     let finder = memchr::memmem::Finder::new(needle);
@@ -787,29 +741,6 @@ fn find(message: &Spool, from: u64, needle: &[u8]) -> Result<Option<u64>, Error>
         window.drain(..dropped);
         window_start += dropped as u64;
     }
-}
-
-/// `Date:` now, in the local time zone (RFC 5322 §3.3).
-pub fn date_field() -> String {
-    format!("Date: {}", chrono::Local::now().to_rfc2822())
-}
-
-/// A unique `Message-ID:` (RFC 5322 §3.6.4) on the sender's domain, or
-/// this host's name, or `mailkit.invalid`.
-pub fn message_id_field(domain: Option<&str>) -> String {
-    let right = domain
-        .map(str::to_string)
-        .filter(|d| crate::address::is_dot_atom(d) && d.is_ascii())
-        .or_else(host_name)
-        .unwrap_or_else(|| "mailkit.invalid".into());
-    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
-    format!("Message-ID: <{stamp}.{}@{right}>", crate::random::hex(20))
-}
-
-fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let name = name.trim().to_ascii_lowercase();
-    (name.contains('.') && crate::domain::ascii_domain(&name).is_ok()).then_some(name)
 }
 
 /// A field of addresses from command-line values (each an RFC 5322

@@ -98,9 +98,77 @@ fn check_label(label: &str) -> Result<(), InvalidName> {
     Ok(())
 }
 
+/// This host's fully qualified domain name, as `hostname -f` finds it:
+/// the kernel's host name when it has a dot, else the name /etc/hosts
+/// gives it (`127.0.1.1 mail.example.org mail`); `None` when neither
+/// says, or the name is not a valid domain.
+pub fn local_fqdn() -> Option<String> {
+    // Looked up once: every session of a run asks.
+    static FQDN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    FQDN.get_or_init(read_local_fqdn).clone()
+}
+
+/// [`local_fqdn`] read from the system.
+fn read_local_fqdn() -> Option<String> {
+    let short = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let short = short.trim();
+    let name = if short.contains('.') {
+        short.to_owned()
+    } else {
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        fqdn_from_hosts(short, &hosts)?
+    };
+    ascii_domain(&name).ok()
+}
+
+/// The first dotted name of the /etc/hosts line that names `short`.
+fn fqdn_from_hosts(short: &str, hosts: &str) -> Option<String> {
+    if short.is_empty() {
+        return None;
+    }
+    hosts
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .map(|line| line.split_whitespace().skip(1).collect::<Vec<_>>())
+        .filter(|names| names.iter().any(|n| n.eq_ignore_ascii_case(short)))
+        .find_map(|names| {
+            let dotted = names.into_iter().find(|n| {
+                n.len() > short.len()
+                    && n[..short.len()].eq_ignore_ascii_case(short)
+                    && n.as_bytes()[short.len()] == b'.'
+            });
+            dotted.map(str::to_ascii_lowercase)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fully_qualified_name_comes_from_etc_hosts() {
+        let hosts = "127.0.0.1 localhost\n# 127.0.1.1 mail.wrong.example mail\n\
+                     127.0.1.1\tMail.Example.ORG  mail # this host\n::1 ip6-localhost\n";
+        assert_eq!(
+            fqdn_from_hosts("mail", hosts).as_deref(),
+            Some("mail.example.org")
+        );
+        // A name without a dotted alias, or not there at all: no FQDN.
+        assert_eq!(
+            fqdn_from_hosts("vm", "127.0.0.1 localhost\n127.0.0.1 vm\n"),
+            None
+        );
+        assert_eq!(fqdn_from_hosts("other", hosts), None);
+        assert_eq!(fqdn_from_hosts("", hosts), None);
+        // "mailer.example.org" is not "mail" + domain.
+        assert_eq!(
+            fqdn_from_hosts("mail", "10.0.0.1 mail mailer.example.org\n"),
+            None
+        );
+        if let Some(name) = local_fqdn() {
+            assert!(name.contains('.'), "{name}");
+        }
+    }
 
     #[test]
     fn addresses_and_domains() {

@@ -363,7 +363,7 @@ fn bcc_ranges(fields: &[(String, &RawField)]) -> Vec<(usize, usize)> {
 
 /// The header as it is to be sent: Date and Message-ID added at the top
 /// when missing (Message-ID on the From domain, see
-/// [`crate::compose::message_id_field`]), a leading mbox `From ` line
+/// [`crate::header::message_id_field`]), a leading mbox `From ` line
 /// dropped, and with `strip_bcc` the Bcc and Resent-Bcc fields removed
 /// (RFC 5322 §3.6.3: the other recipients must not see them). The fields
 /// keep their bytes; added fields use the line end of the first header
@@ -374,13 +374,13 @@ pub fn prepared_header(head: &[u8], facts: &HeaderFacts, strip_bcc: bool) -> Vec
     let newline = newline_of(head, facts.header_start);
     let mut out = Vec::new();
     if !facts.has_date {
-        push_field(&mut out, &crate::compose::date_field(), newline);
+        push_field(&mut out, &crate::header::date_field(), newline);
     }
     if !facts.has_message_id {
         let domain = facts.from.as_deref().and_then(ascii_domain_of);
         push_field(
             &mut out,
-            &crate::compose::message_id_field(domain.as_deref()),
+            &crate::header::message_id_field(domain.as_deref()),
             newline,
         );
     }

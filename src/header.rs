@@ -422,6 +422,23 @@ fn continuations(name: &str, units: &[String]) -> Vec<String> {
     params
 }
 
+/// `Date:` now, in the local time zone (RFC 5322 §3.3).
+pub fn date_field() -> String {
+    format!("Date: {}", chrono::Local::now().to_rfc2822())
+}
+
+/// A unique `Message-ID:` (RFC 5322 §3.6.4) on the sender's domain, or
+/// this host's fully qualified name, or `mailkit.invalid`.
+pub fn message_id_field(domain: Option<&str>) -> String {
+    let right = domain
+        .map(str::to_string)
+        .filter(|d| crate::address::is_dot_atom(d) && d.is_ascii())
+        .or_else(crate::domain::local_fqdn)
+        .unwrap_or_else(|| "mailkit.invalid".into());
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    format!("Message-ID: <{stamp}.{}@{right}>", crate::random::hex(20))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

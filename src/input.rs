@@ -8,11 +8,60 @@
 //! blank lines and `#` comments skipped.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::compose::Spool;
 use crate::error::{Error, ErrorKind};
+
+/// Content up to this size stays in memory; more goes to an unnamed
+/// temporary file.
+const REPLAY_IN_MEMORY: usize = 8 << 20;
+
+/// Content read once from a stream (stdin, a queue entry) and readable
+/// again from the start, as often as needed: in memory up to 8 MiB, else
+/// in an unnamed temporary file.
+pub enum Replayable {
+    /// Small content, in memory.
+    Memory(Vec<u8>),
+    /// Large content, in an unnamed temporary file.
+    File(File),
+}
+
+impl Replayable {
+    /// Reads `reader` to its end.
+    pub fn read_from(reader: &mut impl Read) -> io::Result<Replayable> {
+        let mut head = Vec::new();
+        reader
+            .take(REPLAY_IN_MEMORY as u64 + 1)
+            .read_to_end(&mut head)?;
+        if head.len() <= REPLAY_IN_MEMORY {
+            return Ok(Replayable::Memory(head));
+        }
+        let mut file = tempfile::tempfile()?;
+        file.write_all(&head)?;
+        io::copy(reader, &mut file)?;
+        Ok(Replayable::File(file))
+    }
+
+    /// A reader from the start.
+    pub fn reader(&self) -> io::Result<Box<dyn Read + '_>> {
+        match self {
+            Replayable::Memory(bytes) => Ok(Box::new(bytes.as_slice())),
+            Replayable::File(file) => {
+                let mut file = file.try_clone()?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(Box::new(io::BufReader::with_capacity(64 * 1024, file)))
+            }
+        }
+    }
+
+    /// The first `limit` bytes (all of them when there are fewer).
+    pub fn head(&self, limit: usize) -> io::Result<Vec<u8>> {
+        let mut head = Vec::new();
+        self.reader()?.take(limit as u64).read_to_end(&mut head)?;
+        Ok(head)
+    }
+}
 
 /// One input named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +107,7 @@ impl Input {
     /// stdin is read now, once, and kept.
     pub fn keep(&self) -> Result<Kept, Error> {
         match self {
-            Input::Stdin => Ok(Kept::Spooled(spool_stdin()?)),
+            Input::Stdin => Ok(Kept::Replayable(replayable_stdin()?)),
             Input::File(path) => Ok(Kept::File(path.clone())),
         }
     }
@@ -75,7 +124,7 @@ pub enum Kept {
     /// A file, reopened for each reading.
     File(PathBuf),
     /// What a stream (stdin) held, read once.
-    Spooled(Spool),
+    Replayable(Replayable),
 }
 
 impl Kept {
@@ -83,7 +132,7 @@ impl Kept {
     pub fn reader(&self) -> Result<Box<dyn BufRead + '_>, Error> {
         match self {
             Kept::File(path) => Ok(Input::File(path.clone()).open()?),
-            Kept::Spooled(spool) => Ok(Box::new(BufReader::new(
+            Kept::Replayable(spool) => Ok(Box::new(BufReader::new(
                 spool.reader().map_err(reading_stdin)?,
             ))),
         }
@@ -92,13 +141,13 @@ impl Kept {
 
 /// Reads stdin to its end, once, into memory or (when large) an unnamed
 /// temporary file; a read error is status 74.
-pub fn spool_stdin() -> Result<Spool, Error> {
+pub fn replayable_stdin() -> Result<Replayable, Error> {
     spool(&mut io::stdin().lock())
 }
 
-/// [`spool_stdin`] over any stream standing for stdin.
-pub fn spool(reader: &mut impl Read) -> Result<Spool, Error> {
-    Spool::read_from(reader).map_err(reading_stdin)
+/// [`replayable_stdin`] over any stream standing for stdin.
+pub fn spool(reader: &mut impl Read) -> Result<Replayable, Error> {
+    Replayable::read_from(reader).map_err(reading_stdin)
 }
 
 fn reading_stdin(e: io::Error) -> Error {
@@ -394,7 +443,7 @@ mod tests {
             b"From a@b Mon Jan 1 00:00:00 2024\nSubject: x\n\nbody\n",
             false,
         );
-        let kept = Kept::Spooled(spool(&mut stdin).unwrap());
+        let kept = Kept::Replayable(spool(&mut stdin).unwrap());
         assert!(stdin.1 && stdin.0.is_empty());
         for _ in 0..2 {
             let mut text = String::new();

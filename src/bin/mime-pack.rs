@@ -31,7 +31,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut out = output::bulk_stdout()?;
     if args.message {
-        let message = input::spool_stdin()?;
+        let message = input::replayable_stdin()?;
         compose::write_onto_message(&mut out, &message, &fields, attachments, newline)?;
         out.finish().map_err(write_error)?;
         return Ok(ExitStatus::Ok);
@@ -56,8 +56,10 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     };
     let tree = compose::build_tree(plan, newline)?;
     let mut all_fields: Vec<String> = fields.into_iter().map(|(_, f)| f).collect();
-    all_fields.insert(0, compose::date_field());
-    all_fields.push(compose::message_id_field(from_domain(&args).as_deref()));
+    all_fields.insert(0, mailkit::header::date_field());
+    all_fields.push(mailkit::header::message_id_field(
+        from_domain(&args).as_deref(),
+    ));
     compose::write_message(&mut out, &all_fields, &tree, newline).map_err(write_error)?;
     out.finish().map_err(write_error)?;
     Ok(ExitStatus::Ok)
@@ -68,7 +70,7 @@ fn text_body(args: &Args) -> anyhow::Result<Option<Leaf>> {
     let source = match &args.body {
         Some(path) => Source::File(path.clone()),
         None if args.no_body || io::stdin().is_terminal() => return Ok(None),
-        None => Source::Spool(Rc::new(input::spool_stdin()?)),
+        None => Source::Replayable(Rc::new(input::replayable_stdin()?)),
     };
     Ok(Some(Leaf {
         source,

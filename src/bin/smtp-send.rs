@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use mailkit::compose::Spool;
 use mailkit::dns::ResolverSettings;
+use mailkit::input::Replayable;
 use mailkit::net::transcript::Transcript;
 use mailkit::output::{self, Diagnostics};
 use mailkit::smtp::Dsn;
 use mailkit::smtp::retry::{self, Flush};
 use mailkit::smtp::submit::{
-    self, DirectDelivery, Outcome, Prepared, RecipientResult, Route, SendOptions,
+    self, DirectDelivery, Outcome, Outgoing, RecipientResult, Route, SendOptions,
 };
 use mailkit::tools::smtp_send::Args;
 use mailkit::{Error, ExitStatus, cli};
@@ -49,8 +49,8 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
 /// The messages to send: stdin or each --file, prepared; for a diagnosis
 /// that stops before DATA (--quit-after) an empty stdin is the envelope
 /// alone.
-fn messages(args: &Args) -> anyhow::Result<Vec<Prepared>> {
-    let sources: Vec<Spool> = match args.files.is_empty() {
+fn messages(args: &Args) -> anyhow::Result<Vec<Outgoing>> {
+    let sources: Vec<Replayable> = match args.files.is_empty() {
         true => vec![submit::load(None)?],
         false => (args.files.iter().map(|f| submit::load(Some(f)))).collect::<Result<_, _>>()?,
     };
@@ -70,7 +70,7 @@ fn messages(args: &Args) -> anyhow::Result<Vec<Prepared>> {
 }
 
 /// True when the only input is stdin and it was empty.
-fn is_empty(sources: &[Spool]) -> anyhow::Result<bool> {
+fn is_empty(sources: &[Replayable]) -> anyhow::Result<bool> {
     match sources {
         [only] => Ok(only.head(1).context("reading the message")?.is_empty()),
         _ => Ok(false),
@@ -105,7 +105,7 @@ fn route(args: &Args) -> Result<Route, Error> {
 fn deliver(
     args: &Args,
     route: &Route,
-    messages: &[Prepared],
+    messages: &[Outgoing],
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
     let options = SendOptions {
         helo: args.helo.clone(),
@@ -152,7 +152,7 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
         force: args.force,
     };
     let route = route(args)?;
-    let mut deliver_one = |message: &Prepared| {
+    let mut deliver_one = |message: &Outgoing| {
         let results = deliver(args, &route, std::slice::from_ref(message))?;
         Ok(results.into_iter().next().unwrap_or_default())
     };

@@ -239,10 +239,10 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
     let is_message = part.message_header;
     if is_message && part.depth == 0 {
         if !has("date") {
-            fields.push(crate::compose::date_field());
+            fields.push(crate::header::date_field());
         }
         if !has("message-id") {
-            fields.push(crate::compose::message_id_field(None));
+            fields.push(crate::header::message_id_field(None));
         }
     }
     let uses_mime = reencode

@@ -184,11 +184,12 @@ impl Session {
     }
 
     /// The name to give in EHLO when none was chosen (RFC 5321 §4.1.1.1,
-    /// §4.1.3): this host's fully qualified domain name ([`local_fqdn`]),
+    /// §4.1.3): this host's fully qualified domain name
+    /// ([`crate::domain::local_fqdn`]),
     /// else the address literal of this end of the connection
     /// (`[192.0.2.1]`, `[IPv6:2001:db8::1]`).
     pub fn default_name(&self) -> String {
-        local_fqdn().unwrap_or_else(|| {
+        crate::domain::local_fqdn().unwrap_or_else(|| {
             let ip = self.conn.local_address().map(|a| a.ip());
             address_literal(ip.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()))
         })
@@ -469,49 +470,6 @@ pub fn rcpt_command(ext: &Extensions, recipient: &str, dsn: &Dsn) -> String {
     command
 }
 
-/// This host's fully qualified domain name, as `hostname -f` finds it:
-/// the kernel's host name when it has a dot, else the name /etc/hosts
-/// gives it (`127.0.1.1 mail.example.org mail`); `None` when neither
-/// says, or the name is not a valid domain.
-pub fn local_fqdn() -> Option<String> {
-    // Looked up once: every session of a run asks.
-    static FQDN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    FQDN.get_or_init(read_local_fqdn).clone()
-}
-
-/// [`local_fqdn`] read from the system.
-fn read_local_fqdn() -> Option<String> {
-    let short = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let short = short.trim();
-    let name = if short.contains('.') {
-        short.to_owned()
-    } else {
-        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-        fqdn_from_hosts(short, &hosts)?
-    };
-    crate::domain::ascii_domain(&name).ok()
-}
-
-/// The first dotted name of the /etc/hosts line that names `short`.
-fn fqdn_from_hosts(short: &str, hosts: &str) -> Option<String> {
-    if short.is_empty() {
-        return None;
-    }
-    hosts
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""))
-        .map(|line| line.split_whitespace().skip(1).collect::<Vec<_>>())
-        .filter(|names| names.iter().any(|n| n.eq_ignore_ascii_case(short)))
-        .find_map(|names| {
-            let dotted = names.into_iter().find(|n| {
-                n.len() > short.len()
-                    && n[..short.len()].eq_ignore_ascii_case(short)
-                    && n.as_bytes()[short.len()] == b'.'
-            });
-            dotted.map(str::to_ascii_lowercase)
-        })
-}
-
 /// An address literal for EHLO (RFC 5321 §4.1.3).
 pub fn address_literal(ip: std::net::IpAddr) -> String {
     match ip {
@@ -643,31 +601,6 @@ impl std::io::Write for ConnWriter<'_> {
 mod tests {
     use super::*;
     use crate::exit::ExitStatus;
-
-    #[test]
-    fn the_fully_qualified_name_comes_from_etc_hosts() {
-        let hosts = "127.0.0.1 localhost\n# 127.0.1.1 mail.wrong.example mail\n\
-                     127.0.1.1\tMail.Example.ORG  mail # this host\n::1 ip6-localhost\n";
-        assert_eq!(
-            fqdn_from_hosts("mail", hosts).as_deref(),
-            Some("mail.example.org")
-        );
-        // A name without a dotted alias, or not there at all: no FQDN.
-        assert_eq!(
-            fqdn_from_hosts("vm", "127.0.0.1 localhost\n127.0.0.1 vm\n"),
-            None
-        );
-        assert_eq!(fqdn_from_hosts("other", hosts), None);
-        assert_eq!(fqdn_from_hosts("", hosts), None);
-        // "mailer.example.org" is not "mail" + domain.
-        assert_eq!(
-            fqdn_from_hosts("mail", "10.0.0.1 mail mailer.example.org\n"),
-            None
-        );
-        if let Some(name) = local_fqdn() {
-            assert!(name.contains('.'), "{name}");
-        }
-    }
 
     #[test]
     fn address_literals_follow_rfc_5321() {

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use crate::compose::Spool;
 use crate::error::Error;
+use crate::input::Replayable;
 use crate::smtp::queue::{self, Queue, QueuedEnvelope};
-use crate::smtp::submit::{self, Outcome, Prepared, RecipientResult};
+use crate::smtp::submit::{self, Outcome, Outgoing, RecipientResult};
 
 /// The recipients of `results` that were deferred.
 fn deferred(results: &[RecipientResult]) -> Vec<String> {
@@ -31,7 +31,7 @@ fn first_deferral(results: &[RecipientResult]) -> Option<String> {
 /// and marks them queued; nothing is spooled when none was deferred.
 pub fn queue_deferred(
     dir: &Path,
-    message: &Prepared,
+    message: &Outgoing,
     results: &mut [RecipientResult],
 ) -> Result<(), Error> {
     let recipients = deferred(results);
@@ -84,7 +84,7 @@ pub struct FlushReport {
 pub fn flush(
     dir: &Path,
     how: &Flush,
-    deliver: &mut dyn FnMut(&Prepared) -> Result<Vec<RecipientResult>, Error>,
+    deliver: &mut dyn FnMut(&Outgoing) -> Result<Vec<RecipientResult>, Error>,
 ) -> Result<FlushReport, Error> {
     let queue = Queue::open(dir)?;
     let _lock = queue.lock()?;
@@ -109,7 +109,7 @@ pub fn flush(
         if envelope.next_attempt > now && !how.force {
             continue;
         }
-        let spooled = Spool::read_from(&mut queue.message(&entry)?)
+        let spooled = Replayable::read_from(&mut queue.message(&entry)?)
             .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
         let message =
             submit::prepare(spooled, &envelope.recipients, false, Some(&envelope.sender))?;

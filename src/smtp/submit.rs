@@ -10,25 +10,27 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::compose::Spool;
 use crate::dns::ResolverSettings;
 use crate::envelope::{self, HEAD_LIMIT};
 use crate::error::{Error, ErrorKind};
 use crate::exit::ExitStatus;
+use crate::input::Replayable;
 use crate::net::connection::{TlsMode, TlsSettings};
 use crate::net::session::{Endpoint, Negotiation, Stage, negotiate};
 use crate::net::transcript::Transcript;
 use crate::smtp::data::{self, WireStats};
 use crate::smtp::{Dsn, MailOptions, Reply, Session};
 
-/// A message ready to send.
-pub struct Prepared {
+/// A message ready to send: its envelope, the header as it goes out (Bcc
+/// removed, Date and Message-ID added), and the body, with what the wire
+/// will carry.
+pub struct Outgoing {
     /// MAIL FROM.
     pub sender: String,
     /// RCPT TO, in order.
     pub recipients: Vec<String>,
     header: Vec<u8>,
-    source: Spool,
+    source: Replayable,
     body_start: u64,
     /// What sending it puts on the wire.
     pub stats: WireStats,
@@ -36,7 +38,7 @@ pub struct Prepared {
     pub smtputf8: bool,
 }
 
-impl Prepared {
+impl Outgoing {
     /// The message as it is sent: the prepared header, then the body.
     pub fn reader(&self) -> io::Result<impl Read + '_> {
         let mut body = self.source.reader()?;
@@ -50,11 +52,11 @@ impl Prepared {
 /// From address. Bcc is always removed. 65 for an unusable message or
 /// address, a line over 998 octets, or a NUL.
 pub fn prepare(
-    source: Spool,
+    source: Replayable,
     recipients: &[String],
     header_recipients: bool,
     sender: Option<&str>,
-) -> Result<Prepared, Error> {
+) -> Result<Outgoing, Error> {
     let head = source
         .head(HEAD_LIMIT)
         .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading the message: {e}")))?;
@@ -72,7 +74,7 @@ pub fn prepare(
     let sender = envelope::envelope_address(&sender_text, true)?;
     smtputf8 |= sender.needs_smtputf8;
     let header = envelope::prepared_header(&head, &facts, true);
-    let mut prepared = Prepared {
+    let mut prepared = Outgoing {
         sender: sender.address,
         recipients: checked,
         header,
@@ -100,15 +102,15 @@ pub fn prepare(
 /// The envelope without a message, for `--quit-after` (which always stops
 /// before DATA) when the input is empty: `recipients` as given, and
 /// `sender` or the null reverse-path `<>` (RFC 5321 §4.5.5).
-pub fn envelope_only(recipients: &[String], sender: Option<&str>) -> Result<Prepared, Error> {
+pub fn envelope_only(recipients: &[String], sender: Option<&str>) -> Result<Outgoing, Error> {
     let (recipients, mut smtputf8) = envelope_recipients(recipients)?;
     let sender = envelope::envelope_address(sender.unwrap_or("<>"), true)?;
     smtputf8 |= sender.needs_smtputf8;
-    Ok(Prepared {
+    Ok(Outgoing {
         sender: sender.address,
         recipients,
         header: Vec::new(),
-        source: Spool::read_from(&mut io::empty()).map_err(read_error)?,
+        source: Replayable::read_from(&mut io::empty()).map_err(read_error)?,
         body_start: 0,
         stats: WireStats::default(),
         smtputf8,
@@ -229,7 +231,7 @@ pub struct SendOptions {
 /// error.
 pub fn send(
     endpoint: &Endpoint,
-    messages: &[Prepared],
+    messages: &[Outgoing],
     options: &SendOptions,
     transcript: Transcript,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
@@ -303,7 +305,7 @@ fn quit(session: Session) -> Option<Session> {
 /// the data. `None` when `--quit-after` stopped in the envelope.
 fn send_one(
     session: &mut Session,
-    message: &Prepared,
+    message: &Outgoing,
     recipients: &[String],
     options: &SendOptions,
 ) -> Result<Option<Vec<RecipientResult>>, Error> {
@@ -383,7 +385,7 @@ fn outcome(reply: &Reply) -> Outcome {
 
 /// Every recipient of each of `messages` deferred for `why`: the one rule
 /// for a temporary failure of a whole session.
-fn all_deferred(messages: &[Prepared], why: &Error) -> Vec<Vec<RecipientResult>> {
+fn all_deferred(messages: &[Outgoing], why: &Error) -> Vec<Vec<RecipientResult>> {
     let why = why.to_string();
     messages
         .iter()
@@ -392,7 +394,7 @@ fn all_deferred(messages: &[Prepared], why: &Error) -> Vec<Vec<RecipientResult>>
 }
 
 /// Every recipient of a message with the same result.
-pub fn all(message: &Prepared, status: Outcome, reply: &str) -> Vec<RecipientResult> {
+pub fn all(message: &Outgoing, status: Outcome, reply: &str) -> Vec<RecipientResult> {
     message
         .recipients
         .iter()
@@ -431,9 +433,9 @@ pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
 }
 
 /// A file given with `--file`, or stdin, kept for reading twice.
-pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
+pub fn load(path: Option<&PathBuf>) -> Result<Replayable, Error> {
     let mut reader = crate::input::open(path.map(PathBuf::as_path))?;
-    Spool::read_from(&mut reader).map_err(read_error)
+    Replayable::read_from(&mut reader).map_err(read_error)
 }
 
 /// Delivers `message` to `recipients` (all of one domain) through the
@@ -442,7 +444,7 @@ pub fn load(path: Option<&PathBuf>) -> Result<Spool, Error> {
 /// failure (76), or when every recipient was deferred; `make_endpoint`
 /// builds the endpoint for an exchange's address. A domain without a mail route rejects them all.
 pub fn deliver_to_domain(
-    message: &Prepared,
+    message: &Outgoing,
     recipients: &[String],
     route: &crate::dns::MxReport,
     make_endpoint: &dyn Fn(&str, std::net::IpAddr) -> Endpoint,
@@ -506,7 +508,7 @@ pub fn deliver_to_domain(
 
 fn try_exchange(
     endpoint: &Endpoint,
-    message: &Prepared,
+    message: &Outgoing,
     recipients: &[String],
     options: &SendOptions,
     transcript: Transcript,
@@ -594,7 +596,7 @@ impl DirectDelivery {
 /// each session gets the transcript `transcript` makes.
 pub fn deliver(
     route: &Route,
-    messages: &[Prepared],
+    messages: &[Outgoing],
     options: &SendOptions,
     transcript: &mut dyn FnMut() -> Transcript,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
@@ -611,7 +613,7 @@ pub fn deliver(
 /// domain, each domain's MX hosts in preference order.
 fn deliver_direct(
     direct: &DirectDelivery,
-    message: &Prepared,
+    message: &Outgoing,
     options: &SendOptions,
     transcript: &mut dyn FnMut() -> Transcript,
 ) -> Result<Vec<RecipientResult>, Error> {
@@ -642,7 +644,7 @@ fn deliver_direct(
 /// `--dry-run`: for each message the commands it would send (as the
 /// session writes them to a server that offers nothing), what its data
 /// is, and the message as it would go out.
-pub fn dry_run(messages: &[Prepared], out: &mut dyn io::Write) -> io::Result<()> {
+pub fn dry_run(messages: &[Outgoing], out: &mut dyn io::Write) -> io::Result<()> {
     let plain = crate::smtp::Extensions::default();
     for message in messages {
         let mail = MailOptions {
