@@ -108,9 +108,11 @@ pub fn main<A: Parser>(
 /// A reader that went away (`| head`) is not a failure of the tool.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let io = cause.downcast_ref::<std::io::Error>();
+        io.is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<Error>()
+                .is_some_and(Error::is_broken_pipe)
     })
 }
 

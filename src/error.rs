@@ -101,6 +101,7 @@ pub struct Error {
     message: String,
     reply: Option<ServerReply>,
     certificate_reason: Option<String>,
+    io_kind: Option<std::io::ErrorKind>,
 }
 
 impl Error {
@@ -111,7 +112,17 @@ impl Error {
             message: message.into(),
             reply: None,
             certificate_reason: None,
+            io_kind: None,
         }
+    }
+
+    /// An I/O failure of `kind` while `doing` something (`writing the
+    /// part`), keeping what the system said, so that a closed pipe can be
+    /// told apart ([`Error::is_broken_pipe`]).
+    pub fn from_io(kind: ErrorKind, doing: &str, error: &std::io::Error) -> Self {
+        let mut own = Error::new(kind, format!("{doing}: {error}"));
+        own.io_kind = Some(error.kind());
+        own
     }
 
     /// A usage error (64).
@@ -206,6 +217,12 @@ impl Error {
             self.kind,
             ErrorKind::Tls | ErrorKind::Certificate | ErrorKind::Protocol
         )
+    }
+
+    /// The reader of the output went away (`| head`): not a failure of
+    /// the tool, which stops quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.io_kind == Some(std::io::ErrorKind::BrokenPipe)
     }
 
     /// The server answered and refused (its reply is kept): the

@@ -9,7 +9,7 @@ use std::io::{self, BufRead};
 use serde::Serialize;
 
 use crate::decode::{self, BodyDecoder};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// Bounds on the work one message may cause.
 #[derive(Debug, Clone)]
@@ -101,11 +101,11 @@ impl Part {
 /// Receives the parts of a message as they are read.
 pub trait Visitor {
     /// A part begins (its header is read).
-    fn start(&mut self, part: &Part) -> io::Result<()>;
+    fn start(&mut self, part: &Part) -> Result<(), Error>;
     /// Decoded content of a leaf (or the raw content of a message part).
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()>;
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error>;
     /// A part ends; `part.size` is final.
-    fn end(&mut self, part: &Part) -> io::Result<()>;
+    fn end(&mut self, part: &Part) -> Result<(), Error>;
     /// A problem with the message; reading goes on.
     fn problem(&mut self, problem: &Problem);
     /// Raw input as it passes, with where it is (for checks on the bytes
@@ -209,16 +209,16 @@ pub fn read_message<R: BufRead>(
     reader: R,
     limits: &Limits,
     visitor: &mut impl Visitor,
-) -> Result<(), ReadError> {
+) -> Result<(), Error> {
     let mut state = Reader::new(limits.clone());
     let mut lines = Lines::new(reader);
-    lines.skip_mbox_from_line().map_err(ReadError::Input)?;
+    lines.skip_mbox_from_line().map_err(input_error)?;
     loop {
-        if state.takes_runs() && lines.next_run().map_err(ReadError::Input)? {
+        if state.takes_runs() && lines.next_run().map_err(input_error)? {
             state.run(&lines.piece, visitor)?;
             continue;
         }
-        if !lines.next_piece().map_err(ReadError::Input)? {
+        if !lines.next_piece().map_err(input_error)? {
             break;
         }
         state.piece(&lines.piece, visitor)?;
@@ -226,34 +226,9 @@ pub fn read_message<R: BufRead>(
     state.finish(visitor)
 }
 
-/// Why [`read_message`] stopped.
-#[derive(Debug)]
-pub enum ReadError {
-    /// The input is not a message.
-    NotAMessage(Error),
-    /// Reading the input failed.
-    Input(io::Error),
-    /// The visitor failed (writing a file, stdout).
-    Output(io::Error),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::NotAMessage(e) => write!(f, "{e}"),
-            ReadError::Input(_) => f.write_str("reading the message"),
-            ReadError::Output(_) => f.write_str("writing"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ReadError::NotAMessage(e) => Some(e),
-            ReadError::Input(e) | ReadError::Output(e) => Some(e),
-        }
-    }
+/// A read error of the input, as the library error (74).
+fn input_error(error: io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "reading the message", &error)
 }
 
 /// A line, or a piece of a very long one.
@@ -524,14 +499,14 @@ impl Reader {
     }
 
     /// A run of whole lines, none of them a delimiter.
-    fn run(&mut self, run: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+    fn run(&mut self, run: &Piece, visitor: &mut impl Visitor) -> Result<(), Error> {
         self.report_raw(run, false, visitor);
         if matches!(self.mode, Mode::Exhausted) {
             return Ok(());
         }
-        self.raw(run, None, visitor).map_err(ReadError::Output)?;
+        self.raw(run, None, visitor)?;
         match &mut self.mode {
-            Mode::Body(leaf) => feed(leaf, run, visitor).map_err(ReadError::Output),
+            Mode::Body(leaf) => feed(leaf, run, visitor),
             _ => Ok(()),
         }
     }
@@ -558,7 +533,7 @@ impl Reader {
         });
     }
 
-    fn piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+    fn piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), Error> {
         if matches!(self.mode, Mode::Exhausted) {
             self.report_raw(piece, false, visitor);
             return Ok(());
@@ -569,14 +544,13 @@ impl Reader {
             None
         };
         self.report_raw(piece, boundary.is_some(), visitor);
-        self.raw(piece, boundary.map(|(level, _)| level), visitor)
-            .map_err(ReadError::Output)?;
+        self.raw(piece, boundary.map(|(level, _)| level), visitor)?;
         if let Some((level, close)) = boundary {
             return self.boundary(level, close, visitor);
         }
         match &mut self.mode {
             Mode::Header { .. } => self.header_piece(piece, visitor),
-            Mode::Body(leaf) => feed(leaf, piece, visitor).map_err(ReadError::Output),
+            Mode::Body(leaf) => feed(leaf, piece, visitor),
             Mode::Skip | Mode::Exhausted => Ok(()),
         }
     }
@@ -589,7 +563,7 @@ impl Reader {
         piece: &Piece,
         boundary_level: Option<usize>,
         visitor: &mut impl Visitor,
-    ) -> io::Result<()> {
+    ) -> Result<(), Error> {
         let upto = boundary_level.map_or(self.frames.len(), |level| level + 1);
         for frame in &mut self.frames[..upto] {
             if matches!(frame.kind, FrameKind::Multipart { .. }) {
@@ -633,7 +607,7 @@ impl Reader {
             })
     }
 
-    fn header_piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+    fn header_piece(&mut self, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), Error> {
         let Mode::Header {
             buf,
             overflow,
@@ -655,9 +629,9 @@ impl Reader {
             // line is the first of the body.
             let is_message_top = self.frames.is_empty() && buf.is_empty();
             if is_message_top {
-                return Err(ReadError::NotAMessage(Error::data(
+                return Err(Error::data(
                     "not a message: the input does not begin with header fields",
-                )));
+                ));
             }
             return self.begin_entity(visitor, Some(piece));
         }
@@ -683,7 +657,7 @@ impl Reader {
         &mut self,
         visitor: &mut impl Visitor,
         first_body_line: Option<&Piece>,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(), Error> {
         let Mode::Header {
             pending,
             buf,
@@ -701,9 +675,7 @@ impl Reader {
         let header = crate::message::parse_header(&[buf.as_slice(), b"\n"].concat());
         self.saw_field |= !header.fields.is_empty();
         if self.frames.is_empty() && header.fields.is_empty() {
-            return Err(ReadError::NotAMessage(Error::data(
-                "not a message: no header fields",
-            )));
+            return Err(Error::data("not a message: no header fields"));
         }
         if self.parts >= self.limits.max_parts {
             visitor.problem(&problem(
@@ -744,7 +716,7 @@ impl Reader {
             }
             Some(boundary) => {
                 part.kind = PartKind::Multipart;
-                visitor.start(&part).map_err(ReadError::Output)?;
+                visitor.start(&part)?;
                 let child_prefix = match &pending.slot {
                     Slot::Child(id) => id.clone(),
                     Slot::MessageRoot(prefix) => prefix.clone(),
@@ -772,7 +744,7 @@ impl Reader {
             }
             _ if is_embedded_message(&part) && !too_deep => {
                 part.kind = PartKind::Message;
-                visitor.start(&part).map_err(ReadError::Output)?;
+                visitor.start(&part)?;
                 let id = part.id.clone();
                 self.frames.push(Frame {
                     kind: FrameKind::Message,
@@ -803,9 +775,9 @@ impl Reader {
         mut part: Part,
         visitor: &mut impl Visitor,
         first_body_line: Option<&Piece>,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(), Error> {
         part.kind = PartKind::Leaf;
-        visitor.start(&part).map_err(ReadError::Output)?;
+        visitor.start(&part)?;
         let plain_text = part.content_type == "text/plain"
             && matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary");
         let mut leaf = Box::new(Leaf {
@@ -823,7 +795,7 @@ impl Reader {
             out: Vec::with_capacity(FLUSH_AT + 1024),
         });
         if let Some(line) = first_body_line {
-            feed(&mut leaf, line, visitor).map_err(ReadError::Output)?;
+            feed(&mut leaf, line, visitor)?;
         }
         self.mode = Mode::Body(leaf);
         Ok(())
@@ -837,7 +809,7 @@ impl Reader {
         level: usize,
         close: bool,
         visitor: &mut impl Visitor,
-    ) -> Result<(), ReadError> {
+    ) -> Result<(), Error> {
         self.end_current(visitor, false)?;
         while self.frames.len() > level + 1 {
             let frame = self.frames.pop().expect("deeper frames exist");
@@ -883,7 +855,7 @@ impl Reader {
     }
 
     /// Ends the leaf being read, or the entity whose header was being read.
-    fn end_current(&mut self, visitor: &mut impl Visitor, at_end: bool) -> Result<(), ReadError> {
+    fn end_current(&mut self, visitor: &mut impl Visitor, at_end: bool) -> Result<(), Error> {
         if let Mode::Header { buf, .. } = &self.mode {
             // A part cut short by a delimiter (or the end) while its header
             // was being read: it has an empty body. At the end of input an
@@ -906,21 +878,19 @@ impl Reader {
                     let eol = std::mem::take(&mut leaf.pending_eol);
                     leaf.decoder.feed(&eol, &mut leaf.out);
                 }
-                finish_leaf(*leaf, visitor).map_err(ReadError::Output)
+                finish_leaf(*leaf, visitor)
             }
             Mode::Skip | Mode::Exhausted | Mode::Header { .. } => Ok(()),
         }
     }
 
-    fn finish(mut self, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+    fn finish(mut self, visitor: &mut impl Visitor) -> Result<(), Error> {
         self.end_current(visitor, true)?;
         while let Some(frame) = self.frames.pop() {
             end_frame(frame, false, visitor)?;
         }
         if !self.saw_field {
-            return Err(ReadError::NotAMessage(Error::data(
-                "not a message: no header fields",
-            )));
+            return Err(Error::data("not a message: no header fields"));
         }
         Ok(())
     }
@@ -928,7 +898,7 @@ impl Reader {
 
 /// Ends a container part: a multipart whose delimiter never came, or
 /// whose closing delimiter is missing, is reported.
-fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), ReadError> {
+fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), Error> {
     if let FrameKind::Multipart { children, .. } = frame.kind {
         let id = Some(frame.part.id.as_str());
         if children == 0 {
@@ -947,12 +917,12 @@ fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(
             ));
         }
     }
-    visitor.end(&frame.part).map_err(ReadError::Output)
+    visitor.end(&frame.part)
 }
 
 /// Hands a body line to the leaf's decoder; the line end is held back,
 /// since the one before a delimiter belongs to the delimiter.
-fn feed(leaf: &mut Leaf, piece: &Piece, visitor: &mut impl Visitor) -> io::Result<()> {
+fn feed(leaf: &mut Leaf, piece: &Piece, visitor: &mut impl Visitor) -> Result<(), Error> {
     if !leaf.pending_eol.is_empty() {
         let eol = std::mem::take(&mut leaf.pending_eol);
         leaf.decoder.feed(&eol, &mut leaf.out);
@@ -974,7 +944,7 @@ fn feed(leaf: &mut Leaf, piece: &Piece, visitor: &mut impl Visitor) -> io::Resul
 }
 
 /// One line of a plain text part through the uuencode scanner.
-fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) -> io::Result<()> {
+fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) -> Result<(), Error> {
     match uu.scanner.line(line, &mut uu.out) {
         decode::UuEvent::Text => Ok(()),
         decode::UuEvent::Data => {
@@ -1017,7 +987,7 @@ fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) ->
 }
 
 /// Ends the uuencoded file being read, if any.
-fn end_uu_file(uu: &mut Uu, visitor: &mut impl Visitor, cut_short: bool) -> io::Result<()> {
+fn end_uu_file(uu: &mut Uu, visitor: &mut impl Visitor, cut_short: bool) -> Result<(), Error> {
     let Some(mut file) = uu.file.take() else {
         return Ok(());
     };
@@ -1038,7 +1008,7 @@ fn end_uu_file(uu: &mut Uu, visitor: &mut impl Visitor, cut_short: bool) -> io::
     visitor.end(&file)
 }
 
-fn finish_leaf(mut leaf: Leaf, visitor: &mut impl Visitor) -> io::Result<()> {
+fn finish_leaf(mut leaf: Leaf, visitor: &mut impl Visitor) -> Result<(), Error> {
     if let Some(uu) = &mut leaf.uu {
         let open = uu.file.is_some();
         end_uu_file(uu, visitor, open)?;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -24,17 +24,17 @@ pub struct Lister {
 }
 
 impl Visitor for Lister {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         self.index.insert(part.id.clone(), self.parts.len());
         self.parts.push(part.clone());
         Ok(())
     }
 
-    fn content(&mut self, _: &Part, _: &[u8]) -> io::Result<()> {
+    fn content(&mut self, _: &Part, _: &[u8]) -> Result<(), Error> {
         Ok(())
     }
 
-    fn end(&mut self, part: &Part) -> io::Result<()> {
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
         if let Some(&at) = self.index.get(&part.id) {
             self.parts[at].size = part.size;
         }
@@ -88,7 +88,6 @@ pub struct Extractor {
     pub written: Vec<Written>,
     /// Warnings, in order.
     pub warnings: Vec<String>,
-    failure: Option<Error>,
 }
 
 impl Extractor {
@@ -103,24 +102,12 @@ impl Extractor {
             open: HashMap::new(),
             written: Vec::new(),
             warnings: Vec::new(),
-            failure: None,
         })
-    }
-
-    /// The error that stopped extraction (its status decides the exit).
-    pub fn take_failure(&mut self) -> Option<Error> {
-        self.failure.take()
     }
 
     fn wanted(&self, part: &Part) -> bool {
         part.is_attachment()
             || (self.all && matches!(part.kind, PartKind::Leaf | PartKind::Message))
-    }
-
-    fn fail(&mut self, kind: ErrorKind, message: String) -> io::Error {
-        let error = io::Error::other(message.clone());
-        self.failure = Some(Error::new(kind, message));
-        error
     }
 }
 
@@ -141,7 +128,7 @@ pub fn file_name_for(part: &Part) -> String {
 }
 
 impl Visitor for Extractor {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         if !self.wanted(part) {
             return Ok(());
         }
@@ -158,14 +145,14 @@ impl Visitor for Extractor {
                 );
                 Ok(())
             }
-            Err(e) => Err(self.fail(
+            Err(e) => Err(Error::new(
                 ErrorKind::CannotCreate,
                 format!("cannot create {:?} in {}: {e}", wanted, self.dir.display()),
             )),
         }
     }
 
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         let Some(file) = self.open.get_mut(&part.id) else {
             return Ok(());
         };
@@ -173,7 +160,7 @@ impl Visitor for Extractor {
             let path = file.path.clone();
             let _ = std::fs::remove_file(&path);
             self.open.remove(&part.id);
-            return Err(self.fail(
+            return Err(Error::new(
                 ErrorKind::LocalIo,
                 format!("writing {}: {e}", path.display()),
             ));
@@ -181,13 +168,13 @@ impl Visitor for Extractor {
         Ok(())
     }
 
-    fn end(&mut self, part: &Part) -> io::Result<()> {
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
         let Some(mut file) = self.open.remove(&part.id) else {
             return Ok(());
         };
         if let Err(e) = file.out.flush() {
             let _ = std::fs::remove_file(&file.path);
-            return Err(self.fail(
+            return Err(Error::new(
                 ErrorKind::LocalIo,
                 format!("writing {}: {e}", file.path.display()),
             ));
@@ -240,19 +227,21 @@ impl<W: Write> PartWriter<W> {
 }
 
 impl<W: Write> Visitor for PartWriter<W> {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         self.found |= part.id == self.id;
         Ok(())
     }
 
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         if part.id == self.id {
-            self.out.write_all(data)?;
+            self.out
+                .write_all(data)
+                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))?;
         }
         Ok(())
     }
 
-    fn end(&mut self, _: &Part) -> io::Result<()> {
+    fn end(&mut self, _: &Part) -> Result<(), Error> {
         Ok(())
     }
 
@@ -320,7 +309,7 @@ impl TextCollector {
 }
 
 impl Visitor for TextCollector {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         if part.kind != PartKind::Leaf || part.is_attachment() {
             return Ok(());
         }
@@ -333,7 +322,7 @@ impl Visitor for TextCollector {
         Ok(())
     }
 
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         let mut cut = false;
         if let Some((_, _, bytes)) = self.slot(part) {
             let room = MAX_TEXT.saturating_sub(bytes.len());
@@ -344,7 +333,7 @@ impl Visitor for TextCollector {
         Ok(())
     }
 
-    fn end(&mut self, _: &Part) -> io::Result<()> {
+    fn end(&mut self, _: &Part) -> Result<(), Error> {
         Ok(())
     }
 

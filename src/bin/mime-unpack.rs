@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use mailkit::input::Input;
-use mailkit::mime_reader::{self, Limits, Part, ReadError};
+use mailkit::mime_reader::{self, Limits, Part};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::mime_unpack::Args;
 use mailkit::unpack::{Extractor, Lister, PartWriter, TextCollector};
@@ -26,10 +26,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         let mut extractor = Extractor::new(&args.dir, args.all)?;
         let result = mime_reader::read_message(reader, &limits, &mut extractor);
         warn_all(&diag, &extractor.warnings);
-        if let Some(failure) = extractor.take_failure() {
-            return Err(failure.into());
-        }
-        result.map_err(read_error)?;
+        result?;
         return print_written(&args, &extractor, &diag);
     }
     if let Some(id) = &args.part {
@@ -38,7 +35,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         let result = mime_reader::read_message(reader, &limits, &mut writer);
         warn_all(&diag, &writer.warnings);
         let found = writer.found;
-        result.map_err(read_error)?;
+        result?;
         writer.into_inner().finish().context("writing the part")?;
         if !found {
             return Err(Error::data(format!("the message has no part {id}")).into());
@@ -47,7 +44,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     if args.text {
         let mut collector = TextCollector::default();
-        mime_reader::read_message(reader, &limits, &mut collector).map_err(read_error)?;
+        mime_reader::read_message(reader, &limits, &mut collector)?;
         let (text, warnings) = collector.text();
         warn_all(&diag, &warnings);
         let text = text.ok_or_else(|| Error::data("the message has no text or HTML body"))?;
@@ -62,13 +59,9 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let mut lister = Lister::default();
     let result = mime_reader::read_message(reader, &limits, &mut lister);
     warn_all(&diag, &lister.warnings);
-    result.map_err(read_error)?;
+    result?;
     print_tree(&args, &lister.parts)?;
     Ok(ExitStatus::Ok)
-}
-
-fn read_error(error: ReadError) -> anyhow::Error {
-    anyhow::Error::new(error)
 }
 
 fn warn_all(diag: &Diagnostics, warnings: &[String]) {

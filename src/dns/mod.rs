@@ -549,34 +549,14 @@ pub trait ReportSink<R = MxReport> {
     fn idle(&mut self) -> io::Result<()>;
 }
 
-/// Why [`route_each`] stopped early.
-#[derive(Debug)]
-pub enum RouteEachError {
-    /// The resolver could not be set up.
-    Setup(Error),
-    /// The input could not be read.
-    Input(io::Error),
-    /// The sink failed (a closed pipe, a full disk).
-    Output(io::Error),
+/// The input of the domains could not be read (74).
+fn input_failed(error: &io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "reading the domains", error)
 }
 
-impl std::fmt::Display for RouteEachError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RouteEachError::Setup(_) => f.write_str("setting up"),
-            RouteEachError::Input(_) => f.write_str("reading the domains"),
-            RouteEachError::Output(_) => f.write_str("writing the results"),
-        }
-    }
-}
-
-impl std::error::Error for RouteEachError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            RouteEachError::Setup(e) => Some(e),
-            RouteEachError::Input(e) | RouteEachError::Output(e) => Some(e),
-        }
-    }
+/// The results could not be written (74; a closed pipe is told apart).
+pub fn output_failed(error: &io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "writing the results", error)
 }
 
 /// The mail routes of `domains`, in order, all at once (for a caller that
@@ -594,13 +574,8 @@ pub fn route_all(settings: ResolverSettings, domains: Vec<String>) -> Result<Vec
         }
     }
     let mut sink = Collect(Vec::new());
-    match route_each(settings, Inputs::List(domains), 16, &mut sink) {
-        Ok(()) => Ok(sink.0),
-        Err(RouteEachError::Setup(e)) => Err(e),
-        Err(RouteEachError::Input(e) | RouteEachError::Output(e)) => {
-            Err(Error::io(format!("looking up mail routes: {e}")))
-        }
-    }
+    route_each(settings, Inputs::List(domains), 16, &mut sink)?;
+    Ok(sink.0)
 }
 
 /// An input line longer than this cannot be a domain name or an address.
@@ -615,15 +590,13 @@ pub fn route_each(
     inputs: Inputs,
     concurrency: usize,
     sink: &mut impl ReportSink,
-) -> Result<(), RouteEachError> {
+) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| RouteEachError::Setup(Error::new(ErrorKind::Bug, e.to_string())))?;
+        .map_err(|e| Error::bug(format!("cannot start the resolver: {e}")))?;
     runtime.block_on(async move {
-        let resolver = MxResolver::new(settings)
-            .await
-            .map_err(RouteEachError::Setup)?;
+        let resolver = MxResolver::new(settings).await?;
         let (batches, read_error) = feed(inputs, concurrency);
         let reports = batches
             .flat_map(futures_util::stream::iter)
@@ -632,9 +605,9 @@ pub fn route_each(
                 async move { resolver.route(&input).await }
             })
             .buffered(concurrency.max(1));
-        drain(reports, sink).await.map_err(RouteEachError::Output)?;
+        drain(reports, sink).await.map_err(|e| output_failed(&e))?;
         match read_error.lock().map(|mut slot| slot.take()) {
-            Ok(Some(error)) => Err(RouteEachError::Input(error)),
+            Ok(Some(error)) => Err(input_failed(&error)),
             _ => Ok(()),
         }
     })

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, RouteEachError};
+use crate::dns::{self, Inputs, MxReport, ReportSink, ResolverSettings, output_failed};
 use crate::error::Error;
 use crate::net::connection::{TlsInfo, TlsMode, TlsSettings};
 use crate::net::session::{Endpoint, Handshake, Negotiation, Stage, negotiate, start_tls};
@@ -484,8 +484,8 @@ pub fn probe_each(
     concurrency: usize,
     settings: ProbeSettings,
     sink: &mut impl ReportSink<ProbedReport>,
-) -> Result<(), RouteEachError> {
-    settings.tls.check().map_err(RouteEachError::Setup)?;
+) -> Result<(), Error> {
+    settings.tls.check()?;
     let concurrency = concurrency.max(1);
     let settings = Arc::new(settings);
     let (task_sender, tasks) = mpsc::channel::<Task>();
@@ -525,7 +525,7 @@ pub fn probe_each(
         let next = match pending.try_recv() {
             Ok(next) => next,
             Err(mpsc::TryRecvError::Empty) => {
-                sink.idle().map_err(RouteEachError::Output)?;
+                sink.idle().map_err(|e| output_failed(&e))?;
                 match pending.recv() {
                     Ok(next) => next,
                     Err(_) => break,
@@ -540,7 +540,7 @@ pub fn probe_each(
                 None => None,
                 Some((Ok(probe), _)) => Some(probe),
                 Some((Err(_), receiver)) => {
-                    sink.idle().map_err(RouteEachError::Output)?;
+                    sink.idle().map_err(|e| output_failed(&e))?;
                     receiver.recv().ok()
                 }
             };
@@ -550,10 +550,10 @@ pub fn probe_each(
         let report = report.with_extras(|_| Probed {
             probe: probes.next().flatten(),
         });
-        sink.report(report).map_err(RouteEachError::Output)?;
+        sink.report(report).map_err(|e| output_failed(&e))?;
         gate.leave();
     }
-    sink.idle().map_err(RouteEachError::Output)?;
+    sink.idle().map_err(|e| output_failed(&e))?;
     match lookups.join() {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),

@@ -5,12 +5,12 @@
 //! the original bytes.
 
 use std::collections::HashMap;
-use std::io;
 
 use serde::Serialize;
 
 use super::fields::{self, Finding, WordContext};
 use super::rules::{self, Severity};
+use crate::error::Error;
 use crate::mime_reader::{Part, PartKind, Problem, ProblemKind, RawContext, RawPiece, Visitor};
 
 /// One finding, where it is.
@@ -865,21 +865,21 @@ fn split_fields(block: &[u8], first_line: u64) -> Vec<Field> {
 }
 
 impl Visitor for Linter {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         if part.kind == PartKind::Leaf {
             self.start_body(part);
         }
         Ok(())
     }
 
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         if part.kind == PartKind::Leaf {
             self.check_charset(data, false);
         }
         Ok(())
     }
 
-    fn end(&mut self, part: &Part) -> io::Result<()> {
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
         self.end_body(part);
         Ok(())
     }

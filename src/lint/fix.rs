@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::encode::{LineEndings, Newline, QuotedPrintableWriter};
+use crate::error::{Error, ErrorKind};
 use crate::mime_reader::{Part, PartKind, Problem, ProblemKind, RawContext, RawPiece, Visitor};
 
 /// Writes the repaired message to `out`.
@@ -117,8 +118,13 @@ impl<W: Write> Fixer<W> {
     }
 }
 
+/// A failure of the quoted-printable encoder (it writes into memory).
+fn reencoding(error: &io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "re-encoding a part", error)
+}
+
 impl<W: Write> Visitor for Fixer<W> {
-    fn start(&mut self, part: &Part) -> io::Result<()> {
+    fn start(&mut self, part: &Part) -> Result<(), Error> {
         if part.kind == PartKind::Leaf && self.reencode.contains(&part.id) {
             let writer = QuotedPrintableWriter::new(Vec::new(), self.newline, LineEndings::Text);
             self.encoder = Some((part.id.clone(), writer));
@@ -126,22 +132,24 @@ impl<W: Write> Visitor for Fixer<W> {
         Ok(())
     }
 
-    fn content(&mut self, part: &Part, data: &[u8]) -> io::Result<()> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         if let Some((id, writer)) = &mut self.encoder
             && *id == part.id
         {
-            writer.write_all(data)?;
-            writer.flush()?;
+            writer
+                .write_all(data)
+                .and_then(|()| writer.flush())
+                .map_err(|e| reencoding(&e))?;
             let encoded: Vec<u8> = std::mem::take(writer.get_mut());
             self.write(&encoded);
         }
         Ok(())
     }
 
-    fn end(&mut self, part: &Part) -> io::Result<()> {
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
         if self.encoder.as_ref().is_some_and(|(id, _)| *id == part.id) {
             let (_, writer) = self.encoder.take().expect("checked");
-            let rest = writer.finish()?;
+            let rest = writer.finish().map_err(|e| reencoding(&e))?;
             self.write(&rest);
             if part.depth > 0 {
                 // The line end before the next delimiter.

@@ -7,14 +7,15 @@ pub mod fix;
 pub mod report;
 pub mod rules;
 
-use std::io::{self, BufRead, Write};
+use std::io::{BufRead, Write};
 
 pub use check::{Diagnostic, Options};
 pub use report::{Totals, write_report};
 pub use rules::Severity;
 
 use crate::encode::Newline;
-use crate::mime_reader::{self, Limits, ReadError};
+use crate::error::{Error, ErrorKind};
+use crate::mime_reader::{self, Limits};
 
 /// What linting one message found.
 #[derive(Debug, Clone, Default)]
@@ -52,14 +53,14 @@ impl Report {
 
 /// Lints one message. Fails only when the input cannot be read; input
 /// that is not a message is a finding (`not-a-message`).
-pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> io::Result<Report> {
+pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, Error> {
     let mut linter = check::Linter::new(options.clone());
     let result = mime_reader::read_message(reader, &Limits::default(), &mut linter);
     let undeclared_8bit = linter.undeclared_8bit_parts().to_vec();
     let (mut diagnostics, more) = linter.finish();
     match result {
         Ok(()) => {}
-        Err(ReadError::NotAMessage(e)) => diagnostics.insert(
+        Err(e) if e.kind() == ErrorKind::BadInput => diagnostics.insert(
             0,
             Diagnostic {
                 line: 1,
@@ -69,7 +70,7 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> io::Result<Repo
                 message: e.to_string(),
             },
         ),
-        Err(ReadError::Input(e) | ReadError::Output(e)) => return Err(e),
+        Err(e) => return Err(e),
     }
     Ok(Report {
         diagnostics,
@@ -84,11 +85,14 @@ pub fn fix_message<R: BufRead, W: Write>(
     out: W,
     newline: Newline,
     report: &Report,
-) -> io::Result<W> {
+) -> Result<W, Error> {
     let mut fixer = fix::Fixer::new(out, newline, report.undeclared_8bit.clone());
     match mime_reader::read_message(message, &Limits::default(), &mut fixer) {
-        Ok(()) | Err(ReadError::NotAMessage(_)) => {}
-        Err(ReadError::Input(e) | ReadError::Output(e)) => return Err(e),
+        // Not a message: written back as it is.
+        Err(e) if e.kind() != ErrorKind::BadInput => return Err(e),
+        _ => {}
     }
-    fixer.finish()
+    fixer
+        .finish()
+        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the message", &e))
 }

@@ -9,9 +9,10 @@
 use std::io::BufReader;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use mailkit::ErrorKind;
 use mailkit::encode::Newline;
 use mailkit::lint::{self, Options, Report, Severity};
-use mailkit::mime_reader::{Limits, ReadError, read_message};
+use mailkit::mime_reader::{Limits, read_message};
 use mailkit::unpack::{Lister, PartWriter, TextCollector};
 
 use crate::linear_time::assert_linear;
@@ -47,7 +48,7 @@ fn listing(message: &[u8], capacity: Option<usize>) -> (String, Vec<String>, boo
     };
     let not_mail = match result {
         Ok(()) => false,
-        Err(ReadError::NotAMessage(_)) => true,
+        Err(e) if e.kind() == ErrorKind::BadInput => true,
         Err(e) => panic!("reading from memory failed: {e:?}"),
     };
     let parts = serde_json::to_string(&lister.parts).unwrap();
