@@ -590,6 +590,12 @@ fn probe_against_exim_verifies_the_certificate_for_the_exchange_name() {
         probe["starttls"]["fingerprint"],
         openssl_fingerprint(&cert).as_str()
     );
+    let out = probe_lookup(&nsd, exim.smtps, &["--tls", "implicit", "--cafile", cafile]);
+    let text = without_times(&stdout(&out));
+    assert!(
+        text.contains(" N ms, EHLO N ms, TLS TLSv1.3 verified N ms, "),
+        "{text}"
+    );
     let out = probe_lookup(&nsd, exim.smtps, &["--json", "--tls", "implicit"]);
     let tls = &json_lines(&out)[0]["mx"][0]["probe"]["starttls"];
     assert_eq!(tls["verdict"], "self-signed certificate", "{tls}");

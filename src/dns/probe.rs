@@ -62,6 +62,10 @@ pub struct Probe {
     /// The conversation, swaks style, when asked for (`-v`).
     #[serde(skip)]
     pub transcript: Vec<String>,
+    /// TLS was implicit (`--tls implicit`): the TLS outcome in
+    /// [`Probe::starttls`] is of the connection itself, shown as `TLS`.
+    #[serde(skip)]
+    pub implicit_tls: bool,
 }
 
 /// The STARTTLS step of a probe.
@@ -141,6 +145,7 @@ pub fn probe_with(exchange: &str, address: IpAddr, settings: &ProbeSettings) -> 
         starttls: None,
         error: None,
         transcript: Vec::new(),
+        implicit_tls: settings.mode == TlsMode::Implicit,
     };
     let prober = Prober {
         exchange,
@@ -367,12 +372,13 @@ impl Probe {
         }
         if let Some(ms) = self.ehlo_ms {
             steps.push(format!("EHLO {ms} ms"));
+            let how = if self.implicit_tls { "TLS" } else { "STARTTLS" };
             match &self.starttls {
                 Some(tls) if tls.verified => {
-                    steps.push(format!("STARTTLS {} verified {} ms", tls.version, tls.ms));
+                    steps.push(format!("{how} {} verified {} ms", tls.version, tls.ms));
                 }
                 Some(tls) => steps.push(format!(
-                    "STARTTLS {} not verified ({}) {} ms",
+                    "{how} {} not verified ({}) {} ms",
                     tls.version,
                     printable(&tls.verdict),
                     tls.ms

@@ -39,7 +39,13 @@ The certificate must be valid for the exchange's name (the system roots, or
 --cafile instead). When it is not, the verdict says why, and STARTTLS is tried once
 more on a new connection without the check, for the TLS facts. VERSION is
 the negotiated protocol (TLSv1.3, TLSv1.2, ...). Probes run after
-the lookups, a few at a time; the output stays in input order.",
+the lookups, a few at a time; the output stays in input order.
+
+The Connection options go with --probe: --port (default 25); --tls
+starttls or opportunistic (the default: STARTTLS when offered), implicit
+(TLS from the first byte, for port 465; shown as TLS instead of STARTTLS)
+or none (EHLO only); --cafile, --fingerprint and --insecure for the
+certificate check.",
     },
     Section {
         title: "JSON",
