@@ -31,7 +31,7 @@ use crate::output::printable;
 use crate::smtp::Session;
 
 /// The SMTP port of mail exchanges (RFC 5321 §4.5.4.2).
-pub const SMTP_PORT: u16 = 25;
+pub const SMTP_PORT: u16 = crate::smtp::MX_PORT;
 
 /// Most probes running at once, whatever the DNS concurrency.
 const MAX_PROBES: usize = 16;

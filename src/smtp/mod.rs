@@ -17,6 +17,10 @@ use crate::net::connection::Connection;
 use crate::net::sasl;
 use crate::net::session::{Handshake, Login, TlsAnswer};
 
+/// The port of mail exchanges: 25, the registered `smtp` service that
+/// relays speak to each other on.
+pub const MX_PORT: u16 = 25;
+
 /// Longest reply line accepted (RFC 5321 §4.5.3.1.5 says 512; servers go
 /// beyond it, memory must not).
 const MAX_REPLY_LINE: usize = 64 * 1024;

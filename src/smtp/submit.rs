@@ -569,7 +569,7 @@ impl DirectDelivery {
         }
         DirectDelivery {
             resolver,
-            port: port.unwrap_or(crate::dns::probe::SMTP_PORT),
+            port: port.unwrap_or(crate::smtp::MX_PORT),
             tls: tls.unwrap_or(TlsMode::Opportunistic),
             certificate,
             timeout,
