@@ -63,9 +63,27 @@ pub fn open_file(path: &Path) -> Result<File, Error> {
     Ok(file)
 }
 
+/// Stdin that stays at its end once it got there: a terminal's Ctrl-D
+/// ends the input once, and a later read would wait for more typing.
+pub struct Stdin {
+    inner: io::Stdin,
+    ended: bool,
+}
+
+impl Read for Stdin {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.ended || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.ended = n == 0;
+        Ok(n)
+    }
+}
+
 /// Stdin, checked: a directory given as stdin (`< dir`) is status 66; a
 /// terminal gets the notice ([`TERMINAL_NOTICE`]) once.
-fn open_stdin() -> Result<io::Stdin, Error> {
+fn open_stdin() -> Result<Stdin, Error> {
     let stdin = io::stdin();
     let is_dir = rustix::fs::fstat(&stdin).is_ok_and(|st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
@@ -77,7 +95,10 @@ fn open_stdin() -> Result<io::Stdin, Error> {
         ));
     }
     announce_terminal();
-    Ok(stdin)
+    Ok(Stdin {
+        inner: stdin,
+        ended: false,
+    })
 }
 
 /// Content up to this size stays in memory; more goes to an unnamed
@@ -209,7 +230,7 @@ impl Kept {
 /// temporary file; a directory is status 66 ([`Input::open`]), a read
 /// error 74.
 pub fn replayable_stdin() -> Result<Replayable, Error> {
-    spool(&mut open_stdin()?.lock())
+    spool(&mut open_stdin()?)
 }
 
 /// [`replayable_stdin`] over any stream standing for stdin.
