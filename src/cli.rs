@@ -91,6 +91,7 @@ pub fn main<A: Parser>(
     tool: &'static str,
     run: impl FnOnce(A) -> anyhow::Result<ExitStatus>,
 ) -> ExitCode {
+    crate::input::set_tool(tool);
     let args = match parse::<A>() {
         Ok(args) => args,
         Err(status) => return status.into(),

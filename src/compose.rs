@@ -3,7 +3,6 @@
 //! constant memory. Every input is opened and scanned before the first byte
 //! is written, so an unreadable file fails before any output.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -28,15 +27,18 @@ pub enum Source {
 impl Source {
     fn open(&self) -> Result<Box<dyn Read + '_>, Error> {
         match self {
-            Source::File(path) => File::open(path)
-                .map(|f| Box::new(io::BufReader::with_capacity(CHUNK, f)) as Box<dyn Read>)
-                .map_err(|e| {
-                    Error::new(ErrorKind::MissingInput, format!("{}: {e}", path.display()))
-                }),
+            Source::File(path) => crate::input::open_file(path)
+                .map(|f| Box::new(io::BufReader::with_capacity(CHUNK, f)) as Box<dyn Read>),
             Source::Replayable(spool) => spool
                 .reader()
                 .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading stdin: {e}"))),
         }
+    }
+
+    /// True for the attachment `-`: stdin, to be read by the caller and
+    /// given as [`Source::Replayable`].
+    pub fn is_stdin(&self) -> bool {
+        matches!(self, Source::File(path) if path.as_os_str() == "-")
     }
 
     fn describe(&self) -> String {
@@ -162,14 +164,18 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Sca
     })
 }
 
-/// 7bit when it can be, 8bit when only 8-bit bytes stand in the way.
+/// A message/rfc822 part is never encoded (RFC 2046 §5.2.1): 7bit when
+/// it is ASCII, 8bit when it has 8-bit bytes; `None` when it cannot be
+/// sent as is (NUL, lines over 998 octets). Its content is not encoded, so
+/// what would keep a 7bit leaf from 7bit (an `=_` that looks like the
+/// start of a boundary) does not make it 8bit.
 fn embedded_message_encoding(analysis: &Analysis) -> Option<TransferEncoding> {
-    match analysis.choose(LineEndings::Text, Newline::Lf) {
-        TransferEncoding::SevenBit => Some(TransferEncoding::SevenBit),
-        _ if !analysis.has_nul() && analysis.max_line_len() <= 998 => {
-            Some(TransferEncoding::EightBit)
-        }
-        _ => None,
+    if analysis.has_nul() || analysis.max_line_len() > 998 {
+        None
+    } else if analysis.is_ascii() {
+        Some(TransferEncoding::SevenBit)
+    } else {
+        Some(TransferEncoding::EightBit)
     }
 }
 
@@ -584,10 +590,15 @@ fn merged_fields(
         fields.push(raw_field(field, nl));
     }
     fields.extend(replacements.iter().map(|(_, rendered)| rendered.clone()));
-    if header.get("date").is_none() {
+    let given = |name: &str| {
+        replacements
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
+    if header.get("date").is_none() && !given("date") {
         fields.push(header::date_field());
     }
-    if header.get("message-id").is_none() {
+    if header.get("message-id").is_none() && !given("message-id") {
         let domain = header
             .get("from")
             .and_then(|from| crate::address::parse_address_list(from).ok())
@@ -822,8 +833,110 @@ pub fn custom_field(spec: &str, newline: Newline) -> Result<(String, String), Er
             "--header: {name} is written by mime-pack itself"
         )));
     }
-    let rendered = unstructured_field(name, value.trim(), newline)?;
+    let value = value.trim();
+    let rendered = match ADDRESS_FIELDS.iter().find(|f| f.eq_ignore_ascii_case(name)) {
+        Some(field) => {
+            address_field(field, &[value.to_string()], newline)?.expect("one value gives a field")
+        }
+        None => unstructured_field(name, value, newline)?,
+    };
     Ok((name.to_string(), rendered))
+}
+
+/// Fields whose value is an address list (RFC 5322 §3.6.2, §3.6.3).
+const ADDRESS_FIELDS: &[&str] = &["From", "Sender", "Reply-To", "To", "Cc", "Bcc"];
+
+/// Fields that RFC 5322 §3.6 allows at most once.
+const SINGLE_FIELDS: &[&str] = &[
+    "Date",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Bcc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Subject",
+];
+
+/// Refuses (64) a field that RFC 5322 §3.6 allows once but that the
+/// command line gives twice (`--from` and `--header 'From: ...'`, or two
+/// `--header`s), naming it.
+pub fn refuse_repeated(fields: &[(String, String)]) -> Result<(), Error> {
+    for single in SINGLE_FIELDS {
+        let count = fields
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(single))
+            .count();
+        if count > 1 {
+            return Err(Error::usage(format!(
+                "{single} is given {count} times (a flag and --header, or --header twice); a message has one {single} field (RFC 5322 §3.6)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The From address when none is given, as mail(1) finds it: `$EMAIL`
+/// when set, else the login name at this host's name. Refuses (64) an
+/// `$EMAIL` that is not an address.
+pub fn default_from() -> Result<String, Error> {
+    if let Some(email) = std::env::var_os("EMAIL").filter(|v| !v.is_empty()) {
+        let email = email.to_string_lossy().into_owned();
+        crate::address::parse_address_list(&email).map_err(|e| {
+            Error::usage(format!(
+                "no --from, and $EMAIL ({email:?}) is not an RFC 5322 address: {e}"
+            ))
+        })?;
+        return Ok(email);
+    }
+    let user = login_name().ok_or_else(|| {
+        Error::usage("no --from, no $EMAIL, and no login name for this user: give --from")
+    })?;
+    let host = crate::domain::local_fqdn()
+        .or_else(|| {
+            let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+            crate::domain::ascii_domain(name.trim()).ok()
+        })
+        .unwrap_or_else(|| "localhost".into());
+    Ok(format!("{user}@{host}"))
+}
+
+/// The name of the effective user, from the password database, else
+/// `$LOGNAME` or `$USER`; only when it is a valid local part.
+fn login_name() -> Option<String> {
+    let from_passwd = {
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: getpwuid_r writes into `entry` and `buf`, which outlive
+        // the call; `pw_name` points into `buf` and is read before it goes.
+        let rc = unsafe {
+            libc::getpwuid_r(
+                libc::geteuid(),
+                &mut entry,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
+        };
+        (rc == 0 && !found.is_null() && !entry.pw_name.is_null()).then(|| {
+            // SAFETY: a NUL-terminated string inside `buf`.
+            unsafe { std::ffi::CStr::from_ptr(entry.pw_name) }
+                .to_string_lossy()
+                .into_owned()
+        })
+    };
+    from_passwd
+        .into_iter()
+        .chain(
+            ["LOGNAME", "USER"]
+                .iter()
+                .filter_map(|v| std::env::var(v).ok()),
+        )
+        .find(|name| crate::address::is_dot_atom(name) && name.is_ascii())
 }
 
 fn refuse_injection(name: &str, value: &str) -> Result<(), Error> {
@@ -836,7 +949,10 @@ fn refuse_injection(name: &str, value: &str) -> Result<(), Error> {
 }
 
 /// A leaf from a command-line spec `PATH[;type=TYPE][;name=NAME][;cid=ID]`
-/// (settings are recognised from the end, so a path may contain `;`).
+/// (settings are recognised from the end, so a path may contain `;`; an
+/// unknown setting is refused (64) unless the whole spec names a file).
+/// The path `-` is stdin ([`Source::is_stdin`]), without a file name
+/// unless `name=` gives one.
 pub fn leaf_from_spec(
     spec: &str,
     disposition: Disposition,
@@ -852,6 +968,13 @@ pub fn leaf_from_spec(
             "type" => &mut media_type,
             "name" | "filename" => &mut name,
             "cid" => &mut cid,
+            // A `;` and `=` in the file's own name.
+            _ if Path::new(path).exists() => break,
+            unknown if is_setting_name(unknown) => {
+                return Err(Error::usage(format!(
+                    "{spec:?}: unknown setting {unknown:?} (known: type, name, cid)"
+                )));
+            }
             _ => break,
         };
         *slot = Some(value.to_string());
@@ -870,7 +993,10 @@ pub fn leaf_from_spec(
             "{spec:?}: {kind:?} is not a media type"
         )));
     }
+    let stdin = path == "-";
     let filename = name.or_else(|| {
+        // Stdin has no name unless one is given.
+        (!stdin).then_some(())?;
         Path::new(path)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -888,4 +1014,13 @@ pub fn leaf_from_spec(
         is_body: false,
         legacy_name,
     })
+}
+
+/// A word that can only be meant as a setting name (`foo` in
+/// `report.pdf;foo=bar`).
+fn is_setting_name(word: &str) -> bool {
+    !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

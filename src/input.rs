@@ -4,14 +4,102 @@
 //! `cur/` and `new/`); a message that must be read twice is kept
 //! ([`Kept`]): a file is reopened, stdin is read once and spooled. A
 //! leading mbox `From ` line is tolerated by the readers of messages
-//! ([`crate::mime_reader::read_message`]). Also line-oriented lists with
-//! blank lines and `#` comments skipped.
+//! ([`crate::mime_reader::read_message`]). A directory where a message
+//! file (or stdin) is expected is status 66 with its path named, in every
+//! tool ([`open_file`]); stdin that is a terminal gets one line on stderr
+//! saying how to end the message ([`TERMINAL_NOTICE`]). Also line-oriented
+//! lists with blank lines and `#` comments skipped.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, ErrorKind};
+
+/// What a tool says once on stderr when it starts reading a message from
+/// a terminal, so that a user who typed no file name is not left waiting.
+pub const TERMINAL_NOTICE: &str = "reading a message from the terminal; end with Ctrl-D";
+
+/// The tool that speaks the terminal notice ([`set_tool`]).
+static TOOL: OnceLock<&'static str> = OnceLock::new();
+/// Whether the terminal notice was given in this process.
+static ANNOUNCED: AtomicBool = AtomicBool::new(false);
+
+/// Names the tool for the terminal notice (`TOOL: note: ...`); the shared
+/// command-line edge ([`crate::cli::main`]) calls it.
+pub fn set_tool(tool: &'static str) {
+    let _ = TOOL.set(tool);
+}
+
+/// Whether to give the terminal notice now: stdin is a terminal and it
+/// was not given yet (`announced` is set on the first yes).
+pub fn terminal_notice_due(stdin_is_terminal: bool, announced: &AtomicBool) -> bool {
+    stdin_is_terminal && !announced.swap(true, Ordering::Relaxed)
+}
+
+/// Gives the terminal notice if it is due.
+fn announce_terminal() {
+    if terminal_notice_due(io::stdin().is_terminal(), &ANNOUNCED) {
+        let tool = TOOL.get().copied().unwrap_or("mailkit");
+        crate::output::Diagnostics::new(tool, false).note(TERMINAL_NOTICE);
+    }
+}
+
+/// Opens `path` as a file to read; a missing or unreadable file, or a
+/// directory, is status 66 with the path named.
+pub fn open_file(path: &Path) -> Result<File, Error> {
+    let missing = |why: String| {
+        Error::new(
+            ErrorKind::MissingInput,
+            format!("{}: {why}", path.display()),
+        )
+    };
+    let file = File::open(path).map_err(|e| missing(e.to_string()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(missing("is a directory, not a file".into()));
+    }
+    Ok(file)
+}
+
+/// Stdin that stays at its end once it got there: a terminal's Ctrl-D
+/// ends the input once, and a later read would wait for more typing.
+pub struct Stdin {
+    inner: io::Stdin,
+    ended: bool,
+}
+
+impl Read for Stdin {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.ended || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        self.ended = n == 0;
+        Ok(n)
+    }
+}
+
+/// Stdin, checked: a directory given as stdin (`< dir`) is status 66; a
+/// terminal gets the notice ([`TERMINAL_NOTICE`]) once.
+fn open_stdin() -> Result<Stdin, Error> {
+    let stdin = io::stdin();
+    let is_dir = rustix::fs::fstat(&stdin).is_ok_and(|st| {
+        rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
+    });
+    if is_dir {
+        return Err(Error::new(
+            ErrorKind::MissingInput,
+            "stdin: is a directory, not a file",
+        ));
+    }
+    announce_terminal();
+    Ok(Stdin {
+        inner: stdin,
+        ended: false,
+    })
+}
 
 /// Content up to this size stays in memory; more goes to an unnamed
 /// temporary file.
@@ -89,17 +177,16 @@ impl Input {
         }
     }
 
-    /// Opens it for reading; a missing or unreadable file is status 66.
+    /// Opens it for reading; a missing or unreadable file, or a directory
+    /// (as an argument or as stdin), is status 66 with the path named
+    /// ([`open_file`]). A terminal on stdin gets the notice, once.
     pub fn open(&self) -> Result<Box<dyn BufRead + Send>, Error> {
         match self {
-            Input::Stdin => Ok(Box::new(BufReader::new(io::stdin()))),
-            Input::File(path) => File::open(path)
-                .map(|f| {
-                    Box::new(BufReader::with_capacity(64 * 1024, f)) as Box<dyn BufRead + Send>
-                })
-                .map_err(|e| {
-                    Error::new(ErrorKind::MissingInput, format!("{}: {e}", path.display()))
-                }),
+            Input::Stdin => Ok(Box::new(BufReader::new(open_stdin()?))),
+            Input::File(path) => Ok(Box::new(BufReader::with_capacity(
+                64 * 1024,
+                open_file(path)?,
+            ))),
         }
     }
 
@@ -140,9 +227,10 @@ impl Kept {
 }
 
 /// Reads stdin to its end, once, into memory or (when large) an unnamed
-/// temporary file; a read error is status 74.
+/// temporary file; a directory is status 66 ([`Input::open`]), a read
+/// error 74.
 pub fn replayable_stdin() -> Result<Replayable, Error> {
-    spool(&mut io::stdin().lock())
+    spool(&mut open_stdin()?)
 }
 
 /// [`replayable_stdin`] over any stream standing for stdin.
@@ -369,6 +457,32 @@ mod tests {
         // Expansion names it; opening it reports it.
         let inputs = expand(&["/nonexistent/mailkit-test".into()], |e| panic!("{e}"));
         assert_eq!(inputs, [missing]);
+    }
+
+    #[test]
+    fn a_directory_as_a_file_is_66_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = Input::File(dir.path().to_path_buf());
+        for err in [
+            input.open().err().unwrap(),
+            open_file(dir.path()).err().unwrap(),
+            input.keep().unwrap().reader().err().unwrap(),
+        ] {
+            assert_eq!(err.status(), ExitStatus::NoInput);
+            assert_eq!(
+                err.to_string(),
+                format!("{}: is a directory, not a file", dir.path().display())
+            );
+        }
+    }
+
+    #[test]
+    fn the_terminal_notice_is_given_once_and_only_for_a_terminal() {
+        let announced = AtomicBool::new(false);
+        assert!(!terminal_notice_due(false, &announced));
+        assert!(terminal_notice_due(true, &announced));
+        assert!(!terminal_notice_due(true, &announced));
+        assert!(!terminal_notice_due(false, &announced));
     }
 
     #[test]

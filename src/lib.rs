@@ -10,7 +10,7 @@
 //! | [`exit`] | exit statuses (sysexits.h); the status of an error chain at a binary's edge |
 //! | [`cli`] | argument groups shared by every tool (output, timeout, connection, credentials), usage errors, the error line |
 //! | [`tools`] | each tool's command-line definition (the usage is the spec) |
-//! | [`input`] | the one input convention: file arguments or stdin (none or `-`), Maildirs and directories expanded to their messages, a message kept to be read twice; line-oriented lists |
+//! | [`input`] | the one input convention: file arguments or stdin (none or `-`), Maildirs and directories expanded to their messages, a message kept to be read twice; a directory where a message file is expected is 66; the note when stdin is a terminal; line-oriented lists |
 //! | [`output`] | JSON Lines, terminal-safe text, colour |
 //! | [`grammar`] | header grammars, one parser each, lenient and strict: [`grammar::lex`] (CFWS, tokens, quoted strings, hex), [`grammar::header`] (splitting a header block, the mbox `From ` line), [`grammar::content_type`] (Content-Type and Content-Disposition values) |
 //! | [`address`] | RFC 5322 addresses and address lists |

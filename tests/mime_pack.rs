@@ -672,3 +672,219 @@ fn a_large_attachment_streams_in_bounded_memory() {
         measured.max_rss_kib
     );
 }
+
+/// The header block of a message, one unfolded field a line.
+fn header_names(message: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(message);
+    let head = text.split("\n\n").next().unwrap().to_string();
+    head.lines()
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .map(|l| l.split(':').next().unwrap().to_ascii_lowercase())
+        .collect()
+}
+
+/// mime-pack with `EMAIL` set or removed, in `dir`.
+fn pack_env(dir: &Path, args: &[&str], email: Option<&str>, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(dir);
+    match email {
+        Some(email) => command.env("EMAIL", email),
+        None => command.env_remove("EMAIL"),
+    };
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_given_date_message_id_or_from_replaces_the_generated_one() {
+    let dir = Scratch::new();
+    let out = pack_env(
+        dir.path(),
+        &[
+            "--to",
+            "b@example.org",
+            "--header",
+            "Message-ID: <a@b.example>",
+            "--header",
+            "Date: Mon, 1 Jan 2024 00:00:00 +0000",
+            "--header",
+            "From: Carol <carol@example.net>",
+        ],
+        Some("someone@example.com"),
+        b"body\n",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let names = header_names(&out.stdout);
+    for name in ["date", "from", "message-id"] {
+        assert_eq!(names.iter().filter(|n| *n == name).count(), 1, "{names:?}");
+    }
+    let text = stdout(&out);
+    assert!(text.contains("Message-ID: <a@b.example>\n"), "{text}");
+    assert!(
+        text.contains("Date: Mon, 1 Jan 2024 00:00:00 +0000\n"),
+        "{text}"
+    );
+    assert!(text.contains("From: Carol <carol@example.net>\n"), "{text}");
+    assert!(!text.contains("someone@example.com"), "{text}");
+    let linted = run_tool(env!("CARGO_BIN_EXE_rfc822-lint"), &["-"], &out.stdout);
+    assert_eq!(code(&linted), 0, "{}", stdout(&linted));
+}
+
+#[test]
+fn a_second_from_or_subject_is_refused_with_64() {
+    for args in [
+        &["--from", "a@example.org", "--header", "From: c@example.net"][..],
+        &[
+            "--header",
+            "From: a@example.org",
+            "--header",
+            "from: c@example.net",
+        ],
+        &["--subject", "one", "--header", "Subject: two"],
+    ] {
+        let out = run_tool(BIN, args, b"body\n");
+        assert_eq!(code(&out), 64, "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            stderr(&out).contains("is given 2 times"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn without_from_the_sender_is_email_or_user_at_host() {
+    let dir = Scratch::new();
+    let out = pack_env(
+        dir.path(),
+        &["--to", "b@example.org"],
+        Some("Me <me@example.com>"),
+        b"x\n",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("From: Me <me@example.com>\n"), "{text}");
+    assert!(
+        text.contains("@example.com>\n"),
+        "Message-ID on the From domain: {text}"
+    );
+    let out = pack_env(dir.path(), &["--to", "b@example.org"], None, b"x\n");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let from = stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("From: "))
+        .map(str::to_string)
+        .expect("a From field");
+    assert!(from.contains('@'), "{from}");
+    let out = pack_env(
+        dir.path(),
+        &["--to", "b@example.org"],
+        Some("not an address"),
+        b"x\n",
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(stderr(&out).contains("$EMAIL"), "{}", stderr(&out));
+}
+
+/// The README's own example, run as written (its `$ ` line, by a shell).
+#[test]
+fn the_readme_example_without_from_lints_clean() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .find_map(|l| l.strip_prefix("$ mime-pack --to b@example.org report.pdf"))
+        .expect("the README example");
+    let command = format!("mime-pack --to b@example.org report.pdf{line}");
+    assert!(
+        command.ends_with("| rfc822-lint - && echo clean"),
+        "{command}"
+    );
+    let dir = Scratch::new();
+    std::fs::write(
+        dir.path().join("report.pdf"),
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\nx\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("body.txt"), b"Hello,\nthe report.\n").unwrap();
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(stdout(&out), "clean\n");
+}
+
+#[test]
+fn an_ascii_message_attachment_is_7bit() {
+    // "=_" keeps a 7bit leaf from 7bit, but an embedded message is never
+    // encoded, so it does not make it 8bit.
+    let eml = b"From: a@example.org\nSubject: x\n\nsoft =_ break\n";
+    let packed = pack(
+        &[("fwd.eml", eml), ("latin.eml", b"Subject: x\n\nK\xf6ln\n")],
+        &["{dir}/fwd.eml", "{dir}/latin.eml"],
+        b"body\n",
+    );
+    assert_eq!(code(&packed.output), 0, "{}", stderr(&packed.output));
+    let text = stdout(&packed.output);
+    let after = |name: &str| {
+        let at = text.find(&format!("name=\"{name}\"")).unwrap();
+        text[at..].lines().nth(1).unwrap().to_string()
+    };
+    assert_eq!(after("fwd.eml"), "Content-Transfer-Encoding: 7bit");
+    assert_eq!(after("latin.eml"), "Content-Transfer-Encoding: 8bit");
+}
+
+#[test]
+fn an_unknown_attachment_setting_is_named() {
+    let packed = pack(
+        &[("report.pdf", b"%PDF-1.4\n")],
+        &["{dir}/report.pdf;foo=bar"],
+        b"x\n",
+    );
+    assert_eq!(code(&packed.output), 64);
+    let err = stderr(&packed.output);
+    assert!(err.contains("unknown setting \"foo\""), "{err}");
+    assert!(!err.contains("No such file"), "{err}");
+    // A file whose own name has `;x=y` is still a file.
+    let packed = pack(&[("odd;x=y", b"data\n")], &["{dir}/odd;x=y"], b"x\n");
+    assert_eq!(code(&packed.output), 0, "{}", stderr(&packed.output));
+    assert!(stdout(&packed.output).contains("filename=\"odd;x=y\""));
+}
+
+#[test]
+fn dash_attaches_stdin() {
+    let packed = pack(
+        &[("body.txt", b"the body\n")],
+        &[
+            "--body",
+            "{dir}/body.txt",
+            "--",
+            "-;name=data.bin;type=application/octet-stream",
+        ],
+        b"\x00\x01stdin bytes\xff",
+    );
+    assert_eq!(code(&packed.output), 0, "{}", stderr(&packed.output));
+    let message = MessageParser::default()
+        .parse(&packed.output.stdout)
+        .unwrap();
+    let attachment = message.attachments().next().expect("an attachment");
+    assert_eq!(attachment.attachment_name(), Some("data.bin"));
+    assert_eq!(attachment.contents(), b"\x00\x01stdin bytes\xff");
+    assert_eq!(message.body_text(0).unwrap().trim_end(), "the body");
+    let twice = run_tool(BIN, &["-", "-"], b"x");
+    assert_eq!(code(&twice), 64);
+}

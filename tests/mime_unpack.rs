@@ -532,3 +532,20 @@ fn attachments_agree_with_python_on_a_varied_corpus() {
         assert_eq!(got, expected, "{}", message.display());
     }
 }
+
+#[test]
+fn json_with_text_or_part_is_refused_with_64() {
+    let message = b"Subject: x\n\nhello\n";
+    for args in [
+        &["--json", "--text"][..],
+        &["--text", "--json"],
+        &["--json", "--part", "1"],
+    ] {
+        let out = run_tool(BIN, args, message);
+        assert_eq!(code(&out), 64, "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(stderr(&out).contains("--json"), "{}", stderr(&out));
+    }
+    let out = run_tool(BIN, &["--text"], message);
+    assert_eq!((code(&out), stdout(&out).as_str()), (0, "hello\n"));
+}

@@ -229,8 +229,10 @@ fn udp_answer_is_truncated(port: u16, name: &str) -> bool {
 
 #[test]
 fn unreachable_resolver_gives_75_within_the_timeout() {
-    let port = common::free_port();
-    let server = format!("127.0.0.1:{port}");
+    // A resolver that never answers (a socket nobody reads): nothing
+    // refuses, so only the time limit ends the wait.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = silent.local_addr().unwrap().to_string();
     let started = Instant::now();
     let out = run_tool(
         BIN,
@@ -248,6 +250,70 @@ fn unreachable_resolver_gives_75_within_the_timeout() {
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0]["status"], "timeout");
     assert!(took < Duration::from_millis(3500), "took {took:?}");
+}
+
+#[test]
+fn a_silent_resolver_shows_the_question_and_the_server_with_v() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = silent.local_addr().unwrap().to_string();
+    let out = run_tool(
+        BIN,
+        &[
+            "-v",
+            "--server",
+            &server,
+            "--timeout",
+            "0.5",
+            "example.test",
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("-> MX example.test. @{server}\n")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("<- no answer from {server} within 500ms\n")),
+        "{err}"
+    );
+    // The resolver was asked again within the limit, as resolvers do.
+    let mut buf = [0u8; 512];
+    silent.set_nonblocking(true).unwrap();
+    let mut asked = 0;
+    while silent.recv(&mut buf).is_ok() {
+        asked += 1;
+    }
+    assert!(asked >= 2, "asked {asked} time(s)");
+}
+
+#[test]
+fn a_closed_resolver_port_is_refused_at_once() {
+    // Nothing listens: the ICMP port unreachable ends the wait, not the
+    // default time limit.
+    let port = common::free_port();
+    let server = format!("127.0.0.1:{port}");
+    let started = Instant::now();
+    let out = run_tool(
+        BIN,
+        &["-v", "--server", &server, "--json", "example.test"],
+        b"",
+    );
+    let took = started.elapsed();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(took < Duration::from_millis(800), "took {took:?}");
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["status"], "servfail");
+    assert_eq!(
+        report["error"],
+        format!("resolver unreachable: {server}: connection refused")
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("-> MX example.test. @{server}\n")),
+        "{err}"
+    );
 }
 
 #[test]

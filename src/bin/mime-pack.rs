@@ -1,14 +1,14 @@
 //! mime-pack: build a MIME message from a body and attachments. See
 //! `mime-pack --help`.
 
-use std::io::{self, IsTerminal};
+use std::io;
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use mailkit::compose::{self, Disposition, Leaf, Plan, Source};
 use mailkit::encode::Newline;
 use mailkit::tools::mime_pack::Args;
-use mailkit::{ExitStatus, cli, input, output};
+use mailkit::{Error, ExitStatus, cli, input, output};
 
 const TOOL: &str = "mime-pack";
 
@@ -22,13 +22,14 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     } else {
         Newline::Lf
     };
-    let fields = header_fields(&args, newline)?;
-    let attachments = args
+    let mut fields = header_fields(&args, newline)?;
+    let mut attachments = args
         .attachments
         .iter()
         .chain(&args.attach)
         .map(|spec| compose::leaf_from_spec(spec, Disposition::Attachment, !args.no_legacy_names))
         .collect::<Result<Vec<_>, _>>()?;
+    let stdin_attached = attach_stdin(&args, &mut attachments)?;
     let mut out = output::bulk_stdout()?;
     if args.message {
         let message = input::replayable_stdin()?;
@@ -37,7 +38,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Ok);
     }
     let plan = Plan {
-        text: text_body(&args)?,
+        text: text_body(&args, stdin_attached)?,
         html: args.html.as_ref().map(|path| Leaf {
             source: Source::File(path.clone()),
             media_type: Some("text/html".into()),
@@ -55,21 +56,68 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         attachments,
     };
     let tree = compose::build_tree(plan, newline)?;
-    let mut all_fields: Vec<String> = fields.into_iter().map(|(_, f)| f).collect();
-    all_fields.insert(0, mailkit::header::date_field());
-    all_fields.push(mailkit::header::message_id_field(
-        from_domain(&args).as_deref(),
-    ));
+    let from = match given(&fields, "from") {
+        Some(_) => None,
+        None => Some(compose::default_from()?),
+    };
+    if let Some(from) = &from {
+        let field = compose::address_field("From", std::slice::from_ref(from), newline)?;
+        fields.insert(0, ("From".into(), field.expect("one address")));
+    }
+    let from_value = from
+        .or_else(|| args.from.first().cloned())
+        .or_else(|| header_value(&args.headers, "from"));
+    if given(&fields, "date").is_none() {
+        fields.insert(0, ("Date".into(), mailkit::header::date_field()));
+    }
+    if given(&fields, "message-id").is_none() {
+        let domain = from_value.as_deref().and_then(domain_of);
+        let field = mailkit::header::message_id_field(domain.as_deref());
+        fields.push(("Message-ID".into(), field));
+    }
+    let all_fields: Vec<String> = fields.into_iter().map(|(_, f)| f).collect();
     compose::write_message(&mut out, &all_fields, &tree, newline).map_err(write_error)?;
     out.finish().map_err(write_error)?;
     Ok(ExitStatus::Ok)
 }
 
-/// The text body: --body, or stdin unless it is a terminal or --no-body.
-fn text_body(args: &Args) -> anyhow::Result<Option<Leaf>> {
+/// The value of the `--header 'NAME: VALUE'` named `name`.
+fn header_value(specs: &[String], name: &str) -> Option<String> {
+    let (_, value) = specs
+        .iter()
+        .filter_map(|spec| spec.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))?;
+    Some(value.trim().to_string())
+}
+
+/// The rendered field named `name` among `fields`, if given.
+fn given<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let found = fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+    found.map(|(_, rendered)| rendered.as_str())
+}
+
+/// The attachment `-` reads stdin (once; then stdin gives no body).
+fn attach_stdin(args: &Args, attachments: &mut [Leaf]) -> anyhow::Result<bool> {
+    let mut stdin = attachments.iter_mut().filter(|l| l.source.is_stdin());
+    let Some(leaf) = stdin.next() else {
+        return Ok(false);
+    };
+    if stdin.next().is_some() || args.message {
+        return Err(Error::usage(
+            "stdin can be read once: attach - at most once, and not with --message",
+        )
+        .into());
+    }
+    leaf.source = Source::Replayable(Rc::new(input::replayable_stdin()?));
+    Ok(true)
+}
+
+/// The text body: --body, or stdin unless --no-body or stdin is attached
+/// (`-`); a terminal is read too, with a note saying how to end it.
+fn text_body(args: &Args, stdin_attached: bool) -> anyhow::Result<Option<Leaf>> {
     let source = match &args.body {
         Some(path) => Source::File(path.clone()),
-        None if args.no_body || io::stdin().is_terminal() => return Ok(None),
+        None if args.no_body || stdin_attached => return Ok(None),
         None => Source::Replayable(Rc::new(input::replayable_stdin()?)),
     };
     Ok(Some(Leaf {
@@ -111,12 +159,13 @@ fn header_fields(args: &Args, newline: Newline) -> anyhow::Result<Vec<(String, S
     for spec in &args.headers {
         fields.push(compose::custom_field(spec, newline)?);
     }
+    compose::refuse_repeated(&fields)?;
     Ok(fields)
 }
 
-/// The domain of the first From address, for the Message-ID.
-fn from_domain(args: &Args) -> Option<String> {
-    let list = mailkit::address::parse_address_list(args.from.first()?).ok()?;
+/// The domain of the first address of a From value, for the Message-ID.
+fn domain_of(from: &str) -> Option<String> {
+    let list = mailkit::address::parse_address_list(from).ok()?;
     let first = mailkit::address::mailboxes(&list).first()?.domain.clone();
     mailkit::domain::ascii_domain(&first).ok()
 }

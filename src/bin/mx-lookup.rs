@@ -19,7 +19,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let settings = ResolverSettings {
         server: args.server,
-        timeout: args.timeout.timeout,
+        timeout: args.dns_timeout(),
         addresses: !args.no_addresses,
     };
     let probes = (args.probe || args.connection.is_given())
@@ -55,7 +55,7 @@ fn probe_settings(args: &Args) -> Result<ProbeSettings, Error> {
     }
     Ok(ProbeSettings {
         port: connection.port.unwrap_or(probe::SMTP_PORT),
-        timeout: args.timeout.timeout,
+        timeout: args.probe_timeout(),
         helo: args.helo.clone(),
         mode: connection.tls.unwrap_or(TlsMode::StartTls),
         tls: connection.tls_settings(),

@@ -1,8 +1,12 @@
 //! A stub DNS client built for bulk lookups: one UDP socket per resolver
 //! carries every query in flight (random 16-bit ids, answers matched by id,
 //! source address and question), with retransmission within the deadline
-//! and TCP when an answer is truncated (RFC 1035 §4.2, RFC 7766). Messages
-//! are encoded and decoded with hickory-proto.
+//! and TCP when an answer is truncated (RFC 1035 §4.2, RFC 7766). Each
+//! socket is connected to its resolver, so that an ICMP port-unreachable
+//! ends the wait at once ("connection refused", as dig says) instead of
+//! the deadline; a resolver that refuses is asked again once, as resolvers
+//! retry, and then the next one. Messages are encoded and decoded with
+//! hickory-proto.
 
 use std::collections::HashMap;
 use std::io;
@@ -37,8 +41,21 @@ pub enum Reply {
     Unreachable(String),
 }
 
+/// How often a resolver that refuses (ICMP port unreachable) is asked in
+/// one question before it counts as unreachable.
+const REFUSALS: usize = 2;
+
+/// What the socket brought for a query.
+#[derive(Debug)]
+enum Datagram {
+    /// A datagram with the query's id.
+    Answer(Vec<u8>),
+    /// The resolver's host said nothing listens there.
+    Refused,
+}
+
 /// Answers waiting to be claimed, by query id.
-type Pending = Arc<Mutex<HashMap<u16, mpsc::Sender<Vec<u8>>>>>;
+type Pending = Arc<Mutex<HashMap<u16, mpsc::Sender<Datagram>>>>;
 
 /// One resolver and the socket that talks to it.
 struct Resolver {
@@ -63,9 +80,13 @@ impl Client {
                 SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
                 SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
             };
-            let socket = Arc::new(UdpSocket::bind((local, 0)).await?);
+            let socket = UdpSocket::bind((local, 0)).await?;
+            // Connected: only this resolver's datagrams arrive, and its
+            // host's ICMP refusal is reported on the socket.
+            socket.connect(address).await?;
+            let socket = Arc::new(socket);
             let pending = Pending::default();
-            tokio::spawn(dispatch(Arc::clone(&socket), address, Arc::clone(&pending)));
+            tokio::spawn(dispatch(Arc::clone(&socket), Arc::clone(&pending)));
             resolvers.push(Resolver {
                 address,
                 socket,
@@ -103,11 +124,21 @@ impl Client {
         Reply::Error(ResponseCode::ServFail)
     }
 
-    /// One question, one answer (no CNAME chasing).
+    /// One question, one answer (no CNAME chasing). Resolvers are asked in
+    /// turn until one answers or the caller's deadline drops this future;
+    /// when every resolver has refused [`REFUSALS`] times, it ends at once.
     async fn ask_once(&self, name: &Name, kind: RecordType) -> Reply {
         let mut last = String::from("no answer");
+        let mut refusals = vec![0usize; self.resolvers.len()];
         for attempt in 0.. {
-            let resolver = &self.resolvers[attempt % self.resolvers.len()];
+            if refusals.iter().all(|&n| n >= REFUSALS) {
+                break;
+            }
+            let index = attempt % self.resolvers.len();
+            if refusals[index] >= REFUSALS {
+                continue;
+            }
+            let resolver = &self.resolvers[index];
             match self.exchange_udp(resolver, name, kind).await {
                 Ok(Some(message)) if message.truncated() => {
                     match exchange_tcp(resolver.address, name, kind).await {
@@ -117,6 +148,10 @@ impl Client {
                 }
                 Ok(Some(message)) => return classify(message),
                 Ok(None) => last = format!("no answer from {}", resolver.address),
+                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                    refusals[index] += 1;
+                    last = format!("{}: connection refused", resolver.address);
+                }
                 Err(e) => last = format!("{}: {e}", resolver.address),
             }
             if attempt + 1 >= 64 {
@@ -126,7 +161,8 @@ impl Client {
         Reply::Unreachable(last)
     }
 
-    /// Sends the question over UDP and waits one attempt for its answer.
+    /// Sends the question over UDP and waits one attempt for its answer; a
+    /// refusal is [`io::ErrorKind::ConnectionRefused`].
     async fn exchange_udp(
         &self,
         resolver: &Resolver,
@@ -139,11 +175,15 @@ impl Client {
             id,
         };
         let query = encode_query(id, name, kind)?;
-        resolver.socket.send_to(&query, resolver.address).await?;
+        resolver.socket.send(&query).await?;
         let deadline = tokio::time::Instant::now() + self.attempt_timeout;
         loop {
-            let Ok(Some(bytes)) = tokio::time::timeout_at(deadline, answers.recv()).await else {
-                return Ok(None);
+            let bytes = match tokio::time::timeout_at(deadline, answers.recv()).await {
+                Ok(Some(Datagram::Answer(bytes))) => bytes,
+                Ok(Some(Datagram::Refused)) => {
+                    return Err(io::ErrorKind::ConnectionRefused.into());
+                }
+                Ok(None) | Err(_) => return Ok(None),
             };
             // A datagram with our id but another question is not our answer
             // (RFC 5452 §4.1): keep waiting.
@@ -157,7 +197,7 @@ impl Client {
 }
 
 /// Reserves a fresh random id and the channel its answer will arrive on.
-fn register(pending: &Pending) -> (u16, mpsc::Receiver<Vec<u8>>) {
+fn register(pending: &Pending) -> (u16, mpsc::Receiver<Datagram>) {
     let (sender, receiver) = mpsc::channel(2);
     let mut map = pending.lock().unwrap_or_else(|p| p.into_inner());
     loop {
@@ -184,17 +224,31 @@ impl Drop for Claim<'_> {
     }
 }
 
-/// Reads every datagram from the resolver and hands it to the query
-/// waiting for its id; anything else is dropped.
-async fn dispatch(socket: Arc<UdpSocket>, resolver: SocketAddr, pending: Pending) {
+/// Reads every datagram from the resolver (the socket is connected to
+/// it) and hands it to the query waiting for its id; anything else is
+/// dropped. A refusal (ICMP port unreachable) goes to every waiting query.
+async fn dispatch(socket: Arc<UdpSocket>, pending: Pending) {
     let mut buf = vec![0u8; 65_535];
     loop {
-        let (len, from) = match socket.recv_from(&mut buf).await {
-            Ok(received) => received,
-            // ICMP errors and the like: the attempt's timeout deals with it.
+        let len = match socket.recv(&mut buf).await {
+            Ok(len) => len,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                let waiting: Vec<_> = pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .values()
+                    .cloned()
+                    .collect();
+                for sender in waiting {
+                    let _ = sender.try_send(Datagram::Refused);
+                }
+                continue;
+            }
+            // Other ICMP errors and the like: the attempt's timeout deals
+            // with them.
             Err(_) => continue,
         };
-        if from != resolver || len < 12 {
+        if len < 12 {
             continue;
         }
         let id = u16::from_be_bytes([buf[0], buf[1]]);
@@ -204,7 +258,7 @@ async fn dispatch(socket: Arc<UdpSocket>, resolver: SocketAddr, pending: Pending
             .get(&id)
             .cloned();
         if let Some(sender) = waiting {
-            let _ = sender.try_send(buf[..len].to_vec());
+            let _ = sender.try_send(Datagram::Answer(buf[..len].to_vec()));
         }
     }
 }

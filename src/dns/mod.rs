@@ -144,11 +144,20 @@ impl MxReport {
     }
 
     fn fail(mut self, status: RouteStatus, error: impl Into<String>) -> Self {
-        self.status = status;
-        self.error = Some(error.into());
+        self.set_failed(status, error);
         self
     }
+
+    fn set_failed(&mut self, status: RouteStatus, error: impl Into<String>) {
+        self.status = status;
+        self.error = Some(error.into());
+    }
 }
+
+/// The limit for one domain's lookup unless the user gives another: a
+/// resolver answers within milliseconds or not at all, and the questions
+/// are sent again several times within it.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What to ask and whom.
 #[derive(Debug, Clone)]
@@ -178,6 +187,9 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, Error> {
 /// An MX resolver over one DNS client.
 pub struct MxResolver {
     client: Client,
+    /// The resolvers asked, for the transcript and errors (`IP:PORT`,
+    /// comma-separated).
+    servers: String,
     settings: ResolverSettings,
     cache: Mutex<HashMap<(String, RecordType), Answer>>,
 }
@@ -199,8 +211,14 @@ impl MxResolver {
         let client = Client::new(&servers, attempt).await.map_err(|e| {
             Error::new(ErrorKind::LocalIo, format!("cannot open a DNS socket: {e}"))
         })?;
+        let servers = servers
+            .iter()
+            .map(SocketAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         Ok(MxResolver {
             client,
+            servers,
             settings,
             cache: Mutex::default(),
         })
@@ -216,28 +234,35 @@ impl MxResolver {
                     .fail(RouteStatus::Invalid, format!("invalid domain: {why}"));
             }
         };
-        let report = MxReport::new(input, domain.clone());
-        match tokio::time::timeout(self.settings.timeout, self.route_domain(report)).await {
-            Ok(report) => report,
-            Err(_) => MxReport::new(input, domain).fail(
-                RouteStatus::Timeout,
-                format!("no answer within {:?}", self.settings.timeout),
-            ),
+        let mut report = MxReport::new(input, domain.clone());
+        let limit = self.settings.timeout;
+        if tokio::time::timeout(limit, self.route_domain(&mut report))
+            .await
+            .is_ok()
+        {
+            return report;
         }
+        // The questions asked so far stay in the transcript (for -v).
+        let why = format!("no answer from {} within {limit:?}", self.servers);
+        let mut transcript = std::mem::take(&mut report.transcript);
+        transcript.push(format!("<- {why}"));
+        let mut report = MxReport::new(input, domain).fail(RouteStatus::Timeout, why);
+        report.transcript = transcript;
+        report
     }
 
-    async fn route_domain(&self, mut report: MxReport) -> MxReport {
+    async fn route_domain(&self, report: &mut MxReport) {
         let answer = self
             .query(&report.domain, RecordType::MX, &mut report.transcript)
             .await;
         match answer {
             Answer::Records(records) => self.explicit_route(report, &records).await,
             Answer::NoData => self.implicit_route(report).await,
-            Answer::Failed(status, why) => report.fail(status, why),
+            Answer::Failed(status, why) => report.set_failed(status, why),
         }
     }
 
-    async fn explicit_route(&self, mut report: MxReport, records: &[Record]) -> MxReport {
+    async fn explicit_route(&self, report: &mut MxReport, records: &[Record]) {
         let mut exchanges: Vec<(u16, Name)> = records
             .iter()
             .filter_map(|record| match record.data() {
@@ -247,7 +272,7 @@ impl MxResolver {
             .collect();
         let null_mx = exchanges.iter().any(|(_, name)| name.is_root());
         if null_mx && exchanges.len() == 1 {
-            return report.fail(
+            return report.set_failed(
                 RouteStatus::NullMx,
                 "null MX: the domain accepts no mail (RFC 7505)",
             );
@@ -275,18 +300,17 @@ impl MxResolver {
         mx.dedup();
         report.mx = mx;
         if self.settings.addresses {
-            self.resolve_exchanges(&mut report).await;
+            self.resolve_exchanges(report).await;
         }
-        report
     }
 
     /// RFC 5321 §5.1: without MX records the domain itself is the exchange.
-    async fn implicit_route(&self, mut report: MxReport) -> MxReport {
+    async fn implicit_route(&self, report: &mut MxReport) {
         let domain = report.domain.clone();
         let found = self.addresses(&domain, &mut report.transcript).await;
         match found {
-            Err((status, why)) => report.fail(status, why),
-            Ok(found) if found.addresses.is_empty() => report.fail(
+            Err((status, why)) => report.set_failed(status, why),
+            Ok(found) if found.addresses.is_empty() => report.set_failed(
                 RouteStatus::NoMail,
                 "no MX, A or AAAA record: the domain has no mail route",
             ),
@@ -303,7 +327,6 @@ impl MxResolver {
                     cname: found.cname,
                     extra: (),
                 }];
-                report
             }
         }
     }
@@ -394,7 +417,7 @@ impl MxResolver {
 
     async fn query(&self, name: &str, kind: RecordType, transcript: &mut Vec<String>) -> Answer {
         let fqdn = format!("{name}.");
-        transcript.push(format!("-> {kind} {fqdn}"));
+        transcript.push(format!("-> {kind} {fqdn} @{}", self.servers));
         let key = (fqdn.to_ascii_lowercase(), kind);
         if let Some(answer) = self.cached(&key) {
             transcript.push(format!("<- {} (cached)", answer.summary(kind)));

@@ -17,6 +17,10 @@ An attachment is a path, optionally followed by settings, curl-style:
   'data.bin;type=application/vnd.example'     override the media type
   'scan.pdf;name=Contract 2026.pdf'           announce another file name
   'logo.png;cid=logo'                         (--inline) the Content-ID
+  -- '-;name=data.csv'                        stdin as the attachment
+An unknown setting ('report.pdf;foo=bar') is refused (64), unless the
+whole argument is the name of a file. `-` is stdin (after `--`, or with
+--attach), read once: the text body then comes only from --body.
 The media type comes from the file name's extension, else from the
 content (magic numbers), else text/plain for UTF-8 text and
 application/octet-stream for anything else.",
@@ -46,21 +50,31 @@ mime-pack --message invoice.pdf < draft.eml | smtp-send -t
 mime-pack --subject 'Grüße' --to 'Jörg <j@example.org>' < note.txt | rfc822-lint -",
     },
     Section {
+        title: "ENVIRONMENT",
+        body: "\
+EMAIL     the From address when neither --from nor --header 'From: ...' gives
+          one (as mail(1)); without it, LOGIN@HOST
+NO_COLOR  no colour in diagnostics",
+    },
+    Section {
         title: "EXIT STATUS",
         body: "\
 sysexits.h numbering, the same in every mailkit tool:
   0   the message was written
   64  usage error: bad option, a header value with CR, LF or NUL (header
-      injection), an address that is not RFC 5322 syntax
+      injection), an address that is not RFC 5322 syntax, a field given
+      twice, an unknown attachment setting, $EMAIL not an address
   65  --message: stdin is not a message, or its multipart is not closed
-  66  a body or attachment file is missing or unreadable (nothing is written)
+  66  a body or attachment file is missing, unreadable or a directory
+      (nothing is written)
   74  reading or writing failed part-way: the output is incomplete",
     },
 ];
 
 /// Build a MIME message from a text body and attachments.
 ///
-/// The text body comes from stdin (or --body); --html adds an HTML
+/// The text body comes from stdin (or --body; on a terminal, type it and
+/// end with Ctrl-D); --html adds an HTML
 /// alternative, --inline images it references by Content-ID; the arguments
 /// are attachments. The message, with Date, Message-ID and MIME-Version
 /// added, goes to stdout. With --message, stdin is a complete message and
@@ -98,7 +112,9 @@ pub struct Args {
     #[arg(long)]
     pub message: bool,
 
-    /// From: address(es).
+    /// From: address(es). Without it (and without --header 'From: ...'),
+    /// as mail(1): $EMAIL, else LOGIN@HOST (the login name at this host's
+    /// fully qualified name).
     #[arg(long, value_name = "ADDRESS")]
     pub from: Vec<String>,
 
@@ -123,7 +139,10 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     pub subject: Option<String>,
 
-    /// Any other field, as 'Name: value' (repeatable).
+    /// Any other field, as 'Name: value' (repeatable). A Date or
+    /// Message-ID given so replaces the one mime-pack makes; a field that
+    /// RFC 5322 allows once (From, To, Subject, ...) given twice, here and
+    /// by its flag, is refused (64).
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     pub headers: Vec<String>,
 

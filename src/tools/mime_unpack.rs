@@ -57,7 +57,8 @@ imap-list imaps://alice@mail.example/INBOX --fetch 42 | mime-unpack --extract -d
         body: "\
 sysexits.h numbering, the same in every mailkit tool:
   0   done (broken mail unpacked as far as it goes, with warnings)
-  64  usage error
+  64  usage error (--json with --text or --part, which write content,
+      not records)
   65  the input is not a message; --part names no part; --text finds no text
   66  the input file is missing or unreadable
   73  the directory or a file in it cannot be created
@@ -102,13 +103,14 @@ pub struct Args {
     #[arg(long, requires = "extract")]
     pub all: bool,
 
-    /// Write part ID (e.g. 2 or 1.2), decoded, to stdout.
-    #[arg(long, value_name = "ID")]
+    /// Write part ID (e.g. 2 or 1.2), decoded, to stdout (its bytes, so
+    /// not with --json).
+    #[arg(long, value_name = "ID", conflicts_with = "json")]
     pub part: Option<String>,
 
     /// Print the readable body as UTF-8: the text/plain part, else the
-    /// HTML rendered as text.
-    #[arg(long)]
+    /// HTML rendered as text (plain text, so not with --json).
+    #[arg(long, conflicts_with = "json")]
     pub text: bool,
 
     #[command(flatten)]

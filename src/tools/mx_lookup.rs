@@ -1,11 +1,12 @@
 //! `mx-lookup`: where does mail for this domain go?
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Parser;
 
 use super::Section;
-use crate::cli::{CommonArgs, ConnectionArgs, OutputArgs, TimeoutArgs};
+use crate::cli::{CommonArgs, ConnectionArgs, OutputArgs};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -96,7 +97,8 @@ sysexits.h numbering, the same in every mailkit tool:
   68  NXDOMAIN, or no mail route
   69  null MX: the domain accepts no mail (RFC 7505)
   74  output could not be written
-  75  SERVFAIL or timeout: try again later
+  75  SERVFAIL, timeout, or a resolver where nothing listens (refused at
+      once): try again later
   78  the system resolver configuration, or the --cafile, cannot be read
 With several domains, the status of the first one that failed. The status is
 about DNS only: a probe that fails (a refused connection, a bad certificate)
@@ -162,9 +164,53 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    #[command(flatten)]
-    pub timeout: TimeoutArgs,
+    /// Give up on a domain's lookup after SECS seconds (default 15: a
+    /// resolver answers fast or not at all; questions are sent again
+    /// within it, and a refused one, nothing listening, ends at once); with
+    /// --probe, also on each connection, read or write (default 60, as in
+    /// every mailkit tool).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = crate::cli::parse_seconds,
+        help_heading = "Common options"
+    )]
+    pub timeout: Option<Duration>,
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// The probes' limit for a connection, read or write when --timeout is
+/// not given (the shared default of every connection tool).
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Args {
+    /// The limit for one domain's lookup: --timeout, else
+    /// [`crate::dns::DEFAULT_TIMEOUT`].
+    pub fn dns_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(crate::dns::DEFAULT_TIMEOUT)
+    }
+
+    /// The limit for each step of a probe: --timeout, else
+    /// [`PROBE_TIMEOUT`].
+    pub fn probe_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(PROBE_TIMEOUT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dns_default_is_15_seconds_and_the_probes_keep_60() {
+        let args = Args::try_parse_from(["mx-lookup", "example.org"]).unwrap();
+        assert_eq!(args.dns_timeout(), Duration::from_secs(15));
+        assert_eq!(args.probe_timeout(), Duration::from_secs(60));
+        let args = Args::try_parse_from(["mx-lookup", "--timeout", "2.5", "x.org"]).unwrap();
+        assert_eq!(args.dns_timeout(), Duration::from_millis(2500));
+        assert_eq!(args.probe_timeout(), Duration::from_millis(2500));
+        assert!(Args::try_parse_from(["mx-lookup", "--timeout", "0", "x.org"]).is_err());
+    }
 }
