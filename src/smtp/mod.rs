@@ -136,6 +136,13 @@ pub struct Dsn {
     pub envid: Option<String>,
 }
 
+impl Dsn {
+    /// Whether any DSN parameter was asked for.
+    pub fn is_requested(&self) -> bool {
+        self.notify.is_some() || self.ret.is_some() || self.envid.is_some()
+    }
+}
+
 /// How the message is to be sent: the MAIL FROM parameters it needs.
 #[derive(Debug, Clone, Default)]
 pub struct MailOptions {
