@@ -1417,6 +1417,8 @@ fn a_flush_sends_each_entry_the_way_it_was_queued() {
         password.to_str().unwrap(),
         "--queue",
         queue.to_str().unwrap(),
+        "--notify",
+        "SUCCESS",
         "bob@example.test",
     ];
     let out = run_tool(BIN, &queued, MESSAGE);
@@ -1430,6 +1432,7 @@ fn a_flush_sends_each_entry_the_way_it_was_queued() {
     assert_eq!(head["route"]["server"], url.as_str());
     assert_eq!(head["route"]["password_file"], password.to_str().unwrap());
     assert!(!text.contains("alicepw"), "the password was queued: {text}");
+    assert_eq!(head["dsn"]["notify"], "SUCCESS");
 
     // Another server: kept and not sent, unless --reroute.
     let elsewhere = format!("smtp://alice@localhost:{}", mta.exim.port);
@@ -1443,13 +1446,19 @@ fn a_flush_sends_each_entry_the_way_it_was_queued() {
     assert_eq!(queue_entry(&queue), entry);
 
     // The server is back where it was: a flush with no route options
-    // sends the entry there, the same way (STARTTLS, AUTH as alice).
+    // sends the entry there, the same way (STARTTLS, AUTH as alice, the
+    // DSN request).
     forward(
         TcpListener::bind(("127.0.0.1", port)).unwrap(),
         mta.exim.port,
     );
-    let out = run_tool(BIN, &flush, b"");
+    let mut verbose = flush.to_vec();
+    verbose.push("-v");
+    let out = run_tool(BIN, &verbose, b"");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let transcript = stderr(&out);
+    assert!(transcript.contains("~> AUTH PLAIN"), "{transcript}");
+    assert!(transcript.contains("NOTIFY=SUCCESS"), "{transcript}");
     assert_eq!(std::fs::read_dir(queue.join("new")).unwrap().count(), 0);
     mta.dovecot
         .wait_for_messages("bob", 1, Duration::from_secs(10));
@@ -1700,4 +1709,36 @@ fn a_dsn_request_to_a_server_without_dsn_says_so() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_lines(&out)[0].get("dsn_ignored"), None);
     assert!(!stderr(&out).contains("DSN"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_domain_without_a_mail_route_mixed_with_other_results() {
+    // MX delivery: example.test's MX is the Exim, nullmx.test has a null
+    // MX (69), nothere.example.test does not exist (68).
+    let mta = Mta::start(EximOptions::default());
+    let records = "ns IN A 127.0.0.1\n@ IN MX 10 mx\nmx IN A 127.0.0.1\n";
+    let nsd = common::nsd::Nsd::start(&[
+        ("example.test", &zone("example.test", records)),
+        ("nullmx.test", &zone("nullmx.test", "@ IN MX 0 .\n")),
+    ]);
+    let (port, dns) = (mta.exim.port.to_string(), nsd.address());
+    let send = |recipients: &[&str]| {
+        let mut args = vec!["--json", "--dns-server", &dns, "--port", &port];
+        args.extend(["--timeout", "10"]);
+        args.extend_from_slice(recipients);
+        run_tool(BIN, &args, MESSAGE)
+    };
+    let cases = [
+        (["x@nothere.example.test", "nosuch@example.test"], 67),
+        (["x@nothere.example.test", "x@nullmx.test"], 68),
+        (["x@nothere.example.test", "tempfail@example.test"], 68),
+        (["x@nullmx.test", "tempfail@example.test"], 69),
+    ];
+    for (recipients, expected) in cases {
+        let out = send(&recipients);
+        assert_eq!(code(&out), expected, "{recipients:?}: {}", stderr(&out));
+        let results = json_lines(&out);
+        assert_eq!(results.len(), 2, "{}", stdout(&out));
+        assert_eq!(results[0]["status"], "rejected", "{}", results[0]);
+    }
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use mailkit::input::Replayable;
 use mailkit::net::transcript::Transcript;
 use mailkit::output::{self, Diagnostics};
+use mailkit::smtp::Dsn;
 use mailkit::smtp::queue::{self, Listing, Queue, SendRoute};
 use mailkit::smtp::retry::{self, Flush};
 use mailkit::smtp::submit::{self, Outcome, Outgoing, RecipientResult, Route};
@@ -35,12 +36,13 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let send_route = args.send_route();
     let route = tool::route(&send_route, args.timeout.timeout)?;
-    let results = deliver(&args, &route, &messages)?;
+    let results = deliver(&args, &route, &messages, None)?;
     let mut flat = Vec::new();
     for (message, mut results) in messages.iter().zip(results) {
         // A diagnosis (--quit-after) never spools what it did not send.
         if let Some(dir) = args.queue.as_ref().filter(|_| args.quit_after.is_none()) {
-            retry::queue_deferred(dir, message, &send_route, &mut results)?;
+            let how = (&send_route, &args.send_options().dsn);
+            retry::queue_deferred(dir, message, how, &mut results)?;
         }
         flat.extend(results);
     }
@@ -85,13 +87,16 @@ fn is_empty(sources: &[Replayable]) -> anyhow::Result<bool> {
     }
 }
 
-/// Delivers `messages` by `route`, a result per recipient per message.
+/// Delivers `messages` by `route`, a result per recipient per message,
+/// with `dsn` (a queue entry's) instead of the DSN options when given.
 fn deliver(
     args: &Args,
     route: &Route,
     messages: &[Outgoing],
+    dsn: Option<&Dsn>,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
-    let options = args.send_options();
+    let mut options = args.send_options();
+    options.dsn = dsn.cloned().unwrap_or(options.dsn);
     let verbose = args.common.verbose > 0;
     let mut transcript = || Transcript::stderr_if(verbose);
     submit::deliver(route, messages, &options, &mut transcript)
@@ -136,7 +141,7 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
     };
     // One route (and one password look-up) per way of sending.
     let mut routes: Vec<(SendRoute, Route)> = Vec::new();
-    let mut deliver_one = |send_route: &SendRoute, message: &Outgoing| {
+    let mut deliver_one = |send_route: &SendRoute, dsn: Option<&Dsn>, message: &Outgoing| {
         if !routes.iter().any(|(r, _)| r == send_route) {
             let route = tool::route(send_route, args.timeout.timeout)?;
             routes.push((send_route.clone(), route));
@@ -145,7 +150,7 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
             .iter()
             .position(|(r, _)| r == send_route)
             .unwrap_or(0)];
-        let results = deliver(args, route, std::slice::from_ref(message))?;
+        let results = deliver(args, route, std::slice::from_ref(message), dsn)?;
         Ok(results.into_iter().next().unwrap_or_default())
     };
     let flushed = retry::flush(dir, &how, &mut deliver_one)?;

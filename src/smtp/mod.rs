@@ -126,7 +126,7 @@ impl Extensions {
 }
 
 /// DSN parameters (RFC 3461).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dsn {
     /// NOTIFY=, e.g. `SUCCESS,FAILURE` or `NEVER`.
     pub notify: Option<String>,

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::smtp::Dsn;
 use crate::store::durable::{self, Publish, sync_dir};
 
 /// The envelope of a queued message and its delivery history.
@@ -41,6 +42,10 @@ pub struct QueuedEnvelope {
     /// did not record it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<SendRoute>,
+    /// The DSN request it was sent with (`--notify`, `--ret`, `--envid`),
+    /// repeated by a flush; `None` when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsn: Option<Dsn>,
 }
 
 /// How a message was to be sent, as recorded in its queue entry: the
@@ -155,20 +160,27 @@ pub fn backoff(attempts: u32) -> Duration {
 
 impl Queue {
     /// The spool in `dir`, created (with `tmp/` and `new/`, each 0700) if
-    /// missing.
+    /// missing. `tmp/` and `new/` made by earlier versions, open to others,
+    /// are closed to 0700, so that no entry in them can be reached.
     pub fn open(dir: &Path) -> Result<Queue, Error> {
-        use std::os::unix::fs::DirBuilderExt;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         for sub in ["tmp", "new"] {
+            let path = dir.join(sub);
+            let cannot = |e: io::Error| {
+                Error::new(
+                    ErrorKind::CannotCreate,
+                    format!("queue {}: {e}", dir.display()),
+                )
+            };
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
-                .create(dir.join(sub))
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::CannotCreate,
-                        format!("queue {}: {e}", dir.display()),
-                    )
-                })?;
+                .create(&path)
+                .map_err(cannot)?;
+            let mode = fs::metadata(&path).map_err(cannot)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).map_err(cannot)?;
+            }
         }
         Ok(Queue {
             dir: dir.to_path_buf(),
@@ -408,6 +420,7 @@ mod tests {
                 password_file: Some("/home/alice/pw".into()),
                 ..SendRoute::default()
             }),
+            dsn: None,
         }
     }
 
@@ -426,6 +439,10 @@ mod tests {
         let (entries, _) = queue.entries().unwrap();
         queue.update(&entries[0], &envelope()).unwrap();
         assert_eq!(mode(&path), 0o600);
+        // A spool an earlier version made open to others is closed.
+        fs::set_permissions(spool.join("new"), fs::Permissions::from_mode(0o755)).unwrap();
+        Queue::open(&spool).unwrap();
+        assert_eq!(mode(&spool.join("new")), 0o700);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::input::Replayable;
+use crate::smtp::Dsn;
 use crate::smtp::queue::{self, Queue, QueuedEnvelope, SendRoute};
 use crate::smtp::submit::{self, Outcome, Outgoing, RecipientResult};
 
@@ -36,12 +37,12 @@ fn first_deferral(results: &[RecipientResult]) -> Option<String> {
 }
 
 /// Spools `message` for its deferred recipients in the queue at `dir`,
-/// with the `route` it was sent by, and marks them queued; nothing is
-/// spooled when none was deferred.
+/// with the `route` and the `dsn` request it was sent with, and marks them
+/// queued; nothing is spooled when none was deferred.
 pub fn queue_deferred(
     dir: &Path,
     message: &Outgoing,
-    route: &SendRoute,
+    (route, dsn): (&SendRoute, &Dsn),
     results: &mut [RecipientResult],
 ) -> Result<(), Error> {
     let recipients = deferred(results);
@@ -58,6 +59,7 @@ pub fn queue_deferred(
         next_attempt: now + queue::backoff(1).as_secs(),
         last_error: first_deferral(results),
         route: Some(route.clone()),
+        dsn: dsn.is_requested().then(|| dsn.clone()),
     };
     let mut reader = message
         .reader()
@@ -183,8 +185,10 @@ impl FlushReport {
     }
 }
 
-/// The function that sends one message by a route.
-pub type Deliver<'a> = dyn FnMut(&SendRoute, &Outgoing) -> Result<Vec<RecipientResult>, Error> + 'a;
+/// The function that sends one message by a route, with the DSN request
+/// its entry recorded (if any).
+pub type Deliver<'a> =
+    dyn FnMut(&SendRoute, Option<&Dsn>, &Outgoing) -> Result<Vec<RecipientResult>, Error> + 'a;
 
 /// Retries the due entries of the queue at `dir` with `deliver`, under
 /// the queue's lock (two flushes never send one entry twice), each by its
@@ -227,7 +231,7 @@ pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushRepo
             .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
         let message =
             submit::prepare(spooled, &envelope.recipients, false, Some(&envelope.sender))?;
-        let results = deliver(&route, &message)?;
+        let results = deliver(&route, envelope.dsn.as_ref(), &message)?;
         let still_deferred = deferred(&results);
         if still_deferred.is_empty() {
             queue.remove(&entry)?;

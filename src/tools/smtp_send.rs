@@ -76,7 +76,8 @@ entry 0600) with the message and the way it was sent: the server URL or MX
 delivery, --port, --tls, --cafile, --fingerprint, --insecure, --dns-server,
 the user and where the password comes from (--password-file, --password-env,
 --password-command, --netrc-file; never the password itself). Relative paths
-are recorded as absolute ones.
+are recorded as absolute ones. A DSN request (--notify, --ret, --envid) is
+recorded too, and a flush repeats it.
 
 --flush DIR sends each entry the way it was queued: it needs no route
 options. A flush that gives route options (a server, connection or
