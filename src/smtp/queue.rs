@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::output::printable;
 use crate::smtp::Dsn;
 use crate::store::durable::{self, Publish, sync_dir};
 
@@ -365,20 +366,23 @@ impl Listing {
 
     /// The text line: `ID AGE ATTEMPTS SENDER RECIPIENTS LAST-REPLY`,
     /// tab-separated, recipients comma-separated, the age as `3d4h`,
-    /// `2h5m` or `40s`, `-` for no sender (`<>`) or no reply yet.
+    /// `2h5m` or `40s`, `<>` for the null sender, `-` for no reply yet;
+    /// a tab in a field is a space, and control characters (the reply is
+    /// a server's text) are shown escaped.
     pub fn text(&self) -> String {
+        let field = |text: &str| printable(&text.replace('\t', " ")).into_owned();
         let sender = match self.sender.as_str() {
             "" => "<>",
             s => s,
         };
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}",
-            self.id,
+            field(&self.id),
             age_text(self.age),
             self.attempts,
-            sender,
-            self.recipients.join(","),
-            self.last_reply.as_deref().unwrap_or("-")
+            field(sender),
+            field(&self.recipients.join(",")),
+            field(self.last_reply.as_deref().unwrap_or("-"))
         )
     }
 }
@@ -520,7 +524,7 @@ mod tests {
         let queue = Queue::open(dir.path()).unwrap();
         let mut queued = envelope();
         queued.recipients.push("c@example.org".into());
-        queued.last_error = Some("451 try later".into());
+        queued.last_error = Some("451 try\tlater\x1b[2J".into());
         queue.add(&queued, &mut &b"x"[..]).unwrap();
         let (entries, _) = queue.entries().unwrap();
         let listing = Listing::of(&entries[0], 1_700_000_000 + 3 * 3600 + 120);
@@ -534,7 +538,7 @@ mod tests {
                 "0",
                 "a@example.org",
                 "b@example.org,c@example.org",
-                "451 try later"
+                "451 try later\\u{1b}[2J"
             ]
         );
         assert_eq!(age_text(40), "40s");
