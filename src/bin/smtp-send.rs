@@ -34,7 +34,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         submit::dry_run(&messages, &mut io::stdout().lock())?;
         return Ok(ExitStatus::Ok);
     }
-    let send_route = args.send_route();
+    let send_route = args.send_route()?;
     let route = tool::route(&send_route, args.timeout.timeout)?;
     let results = deliver(&args, &route, &messages, None)?;
     let mut flat = Vec::new();
@@ -135,7 +135,7 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
     let how = Flush {
         max_age: args.max_age,
         force: args.force,
-        route: args.send_route(),
+        route: args.send_route()?,
         route_given: args.route_given(),
         reroute: args.reroute,
     };

@@ -249,17 +249,24 @@ pub struct Args {
 }
 
 impl Args {
-    /// The route these options give, as a queue entry records it: paths
-    /// made absolute, the password's source and never the password.
-    pub fn send_route(&self) -> SendRoute {
+    /// The route these options give, as a queue entry records it: the
+    /// server URL in canonical form (explicit port), paths made absolute,
+    /// the password's source and never the password. 64 for a server URL
+    /// that is not one (a URL with a password is refused without
+    /// repeating it).
+    pub fn send_route(&self) -> Result<SendRoute, Error> {
         let connection = &self.connection;
         let credentials = &self.credentials;
         let absolute = |p: &Option<PathBuf>| {
             p.as_ref()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
         };
-        SendRoute {
-            server: self.server.clone(),
+        let server = match &self.server {
+            Some(text) => Some(crate::net::url::parse(text)?.to_string()),
+            None => None,
+        };
+        Ok(SendRoute {
+            server,
             dns_server: self.dns_server.map(|a| a.to_string()),
             port: connection.port,
             tls: connection
@@ -276,13 +283,20 @@ impl Args {
             netrc_file: absolute(&credentials.netrc_file),
             oauth: credentials.oauth,
             allow_plaintext_auth: credentials.allow_plaintext_auth,
-        }
+        })
     }
 
     /// Whether any route option (server, connection, credentials, DNS
     /// server) was given.
     pub fn route_given(&self) -> bool {
-        self.send_route() != SendRoute::default()
+        let credentials = &self.credentials;
+        self.server.is_some()
+            || self.dns_server.is_some()
+            || self.connection.is_given()
+            || credentials.user.is_some()
+            || credentials.source().is_some()
+            || credentials.oauth
+            || credentials.allow_plaintext_auth
     }
 
     /// The session options: EHLO name, DSN, --quit-after.
@@ -361,4 +375,43 @@ pub fn parse_age(text: &str) -> Result<u64, String> {
         _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
     };
     Ok(n.saturating_mul(unit))
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("smtp-send").chain(list.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn the_recorded_route_is_canonical_and_holds_no_password() {
+        let given = args(&[
+            "--flush",
+            "q",
+            "--server",
+            "smtp://alice@MAIL.example.org",
+            "--password-file",
+            "pw",
+            "--tls",
+            "starttls",
+        ]);
+        assert!(given.route_given());
+        let route = given.send_route().unwrap();
+        assert_eq!(
+            route.server.as_deref(),
+            Some("smtp://alice@mail.example.org:25")
+        );
+        assert_eq!(route.tls.as_deref(), Some("starttls"));
+        let file = route.password_file.unwrap();
+        assert!(file.is_absolute() && file.ends_with("pw"), "{file:?}");
+        let plain = args(&["--flush", "q", "--force", "--timeout", "5", "-v"]);
+        assert!(!plain.route_given());
+        assert_eq!(plain.send_route().unwrap(), SendRoute::default());
+        let secret = args(&["--flush", "q", "--server", "smtp://a:s3cret@h"]);
+        let error = secret.send_route().unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::Usage);
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
 }
