@@ -23,7 +23,7 @@ _smtp__send() {
 
     case "${cmd}" in
         smtp__send)
-            opts="-t -f -i -o -v -q -h -V --read-recipients --from --file --server --dns-server --helo --notify --ret --envid --quit-after --dry-run --queue --flush --force --max-age --port --tls --cafile --fingerprint --insecure --user --password-file --password-env --password-command --netrc-file --oauth --allow-plaintext-auth --json --timeout --verbose --quiet --help --version"
+            opts="-t -f -i -o -v -q -h -V --read-recipients --from --file --server --dns-server --helo --notify --ret --envid --quit-after --dry-run --queue --flush --reroute --list-queue --force --max-age --port --tls --cafile --fingerprint --insecure --user --password-file --password-env --password-command --netrc-file --oauth --allow-plaintext-auth --json --timeout --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,10 @@ _smtp__send() {
                     return 0
                     ;;
                 --flush)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --list-queue)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -15,7 +15,8 @@ auth\t'After AUTH'
 mail\t'After MAIL FROM'
 rcpt\t'After RCPT TO'"
 complete -c smtp-send -l queue -d 'On a temporary failure, spool the message in DIR and exit 0 with status queued' -r -F
-complete -c smtp-send -l flush -d 'Retry every message spooled in DIR (for cron)' -r -F
+complete -c smtp-send -l flush -d 'Retry every message spooled in DIR (for cron), each the way it was queued (see QUEUE)' -r -F
+complete -c smtp-send -l list-queue -d 'List the messages spooled in DIR, as mailq does: each entry, its recipients, age, attempts and last reply; nothing is sent' -r -F
 complete -c smtp-send -l max-age -d 'With --flush, give up on messages older than this (e.g. 5d, 12h, 30m)' -r
 complete -c smtp-send -l port -d 'Connect to PORT instead of the URL\'s (or the scheme\'s default)' -r
 complete -c smtp-send -l tls -d 'How to use TLS. Default: implicit for smtps, pop3s and imaps; starttls (required, or fail with status 76) for the others' -r -f -a "implicit\t'TLS from the first byte (smtps, pop3s, imaps; RFC 8314)'
@@ -33,6 +34,7 @@ complete -c smtp-send -l timeout -d 'Give up on a connection, lookup, read or wr
 complete -c smtp-send -s t -l read-recipients -d 'Also send to the To, Cc and Bcc addresses of the message'
 complete -c smtp-send -s i -d 'Accepted for sendmail compatibility: a lone dot never ends the input'
 complete -c smtp-send -l dry-run -d 'Show the envelope and what would be sent; connect to nothing'
+complete -c smtp-send -l reroute -d 'With --flush, send entries queued for another route by the route this command gives (otherwise they are kept and reported)'
 complete -c smtp-send -l force -d 'With --flush, retry every message now, whatever its back-off says'
 complete -c smtp-send -l insecure -d 'Do not verify the server\'s certificate. The connection is still encrypted, but anyone in between can read it'
 complete -c smtp-send -l oauth -d 'The password is an OAuth 2.0 access token: log in with XOAUTH2 or OAUTHBEARER'

@@ -408,6 +408,9 @@ fn queue_then_flush_delivers_exactly_once() {
         "--flush",
         queue.to_str().unwrap(),
         "--force",
+        // The entry was queued for another server (the port nothing
+        // listened on): this flush sends it to the Exim instead.
+        "--reroute",
     ];
     let out = run_tool(BIN, &flush, b"");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -1357,4 +1360,385 @@ fn a_temporary_failure_after_an_oauth_challenge_is_75() {
         "{transcript}"
     );
     assert_token_hidden(&out, TOKEN);
+}
+
+/// Forwards every connection to 127.0.0.1:`port` from `listener`, while
+/// the test runs: a server that comes back on the address a message was
+/// queued for.
+fn forward(listener: TcpListener, port: u16) {
+    use std::net::{Shutdown, TcpStream};
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", port)) else {
+                break;
+            };
+            let (mut from, mut to) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from, &mut to);
+                let _ = to.shutdown(Shutdown::Write);
+            });
+            let (mut from, mut to) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from, &mut to);
+                let _ = to.shutdown(Shutdown::Write);
+            });
+        }
+    });
+}
+
+/// The one file in `queue`/new.
+fn queue_entry(queue: &std::path::Path) -> PathBuf {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(queue.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries.pop().unwrap()
+}
+
+#[test]
+fn a_flush_sends_each_entry_the_way_it_was_queued() {
+    use std::os::unix::fs::PermissionsExt;
+    let mta = Mta::start(EximOptions::default());
+    let queue = mta.dir.path().join("queue");
+    let password = password_file(&mta.dir, "alicepw");
+    let cafile = mta.exim.cert.to_str().unwrap();
+    // Queued for a server that is down: STARTTLS with the test CA, alice's
+    // password from a file.
+    let port = common::free_port();
+    let url = format!("smtp://alice@localhost:{port}");
+    let queued = [
+        "--server",
+        &url,
+        "--cafile",
+        cafile,
+        "--password-file",
+        password.to_str().unwrap(),
+        "--queue",
+        queue.to_str().unwrap(),
+        "--notify",
+        "SUCCESS",
+        "bob@example.test",
+    ];
+    let out = run_tool(BIN, &queued, MESSAGE);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let entry = queue_entry(&queue);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&entry), 0o600);
+    assert_eq!(mode(&queue), 0o700);
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let head: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(head["route"]["server"], url.as_str());
+    assert_eq!(head["route"]["password_file"], password.to_str().unwrap());
+    assert!(!text.contains("alicepw"), "the password was queued: {text}");
+    assert_eq!(head["dsn"]["notify"], "SUCCESS");
+
+    // Another server: kept and not sent, unless --reroute.
+    let elsewhere = format!("smtp://alice@localhost:{}", mta.exim.port);
+    let flush = ["--flush", queue.to_str().unwrap(), "--force"];
+    let mut other = flush.to_vec();
+    other.extend(["--server", &elsewhere, "--cafile", cafile]);
+    let out = run_tool(BIN, &other, b"");
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--reroute"), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&url), "{}", stderr(&out));
+    assert_eq!(queue_entry(&queue), entry);
+
+    // The server is back where it was: a flush with no route options
+    // sends the entry there, the same way (STARTTLS, AUTH as alice, the
+    // DSN request).
+    forward(
+        TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        mta.exim.port,
+    );
+    let mut verbose = flush.to_vec();
+    verbose.push("-v");
+    let out = run_tool(BIN, &verbose, b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let transcript = stderr(&out);
+    assert!(transcript.contains("~> AUTH PLAIN"), "{transcript}");
+    assert!(transcript.contains("NOTIFY=SUCCESS"), "{transcript}");
+    assert_eq!(std::fs::read_dir(queue.join("new")).unwrap().count(), 0);
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    let log = mta
+        .exim
+        .wait_for_log("A=plain:alice", Duration::from_secs(10));
+    assert!(log.contains("A=plain:alice"), "{log}");
+}
+
+#[test]
+fn an_entry_from_an_earlier_version_flushes_as_before_with_a_warning() {
+    let mta = Mta::start(EximOptions::default());
+    let queue = mta.dir.path().join("queue");
+    std::fs::create_dir_all(queue.join("new")).unwrap();
+    // The envelope line as earlier versions wrote it: no route.
+    let head = r#"{"sender":"alice@example.test","recipients":["bob@example.test"],"created":1900000000,"attempts":1,"next_attempt":0,"last_error":"451 later"}"#;
+    let mut file = head.as_bytes().to_vec();
+    file.push(b'\n');
+    file.extend_from_slice(MESSAGE);
+    std::fs::write(queue.join("new").join("1.2.old"), file).unwrap();
+    let listing = run_tool(
+        BIN,
+        &["--list-queue", queue.to_str().unwrap(), "--json"],
+        b"",
+    );
+    assert_eq!(code(&listing), 0, "{}", stderr(&listing));
+    assert_eq!(json_lines(&listing)[0]["route"], serde_json::Value::Null);
+    let out = mta.send(&["--flush", queue.to_str().unwrap()], b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("recorded no route"),
+        "{}",
+        stderr(&out)
+    );
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+    assert_eq!(std::fs::read_dir(queue.join("new")).unwrap().count(), 0);
+}
+
+#[test]
+fn list_queue_shows_each_entry_in_text_and_json() {
+    let dir = Scratch::new();
+    let queue = dir.path().join("queue");
+    let url = format!("smtp://localhost:{}", common::free_port());
+    for recipients in [
+        &["bob@example.test"][..],
+        &["carol@example.test", "dan@example.test"],
+    ] {
+        let mut args = vec![
+            "--server",
+            &url,
+            "--tls",
+            "none",
+            "--queue",
+            queue.to_str().unwrap(),
+        ];
+        args.extend_from_slice(recipients);
+        let out = run_tool(BIN, &args, MESSAGE);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let out = run_tool(BIN, &["--list-queue", queue.to_str().unwrap()], b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let all: Vec<&str> = lines.iter().map(|l| l[4]).collect();
+    assert!(all.contains(&"bob@example.test"), "{text}");
+    assert!(
+        all.contains(&"carol@example.test,dan@example.test"),
+        "{text}"
+    );
+    for line in &lines {
+        assert!(line[1].ends_with('s'), "{text}");
+        assert_eq!((line[2], line[3]), ("1", "alice@example.test"), "{text}");
+        assert!(
+            line[5].contains("refused") || line[5].contains("onnect"),
+            "{text}"
+        );
+    }
+    let out = run_tool(
+        BIN,
+        &["--list-queue", queue.to_str().unwrap(), "--json"],
+        b"",
+    );
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["attempts"], 1);
+        assert_eq!(record["sender"], "alice@example.test");
+        assert!(record["age"].as_u64().unwrap() < 60, "{record}");
+        assert!(record["last_reply"].is_string(), "{record}");
+        let route = record["route"].as_str().unwrap();
+        assert_eq!(route, format!("--server {url} --tls none"));
+    }
+    let missing = dir.path().join("none");
+    let out = run_tool(BIN, &["--list-queue", missing.to_str().unwrap()], b"");
+    assert_eq!(code(&out), 66, "{}", stderr(&out));
+    assert!(!missing.exists(), "listing created a queue");
+}
+
+#[test]
+fn rejected_and_deferred_at_rcpt_is_67_and_names_the_deferred() {
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(
+        &[
+            "--json",
+            "nosuch@example.test",
+            "tempfail@example.test",
+            "bob@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    let results = json_lines(&out);
+    assert_eq!(results[0]["status"], "rejected");
+    assert_eq!(results[1]["status"], "deferred");
+    assert_eq!(results[2]["status"], "accepted");
+    assert!(
+        stderr(&out).contains("deferred and not queued (nothing will retry them; --queue DIR spools them): tempfail@example.test"),
+        "{}",
+        stderr(&out)
+    );
+    // With --queue the deferred one is spooled, and the status is still
+    // the rejection's.
+    let queue = mta.dir.path().join("q");
+    let out = mta.send(
+        &[
+            "--queue",
+            queue.to_str().unwrap(),
+            "nosuch@example.test",
+            "tempfail@example.test",
+        ],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("not queued"), "{}", stderr(&out));
+    let entry = std::fs::read_to_string(queue_entry(&queue)).unwrap();
+    assert!(
+        entry
+            .lines()
+            .next()
+            .unwrap()
+            .contains("tempfail@example.test")
+    );
+}
+
+#[test]
+fn deferred_at_rcpt_and_accepted_is_75() {
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(&["tempfail@example.test", "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(stderr(&out).contains("not queued"), "{}", stderr(&out));
+    mta.dovecot
+        .wait_for_messages("bob", 1, Duration::from_secs(10));
+}
+
+/// smtp-send --json to a scripted server (no TLS) for `recipients`.
+fn to_scripted(rules: Vec<(&'static str, &'static [u8])>, extra: &[&str]) -> std::process::Output {
+    let url = format!("smtp://localhost:{}", scripted(rules));
+    let mut args = vec![
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--timeout",
+        "5",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    run_tool(BIN, &args, MESSAGE)
+}
+
+// Exim refuses a message at DATA only by a policy the test Exim does not
+// have: these pairs use a scripted server.
+#[test]
+fn rejected_at_rcpt_and_refused_at_data_is_67() {
+    let out = to_scripted(
+        vec![
+            ("EHLO", b"250 scripted\r\n"),
+            ("RCPT TO:<nosuch@", b"550 no such user\r\n"),
+            ("DATA", b"554 no thanks\r\n"),
+        ],
+        &["nosuch@example.test", "bob@example.test"],
+    );
+    assert_eq!(code(&out), 67, "{}", stderr(&out));
+    let results = json_lines(&out);
+    assert_eq!(results[0]["status"], "rejected");
+    assert_eq!(results[1]["status"], "rejected");
+    assert_eq!(results[1]["reply"], "554 no thanks");
+}
+
+#[test]
+fn deferred_at_rcpt_and_refused_at_data_is_69() {
+    let out = to_scripted(
+        vec![
+            ("EHLO", b"250 scripted\r\n"),
+            ("RCPT TO:<later@", b"451 try later\r\n"),
+            ("DATA", b"554 no thanks\r\n"),
+        ],
+        &["later@example.test", "bob@example.test"],
+    );
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    let results = json_lines(&out);
+    assert_eq!(results[0]["status"], "deferred");
+    assert_eq!(results[1]["status"], "rejected");
+    assert!(stderr(&out).contains("not queued"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_dsn_request_to_a_server_without_dsn_says_so() {
+    let (port, lines) = Script::smtp(vec![("EHLO", b"250 scripted\r\n")]).start();
+    let url = format!("smtp://localhost:{port}");
+    let args = [
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--timeout",
+        "5",
+        "--json",
+        "--notify",
+        "SUCCESS,FAILURE",
+        "--envid",
+        "x1",
+        "bob@example.test",
+    ];
+    let out = run_tool(BIN, &args, MESSAGE);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["dsn_ignored"], true);
+    assert!(
+        stderr(&out).contains("does not offer DSN: --notify, --ret and --envid were not sent"),
+        "{}",
+        stderr(&out)
+    );
+    let sent = lines.join().unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|l| l.contains("NOTIFY=") || l.contains("ENVID=")),
+        "{sent:?}"
+    );
+    // Exim offers DSN: no note, no field.
+    let mta = Mta::start(EximOptions::default());
+    let out = mta.send(
+        &["--json", "--notify", "FAILURE", "bob@example.test"],
+        MESSAGE,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0].get("dsn_ignored"), None);
+    assert!(!stderr(&out).contains("DSN"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_domain_without_a_mail_route_mixed_with_other_results() {
+    // MX delivery: example.test's MX is the Exim, nullmx.test has a null
+    // MX (69), nothere.example.test does not exist (68).
+    let mta = Mta::start(EximOptions::default());
+    let records = "ns IN A 127.0.0.1\n@ IN MX 10 mx\nmx IN A 127.0.0.1\n";
+    let nsd = common::nsd::Nsd::start(&[
+        ("example.test", &zone("example.test", records)),
+        ("nullmx.test", &zone("nullmx.test", "@ IN MX 0 .\n")),
+    ]);
+    let (port, dns) = (mta.exim.port.to_string(), nsd.address());
+    let send = |recipients: &[&str]| {
+        let mut args = vec!["--json", "--dns-server", &dns, "--port", &port];
+        args.extend(["--timeout", "10"]);
+        args.extend_from_slice(recipients);
+        run_tool(BIN, &args, MESSAGE)
+    };
+    let cases = [
+        (["x@nothere.example.test", "nosuch@example.test"], 67),
+        (["x@nothere.example.test", "x@nullmx.test"], 68),
+        (["x@nothere.example.test", "tempfail@example.test"], 68),
+        (["x@nullmx.test", "tempfail@example.test"], 69),
+    ];
+    for (recipients, expected) in cases {
+        let out = send(&recipients);
+        assert_eq!(code(&out), expected, "{recipients:?}: {}", stderr(&out));
+        let results = json_lines(&out);
+        assert_eq!(results.len(), 2, "{}", stdout(&out));
+        assert_eq!(results[0]["status"], "rejected", "{}", results[0]);
+    }
 }

@@ -5,16 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use mailkit::dns::ResolverSettings;
 use mailkit::input::Replayable;
 use mailkit::net::transcript::Transcript;
 use mailkit::output::{self, Diagnostics};
 use mailkit::smtp::Dsn;
+use mailkit::smtp::queue::{self, Listing, Queue, SendRoute};
 use mailkit::smtp::retry::{self, Flush};
-use mailkit::smtp::submit::{
-    self, DirectDelivery, Outcome, Outgoing, RecipientResult, Route, SendOptions,
-};
-use mailkit::tools::smtp_send::Args;
+use mailkit::smtp::submit::{self, Outcome, Outgoing, RecipientResult, Route};
+use mailkit::tools::smtp_send::{self as tool, Args};
 use mailkit::{Error, ExitStatus, cli};
 
 const TOOL: &str = "smtp-send";
@@ -28,21 +26,33 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     if let Some(dir) = &args.flush {
         return flush(&args, dir, &diag);
     }
+    if let Some(dir) = &args.list_queue {
+        return list_queue(&args, dir, &diag);
+    }
     let messages = messages(&args)?;
     if args.dry_run {
         submit::dry_run(&messages, &mut io::stdout().lock())?;
         return Ok(ExitStatus::Ok);
     }
-    let results = deliver(&args, &route(&args)?, &messages)?;
+    let send_route = args.send_route()?;
+    let route = tool::route(&send_route, args.timeout.timeout)?;
+    let results = deliver(&args, &route, &messages, None)?;
     let mut flat = Vec::new();
     for (message, mut results) in messages.iter().zip(results) {
         // A diagnosis (--quit-after) never spools what it did not send.
         if let Some(dir) = args.queue.as_ref().filter(|_| args.quit_after.is_none()) {
-            retry::queue_deferred(dir, message, &mut results)?;
+            let how = (&send_route, &args.send_options().dsn);
+            retry::queue_deferred(dir, message, how, &mut results)?;
         }
         flat.extend(results);
     }
     report(&args, &diag, &flat)?;
+    let unqueued = submit::deferred_recipients(&flat).join(", ");
+    if !unqueued.is_empty() {
+        diag.note(&format!(
+            "deferred and not queued (nothing will retry them; --queue DIR spools them): {unqueued}"
+        ));
+    }
     Ok(submit::exit_status(&flat))
 }
 
@@ -77,53 +87,27 @@ fn is_empty(sources: &[Replayable]) -> anyhow::Result<bool> {
     }
 }
 
-/// Where the messages go: --server, or each recipient domain's MX hosts.
-fn route(args: &Args) -> Result<Route, Error> {
-    let connection = &args.connection;
-    let timeout = args.timeout.timeout;
-    let Some(server) = &args.server else {
-        let resolver = ResolverSettings {
-            server: args.dns_server,
-            timeout,
-            addresses: true,
-        };
-        let certificate = connection.tls_settings();
-        let direct = DirectDelivery::new(
-            resolver,
-            connection.port,
-            connection.tls,
-            certificate,
-            timeout,
-        );
-        return Ok(Route::Direct(direct));
-    };
-    let (_, endpoint) = connection.endpoint(server, "smtp", &args.credentials, timeout)?;
-    Ok(Route::Server(endpoint))
-}
-
-/// Delivers `messages` by `route`, a result per recipient per message.
+/// Delivers `messages` by `route`, a result per recipient per message,
+/// with `dsn` (a queue entry's) instead of the DSN options when given.
 fn deliver(
     args: &Args,
     route: &Route,
     messages: &[Outgoing],
+    dsn: Option<&Dsn>,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
-    let options = SendOptions {
-        helo: args.helo.clone(),
-        dsn: Dsn {
-            notify: args.notify.clone(),
-            ret: args.ret.clone(),
-            envid: args.envid.clone(),
-        },
-        quit_after: args.quit_after,
-    };
+    let mut options = args.send_options();
+    options.dsn = dsn.cloned().unwrap_or(options.dsn);
     let verbose = args.common.verbose > 0;
     let mut transcript = || Transcript::stderr_if(verbose);
     submit::deliver(route, messages, &options, &mut transcript)
 }
 
 /// Results: JSON for every recipient, or a line on stderr for each one
-/// not accepted.
+/// not accepted; a note when a DSN request was not sent.
 fn report(args: &Args, diag: &Diagnostics, results: &[RecipientResult]) -> io::Result<()> {
+    if results.iter().any(|r| r.dsn_ignored) {
+        diag.note("the server does not offer DSN: --notify, --ret and --envid were not sent");
+    }
     let mut out = io::stdout().lock();
     for result in results {
         if args.output.json {
@@ -145,30 +129,63 @@ fn report(args: &Args, diag: &Diagnostics, results: &[RecipientResult]) -> io::R
     out.flush()
 }
 
-/// `--flush DIR`: retry what is due, give up on what is too old.
+/// `--flush DIR`: retry what is due, each entry the way it was queued;
+/// give up on what is too old.
 fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Result<ExitStatus> {
     let how = Flush {
         max_age: args.max_age,
         force: args.force,
+        route: args.send_route()?,
+        route_given: args.route_given(),
+        reroute: args.reroute,
     };
-    let route = route(args)?;
-    let mut deliver_one = |message: &Outgoing| {
-        let results = deliver(args, &route, std::slice::from_ref(message))?;
+    // One route (and one password look-up) per way of sending.
+    let mut routes: Vec<(SendRoute, Route)> = Vec::new();
+    let mut deliver_one = |send_route: &SendRoute, dsn: Option<&Dsn>, message: &Outgoing| {
+        if !routes.iter().any(|(r, _)| r == send_route) {
+            let route = tool::route(send_route, args.timeout.timeout)?;
+            routes.push((send_route.clone(), route));
+        }
+        let (_, route) = &routes[routes
+            .iter()
+            .position(|(r, _)| r == send_route)
+            .unwrap_or(0)];
+        let results = deliver(args, route, std::slice::from_ref(message), dsn)?;
         Ok(results.into_iter().next().unwrap_or_default())
     };
     let flushed = retry::flush(dir, &how, &mut deliver_one)?;
-    for entry in &flushed.unreadable {
+    flushed
+        .warnings(&how.route)
+        .iter()
+        .for_each(|w| diag.warning(w));
+    flushed.notes().iter().for_each(|n| diag.note(n));
+    flushed
+        .errors(&how.route)
+        .iter()
+        .for_each(|e| diag.error(e));
+    report(args, diag, &flushed.results)?;
+    Ok(flushed.status())
+}
+
+/// `--list-queue DIR`: each entry, oldest first, as text or JSON.
+fn list_queue(
+    args: &Args,
+    dir: &std::path::Path,
+    diag: &Diagnostics,
+) -> anyhow::Result<ExitStatus> {
+    let (entries, unreadable) = Queue::existing(dir)?.entries()?;
+    let now = queue::now();
+    let mut out = io::stdout().lock();
+    for entry in &entries {
+        let listing = Listing::of(entry, now);
+        match args.output.json {
+            true => output::write_json_record(&mut out, &listing)?,
+            false => output::write_text_line(&mut out, &listing.text())?,
+        }
+    }
+    for entry in &unreadable {
         diag.warning(&format!("unreadable queue entry {entry}"));
     }
-    for (recipient, attempts, why) in &flushed.given_up {
-        diag.error(&format!(
-            "{recipient}: given up after {attempts} attempts: {why}"
-        ));
-    }
-    report(args, diag, &flushed.results)?;
-    let status = match flushed.given_up.is_empty() {
-        true => ExitStatus::Ok,
-        false => ExitStatus::Unavailable,
-    };
-    Ok(status.or(submit::exit_status(&flushed.results)))
+    out.flush()?;
+    Ok(ExitStatus::Ok)
 }

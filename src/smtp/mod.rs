@@ -130,7 +130,7 @@ impl Extensions {
 }
 
 /// DSN parameters (RFC 3461).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dsn {
     /// NOTIFY=, e.g. `SUCCESS,FAILURE` or `NEVER`.
     pub notify: Option<String>,
@@ -138,6 +138,13 @@ pub struct Dsn {
     pub ret: Option<String>,
     /// ENVID=, xtext-encoded by the session.
     pub envid: Option<String>,
+}
+
+impl Dsn {
+    /// Whether any DSN parameter was asked for.
+    pub fn is_requested(&self) -> bool {
+        self.notify.is_some() || self.ret.is_some() || self.envid.is_some()
+    }
 }
 
 /// How the message is to be sent: the MAIL FROM parameters it needs.

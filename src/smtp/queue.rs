@@ -4,7 +4,13 @@
 //! directory synced after ([`crate::store::durable`]), so that an entry is
 //! either whole or absent.
 //! `--flush` takes an exclusive lock, so two flushes never send one entry
-//! twice.
+//! twice. The spool directories are created 0700 and each entry 0600: a
+//! queued message is nobody else's to read.
+//!
+//! Each entry records how it was to be sent ([`SendRoute`]: the server or
+//! MX delivery, the TLS and certificate settings, the user and where the
+//! password comes from, never the password), so that a flush sends it the
+//! same way. Entries written before the route was recorded have none.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -14,6 +20,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind};
+use crate::output::printable;
+use crate::smtp::Dsn;
 use crate::store::durable::{self, Publish, sync_dir};
 
 /// The envelope of a queued message and its delivery history.
@@ -31,6 +39,91 @@ pub struct QueuedEnvelope {
     pub next_attempt: u64,
     /// The last temporary failure, for reports.
     pub last_error: Option<String>,
+    /// How it was to be sent; `None` in entries written by versions that
+    /// did not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<SendRoute>,
+    /// The DSN request it was sent with (`--notify`, `--ret`, `--envid`),
+    /// repeated by a flush; `None` when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsn: Option<Dsn>,
+}
+
+/// How a message was to be sent, as recorded in its queue entry: the
+/// server URL or delivery straight to the recipients' MX hosts, the
+/// connection and certificate settings, the user and the source of the
+/// password (a file, a variable, a command or a netrc file), never the
+/// password itself. Paths are absolute, so that a flush from another
+/// directory (cron) finds the same files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SendRoute {
+    /// The server URL (`--server`); `None` for MX delivery.
+    pub server: Option<String>,
+    /// For MX delivery, the resolver (`--dns-server`).
+    pub dns_server: Option<String>,
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--tls`, by its command-line name.
+    pub tls: Option<String>,
+    /// `--cafile`.
+    pub cafile: Option<PathBuf>,
+    /// `--fingerprint`.
+    pub fingerprint: Option<String>,
+    /// `--insecure`.
+    pub insecure: bool,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--password-file`.
+    pub password_file: Option<PathBuf>,
+    /// `--password-env`: the variable's name.
+    pub password_env: Option<String>,
+    /// `--password-command`.
+    pub password_command: Option<String>,
+    /// `--netrc-file`.
+    pub netrc_file: Option<PathBuf>,
+    /// `--oauth`.
+    pub oauth: bool,
+    /// `--allow-plaintext-auth`.
+    pub allow_plaintext_auth: bool,
+}
+
+impl SendRoute {
+    /// The route as the options that give it, e.g. `--server
+    /// smtp://mail.example:587 --tls starttls --password-file /home/a/pw`,
+    /// or `MX delivery` followed by its options.
+    pub fn describe(&self) -> String {
+        let mut words = vec![match &self.server {
+            Some(url) => format!("--server {url}"),
+            None => "MX delivery".to_string(),
+        }];
+        let mut option = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                words.push(format!("--{name} {value}"));
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        option("dns-server", self.dns_server.clone());
+        option("port", self.port.map(|p| p.to_string()));
+        option("tls", self.tls.clone());
+        option("cafile", path(&self.cafile));
+        option("fingerprint", self.fingerprint.clone());
+        option("user", self.user.clone());
+        option("password-file", path(&self.password_file));
+        option("password-env", self.password_env.clone());
+        option("password-command", self.password_command.clone());
+        option("netrc-file", path(&self.netrc_file));
+        for (flag, on) in [
+            ("--insecure", self.insecure),
+            ("--oauth", self.oauth),
+            ("--allow-plaintext-auth", self.allow_plaintext_auth),
+        ] {
+            if on {
+                words.push(flag.to_string());
+            }
+        }
+        words.join(" ")
+    }
 }
 
 /// A queued message.
@@ -67,15 +160,42 @@ pub fn backoff(attempts: u32) -> Duration {
 }
 
 impl Queue {
-    /// The spool in `dir`, created (with `tmp/` and `new/`) if missing.
+    /// The spool in `dir`, created (with `tmp/` and `new/`, each 0700) if
+    /// missing. `tmp/` and `new/` made by earlier versions, open to others,
+    /// are closed to 0700, so that no entry in them can be reached.
     pub fn open(dir: &Path) -> Result<Queue, Error> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         for sub in ["tmp", "new"] {
-            fs::create_dir_all(dir.join(sub)).map_err(|e| {
+            let path = dir.join(sub);
+            let cannot = |e: io::Error| {
                 Error::new(
                     ErrorKind::CannotCreate,
                     format!("queue {}: {e}", dir.display()),
                 )
-            })?;
+            };
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&path)
+                .map_err(cannot)?;
+            let mode = fs::metadata(&path).map_err(cannot)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).map_err(cannot)?;
+            }
+        }
+        Ok(Queue {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The spool in `dir`, which must exist (for listing): 66 when it
+    /// does not.
+    pub fn existing(dir: &Path) -> Result<Queue, Error> {
+        if !dir.join("new").is_dir() {
+            return Err(Error::new(
+                ErrorKind::MissingInput,
+                format!("{}: no queue there", dir.display()),
+            ));
         }
         Ok(Queue {
             dir: dir.to_path_buf(),
@@ -102,6 +222,10 @@ impl Queue {
         let tmp = self.dir.join("tmp").join(name);
         let target = self.dir.join("new").join(name);
         durable::write_new(&tmp, &target, Publish::Replace, |file| {
+            // Before a byte of the message is written (and the directory is
+            // 0700 besides): only the owner may read an entry.
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o600))?;
             serde_json::to_writer(&mut *file, envelope)?;
             file.write_all(b"\n")?;
             io::copy(message, file)?;
@@ -195,6 +319,85 @@ impl Queue {
     }
 }
 
+/// One entry as `--list-queue` shows it (a JSON record with `--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    /// The entry's file name in `new/`.
+    pub id: String,
+    /// MAIL FROM.
+    pub sender: String,
+    /// The recipients still to deliver to.
+    pub recipients: Vec<String>,
+    /// When it was queued (seconds since the epoch).
+    pub created: u64,
+    /// Seconds since it was queued.
+    pub age: u64,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// The next attempt is not before this time (seconds since the epoch).
+    pub next_attempt: u64,
+    /// The last temporary failure.
+    pub last_reply: Option<String>,
+    /// How it is to be sent ([`SendRoute::describe`]); `None` for an entry
+    /// that records no route.
+    pub route: Option<String>,
+}
+
+impl Listing {
+    /// The listing of `entry` at time `now`.
+    pub fn of(entry: &Entry, now: u64) -> Listing {
+        let envelope = &entry.envelope;
+        Listing {
+            id: entry
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sender: envelope.sender.clone(),
+            recipients: envelope.recipients.clone(),
+            created: envelope.created,
+            age: now.saturating_sub(envelope.created),
+            attempts: envelope.attempts,
+            next_attempt: envelope.next_attempt,
+            last_reply: envelope.last_error.clone(),
+            route: envelope.route.as_ref().map(SendRoute::describe),
+        }
+    }
+
+    /// The text line: `ID AGE ATTEMPTS SENDER RECIPIENTS LAST-REPLY`,
+    /// tab-separated, recipients comma-separated, the age as `3d4h`,
+    /// `2h5m` or `40s`, `<>` for the null sender, `-` for no reply yet;
+    /// a tab in a field is a space, and control characters (the reply is
+    /// a server's text) are shown escaped.
+    pub fn text(&self) -> String {
+        let field = |text: &str| printable(&text.replace('\t', " ")).into_owned();
+        let sender = match self.sender.as_str() {
+            "" => "<>",
+            s => s,
+        };
+        format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            field(&self.id),
+            age_text(self.age),
+            self.attempts,
+            field(sender),
+            field(&self.recipients.join(",")),
+            field(self.last_reply.as_deref().unwrap_or("-"))
+        )
+    }
+}
+
+/// `3d4h`, `2h5m`, `7m`, `40s`: the two largest units.
+pub fn age_text(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m}m"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
+
 fn read_envelope(path: &Path) -> io::Result<QueuedEnvelope> {
     let mut reader = BufReader::new(File::open(path)?);
     let mut line = String::new();
@@ -216,7 +419,56 @@ mod tests {
             attempts: 0,
             next_attempt: 0,
             last_error: None,
+            route: Some(SendRoute {
+                server: Some("smtp://alice@mail.example.org:587".into()),
+                password_file: Some("/home/alice/pw".into()),
+                ..SendRoute::default()
+            }),
+            dsn: None,
         }
+    }
+
+    #[test]
+    fn entries_are_0600_in_0700_directories() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let spool = dir.path().join("q");
+        let queue = Queue::open(&spool).unwrap();
+        let path = queue.add(&envelope(), &mut &b"x"[..]).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        for d in [spool.clone(), spool.join("new"), spool.join("tmp")] {
+            assert_eq!(mode(&d), 0o700, "{}", d.display());
+        }
+        let (entries, _) = queue.entries().unwrap();
+        queue.update(&entries[0], &envelope()).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // A spool an earlier version made open to others is closed.
+        fs::set_permissions(spool.join("new"), fs::Permissions::from_mode(0o755)).unwrap();
+        Queue::open(&spool).unwrap();
+        assert_eq!(mode(&spool.join("new")), 0o700);
+    }
+
+    #[test]
+    fn an_entry_without_a_route_still_reads() {
+        let line = r#"{"sender":"a@x","recipients":["b@y"],"created":1,"attempts":1,"next_attempt":2,"last_error":null}"#;
+        let envelope: QueuedEnvelope = serde_json::from_str(line).unwrap();
+        assert_eq!(envelope.route, None);
+        let text = serde_json::to_string(&self::envelope()).unwrap();
+        assert!(
+            text.contains(r#""password_file":"/home/alice/pw""#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_route_is_described_by_its_options() {
+        let route = envelope().route.unwrap();
+        assert_eq!(
+            route.describe(),
+            "--server smtp://alice@mail.example.org:587 --password-file /home/alice/pw"
+        );
+        assert_eq!(SendRoute::default().describe(), "MX delivery");
     }
 
     #[test]
@@ -264,6 +516,34 @@ mod tests {
         assert_eq!(queue.lock().err().unwrap().status(), ExitStatus::TempFail);
         drop(held);
         assert!(queue.lock().is_ok());
+    }
+
+    #[test]
+    fn a_listing_line_per_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(dir.path()).unwrap();
+        let mut queued = envelope();
+        queued.recipients.push("c@example.org".into());
+        queued.last_error = Some("451 try\tlater\x1b[2J".into());
+        queue.add(&queued, &mut &b"x"[..]).unwrap();
+        let (entries, _) = queue.entries().unwrap();
+        let listing = Listing::of(&entries[0], 1_700_000_000 + 3 * 3600 + 120);
+        assert_eq!(listing.age, 10_920);
+        let text = listing.text();
+        let fields: Vec<&str> = text.split('\t').collect();
+        assert_eq!(
+            fields[1..],
+            [
+                "3h2m",
+                "0",
+                "a@example.org",
+                "b@example.org,c@example.org",
+                "451 try later\\u{1b}[2J"
+            ]
+        );
+        assert_eq!(age_text(40), "40s");
+        assert_eq!(age_text(2 * 86_400 + 5 * 3600 + 7), "2d5h");
+        assert!(Queue::existing(&dir.path().join("none")).is_err());
     }
 
     #[test]

@@ -2,12 +2,21 @@
 //! message (`--queue DIR`), and the `--flush DIR` run from cron that
 //! retries what is due with exponential back-off and gives up on what is
 //! older than `--max-age`, reporting each recipient given up.
+//!
+//! The route rule: an entry goes the way it was queued ([`SendRoute`]).
+//! A flush that gives route options of its own (a server, connection or
+//! credential options) must give exactly the recorded route; an entry
+//! recorded for another route is kept and not sent, unless the flush says
+//! `--reroute`. An entry that records no route (written by an earlier
+//! version) goes by the flush's route, as it always did, with a warning.
 
 use std::path::Path;
 
 use crate::error::Error;
+use crate::exit::ExitStatus;
 use crate::input::Replayable;
-use crate::smtp::queue::{self, Queue, QueuedEnvelope};
+use crate::smtp::Dsn;
+use crate::smtp::queue::{self, Queue, QueuedEnvelope, SendRoute};
 use crate::smtp::submit::{self, Outcome, Outgoing, RecipientResult};
 
 /// The recipients of `results` that were deferred.
@@ -28,10 +37,12 @@ fn first_deferral(results: &[RecipientResult]) -> Option<String> {
 }
 
 /// Spools `message` for its deferred recipients in the queue at `dir`,
-/// and marks them queued; nothing is spooled when none was deferred.
+/// with the `route` and the `dsn` request it was sent with, and marks them
+/// queued; nothing is spooled when none was deferred.
 pub fn queue_deferred(
     dir: &Path,
     message: &Outgoing,
+    (route, dsn): (&SendRoute, &Dsn),
     results: &mut [RecipientResult],
 ) -> Result<(), Error> {
     let recipients = deferred(results);
@@ -47,6 +58,8 @@ pub fn queue_deferred(
         attempts: 1,
         next_attempt: now + queue::backoff(1).as_secs(),
         last_error: first_deferral(results),
+        route: Some(route.clone()),
+        dsn: dsn.is_requested().then(|| dsn.clone()),
     };
     let mut reader = message
         .reader()
@@ -64,6 +77,43 @@ pub struct Flush {
     pub max_age: u64,
     /// Retry every entry now, whatever its back-off says.
     pub force: bool,
+    /// The route the flush's own options give.
+    pub route: SendRoute,
+    /// Whether the flush gave route options at all (else each entry goes
+    /// by its recorded route).
+    pub route_given: bool,
+    /// Send entries recorded for another route by the flush's route.
+    pub reroute: bool,
+}
+
+/// Which way one entry goes.
+enum Way {
+    /// By this route.
+    Send(SendRoute),
+    /// Not at all: recorded for another route.
+    Hold(SendRoute),
+}
+
+impl Flush {
+    /// The way for an entry that recorded `recorded`, noted in `report`.
+    fn way(&self, entry: &str, recorded: Option<&SendRoute>, report: &mut FlushReport) -> Way {
+        match recorded {
+            None => {
+                report.unrouted.push(entry.to_string());
+                Way::Send(self.route.clone())
+            }
+            Some(recorded) if !self.route_given || *recorded == self.route => {
+                Way::Send(recorded.clone())
+            }
+            Some(recorded) if self.reroute => {
+                report
+                    .rerouted
+                    .push((entry.to_string(), recorded.describe()));
+                Way::Send(self.route.clone())
+            }
+            Some(recorded) => Way::Hold(recorded.clone()),
+        }
+    }
 }
 
 /// What a flush did.
@@ -75,17 +125,77 @@ pub struct FlushReport {
     pub given_up: Vec<(String, u32, String)>,
     /// Queue entries that could not be read.
     pub unreadable: Vec<String>,
+    /// Entries without a recorded route, sent by the flush's route.
+    pub unrouted: Vec<String>,
+    /// Entries sent by the flush's route with `--reroute`: (entry, the
+    /// route it recorded).
+    pub rerouted: Vec<(String, String)>,
+    /// Entries kept unsent because they recorded another route: (entry,
+    /// that route).
+    pub held: Vec<(String, String)>,
 }
 
+impl FlushReport {
+    /// The warnings to show: unreadable entries, and entries without a
+    /// recorded route, sent by the flush's `route`.
+    pub fn warnings(&self, route: &SendRoute) -> Vec<String> {
+        let unreadable = self.unreadable.iter();
+        let unreadable = unreadable.map(|e| format!("unreadable queue entry {e}"));
+        let unrouted = self.unrouted.iter().map(|entry| {
+            format!(
+                "{entry}: queued by an earlier version, which recorded no route: sent by {}",
+                route.describe()
+            )
+        });
+        unreadable.chain(unrouted).collect()
+    }
+
+    /// The notes to show: entries rerouted.
+    pub fn notes(&self) -> Vec<String> {
+        (self.rerouted.iter())
+            .map(|(entry, recorded)| format!("{entry}: queued for {recorded}: rerouted"))
+            .collect()
+    }
+
+    /// The errors to show: entries kept for their route (the flush gave
+    /// `route`), recipients given up.
+    pub fn errors(&self, route: &SendRoute) -> Vec<String> {
+        let held = self.held.iter().map(|(entry, recorded)| {
+            format!(
+                "{entry}: queued for {recorded}, not {}: kept, not sent (--reroute sends it this way)",
+                route.describe()
+            )
+        });
+        let given_up = (self.given_up.iter()).map(|(recipient, attempts, why)| {
+            format!("{recipient}: given up after {attempts} attempts: {why}")
+        });
+        held.chain(given_up).collect()
+    }
+
+    /// The exit status of the flush: 69 when a recipient was given up,
+    /// else 64 when an entry was kept for its route, else that of the
+    /// recipients tried.
+    pub fn status(&self) -> ExitStatus {
+        let own = match (self.given_up.is_empty(), self.held.is_empty()) {
+            (false, _) => ExitStatus::Unavailable,
+            (true, false) => ExitStatus::Usage,
+            (true, true) => ExitStatus::Ok,
+        };
+        own.or(submit::exit_status(&self.results))
+    }
+}
+
+/// The function that sends one message by a route, with the DSN request
+/// its entry recorded (if any).
+pub type Deliver<'a> =
+    dyn FnMut(&SendRoute, Option<&Dsn>, &Outgoing) -> Result<Vec<RecipientResult>, Error> + 'a;
+
 /// Retries the due entries of the queue at `dir` with `deliver`, under
-/// the queue's lock (two flushes never send one entry twice): an entry
-/// delivered (or refused for good) leaves the queue, one still deferred
-/// stays with its back-off doubled, one too old is given up.
-pub fn flush(
-    dir: &Path,
-    how: &Flush,
-    deliver: &mut dyn FnMut(&Outgoing) -> Result<Vec<RecipientResult>, Error>,
-) -> Result<FlushReport, Error> {
+/// the queue's lock (two flushes never send one entry twice), each by its
+/// route (the module's route rule): an entry delivered (or refused for
+/// good) leaves the queue, one still deferred stays with its back-off
+/// doubled, one too old is given up, one held for its route stays as it is.
+pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushReport, Error> {
     let queue = Queue::open(dir)?;
     let _lock = queue.lock()?;
     let (entries, unreadable) = queue.entries()?;
@@ -109,11 +219,19 @@ pub fn flush(
         if envelope.next_attempt > now && !how.force {
             continue;
         }
+        let id = entry.path.display().to_string();
+        let route = match how.way(&id, envelope.route.as_ref(), &mut report) {
+            Way::Send(route) => route,
+            Way::Hold(recorded) => {
+                report.held.push((id, recorded.describe()));
+                continue;
+            }
+        };
         let spooled = Replayable::read_from(&mut queue.message(&entry)?)
             .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
         let message =
             submit::prepare(spooled, &envelope.recipients, false, Some(&envelope.sender))?;
-        let results = deliver(&message)?;
+        let results = deliver(&route, envelope.dsn.as_ref(), &message)?;
         let still_deferred = deferred(&results);
         if still_deferred.is_empty() {
             queue.remove(&entry)?;
@@ -123,6 +241,7 @@ pub fn flush(
             next.next_attempt = now + queue::backoff(next.attempts).as_secs();
             next.last_error = first_deferral(&results);
             next.recipients = still_deferred;
+            next.route = Some(route);
             queue.update(&entry, &next)?;
         }
         report.results.extend(results);

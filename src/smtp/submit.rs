@@ -179,6 +179,11 @@ pub struct RecipientResult {
     /// recipient, 69 a refused message or a null MX, 68 no mail route).
     #[serde(skip)]
     pub failure: ExitStatus,
+    /// A DSN was asked for (`--notify`, `--ret`, `--envid`) but the server
+    /// does not offer DSN, so the request was not sent (in JSON only when
+    /// true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dsn_ignored: bool,
 }
 
 /// The step after which to stop, for diagnosis.
@@ -335,6 +340,8 @@ fn send_one(
         smtputf8: message.smtputf8,
         dsn: options.dsn.clone(),
     };
+    // The session leaves the DSN parameters out when DSN is not offered.
+    let dsn_ignored = options.dsn.is_requested() && !ext.dsn;
     // --quit-after mail: MAIL FROM alone, no RCPT.
     let recipients = match options.quit_after {
         Some(Step::Mail) => &[][..],
@@ -355,6 +362,7 @@ fn send_one(
             status: outcome(reply),
             reply: reply.text(),
             failure: ExitStatus::NoUser,
+            dsn_ignored,
         })
         .collect();
     // --quit-after rcpt: each recipient's RCPT reply is its result (an
@@ -407,22 +415,33 @@ pub fn all(message: &Outgoing, status: Outcome, reply: &str) -> Vec<RecipientRes
             } else {
                 ExitStatus::Unavailable
             },
+            dsn_ignored: false,
         })
         .collect()
 }
 
-/// The exit status for a set of results (contract: 0 all accepted or
-/// queued; 67 any recipient rejected; else the first other rejection, 69
-/// for a refused message or a null MX, 68 for a domain without a mail
-/// route; else 75 when any was deferred).
+/// The exit status for a set of results, by one rule (the precedence
+/// that `--help` and the README state): 0 when every recipient was
+/// accepted or queued; otherwise a permanent failure wins over a temporary
+/// one, and among permanent failures the one nearest the recipient wins:
+/// 67 (a recipient refused, 5xx to RCPT) over 68 (a recipient domain
+/// without a mail route) over 69 (the message refused, 5xx to MAIL or
+/// DATA, or a null MX) over any other (the first, e.g. 76 for a broken
+/// exchange); only when nothing was refused for good, 75 when any was
+/// deferred.
 pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
     let rejected: Vec<ExitStatus> = results
         .iter()
         .filter(|r| r.status == Outcome::Rejected)
         .map(|r| r.failure)
         .collect();
-    if rejected.contains(&ExitStatus::NoUser) {
-        ExitStatus::NoUser
+    let precedence = [
+        ExitStatus::NoUser,
+        ExitStatus::NoHost,
+        ExitStatus::Unavailable,
+    ];
+    if let Some(&first) = precedence.iter().find(|s| rejected.contains(s)) {
+        first
     } else if let Some(&first) = rejected.first() {
         first
     } else if results.iter().any(|r| r.status == Outcome::Deferred) {
@@ -430,6 +449,15 @@ pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
     } else {
         ExitStatus::Ok
     }
+}
+
+/// The recipients of `results` that were deferred (and not queued).
+pub fn deferred_recipients(results: &[RecipientResult]) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| r.status == Outcome::Deferred)
+        .map(|r| r.recipient.as_str())
+        .collect()
 }
 
 /// A file given with `--file`, or stdin, kept for reading twice.
@@ -460,6 +488,7 @@ pub fn deliver_to_domain(
                 status,
                 reply: reply.to_string(),
                 failure,
+                dsn_ignored: false,
             })
             .collect()
     };
@@ -684,4 +713,59 @@ pub fn dry_run(messages: &[Outgoing], out: &mut dyn io::Write) -> io::Result<()>
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: Outcome, failure: ExitStatus) -> RecipientResult {
+        RecipientResult {
+            recipient: "r@example.org".into(),
+            status,
+            reply: String::new(),
+            failure,
+            dsn_ignored: false,
+        }
+    }
+
+    /// Every pair of results, both orders: the exit-status rule.
+    #[test]
+    fn which_status_wins_when_results_mix() {
+        use ExitStatus::*;
+        let accepted = result(Outcome::Accepted, NoUser);
+        let queued = result(Outcome::Queued, TempFail);
+        let deferred = result(Outcome::Deferred, TempFail);
+        let at_rcpt = result(Outcome::Rejected, NoUser);
+        let no_route = result(Outcome::Rejected, NoHost);
+        let at_data = result(Outcome::Rejected, Unavailable);
+        let broken = result(Outcome::Rejected, Protocol);
+        let cases = [
+            (&accepted, &queued, Ok),
+            (&accepted, &deferred, TempFail),
+            (&queued, &deferred, TempFail),
+            (&deferred, &at_rcpt, NoUser),
+            (&deferred, &no_route, NoHost),
+            (&deferred, &at_data, Unavailable),
+            (&deferred, &broken, Protocol),
+            (&at_rcpt, &no_route, NoUser),
+            (&at_rcpt, &at_data, NoUser),
+            (&at_rcpt, &broken, NoUser),
+            (&no_route, &at_data, NoHost),
+            (&no_route, &broken, NoHost),
+            (&at_data, &broken, Unavailable),
+            (&accepted, &at_data, Unavailable),
+        ];
+        for (a, b, expected) in cases {
+            let one = [a.clone(), b.clone()];
+            let other = [b.clone(), a.clone()];
+            assert_eq!(exit_status(&one), expected, "{one:?}");
+            assert_eq!(exit_status(&other), expected, "{other:?}");
+        }
+        assert_eq!(exit_status(&[]), Ok);
+        assert_eq!(
+            deferred_recipients(&[accepted, deferred]),
+            ["r@example.org"]
+        );
+    }
 }

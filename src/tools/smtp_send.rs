@@ -6,7 +6,10 @@ use clap::Parser;
 
 use super::Section;
 use crate::cli::{CommonArgs, ConnectionArgs, CredentialArgs, OutputArgs, TimeoutArgs};
-use crate::smtp::submit::Step;
+use crate::error::Error;
+use crate::smtp::Dsn;
+use crate::smtp::queue::SendRoute;
+use crate::smtp::submit::{DirectDelivery, Route, SendOptions, Step};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -15,7 +18,15 @@ pub const SECTIONS: &[Section] = &[
         body: "\
 Quiet on success. Each recipient that was not accepted gets a line on stderr:
   RECIPIENT: rejected|deferred|queued: the server's reply
-With --json, one object per recipient on stdout, accepted ones included.",
+Without --queue, a note then names the recipients that were deferred and not
+queued: nobody will retry them unless the command is run again for them.
+A DSN request (--notify, --ret, --envid) to a server that does not offer DSN
+is not sent, and a note says so.
+With --json, one object per recipient on stdout, accepted ones included.
+
+--list-queue DIR prints one line per queued message, tab-separated:
+  ID  AGE  ATTEMPTS  SENDER  RECIPIENTS  LAST-REPLY
+the age as 3d4h, 2h5m or 40s, recipients comma-separated, - for no reply.",
     },
     Section {
         title: "JSON",
@@ -23,7 +34,21 @@ With --json, one object per recipient on stdout, accepted ones included.",
 With --json, one object per recipient and message:
   recipient   the address
   status      accepted | rejected | deferred | queued
-  reply       the server's reply (or why there was none)",
+  reply       the server's reply (or why there was none)
+  dsn_ignored true, only when a DSN was asked for and the server does not
+              offer DSN (the request was not sent)
+
+With --list-queue DIR --json, one object per queued message:
+  id            the entry's file name in DIR/new
+  sender        the envelope sender
+  recipients    the recipients still to deliver to
+  created       when it was queued (seconds since the epoch)
+  age           seconds since then
+  attempts      delivery attempts so far
+  next_attempt  not retried before this time (seconds since the epoch)
+  last_reply    the last temporary failure, or null
+  route         how it is sent, as options (--server URL ...), or null for
+                an entry queued by an earlier version",
     },
     Section {
         title: "SAFETY",
@@ -44,12 +69,34 @@ the protocol, or defers every recipient, is followed by the next one, in
 preference order.",
     },
     Section {
+        title: "QUEUE",
+        body: "\
+With --queue DIR, deferred recipients are spooled in DIR (created 0700, each
+entry 0600) with the message and the way it was sent: the server URL or MX
+delivery, --port, --tls, --cafile, --fingerprint, --insecure, --dns-server,
+the user and where the password comes from (--password-file, --password-env,
+--password-command, --netrc-file; never the password itself). Relative paths
+are recorded as absolute ones. A DSN request (--notify, --ret, --envid) is
+recorded too, and a flush repeats it.
+
+--flush DIR sends each entry the way it was queued: it needs no route
+options. A flush that gives route options (a server, connection or
+credential options) must give exactly the recorded route; an entry recorded
+for another one is kept, not sent, and reported, and the exit status is 64,
+unless --reroute is given: then it is sent the flush's way, which it records
+from then on. An entry from an earlier version, which records no route, is
+sent the flush's way (without --server: to the recipients' MX hosts) with a
+warning. Deferred again, an entry waits twice as long (5 minutes, doubling,
+at most 4 hours); older than --max-age, it is given up and reported (69).",
+    },
+    Section {
         title: "EXAMPLES",
         body: "\
 smtp-send --server smtps://alice@mail.example.org --password-file ~/.mailpass -t < message.eml
 mime-pack --from a@example.org --to b@example.org report.pdf < body.txt | smtp-send --server smtp://mail.example.org -t
 smtp-send --server smtp://mx.example.org --queue ~/.mailqueue bob@example.org < message.eml
-smtp-send --server smtp://mx.example.org --flush ~/.mailqueue       # from cron
+smtp-send --flush ~/.mailqueue       # from cron: each entry as it was queued
+smtp-send --list-queue ~/.mailqueue
 smtp-send -v --server smtp://mx.example.org --quit-after rcpt bob@example.org < /dev/null",
     },
     Section {
@@ -57,15 +104,24 @@ smtp-send -v --server smtp://mx.example.org --quit-after rcpt bob@example.org < 
         body: "\
 sysexits.h numbering, the same in every mailkit tool:
   0   every recipient accepted (or queued with --queue)
-  64  usage error
+  64  usage error; a --flush entry recorded for another route (--reroute)
   65  the message or an address cannot be sent as it is
-  66  a --file cannot be read
+  66  a --file or the --list-queue directory cannot be read
   67  a recipient was rejected (the others still got the message)
-  69  permanent failure: 5xx to MAIL or DATA, the SIZE limit, refused service
+  68  a recipient domain does not exist or has no mail route (without --server)
+  69  permanent failure: 5xx to MAIL or DATA, the SIZE limit, a null MX,
+      refused service; a queued message given up after --max-age
+  73  the queue directory or an entry cannot be created
   75  temporary failure: 4xx, refused or reset connection, timeout
   76  protocol or TLS failure; STARTTLS required but not offered
   77  authentication failed
-  78  configuration error (password file readable by others, bad netrc)",
+  78  configuration error (password file readable by others, bad netrc)
+When results mix, one rule decides: a permanent failure wins over a
+temporary one, and among permanent ones the one nearest the recipient: 67
+(5xx to RCPT) over 68 (no mail route) over 69 (5xx to MAIL or DATA). So 550
+to one RCPT and 451 to another is 67, and the deferred one is only retried
+with --queue (the note on stderr names it); 550 to one RCPT and 554 to DATA
+for the others is 67; 451 to one RCPT and 554 to DATA is 69.",
     },
 ];
 
@@ -149,9 +205,24 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub queue: Option<PathBuf>,
 
-    /// Retry every message spooled in DIR (for cron).
+    /// Retry every message spooled in DIR (for cron), each the way it was
+    /// queued (see QUEUE).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["queue", "files", "recipients"])]
     pub flush: Option<PathBuf>,
+
+    /// With --flush, send entries queued for another route by the route
+    /// this command gives (otherwise they are kept and reported).
+    #[arg(long, requires = "flush")]
+    pub reroute: bool,
+
+    /// List the messages spooled in DIR, as mailq does: each entry, its
+    /// recipients, age, attempts and last reply; nothing is sent.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["queue", "flush", "files", "recipients", "dry_run"]
+    )]
+    pub list_queue: Option<PathBuf>,
 
     /// With --flush, retry every message now, whatever its back-off says.
     #[arg(long, requires = "flush")]
@@ -177,6 +248,116 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
+impl Args {
+    /// The route these options give, as a queue entry records it: the
+    /// server URL in canonical form (explicit port), paths made absolute,
+    /// the password's source and never the password. 64 for a server URL
+    /// that is not one (a URL with a password is refused without
+    /// repeating it).
+    pub fn send_route(&self) -> Result<SendRoute, Error> {
+        let connection = &self.connection;
+        let credentials = &self.credentials;
+        let absolute = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        };
+        let server = match &self.server {
+            Some(text) => Some(crate::net::url::parse(text)?.to_string()),
+            None => None,
+        };
+        Ok(SendRoute {
+            server,
+            dns_server: self.dns_server.map(|a| a.to_string()),
+            port: connection.port,
+            tls: connection
+                .tls
+                .and_then(|t| clap::ValueEnum::to_possible_value(&t))
+                .map(|v| v.get_name().to_string()),
+            cafile: absolute(&connection.cafile),
+            fingerprint: connection.fingerprint.clone(),
+            insecure: connection.insecure,
+            user: credentials.user.clone(),
+            password_file: absolute(&credentials.password_file),
+            password_env: credentials.password_env.clone(),
+            password_command: credentials.password_command.clone(),
+            netrc_file: absolute(&credentials.netrc_file),
+            oauth: credentials.oauth,
+            allow_plaintext_auth: credentials.allow_plaintext_auth,
+        })
+    }
+
+    /// Whether any route option (server, connection, credentials, DNS
+    /// server) was given.
+    pub fn route_given(&self) -> bool {
+        let credentials = &self.credentials;
+        self.server.is_some()
+            || self.dns_server.is_some()
+            || self.connection.is_given()
+            || credentials.user.is_some()
+            || credentials.source().is_some()
+            || credentials.oauth
+            || credentials.allow_plaintext_auth
+    }
+
+    /// The session options: EHLO name, DSN, --quit-after.
+    pub fn send_options(&self) -> SendOptions {
+        SendOptions {
+            helo: self.helo.clone(),
+            dsn: Dsn {
+                notify: self.notify.clone(),
+                ret: self.ret.clone(),
+                envid: self.envid.clone(),
+            },
+            quit_after: self.quit_after,
+        }
+    }
+}
+
+/// Where messages go by `recorded`: its server, or each recipient
+/// domain's MX hosts; the password is loaded from its source now.
+pub fn route(recorded: &SendRoute, timeout: std::time::Duration) -> Result<Route, Error> {
+    let tls = match &recorded.tls {
+        Some(name) => Some(
+            <crate::net::connection::TlsMode as clap::ValueEnum>::from_str(name, true).map_err(
+                |_| Error::config(format!("unknown TLS mode {name:?} in a queue entry")),
+            )?,
+        ),
+        None => None,
+    };
+    let connection = ConnectionArgs {
+        port: recorded.port,
+        tls,
+        cafile: recorded.cafile.clone(),
+        fingerprint: recorded.fingerprint.clone(),
+        insecure: recorded.insecure,
+    };
+    let Some(server) = &recorded.server else {
+        let dns_server = match &recorded.dns_server {
+            Some(text) => Some(crate::dns::parse_server(text)?),
+            None => None,
+        };
+        let resolver = crate::dns::ResolverSettings {
+            server: dns_server,
+            timeout,
+            addresses: true,
+        };
+        let certificate = connection.tls_settings();
+        let direct = DirectDelivery::new(resolver, connection.port, tls, certificate, timeout);
+        return Ok(Route::Direct(direct));
+    };
+    let credentials = CredentialArgs {
+        user: recorded.user.clone(),
+        password_file: recorded.password_file.clone(),
+        password_env: recorded.password_env.clone(),
+        password_command: recorded.password_command.clone(),
+        netrc_file: recorded.netrc_file.clone(),
+        oauth: recorded.oauth,
+        allow_plaintext_auth: recorded.allow_plaintext_auth,
+    };
+    let (_, endpoint) = connection.endpoint(server, "smtp", &credentials, timeout)?;
+    Ok(Route::Server(endpoint))
+}
+
 /// `5d`, `12h`, `30m`, `90s` or plain seconds, as seconds.
 pub fn parse_age(text: &str) -> Result<u64, String> {
     let (number, unit) = match text.char_indices().last() {
@@ -194,4 +375,43 @@ pub fn parse_age(text: &str) -> Result<u64, String> {
         _ => return Err(format!("{text:?}: the unit is s, m, h or d")),
     };
     Ok(n.saturating_mul(unit))
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("smtp-send").chain(list.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn the_recorded_route_is_canonical_and_holds_no_password() {
+        let given = args(&[
+            "--flush",
+            "q",
+            "--server",
+            "smtp://alice@MAIL.example.org",
+            "--password-file",
+            "pw",
+            "--tls",
+            "starttls",
+        ]);
+        assert!(given.route_given());
+        let route = given.send_route().unwrap();
+        assert_eq!(
+            route.server.as_deref(),
+            Some("smtp://alice@mail.example.org:25")
+        );
+        assert_eq!(route.tls.as_deref(), Some("starttls"));
+        let file = route.password_file.unwrap();
+        assert!(file.is_absolute() && file.ends_with("pw"), "{file:?}");
+        let plain = args(&["--flush", "q", "--force", "--timeout", "5", "-v"]);
+        assert!(!plain.route_given());
+        assert_eq!(plain.send_route().unwrap(), SendRoute::default());
+        let secret = args(&["--flush", "q", "--server", "smtp://a:s3cret@h"]);
+        let error = secret.send_route().unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::Usage);
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
 }

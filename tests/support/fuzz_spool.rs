@@ -61,6 +61,8 @@ fn round_trip(queue: &Queue, data: &[u8]) {
         attempts: input.number() as u32,
         next_attempt: input.number(),
         last_error: (input.byte() % 2 == 1).then(|| input.text()),
+        route: None,
+        dsn: None,
     };
     let cut = usize::from(input.byte()) << 8 | usize::from(input.byte());
     let message = input.0;
