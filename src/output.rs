@@ -132,7 +132,10 @@ impl Drop for BulkWriter {
 }
 
 /// Text from outside (servers, messages, input) made safe for a terminal:
-/// control characters other than tab become visible escapes such as `\u{1b}`.
+/// control characters other than tab, and the invisible characters of
+/// [`is_invisible`] (a right-to-left override makes `invoice\u{202e}fdp.exe`
+/// show as `invoiceexe.pdf`), become visible escapes such as `\u{1b}` and
+/// `\u{202e}`. Ordinary non-ASCII letters are kept.
 pub fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -149,7 +152,46 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(c: char) -> bool {
-    c != '\t' && c.is_control()
+    c != '\t' && (c.is_control() || is_invisible(c))
+}
+
+/// Whether `c` changes how the text around it shows without showing
+/// itself: every Unicode format character (general category Cf, Unicode
+/// 16: the bidirectional controls U+061C, U+200E, U+200F, U+202A–U+202E,
+/// U+2066–U+2069 of UAX #9, zero-width characters U+200B–U+200D, U+2060,
+/// U+FEFF, soft hyphen, tags...), the unassigned rest of U+2060–U+206F, the
+/// line and paragraph separators U+2028 and U+2029, and the blank fillers
+/// (combining grapheme joiner, Hangul fillers) that spoofed names use.
+/// Such characters let a sender-chosen name or server text show as
+/// something it is not; control characters are [`char::is_control`].
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// Whether to colour a stream: only a terminal, and never when `NO_COLOR`
@@ -226,6 +268,55 @@ mod tests {
         assert_eq!(printable("plain\ttext"), "plain\ttext");
         assert_eq!(printable("bad\x1b[2Jline\r\n"), "bad\\u{1b}[2Jline\\r\\n");
         assert_eq!(printable("c1\u{9b}x"), "c1\\u{9b}x");
+    }
+
+    #[test]
+    fn format_and_bidi_characters_are_escaped() {
+        assert_eq!(
+            printable("invoice\u{202E}fdp.exe"),
+            "invoice\\u{202e}fdp.exe"
+        );
+        for c in [
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202C}',
+            '\u{202D}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{2028}',
+            '\u{E0041}',
+            '\u{3164}',
+        ] {
+            let text = format!("a{c}b");
+            assert_eq!(
+                printable(&text),
+                format!("a{}b", c.escape_default()),
+                "{c:?}"
+            );
+        }
+        // Ordinary letters, accents and scripts of every direction stay.
+        for text in [
+            "Grüße",
+            "日本語.pdf",
+            "עברית",
+            "العربية",
+            "Ελληνικά",
+            "naïve café",
+        ] {
+            assert_eq!(printable(text), text);
+            assert!(matches!(printable(text), Cow::Borrowed(_)));
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
 use crate::filename;
-use crate::mime_reader::{Part, PartKind, Problem, Visitor};
+use crate::mime_reader::{Part, PartKind, Problem, RawContext, RawPiece, Visitor};
 
 /// Collects every part (in the order they begin) with its final size.
 #[derive(Default)]
@@ -43,6 +43,28 @@ impl Visitor for Lister {
 
     fn problem(&mut self, problem: &Problem) {
         self.warnings.push(problem.to_string());
+    }
+}
+
+/// A part as the listing shows it with `--json`: the part's own fields
+/// (the disposition it declares as `declared_disposition`), and
+/// `disposition`, what [`Part::is_attachment`] makes of it: `attachment`,
+/// `inline`, or null for a multipart.
+#[derive(Debug, Serialize)]
+pub struct Listed<'a> {
+    /// The part.
+    #[serde(flatten)]
+    pub part: &'a Part,
+    /// [`Part::effective_disposition`].
+    pub disposition: Option<&'static str>,
+}
+
+impl<'a> From<&'a Part> for Listed<'a> {
+    fn from(part: &'a Part) -> Self {
+        Listed {
+            part,
+            disposition: part.effective_disposition(),
+        }
     }
 }
 
@@ -199,14 +221,40 @@ impl Visitor for Extractor {
     }
 }
 
-/// Writes the decoded content of one part to `out`.
+/// Writes one part to `out`: a leaf decoded; a message part as it stands
+/// (its header and body, as IMAP `BODY[ID]` gives it); a multipart as it
+/// stands, without its own header (as IMAP `BODY[ID]` gives it; the header
+/// is IMAP's `ID.MIME`): its preamble, delimiters and parts through its
+/// closing delimiter, and for `0`, the message's whole body (IMAP's
+/// `BODY[TEXT]`), epilogue included. The line end before the delimiter that
+/// follows a part belongs to that delimiter (RFC 2046 §5.1.1) and is not
+/// written.
 pub struct PartWriter<W> {
     id: String,
     out: W,
     /// Whether the part was found.
     pub found: bool,
+    /// Every part number met, in order.
+    pub ids: Vec<String>,
     /// Warnings, in order.
     pub warnings: Vec<String>,
+    /// The raw body of the multipart being written.
+    copy: Option<RawCopy>,
+    /// A write that failed in [`Visitor::raw`], which cannot report it.
+    failed: Option<Error>,
+}
+
+/// The raw body of a multipart on its way out: what is held back is the
+/// last line end and the delimiter lines after it, which may belong to
+/// the delimiter that ends the multipart.
+#[derive(Default)]
+struct RawCopy {
+    /// Octets written (or dropped) so far.
+    taken: u64,
+    /// Octets received and not yet written.
+    held: Vec<u8>,
+    /// The multipart has ended; what remains is the epilogue (for `0`).
+    to_end: bool,
 }
 
 impl<W: Write> PartWriter<W> {
@@ -216,33 +264,124 @@ impl<W: Write> PartWriter<W> {
             id: id.to_string(),
             out,
             found: false,
+            ids: Vec::new(),
             warnings: Vec::new(),
+            copy: None,
+            failed: None,
         }
     }
 
-    /// The output, for the caller to finish.
-    pub fn into_inner(self) -> W {
-        self.out
+    /// Writes what is still held (the end of the input has come) and
+    /// gives back the output, for the caller to finish; fails when the
+    /// part was not found (65, naming the parts there are) or a write
+    /// failed.
+    pub fn finish(mut self) -> Result<W, Error> {
+        if let Some(copy) = self.copy.take() {
+            self.write(&copy.held)?;
+        }
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        if !self.found {
+            return Err(no_such_part(&self.id, &self.ids));
+        }
+        Ok(self.out)
     }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.out
+            .write_all(data)
+            .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))
+    }
+}
+
+/// The error for a part number that is not in the message: 65, with the
+/// numbers there are (the first 50).
+pub fn no_such_part(id: &str, ids: &[String]) -> Error {
+    const SHOWN: usize = 50;
+    let mut list = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        list.push_str(&format!(", ... ({} in all)", ids.len()));
+    }
+    let id = crate::output::printable(id);
+    Error::data(format!(
+        "the message has no part {id}; its parts are {list}"
+    ))
+}
+
+/// `data` without one line end at its end.
+fn without_last_eol(data: &[u8]) -> &[u8] {
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    data.strip_suffix(b"\r").unwrap_or(data)
 }
 
 impl<W: Write> Visitor for PartWriter<W> {
     fn start(&mut self, part: &Part) -> Result<(), Error> {
-        self.found |= part.id == self.id;
+        self.ids.push(part.id.clone());
+        if part.id == self.id {
+            self.found = true;
+            if part.kind == PartKind::Multipart {
+                self.copy = Some(RawCopy::default());
+            }
+        }
         Ok(())
     }
 
     fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
         if part.id == self.id {
-            self.out
-                .write_all(data)
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))?;
+            self.write(data)?;
         }
         Ok(())
     }
 
-    fn end(&mut self, _: &Part) -> Result<(), Error> {
-        Ok(())
+    fn raw(&mut self, piece: &RawPiece) {
+        let Some(copy) = &mut self.copy else {
+            return;
+        };
+        if matches!(piece.context, RawContext::Delimiter) && !copy.to_end {
+            copy.held.extend_from_slice(piece.data);
+            return;
+        }
+        let mut held = std::mem::take(&mut copy.held);
+        let content = if piece.ends_line {
+            without_last_eol(piece.data)
+        } else {
+            piece.data
+        };
+        copy.taken += (held.len() + content.len()) as u64;
+        held.extend_from_slice(content);
+        copy.held = piece.data[content.len()..].to_vec();
+        if self.failed.is_none()
+            && let Err(e) = self.write(&held)
+        {
+            self.failed = Some(e);
+        }
+    }
+
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
+        if part.id != self.id || self.copy.is_none() {
+            return Ok(());
+        }
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        let copy = self.copy.as_mut().expect("checked");
+        let remaining = part.size.saturating_sub(copy.taken);
+        let held = std::mem::take(&mut copy.held);
+        let belongs = &held[..held.len().min(remaining as usize)];
+        if self.id == "0" {
+            // The message's body goes on to the end of the input.
+            copy.held = belongs.to_vec();
+            copy.to_end = true;
+            return Ok(());
+        }
+        self.copy = None;
+        self.write(without_last_eol(belongs))
     }
 
     fn problem(&mut self, problem: &Problem) {

@@ -74,7 +74,7 @@ fn pdf_bytes() -> Vec<u8> {
 fn single_part_tree() {
     let (out, err, status) = tree("simple.eml");
     assert_eq!(status, 0, "{err}");
-    assert_eq!(out, "1\ttext/plain\t-\t7bit\t22\t-\t-\n");
+    assert_eq!(out, "1\ttext/plain\t-\t7bit\t22\tinline\t-\n");
     assert_eq!(err, "");
 }
 
@@ -87,7 +87,7 @@ fn mixed_tree_and_bytes() {
         out,
         format!(
             "0\tmultipart/mixed\t-\t7bit\t{}\t-\t-\n\
-             1\ttext/plain\tutf-8\tquoted-printable\t32\t-\t-\n\
+             1\ttext/plain\tutf-8\tquoted-printable\t32\tinline\t-\n\
              2\tapplication/pdf\t-\tbase64\t{}\tattachment\treport.pdf\n\
              3\ttext/csv\tus-ascii\t7bit\t8\tattachment\tdata.csv\n",
             out.lines().next().unwrap().split('\t').nth(4).unwrap(),
@@ -258,7 +258,7 @@ fn missing_content_type_and_missing_blank_line() {
     let (out, err, status) = tree("no-content-type.eml");
     assert_eq!(
         (status, out.as_str(), err.as_str()),
-        (0, "1\ttext/plain\t-\t7bit\t15\t-\t-\n", "")
+        (0, "1\ttext/plain\t-\t7bit\t15\tinline\t-\n", "")
     );
     let out = run_tool(BIN, &["--text"], &fixture("no-blank-line.eml"));
     assert_eq!(code(&out), 0);
