@@ -14,10 +14,36 @@ pub fn write_json_line<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::R
 }
 
 /// Writes one JSON object and a newline, without flushing (for callers
-/// that flush when they run out of ready records).
+/// that flush when they run out of ready records). Strings keep their
+/// value, but the characters [`printable`] escapes are written as `\uXXXX`
+/// escapes, so a line shown on a terminal obeys none of them.
 pub fn write_json_record<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, record)?;
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafeJson);
+    record.serialize(&mut serializer)?;
     out.write_all(b"\n")
+}
+
+/// serde_json's compact format, with control and invisible characters in
+/// strings escaped (serde_json itself escapes only those below U+0020).
+struct TerminalSafeJson;
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
 }
 
 /// Writes one text line (a trailing newline is added) and flushes.
@@ -367,6 +393,20 @@ mod tests {
         let result = (0..10).try_for_each(|_| writer.write_all(&vec![0u8; BULK_BUFFER]));
         let finished = writer.finish();
         assert!(result.is_err() || finished.is_err());
+    }
+
+    #[test]
+    fn json_strings_escape_what_a_terminal_would_obey() {
+        let mut out = Vec::new();
+        let value = serde_json::json!({"n": "invoice\u{202E}fdp.exe\u{7f}\u{9b}\u{E0041}é\t"});
+        write_json_record(&mut out, &value).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert_eq!(
+            line,
+            "{\"n\":\"invoice\\u202efdp.exe\\u007f\\u009b\\udb40\\udc41é\\t\"}\n"
+        );
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

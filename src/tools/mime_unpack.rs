@@ -32,7 +32,9 @@ With --json, the tree is one object per part:
   listing; null for a multipart)
 and --extract prints one object per file written:
   part, path, type, size, filename (as the message gave it),
-  renamed_from (the safe name that was taken, when another was used)",
+  renamed_from (the safe name that was taken, when another was used)
+Strings keep the message's text, with control and invisible characters
+written as escapes (\\u202e), so that a terminal shows them as such.",
     },
     Section {
         title: "ATTACHMENTS",
