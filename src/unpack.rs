@@ -221,14 +221,15 @@ impl Visitor for Extractor {
     }
 }
 
-/// Writes one part to `out`: a leaf decoded; a message part as it stands
-/// (its header and body, as IMAP `BODY[ID]` gives it); a multipart as it
-/// stands, without its own header (as IMAP `BODY[ID]` gives it; the header
-/// is IMAP's `ID.MIME`): its preamble, delimiters and parts through its
-/// closing delimiter, and for `0`, the message's whole body (IMAP's
-/// `BODY[TEXT]`), epilogue included. The line end before the delimiter that
-/// follows a part belongs to that delimiter (RFC 2046 §5.1.1) and is not
-/// written.
+/// Writes one part to `out`: a leaf decoded; a message part or a
+/// multipart as it stands, as IMAP `BODY[ID]` gives it (RFC 3501 §6.4.5):
+/// a message part's header and body; a multipart's body without its own
+/// header (IMAP's `ID.MIME`), from its preamble through its closing
+/// delimiter line and its epilogue; for `0`, the message's whole body
+/// (IMAP's `BODY[TEXT]`). The line end before the delimiter that ends the
+/// part belongs to that delimiter (RFC 2046 §5.1.1) and is not written;
+/// the line end of a closing delimiter is the part's own (as Dovecot
+/// gives it).
 pub struct PartWriter<W> {
     id: String,
     out: W,
@@ -238,23 +239,53 @@ pub struct PartWriter<W> {
     pub ids: Vec<String>,
     /// Warnings, in order.
     pub warnings: Vec<String>,
-    /// The raw body of the multipart being written.
+    /// The raw bytes of the message part or multipart being written.
     copy: Option<RawCopy>,
     /// A write that failed in [`Visitor::raw`], which cannot report it.
     failed: Option<Error>,
 }
 
-/// The raw body of a multipart on its way out: what is held back is the
-/// last line end and the delimiter lines after it, which may belong to
-/// the delimiter that ends the multipart.
+/// The raw bytes of a composite part on their way out. Held back: the
+/// last line end of content and the delimiter lines after it, which may
+/// be the delimiter that ends the part.
 #[derive(Default)]
 struct RawCopy {
-    /// Octets written (or dropped) so far.
+    /// Whether the part is a message part (else a multipart).
+    message: bool,
+    /// Octets written so far.
     taken: u64,
-    /// Octets received and not yet written.
-    held: Vec<u8>,
-    /// The multipart has ended; what remains is the epilogue (for `0`).
-    to_end: bool,
+    /// The line end of the last content line.
+    eol: Vec<u8>,
+    /// Delimiter lines after it.
+    delimiters: Vec<Vec<u8>>,
+    /// The multipart is closed: what follows up to the next delimiter of
+    /// an enclosing multipart (or the end) is its epilogue.
+    epilogue: bool,
+}
+
+impl RawCopy {
+    fn held(&self) -> u64 {
+        (self.eol.len() + self.delimiters.iter().map(Vec::len).sum::<usize>()) as u64
+    }
+
+    /// Everything held, as it stands.
+    fn take_all(&mut self) -> Vec<u8> {
+        let mut all = std::mem::take(&mut self.eol);
+        all.extend(self.delimiters.drain(..).flatten());
+        self.taken += all.len() as u64;
+        all
+    }
+
+    /// What is held, the part being ended by its last delimiter line: that
+    /// line goes, and so does the line end before it unless a closing
+    /// delimiter line (with its own line end) comes first.
+    fn take_before_delimiter(&mut self) -> Vec<u8> {
+        self.delimiters.pop();
+        if self.delimiters.is_empty() {
+            self.eol.clear();
+        }
+        self.take_all()
+    }
 }
 
 impl<W: Write> PartWriter<W> {
@@ -276,8 +307,8 @@ impl<W: Write> PartWriter<W> {
     /// part was not found (65, naming the parts there are) or a write
     /// failed.
     pub fn finish(mut self) -> Result<W, Error> {
-        if let Some(copy) = self.copy.take() {
-            self.write(&copy.held)?;
+        if let Some(mut copy) = self.copy.take() {
+            self.write(&copy.take_all())?;
         }
         if let Some(error) = self.failed.take() {
             return Err(error);
@@ -292,6 +323,16 @@ impl<W: Write> PartWriter<W> {
         self.out
             .write_all(data)
             .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))
+    }
+
+    /// [`PartWriter::write`] where no error can be returned: the first
+    /// failure is kept for later.
+    fn write_or_keep(&mut self, data: &[u8]) {
+        if self.failed.is_none()
+            && let Err(e) = self.write(data)
+        {
+            self.failed = Some(e);
+        }
     }
 }
 
@@ -314,10 +355,15 @@ pub fn no_such_part(id: &str, ids: &[String]) -> Error {
     ))
 }
 
-/// `data` without one line end at its end.
-fn without_last_eol(data: &[u8]) -> &[u8] {
-    let data = data.strip_suffix(b"\n").unwrap_or(data);
-    data.strip_suffix(b"\r").unwrap_or(data)
+/// The line end that ends `data`, if any.
+fn last_eol(data: &[u8]) -> &[u8] {
+    if data.ends_with(b"\r\n") {
+        &data[data.len() - 2..]
+    } else if data.ends_with(b"\n") {
+        &data[data.len() - 1..]
+    } else {
+        &[]
+    }
 }
 
 impl<W: Write> Visitor for PartWriter<W> {
@@ -325,15 +371,18 @@ impl<W: Write> Visitor for PartWriter<W> {
         self.ids.push(part.id.clone());
         if part.id == self.id {
             self.found = true;
-            if part.kind == PartKind::Multipart {
-                self.copy = Some(RawCopy::default());
+            if part.kind != PartKind::Leaf {
+                self.copy = Some(RawCopy {
+                    message: part.kind == PartKind::Message,
+                    ..RawCopy::default()
+                });
             }
         }
         Ok(())
     }
 
     fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
-        if part.id == self.id {
+        if part.id == self.id && self.copy.is_none() {
             self.write(data)?;
         }
         Ok(())
@@ -343,49 +392,75 @@ impl<W: Write> Visitor for PartWriter<W> {
         let Some(copy) = &mut self.copy else {
             return;
         };
-        if matches!(piece.context, RawContext::Delimiter) && !copy.to_end {
-            copy.held.extend_from_slice(piece.data);
+        if matches!(piece.context, RawContext::Delimiter) {
+            if copy.epilogue {
+                // The delimiter after the epilogue ends the part.
+                copy.eol.clear();
+                let rest = copy.take_all();
+                self.copy = None;
+                self.write_or_keep(&rest);
+            } else {
+                copy.delimiters.push(piece.data.to_vec());
+            }
             return;
         }
-        let mut held = std::mem::take(&mut copy.held);
-        let content = if piece.ends_line {
-            without_last_eol(piece.data)
+        let eol = if piece.ends_line {
+            last_eol(piece.data)
         } else {
-            piece.data
+            &[]
         };
-        copy.taken += (held.len() + content.len()) as u64;
-        held.extend_from_slice(content);
-        copy.held = piece.data[content.len()..].to_vec();
-        if self.failed.is_none()
-            && let Err(e) = self.write(&held)
-        {
-            self.failed = Some(e);
-        }
+        let content = &piece.data[..piece.data.len() - eol.len()];
+        let mut out = copy.take_all();
+        out.extend_from_slice(content);
+        copy.taken += content.len() as u64;
+        copy.eol = eol.to_vec();
+        self.write_or_keep(&out);
     }
 
     fn end(&mut self, part: &Part) -> Result<(), Error> {
-        if part.id != self.id || self.copy.is_none() {
+        if part.id != self.id {
             return Ok(());
         }
         if let Some(error) = self.failed.take() {
             return Err(error);
         }
-        let copy = self.copy.as_mut().expect("checked");
-        let remaining = part.size.saturating_sub(copy.taken);
-        let held = std::mem::take(&mut copy.held);
-        let belongs = &held[..held.len().min(remaining as usize)];
-        if self.id == "0" {
-            // The message's body goes on to the end of the input.
-            copy.held = belongs.to_vec();
-            copy.to_end = true;
+        let Some(copy) = &mut self.copy else {
             return Ok(());
+        };
+        let remaining = part.size.saturating_sub(copy.taken);
+        let out = if copy.message {
+            // A message part's size leaves out its last line end, which
+            // the delimiter after it may take: at the end of the input
+            // everything held is the part's.
+            if remaining + last_eol_len(copy) >= copy.held() {
+                copy.take_all()
+            } else {
+                copy.take_before_delimiter()
+            }
+        } else if remaining >= copy.held() {
+            // Closed by its own delimiter (or cut by the end of input):
+            // all of it is the part's, and the epilogue follows.
+            copy.epilogue = true;
+            copy.take_all()
+        } else {
+            copy.take_before_delimiter()
+        };
+        if !copy.epilogue {
+            self.copy = None;
         }
-        self.copy = None;
-        self.write(without_last_eol(belongs))
+        self.write(&out)
     }
 
     fn problem(&mut self, problem: &Problem) {
         self.warnings.push(problem.to_string());
+    }
+}
+
+/// The length of the line end that ends what `copy` holds.
+fn last_eol_len(copy: &RawCopy) -> u64 {
+    match copy.delimiters.last() {
+        Some(line) => last_eol(line).len() as u64,
+        None => copy.eol.len() as u64,
     }
 }
 

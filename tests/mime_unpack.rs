@@ -692,21 +692,21 @@ fn part_of_a_multipart_is_written_as_imap_gives_it() {
         nested[start..end].to_string()
     };
     // Part 1, the multipart/alternative: from its first delimiter through
-    // its closing one; its header and the line end before --b1 are not
-    // the part's.
+    // its closing one, with that line's end (as Dovecot gives BODY[1]);
+    // its header is not the part's.
     let part = |id: &str| {
         let out = run_tool(BIN, &["--part", id], nested.as_bytes());
         assert_eq!(code(&out), 0, "{id}: {}", stderr(&out));
         stdout(&out)
     };
-    let one = body_between("boundary=b2\n\n", "\n--b1\n");
+    let one = body_between("boundary=b2\n\n", "--b1\n");
     assert!(
-        one.starts_with("--b2\n") && one.ends_with("--b2--"),
+        one.starts_with("--b2\n") && one.ends_with("--b2--\n"),
         "{one:?}"
     );
     assert_eq!(part("1"), one);
-    let related = body_between("boundary=b3\n\n", "\n--b2--");
-    assert!(related.ends_with("--b3--"), "{related:?}");
+    let related = body_between("boundary=b3\n\n", "--b2--");
+    assert!(related.ends_with("--b3--\n"), "{related:?}");
     assert_eq!(part("1.2"), related);
     // 0: the whole body, as IMAP's BODY[TEXT].
     let text = &nested[nested.find("\n\n").unwrap() + 2..];
@@ -787,4 +787,114 @@ fn names_cannot_hide_their_extension() {
     assert!(!json.contains('\u{202E}'), "{json}");
     let first: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
     assert_eq!(first["filename"], "invoice\u{202E}fdp.exe");
+}
+
+/// A minimal IMAP client for the comparison below: one command at a time,
+/// the literal of a FETCH response returned.
+struct Imap {
+    reader: std::io::BufReader<std::net::TcpStream>,
+    tag: u32,
+}
+
+impl Imap {
+    fn connect(port: u16) -> Imap {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut imap = Imap {
+            reader: std::io::BufReader::new(stream),
+            tag: 0,
+        };
+        let greeting = imap.line();
+        assert!(greeting.starts_with(b"* OK"), "{greeting:?}");
+        imap
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        use std::io::BufRead;
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).unwrap();
+        assert!(!line.is_empty(), "the server closed the connection");
+        line
+    }
+
+    /// Sends a command; returns the literals of its untagged responses.
+    fn command(&mut self, command: &str) -> Vec<Vec<u8>> {
+        use std::io::{Read, Write};
+        self.tag += 1;
+        let tag = format!("a{}", self.tag);
+        write!(self.reader.get_mut(), "{tag} {command}\r\n").unwrap();
+        let mut literals = Vec::new();
+        loop {
+            let line = self.line();
+            let text = String::from_utf8_lossy(&line).into_owned();
+            if text.starts_with(&format!("{tag} ")) {
+                assert!(text.starts_with(&format!("{tag} OK")), "{command}: {text}");
+                return literals;
+            }
+            if let Some(open) = text.trim_end().strip_suffix('}').and_then(|t| t.rfind('{')) {
+                let size: usize = text.trim_end()[open + 1..text.trim_end().len() - 1]
+                    .parse()
+                    .unwrap();
+                let mut literal = vec![0; size];
+                self.reader.read_exact(&mut literal).unwrap();
+                literals.push(literal);
+                self.line(); // the rest of the response
+            } else if text.contains("BODY[") && text.contains("\"\"") {
+                literals.push(Vec::new());
+            }
+        }
+    }
+}
+
+#[test]
+fn part_bytes_are_what_dovecot_gives_as_body_sections() {
+    let dovecot = common::dovecot::Dovecot::start();
+    let mut imap = Imap::connect(dovecot.imap);
+    imap.command("LOGIN alice alicepw");
+    let lf = |data: &[u8]| String::from_utf8_lossy(data).replace("\r\n", "\n");
+    let mut compared = 0;
+    for name in [
+        "nested.eml",
+        "mixed.eml",
+        "rfc822.eml",
+        "digest.eml",
+        "signed.eml",
+        "apple-mail.eml",
+        "thunderbird.eml",
+        "outlook.eml",
+        "gmail.eml",
+        "epilogues.eml",
+    ] {
+        let message = fixture(name);
+        dovecot.deposit("alice", &message);
+        imap.command("SELECT INBOX");
+        let listing = stdout(&run_tool(BIN, &[], &message));
+        for line in listing.lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (id, kind) = (fields[0], fields[1]);
+            let composite = kind.starts_with("multipart/") || kind == "message/rfc822";
+            if (!composite && !matches!(fields[3], "7bit" | "8bit")) || id.contains(".u") {
+                continue;
+            }
+            // IMAP has no part 0 or N.0: the body of a message is TEXT.
+            let section = match id.strip_suffix(".0") {
+                _ if id == "0" => "TEXT".to_string(),
+                Some(message_part) => format!("{message_part}.TEXT"),
+                None => id.to_string(),
+            };
+            let fetched = imap.command(&format!("FETCH * (BODY.PEEK[{section}])"));
+            assert_eq!(fetched.len(), 1, "{name} {section}");
+            let ours = run_tool(BIN, &["--part", id], &message);
+            assert_eq!(code(&ours), 0, "{name} {id}: {}", stderr(&ours));
+            assert_eq!(
+                lf(&ours.stdout),
+                lf(&fetched[0]),
+                "{name}: --part {id} differs from BODY[{section}]"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "{compared}");
 }

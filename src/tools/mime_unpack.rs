@@ -55,14 +55,15 @@ inline with a file name), as munpack, ripmime and mshow -x decide:
     Section {
         title: "PARTS",
         body: "\
---part ID writes a leaf decoded, and a message part (message/rfc822) as it
-stands, its header and body. A multipart is written as it stands, as IMAP
-BODY[ID] gives it (RFC 3501 §6.4.5): its body without its own header (IMAP's
-ID.MIME), from the preamble through its closing delimiter; the line end
-before the delimiter that follows it belongs to that delimiter (RFC 2046
-§5.1.1) and is not written. --part 0 writes the whole body of a multipart
-message (IMAP's BODY[TEXT]), epilogue included. A number that is not in the
-message exits 65 naming those that are.",
+--part ID writes a leaf decoded, and a message part (message/rfc822) or a
+multipart as it stands, byte for byte as an IMAP server (Dovecot) gives
+BODY[ID] (RFC 3501 §6.4.5): a message part's header and body; a
+multipart's body without its own header (IMAP's ID.MIME): preamble,
+delimiters and parts, its closing delimiter line and its epilogue. The
+line end before the delimiter that ends a part belongs to that delimiter
+(RFC 2046 §5.1.1) and is not written. --part 0 writes the whole body of a
+multipart message (IMAP's BODY[TEXT]). A number not in the message exits
+65 naming those that are.",
     },
     Section {
         title: "SAFETY",
