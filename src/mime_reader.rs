@@ -1227,6 +1227,55 @@ mod tests {
         }
     }
 
+    /// (part, is_attachment) of every part of `message`.
+    fn attachments(message: &[u8]) -> Vec<(String, bool)> {
+        let mut lister = Lister::default();
+        read_message(message, &Limits::default(), &mut lister).unwrap();
+        let parts = lister.parts.iter();
+        parts.map(|p| (p.id.clone(), p.is_attachment())).collect()
+    }
+
+    #[test]
+    fn the_attachment_rule() {
+        let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=m\n\n\
+            --m\nContent-Type: text/plain\n\nbody\n\
+            --m\nContent-Type: text/plain\nContent-Disposition: inline; filename=a.txt\n\nnamed\n\
+            --m\nContent-Type: application/pdf\nContent-Disposition: inline\n\n%PDF\n\
+            --m\nContent-Type: text/plain\nContent-Disposition: attachment\n\nsaved\n\
+            --m\nContent-Type: text/calendar; name=invite.ics\n\nBEGIN\n\
+            --m\nContent-Type: multipart/related; boundary=r\n\n\
+            --r\nContent-Type: text/html\n\n<img src=cid:i>\n\
+            --r\nContent-Type: image/png; name=i.png\nContent-ID: <i>\n\
+            Content-Disposition: inline; filename=i.png\n\npng\n\
+            --r\nContent-Type: image/png\nContent-Location: logo.png\n\npng\n\
+            --r\nContent-Type: image/png; name=x.png\nContent-ID: <x>\n\
+            Content-Disposition: attachment; filename=x.png\n\npng\n\
+            --r--\n\
+            --m\nContent-Type: message/rfc822\n\nSubject: in\n\ninner\n\
+            --m--\n";
+        let expected = [
+            ("0", false),   // a multipart
+            ("1", false),   // unnamed text
+            ("2", true),    // named, though inline (mpack, Apple Mail)
+            ("3", true),    // not text, though inline
+            ("4", true),    // declared attachment
+            ("5", true),    // named by the type's name parameter
+            ("6", false),   // a multipart
+            ("6.1", false), // the related root
+            ("6.2", false), // the image the HTML shows
+            ("6.3", false), // a resource by Content-Location
+            ("6.4", true),  // declared attachment wins in a related body
+            ("7", true),    // a message part: not text
+            ("7.1", false), // its unnamed text
+        ];
+        let expected: Vec<(String, bool)> = expected
+            .iter()
+            .map(|(id, a)| (id.to_string(), *a))
+            .collect();
+        assert_eq!(attachments(message), expected);
+    }
+
     #[test]
     fn an_mbox_from_line_is_skipped_however_short_the_first_read() {
         let message = b"From alice@example.org Mon Jan  1 00:00:00 2024\nSubject: hi\n\nbody\n";
