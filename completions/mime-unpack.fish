@@ -1,7 +1,7 @@
 complete -c mime-unpack -s d -l dir -d 'Where --extract writes (created if missing)' -r -F
-complete -c mime-unpack -l part -d 'Write part ID (e.g. 2 or 1.2), decoded, to stdout (its bytes, so not with --json)' -r
+complete -c mime-unpack -l part -d 'Write part ID (e.g. 2 or 1.2) to stdout: a leaf decoded, a message or multipart part as it stands (see PARTS); its bytes, so not with --json' -r
 complete -c mime-unpack -l extract -d 'Write every attachment into DIR and print the paths written'
-complete -c mime-unpack -l all -d 'With --extract, also write the inline bodies (text, HTML, images)'
+complete -c mime-unpack -l all -d 'With --extract, also write the body parts (unnamed text, HTML, the images it shows)'
 complete -c mime-unpack -l text -d 'Print the readable body as UTF-8: the text/plain part, else the HTML rendered as text (plain text, so not with --json)'
 complete -c mime-unpack -l json -d 'Print JSON Lines on stdout: one object per record, snake_case keys'
 complete -c mime-unpack -s v -l verbose -d 'Show the conversation with servers on stderr (`->` sent, `<-` received; `~>`/`<~` once TLS is up; secrets as `****`)'

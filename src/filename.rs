@@ -1,8 +1,10 @@
 //! Safe file names for what a message names (attachments are written by
 //! name, and the name is chosen by whoever sent the message): the last path
-//! component only, no `..`, no leading dot, no control characters, at most
-//! 255 octets; and files created without ever replacing or following
-//! anything that is already there.
+//! component only, no `..`, no leading dot, no control characters and no
+//! invisible ones (bidirectional controls, zero-width and other format
+//! characters, which let `invoice\u{202e}fdp.exe` show as `invoiceexe.pdf`),
+//! at most 255 octets; and files created without ever replacing or
+//! following anything that is already there.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -12,12 +14,20 @@ use std::path::{Path, PathBuf};
 pub const MAX_NAME_OCTETS: usize = 255;
 
 /// A name safe to create inside a directory, from a decoded name that may
-/// be hostile, or `None` when nothing usable is left.
+/// be hostile, or `None` when nothing usable is left. Control characters
+/// and the invisible characters of [`crate::output::is_invisible`] become
+/// `_`; ordinary non-ASCII letters stay.
 pub fn sanitize(name: &str) -> Option<String> {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .map(|c| if c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || crate::output::is_invisible(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     if trimmed.is_empty() || trimmed.chars().all(|c| c == '.' || c == '_') {
@@ -105,6 +115,28 @@ mod tests {
         assert_eq!(sanitize("   ").as_deref(), None);
         assert_eq!(sanitize("report.pdf").as_deref(), Some("report.pdf"));
         assert_eq!(sanitize("Grüße.txt").as_deref(), Some("Grüße.txt"));
+    }
+
+    #[test]
+    fn names_cannot_hide_what_they_are() {
+        assert_eq!(
+            sanitize("invoice\u{202E}fdp.exe").as_deref(),
+            Some("invoice_fdp.exe")
+        );
+        assert_eq!(
+            sanitize("\u{FEFF}a\u{200B}b\u{061C}c\u{2066}d\u{2069}.txt").as_deref(),
+            Some("_a_b_c_d_.txt")
+        );
+        assert_eq!(sanitize("\u{202E}\u{200F}").as_deref(), None);
+        for name in [
+            "日本語.pdf",
+            "отчёт.doc",
+            "תמונה.png",
+            "صورة.jpg",
+            "Ærø.txt",
+        ] {
+            assert_eq!(sanitize(name).as_deref(), Some(name));
+        }
     }
 
     #[test]

@@ -64,7 +64,10 @@ pub struct Part {
     pub encoding: String,
     /// Decoded size in octets (for containers: their raw size).
     pub size: u64,
-    /// `attachment` or `inline`, if declared.
+    /// The disposition as declared (`attachment`, `inline`, ...), lower
+    /// case, if any. What a reader makes of the part is
+    /// [`Part::is_attachment`].
+    #[serde(rename = "declared_disposition")]
     pub disposition: Option<String>,
     /// The file name, decoded (RFC 2231, RFC 2047), as the sender wrote it.
     pub filename: Option<String>,
@@ -80,20 +83,46 @@ pub struct Part {
     /// message inside a message/rfc822 part), not just a part's.
     #[serde(skip)]
     pub message_header: bool,
+    /// Whether it is a resource of a multipart/related body (RFC 2387 §3):
+    /// a child other than the root, with a Content-ID or Content-Location
+    /// the root can refer to (the images an HTML body shows).
+    #[serde(skip)]
+    pub related_resource: bool,
 }
 
 impl Part {
-    /// Whether the part is meant to be saved rather than read: declared an
-    /// attachment, or named, or neither text nor a container, unless
-    /// declared inline.
+    /// Whether the part is an attachment, a file to save, rather than a
+    /// body part to read. The one rule every tool applies, as munpack,
+    /// ripmime and `mshow -x` decide, whatever the disposition says
+    /// (mpack and Apple Mail declare every attachment `inline` with a file
+    /// name; RFC 2183 §2 leaves the choice to the reader):
+    /// 1. a multipart is neither; a message part is judged as a leaf;
+    /// 2. declared `attachment` (RFC 2183 §2.2): an attachment;
+    /// 3. a resource of a multipart/related body (RFC 2387 §3), such as
+    ///    an image the HTML shows: a body part, named or not;
+    /// 4. a part with a file name: an attachment;
+    /// 5. a part that is not text (`text/*`): an attachment;
+    /// 6. what is left, unnamed text: a body part.
     pub fn is_attachment(&self) -> bool {
-        if self.kind != PartKind::Leaf && self.kind != PartKind::Message {
+        if self.kind == PartKind::Multipart {
             return false;
         }
-        match self.disposition.as_deref() {
-            Some("attachment") => true,
-            Some("inline") => false,
-            _ => self.filename.is_some() || !self.content_type.starts_with("text/"),
+        if self.disposition.as_deref() == Some("attachment") {
+            return true;
+        }
+        if self.related_resource {
+            return false;
+        }
+        self.filename.is_some() || !self.content_type.starts_with("text/")
+    }
+
+    /// The disposition as [`Part::is_attachment`] decides it: `attachment`
+    /// or `inline` (a body part); `None` for a multipart.
+    pub fn effective_disposition(&self) -> Option<&'static str> {
+        match self.kind {
+            PartKind::Multipart => None,
+            _ if self.is_attachment() => Some("attachment"),
+            _ => Some("inline"),
         }
     }
 }
@@ -403,6 +432,19 @@ struct Pending {
     depth: usize,
     /// text/plain, or message/rfc822 inside multipart/digest (RFC 2046 §5.1.5).
     default_type: &'static str,
+    /// For a child of a multipart/related: which child is the root, and
+    /// whether this one is the first.
+    related: Option<(RelatedRoot, bool)>,
+}
+
+/// Which child of a multipart/related is its root (RFC 2387 §3.2).
+#[derive(Clone)]
+enum RelatedRoot {
+    /// The first, when there is no `start` parameter.
+    First,
+    /// The one with this Content-ID (the `start` parameter, without its
+    /// angle brackets).
+    ContentId(String),
 }
 
 enum FrameKind {
@@ -412,6 +454,8 @@ enum FrameKind {
         child_prefix: String,
         children: u32,
         digest: bool,
+        /// For a multipart/related: which child is its root.
+        related: Option<RelatedRoot>,
     },
     Message,
 }
@@ -477,6 +521,7 @@ impl Reader {
                     slot: Slot::MessageRoot(String::new()),
                     depth: 0,
                     default_type: "text/plain",
+                    related: None,
                 },
                 buf: Vec::new(),
                 overflow: false,
@@ -727,6 +772,14 @@ impl Reader {
                         child_prefix,
                         children: 0,
                         digest: part.content_type == "multipart/digest",
+                        related: (part.content_type == "multipart/related").then(|| {
+                            match header_param(&header, "content-type", "start") {
+                                Some(start) => RelatedRoot::ContentId(
+                                    start.trim().trim_matches(['<', '>']).to_string(),
+                                ),
+                                None => RelatedRoot::First,
+                            }
+                        }),
                     },
                     part,
                     pending_eol: Vec::new(),
@@ -756,6 +809,7 @@ impl Reader {
                         slot: Slot::MessageRoot(id),
                         depth: pending.depth + 1,
                         default_type: "text/plain",
+                        related: None,
                     },
                     buf: Vec::new(),
                     overflow: false,
@@ -826,6 +880,7 @@ impl Reader {
             child_prefix,
             children,
             digest,
+            related,
             ..
         } = &mut frame.kind
         else {
@@ -846,6 +901,7 @@ impl Reader {
                 } else {
                     "text/plain"
                 },
+                related: related.clone().map(|root| (root, *children == 1)),
             },
             buf: Vec::new(),
             overflow: false,
@@ -976,6 +1032,7 @@ fn uu_line(uu: &mut Uu, text: &Part, line: &[u8], visitor: &mut impl Visitor) ->
                 subject: None,
                 line: text.line,
                 message_header: false,
+                related_resource: false,
             };
             visitor.start(&file)?;
             uu.file = Some(file);
@@ -1104,6 +1161,18 @@ fn describe(
     let filename = decode::param(&disposition_params, "filename")
         .or_else(|| decode::param(&type_params, "name"))
         .map(str::to_string);
+    let content_id = header.get("content-id").map(|v| {
+        v.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string()
+    });
+    let related_resource = match &pending.related {
+        None => false,
+        Some(_) if content_id.is_none() && header.get("content-location").is_none() => false,
+        Some((RelatedRoot::First, first)) => !first,
+        Some((RelatedRoot::ContentId(root), _)) => content_id.as_deref() != Some(root),
+    };
     Part {
         id,
         depth: pending.depth,
@@ -1116,13 +1185,9 @@ fn describe(
         size: 0,
         disposition: disposition.map(|d| d.to_ascii_lowercase()),
         filename,
-        content_id: header.get("content-id").map(|v| {
-            v.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        }),
+        content_id,
         line,
+        related_resource,
         message_header: matches!(pending.slot, Slot::MessageRoot(_)),
         subject: matches!(pending.slot, Slot::MessageRoot(_))
             .then(|| header.get("subject").map(decode::decode_header_text))
@@ -1160,6 +1225,55 @@ mod tests {
         for capacity in [1, 2, 3, 5, 8, 13, 40] {
             assert_eq!(parts(message, capacity), whole, "read size {capacity}");
         }
+    }
+
+    /// (part, is_attachment) of every part of `message`.
+    fn attachments(message: &[u8]) -> Vec<(String, bool)> {
+        let mut lister = Lister::default();
+        read_message(message, &Limits::default(), &mut lister).unwrap();
+        let parts = lister.parts.iter();
+        parts.map(|p| (p.id.clone(), p.is_attachment())).collect()
+    }
+
+    #[test]
+    fn the_attachment_rule() {
+        let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=m\n\n\
+            --m\nContent-Type: text/plain\n\nbody\n\
+            --m\nContent-Type: text/plain\nContent-Disposition: inline; filename=a.txt\n\nnamed\n\
+            --m\nContent-Type: application/pdf\nContent-Disposition: inline\n\n%PDF\n\
+            --m\nContent-Type: text/plain\nContent-Disposition: attachment\n\nsaved\n\
+            --m\nContent-Type: text/calendar; name=invite.ics\n\nBEGIN\n\
+            --m\nContent-Type: multipart/related; boundary=r\n\n\
+            --r\nContent-Type: text/html\n\n<img src=cid:i>\n\
+            --r\nContent-Type: image/png; name=i.png\nContent-ID: <i>\n\
+            Content-Disposition: inline; filename=i.png\n\npng\n\
+            --r\nContent-Type: image/png\nContent-Location: logo.png\n\npng\n\
+            --r\nContent-Type: image/png; name=x.png\nContent-ID: <x>\n\
+            Content-Disposition: attachment; filename=x.png\n\npng\n\
+            --r--\n\
+            --m\nContent-Type: message/rfc822\n\nSubject: in\n\ninner\n\
+            --m--\n";
+        let expected = [
+            ("0", false),   // a multipart
+            ("1", false),   // unnamed text
+            ("2", true),    // named, though inline (mpack, Apple Mail)
+            ("3", true),    // not text, though inline
+            ("4", true),    // declared attachment
+            ("5", true),    // named by the type's name parameter
+            ("6", false),   // a multipart
+            ("6.1", false), // the related root
+            ("6.2", false), // the image the HTML shows
+            ("6.3", false), // a resource by Content-Location
+            ("6.4", true),  // declared attachment wins in a related body
+            ("7", true),    // a message part: not text
+            ("7.1", false), // its unnamed text
+        ];
+        let expected: Vec<(String, bool)> = expected
+            .iter()
+            .map(|(id, a)| (id.to_string(), *a))
+            .collect();
+        assert_eq!(attachments(message), expected);
     }
 
     #[test]

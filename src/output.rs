@@ -14,10 +14,36 @@ pub fn write_json_line<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::R
 }
 
 /// Writes one JSON object and a newline, without flushing (for callers
-/// that flush when they run out of ready records).
+/// that flush when they run out of ready records). Strings keep their
+/// value, but the characters [`printable`] escapes are written as `\uXXXX`
+/// escapes, so a line shown on a terminal obeys none of them.
 pub fn write_json_record<W: Write, T: Serialize>(out: &mut W, record: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, record)?;
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, TerminalSafeJson);
+    record.serialize(&mut serializer)?;
     out.write_all(b"\n")
+}
+
+/// serde_json's compact format, with control and invisible characters in
+/// strings escaped (serde_json itself escapes only those below U+0020).
+struct TerminalSafeJson;
+
+impl serde_json::ser::Formatter for TerminalSafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
 }
 
 /// Writes one text line (a trailing newline is added) and flushes.
@@ -132,7 +158,10 @@ impl Drop for BulkWriter {
 }
 
 /// Text from outside (servers, messages, input) made safe for a terminal:
-/// control characters other than tab become visible escapes such as `\u{1b}`.
+/// control characters other than tab, and the invisible characters of
+/// [`is_invisible`] (a right-to-left override makes `invoice\u{202e}fdp.exe`
+/// show as `invoiceexe.pdf`), become visible escapes such as `\u{1b}` and
+/// `\u{202e}`. Ordinary non-ASCII letters are kept.
 pub fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -149,7 +178,46 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 }
 
 fn is_unsafe(c: char) -> bool {
-    c != '\t' && c.is_control()
+    c != '\t' && (c.is_control() || is_invisible(c))
+}
+
+/// Whether `c` changes how the text around it shows without showing
+/// itself: every Unicode format character (general category Cf, Unicode
+/// 16: the bidirectional controls U+061C, U+200E, U+200F, U+202A–U+202E,
+/// U+2066–U+2069 of UAX #9, zero-width characters U+200B–U+200D, U+2060,
+/// U+FEFF, soft hyphen, tags...), the unassigned rest of U+2060–U+206F, the
+/// line and paragraph separators U+2028 and U+2029, and the blank fillers
+/// (combining grapheme joiner, Hangul fillers) that spoofed names use.
+/// Such characters let a sender-chosen name or server text show as
+/// something it is not; control characters are [`char::is_control`].
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 /// Whether to colour a stream: only a terminal, and never when `NO_COLOR`
@@ -229,6 +297,55 @@ mod tests {
     }
 
     #[test]
+    fn format_and_bidi_characters_are_escaped() {
+        assert_eq!(
+            printable("invoice\u{202E}fdp.exe"),
+            "invoice\\u{202e}fdp.exe"
+        );
+        for c in [
+            '\u{061C}',
+            '\u{200B}',
+            '\u{200C}',
+            '\u{200D}',
+            '\u{200E}',
+            '\u{200F}',
+            '\u{202A}',
+            '\u{202B}',
+            '\u{202C}',
+            '\u{202D}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{FEFF}',
+            '\u{00AD}',
+            '\u{2028}',
+            '\u{E0041}',
+            '\u{3164}',
+        ] {
+            let text = format!("a{c}b");
+            assert_eq!(
+                printable(&text),
+                format!("a{}b", c.escape_default()),
+                "{c:?}"
+            );
+        }
+        // Ordinary letters, accents and scripts of every direction stay.
+        for text in [
+            "Grüße",
+            "日本語.pdf",
+            "עברית",
+            "العربية",
+            "Ελληνικά",
+            "naïve café",
+        ] {
+            assert_eq!(printable(text), text);
+            assert!(matches!(printable(text), Cow::Borrowed(_)));
+        }
+    }
+
+    #[test]
     fn colour_only_on_a_terminal_without_no_color() {
         use std::ffi::OsStr;
         assert!(colour_wanted_with(true, None));
@@ -276,6 +393,20 @@ mod tests {
         let result = (0..10).try_for_each(|_| writer.write_all(&vec![0u8; BULK_BUFFER]));
         let finished = writer.finish();
         assert!(result.is_err() || finished.is_err());
+    }
+
+    #[test]
+    fn json_strings_escape_what_a_terminal_would_obey() {
+        let mut out = Vec::new();
+        let value = serde_json::json!({"n": "invoice\u{202E}fdp.exe\u{7f}\u{9b}\u{E0041}é\t"});
+        write_json_record(&mut out, &value).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert_eq!(
+            line,
+            "{\"n\":\"invoice\\u202efdp.exe\\u007f\\u009b\\udb40\\udc41é\\t\"}\n"
+        );
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
 use crate::filename;
-use crate::mime_reader::{Part, PartKind, Problem, Visitor};
+use crate::mime_reader::{Part, PartKind, Problem, RawContext, RawPiece, Visitor};
 
 /// Collects every part (in the order they begin) with its final size.
 #[derive(Default)]
@@ -43,6 +43,28 @@ impl Visitor for Lister {
 
     fn problem(&mut self, problem: &Problem) {
         self.warnings.push(problem.to_string());
+    }
+}
+
+/// A part as the listing shows it with `--json`: the part's own fields
+/// (the disposition it declares as `declared_disposition`), and
+/// `disposition`, what [`Part::is_attachment`] makes of it: `attachment`,
+/// `inline`, or null for a multipart.
+#[derive(Debug, Serialize)]
+pub struct Listed<'a> {
+    /// The part.
+    #[serde(flatten)]
+    pub part: &'a Part,
+    /// [`Part::effective_disposition`].
+    pub disposition: Option<&'static str>,
+}
+
+impl<'a> From<&'a Part> for Listed<'a> {
+    fn from(part: &'a Part) -> Self {
+        Listed {
+            part,
+            disposition: part.effective_disposition(),
+        }
     }
 }
 
@@ -199,14 +221,71 @@ impl Visitor for Extractor {
     }
 }
 
-/// Writes the decoded content of one part to `out`.
+/// Writes one part to `out`: a leaf decoded; a message part or a
+/// multipart as it stands, as IMAP `BODY[ID]` gives it (RFC 3501 §6.4.5):
+/// a message part's header and body; a multipart's body without its own
+/// header (IMAP's `ID.MIME`), from its preamble through its closing
+/// delimiter line and its epilogue; for `0`, the message's whole body
+/// (IMAP's `BODY[TEXT]`). The line end before the delimiter that ends the
+/// part belongs to that delimiter (RFC 2046 §5.1.1) and is not written;
+/// the line end of a closing delimiter is the part's own (as Dovecot
+/// gives it).
 pub struct PartWriter<W> {
     id: String,
     out: W,
     /// Whether the part was found.
     pub found: bool,
+    /// Every part number met, in order.
+    pub ids: Vec<String>,
     /// Warnings, in order.
     pub warnings: Vec<String>,
+    /// The raw bytes of the message part or multipart being written.
+    copy: Option<RawCopy>,
+    /// A write that failed in [`Visitor::raw`], which cannot report it.
+    failed: Option<Error>,
+}
+
+/// The raw bytes of a composite part on their way out. Held back: the
+/// last line end of content and the delimiter lines after it, which may
+/// be the delimiter that ends the part.
+#[derive(Default)]
+struct RawCopy {
+    /// Whether the part is a message part (else a multipart).
+    message: bool,
+    /// Octets written so far.
+    taken: u64,
+    /// The line end of the last content line.
+    eol: Vec<u8>,
+    /// Delimiter lines after it.
+    delimiters: Vec<Vec<u8>>,
+    /// The multipart is closed: what follows up to the next delimiter of
+    /// an enclosing multipart (or the end) is its epilogue.
+    epilogue: bool,
+}
+
+impl RawCopy {
+    fn held(&self) -> u64 {
+        (self.eol.len() + self.delimiters.iter().map(Vec::len).sum::<usize>()) as u64
+    }
+
+    /// Everything held, as it stands.
+    fn take_all(&mut self) -> Vec<u8> {
+        let mut all = std::mem::take(&mut self.eol);
+        all.extend(self.delimiters.drain(..).flatten());
+        self.taken += all.len() as u64;
+        all
+    }
+
+    /// What is held, the part being ended by its last delimiter line: that
+    /// line goes, and so does the line end before it unless a closing
+    /// delimiter line (with its own line end) comes first.
+    fn take_before_delimiter(&mut self) -> Vec<u8> {
+        self.delimiters.pop();
+        if self.delimiters.is_empty() {
+            self.eol.clear();
+        }
+        self.take_all()
+    }
 }
 
 impl<W: Write> PartWriter<W> {
@@ -216,37 +295,172 @@ impl<W: Write> PartWriter<W> {
             id: id.to_string(),
             out,
             found: false,
+            ids: Vec::new(),
             warnings: Vec::new(),
+            copy: None,
+            failed: None,
         }
     }
 
-    /// The output, for the caller to finish.
-    pub fn into_inner(self) -> W {
+    /// Writes what is still held (the end of the input has come) and
+    /// gives back the output, for the caller to finish; fails when the
+    /// part was not found (65, naming the parts there are) or a write
+    /// failed.
+    pub fn finish(mut self) -> Result<W, Error> {
+        if let Some(mut copy) = self.copy.take() {
+            self.write(&copy.take_all())?;
+        }
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        if !self.found {
+            return Err(no_such_part(&self.id, &self.ids));
+        }
+        Ok(self.out)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         self.out
+            .write_all(data)
+            .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))
+    }
+
+    /// [`PartWriter::write`] where no error can be returned: the first
+    /// failure is kept for later.
+    fn write_or_keep(&mut self, data: &[u8]) {
+        if self.failed.is_none()
+            && let Err(e) = self.write(data)
+        {
+            self.failed = Some(e);
+        }
+    }
+}
+
+/// The error for a part number that is not in the message: 65, with the
+/// numbers there are (the first 50).
+pub fn no_such_part(id: &str, ids: &[String]) -> Error {
+    const SHOWN: usize = 50;
+    let mut list = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        list.push_str(&format!(", ... ({} in all)", ids.len()));
+    }
+    let id = crate::output::printable(id);
+    Error::data(format!(
+        "the message has no part {id}; its parts are {list}"
+    ))
+}
+
+/// The line end that ends `data`, if any.
+fn last_eol(data: &[u8]) -> &[u8] {
+    if data.ends_with(b"\r\n") {
+        &data[data.len() - 2..]
+    } else if data.ends_with(b"\n") {
+        &data[data.len() - 1..]
+    } else {
+        &[]
     }
 }
 
 impl<W: Write> Visitor for PartWriter<W> {
     fn start(&mut self, part: &Part) -> Result<(), Error> {
-        self.found |= part.id == self.id;
-        Ok(())
-    }
-
-    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
+        self.ids.push(part.id.clone());
         if part.id == self.id {
-            self.out
-                .write_all(data)
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the part", &e))?;
+            self.found = true;
+            if part.kind != PartKind::Leaf {
+                self.copy = Some(RawCopy {
+                    message: part.kind == PartKind::Message,
+                    ..RawCopy::default()
+                });
+            }
         }
         Ok(())
     }
 
-    fn end(&mut self, _: &Part) -> Result<(), Error> {
+    fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
+        if part.id == self.id && self.copy.is_none() {
+            self.write(data)?;
+        }
         Ok(())
+    }
+
+    fn raw(&mut self, piece: &RawPiece) {
+        let Some(copy) = &mut self.copy else {
+            return;
+        };
+        if matches!(piece.context, RawContext::Delimiter) {
+            if copy.epilogue {
+                // The delimiter after the epilogue ends the part.
+                copy.eol.clear();
+                let rest = copy.take_all();
+                self.copy = None;
+                self.write_or_keep(&rest);
+            } else {
+                copy.delimiters.push(piece.data.to_vec());
+            }
+            return;
+        }
+        let eol = if piece.ends_line {
+            last_eol(piece.data)
+        } else {
+            &[]
+        };
+        let content = &piece.data[..piece.data.len() - eol.len()];
+        let mut out = copy.take_all();
+        out.extend_from_slice(content);
+        copy.taken += content.len() as u64;
+        copy.eol = eol.to_vec();
+        self.write_or_keep(&out);
+    }
+
+    fn end(&mut self, part: &Part) -> Result<(), Error> {
+        if part.id != self.id {
+            return Ok(());
+        }
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
+        let Some(copy) = &mut self.copy else {
+            return Ok(());
+        };
+        let remaining = part.size.saturating_sub(copy.taken);
+        let out = if copy.message {
+            // A message part's size leaves out its last line end, which
+            // the delimiter after it may take: at the end of the input
+            // everything held is the part's.
+            if remaining + last_eol_len(copy) >= copy.held() {
+                copy.take_all()
+            } else {
+                copy.take_before_delimiter()
+            }
+        } else if remaining >= copy.held() {
+            // Closed by its own delimiter (or cut by the end of input):
+            // all of it is the part's, and the epilogue follows.
+            copy.epilogue = true;
+            copy.take_all()
+        } else {
+            copy.take_before_delimiter()
+        };
+        if !copy.epilogue {
+            self.copy = None;
+        }
+        self.write(&out)
     }
 
     fn problem(&mut self, problem: &Problem) {
         self.warnings.push(problem.to_string());
+    }
+}
+
+/// The length of the line end that ends what `copy` holds.
+fn last_eol_len(copy: &RawCopy) -> u64 {
+    match copy.delimiters.last() {
+        Some(line) => last_eol(line).len() as u64,
+        None => copy.eol.len() as u64,
     }
 }
 

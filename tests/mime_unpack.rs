@@ -74,7 +74,7 @@ fn pdf_bytes() -> Vec<u8> {
 fn single_part_tree() {
     let (out, err, status) = tree("simple.eml");
     assert_eq!(status, 0, "{err}");
-    assert_eq!(out, "1\ttext/plain\t-\t7bit\t22\t-\t-\n");
+    assert_eq!(out, "1\ttext/plain\t-\t7bit\t22\tinline\t-\n");
     assert_eq!(err, "");
 }
 
@@ -87,7 +87,7 @@ fn mixed_tree_and_bytes() {
         out,
         format!(
             "0\tmultipart/mixed\t-\t7bit\t{}\t-\t-\n\
-             1\ttext/plain\tutf-8\tquoted-printable\t32\t-\t-\n\
+             1\ttext/plain\tutf-8\tquoted-printable\t32\tinline\t-\n\
              2\tapplication/pdf\t-\tbase64\t{}\tattachment\treport.pdf\n\
              3\ttext/csv\tus-ascii\t7bit\t8\tattachment\tdata.csv\n",
             out.lines().next().unwrap().split('\t').nth(4).unwrap(),
@@ -258,7 +258,7 @@ fn missing_content_type_and_missing_blank_line() {
     let (out, err, status) = tree("no-content-type.eml");
     assert_eq!(
         (status, out.as_str(), err.as_str()),
-        (0, "1\ttext/plain\t-\t7bit\t15\t-\t-\n", "")
+        (0, "1\ttext/plain\t-\t7bit\t15\tinline\t-\n", "")
     );
     let out = run_tool(BIN, &["--text"], &fixture("no-blank-line.eml"));
     assert_eq!(code(&out), 0);
@@ -548,4 +548,370 @@ fn json_with_text_or_part_is_refused_with_64() {
     }
     let out = run_tool(BIN, &["--text"], message);
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "hello\n"));
+}
+
+/// (part, disposition column, file name column) of every line of the tree.
+fn dispositions(listing: &str) -> Vec<(String, String, String)> {
+    listing
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].into(), f[5].into(), f[6].into())
+        })
+        .collect()
+}
+
+/// Each fixture shaped as a mail program writes it: (fixture, the
+/// attachments --extract writes, the body parts --all adds by name).
+const MAILERS: &[(&str, &[&str], &[&str])] = &[
+    // mpack writes `Content-Disposition: inline; filename="file.bin"`.
+    ("mpack.eml", &["file.bin"], &[]),
+    ("mpack-description.eml", &["notes.txt"], &["part-1.txt"]),
+    // Apple Mail: the PDF inline, with x-unix-mode, between two HTML parts.
+    (
+        "apple-mail.eml",
+        &["report.pdf"],
+        &["part-1.txt", "part-2.1.html", "part-2.3.html"],
+    ),
+    // Thunderbird: the logo the HTML shows (multipart/related, Content-ID,
+    // inline with a name) is a body part; the PDF after it an attachment.
+    (
+        "thunderbird.eml",
+        &["minutes.pdf"],
+        &["logo.png", "part-1.1.txt", "part-1.2.1.html"],
+    ),
+    // Outlook: attachment with size= and creation-date=.
+    (
+        "outlook.eml",
+        &["Q4 figures.xlsx"],
+        &["part-1.1.txt", "part-1.2.html"],
+    ),
+    // Gmail: an inline image of a related body, and an attachment.
+    (
+        "gmail.eml",
+        &["beach.jpg"],
+        &["part-1.1.1.txt", "part-1.1.2.html", "view.png"],
+    ),
+];
+
+#[test]
+fn named_inline_parts_are_attachments_as_mailers_send_them() {
+    let scratch = Scratch::new();
+    for &(name, attachments, bodies) in MAILERS {
+        let message = fixture(name);
+        let path = scratch.path().join(name);
+        std::fs::write(&path, &message).unwrap();
+        let decoded: std::collections::HashMap<String, String> =
+            python_attachments(&path).into_iter().collect();
+
+        let (_d, files, printed, err, status) = extract(&message, &[]);
+        assert_eq!(status, 0, "{name}: {err}");
+        assert_eq!(names(&files), attachments, "{name}");
+        assert_eq!(printed.lines().count(), attachments.len(), "{name}");
+        for (file, data) in &files {
+            assert_eq!(
+                Some(&sha256_hex(data)),
+                decoded.get(file),
+                "{name}: {file} differs from what Python decodes"
+            );
+        }
+
+        let (_d, all, _, err, status) = extract(&message, &["--all"]);
+        assert_eq!(status, 0, "{name}: {err}");
+        let mut expected: Vec<&str> = attachments.iter().chain(bodies).copied().collect();
+        expected.sort();
+        assert_eq!(names(&all), expected, "{name} with --all");
+
+        // The listing and the JSON say the same as --extract does.
+        let (listing, err, status) = tree(name);
+        assert_eq!(status, 0, "{name}: {err}");
+        for (part, disposition, filename) in dispositions(&listing) {
+            let written = attachments.contains(&filename.as_str());
+            let shown = match disposition.as_str() {
+                "attachment" => true,
+                "inline" | "-" => false,
+                other => panic!("{name}: part {part}: disposition {other}"),
+            };
+            assert_eq!(written, shown, "{name}: part {part}\n{listing}");
+        }
+        let json = run_tool(BIN, &["--json"], &message);
+        let objects: Vec<serde_json::Value> = stdout(&json)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let from_json: Vec<(String, String, String)> = objects
+            .iter()
+            .map(|o| {
+                let text = |k: &str| o[k].as_str().unwrap_or("-").to_string();
+                (text("part"), text("disposition"), text("filename"))
+            })
+            .collect();
+        assert_eq!(from_json, dispositions(&listing), "{name}");
+    }
+}
+
+#[test]
+fn declared_and_decided_dispositions_in_json() {
+    let json = run_tool(BIN, &["--json"], &fixture("apple-mail.eml"));
+    let pdf: serde_json::Value = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|o| o["part"] == "2.2")
+        .unwrap();
+    assert_eq!(pdf["declared_disposition"], "inline");
+    assert_eq!(pdf["disposition"], "attachment");
+    assert_eq!(pdf["filename"], "report.pdf");
+    assert_eq!(pdf["type"], "application/pdf");
+    let (listing, _, _) = tree("thunderbird.eml");
+    assert!(
+        listing.contains("1.2.2\timage/png\t-\tbase64\t33\tinline\tlogo.png\n"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("2\tapplication/pdf\t-\tbase64\t54\tattachment\tminutes.pdf\n"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn related_parts_follow_the_start_parameter_and_need_a_reference() {
+    // The root named by `start` is the second part; the first, with a
+    // Content-ID, is a resource; an unreferenced named image is an
+    // attachment even inside the related body.
+    let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+        Content-Type: multipart/related; boundary=r; start=\"<root@x>\"\n\n\
+        --r\nContent-Type: image/gif; name=dot.gif\nContent-ID: <dot@x>\n\
+        Content-Transfer-Encoding: base64\n\nR0lGODlhAQABAAAAACw=\n\
+        --r\nContent-Type: text/html\nContent-ID: <root@x>\n\n<img src=\"cid:dot@x\">\n\
+        --r\nContent-Type: image/png; name=stray.png\nContent-Transfer-Encoding: base64\n\n\
+        iVBORw0KGgo=\n--r--\n";
+    let out = run_tool(BIN, &[], message);
+    assert_eq!(
+        dispositions(&stdout(&out)),
+        [
+            ("0".into(), "-".into(), "-".into()),
+            ("1".into(), "inline".into(), "dot.gif".into()),
+            ("2".into(), "inline".into(), "-".into()),
+            ("3".into(), "attachment".into(), "stray.png".into()),
+        ]
+    );
+    let (_d, files, _, err, status) = extract(message, &[]);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(names(&files), ["stray.png"]);
+}
+
+#[test]
+fn part_of_a_multipart_is_written_as_imap_gives_it() {
+    let nested = String::from_utf8(fixture("nested.eml")).unwrap();
+    let body_between = |after: &str, before: &str| {
+        let start = nested.find(after).unwrap() + after.len();
+        let end = start + nested[start..].find(before).unwrap();
+        nested[start..end].to_string()
+    };
+    // Part 1, the multipart/alternative: from its first delimiter through
+    // its closing one, with that line's end (as Dovecot gives BODY[1]);
+    // its header is not the part's.
+    let part = |id: &str| {
+        let out = run_tool(BIN, &["--part", id], nested.as_bytes());
+        assert_eq!(code(&out), 0, "{id}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let one = body_between("boundary=b2\n\n", "--b1\n");
+    assert!(
+        one.starts_with("--b2\n") && one.ends_with("--b2--\n"),
+        "{one:?}"
+    );
+    assert_eq!(part("1"), one);
+    let related = body_between("boundary=b3\n\n", "--b2--");
+    assert!(related.ends_with("--b3--\n"), "{related:?}");
+    assert_eq!(part("1.2"), related);
+    // 0: the whole body, as IMAP's BODY[TEXT].
+    let text = &nested[nested.find("\n\n").unwrap() + 2..];
+    assert_eq!(part("0"), text);
+    // Leaves are still decoded.
+    assert_eq!(part("1.1"), "plain text");
+
+    // A message part is written whole; N.0 is its multipart body.
+    let rfc822 = fixture("rfc822.eml");
+    let listing = stdout(&run_tool(BIN, &[], &rfc822));
+    for line in listing.lines() {
+        let id = line.split('\t').next().unwrap();
+        let out = run_tool(BIN, &["--part", id], &rfc822);
+        assert_eq!(code(&out), 0, "{id}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_part_that_is_not_there_is_65_naming_those_that_are() {
+    for id in ["0", "2.0", "9", "1.1.1", "x"] {
+        let out = run_tool(BIN, &["--part", id], &fixture("mixed.eml"));
+        let expected = if id == "0" {
+            (0, String::new())
+        } else {
+            (
+                65,
+                format!(
+                    "mime-unpack: error: the message has no part {id}; \
+                     its parts are 0, 1, 2, 3\n"
+                ),
+            )
+        };
+        assert_eq!((code(&out), stderr(&out)), expected, "{id}");
+        if id != "0" {
+            assert!(out.stdout.is_empty(), "{id}");
+        }
+    }
+    let out = run_tool(BIN, &["--part", "0"], &fixture("simple.eml"));
+    assert_eq!(
+        (code(&out), stderr(&out)),
+        (
+            65,
+            "mime-unpack: error: the message has no part 0; its parts are 1\n".into()
+        )
+    );
+}
+
+#[test]
+fn names_cannot_hide_their_extension() {
+    // invoice<U+202E>fdp.exe shows as invoiceexe.pdf where the override
+    // is obeyed; RFC 2231 and RFC 2047 both bring it.
+    let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+        Content-Type: multipart/mixed; boundary=h\n\n\
+        --h\nContent-Type: application/octet-stream\n\
+        Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe\n\nMZ\n\
+        --h\nContent-Type: application/octet-stream; name=\"=?utf-8?q?photo=E2=80=8B=E2=81=A6.jpg?=\"\n\n\
+        jpg\n\
+        --h\nContent-Type: application/octet-stream\n\
+        Content-Disposition: attachment; filename*=utf-8''%D0%BE%D1%82%D1%87%D1%91%D1%82.pdf\n\n%PDF\n\
+        --h--\n";
+    let (_d, files, printed, err, status) = extract(message, &[]);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        names(&files),
+        ["invoice_fdp.exe", "photo__.jpg", "отчёт.pdf"]
+    );
+    assert!(!printed.contains('\u{202E}'), "{printed}");
+    let listing = stdout(&run_tool(BIN, &[], message));
+    assert!(listing.contains("\tinvoice\\u{202e}fdp.exe\n"), "{listing}");
+    assert!(
+        listing.contains("\tphoto\\u{200b}\\u{2066}.jpg\n"),
+        "{listing}"
+    );
+    assert!(listing.contains("\tотчёт.pdf\n"), "{listing}");
+    // JSON keeps the name as the message gave it.
+    let json = stdout(&run_tool(BIN, &["--json"], message));
+    assert!(json.contains("invoice\\u202efdp.exe"), "{json}");
+    assert!(!json.contains('\u{202E}'), "{json}");
+    let first: serde_json::Value = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(first["filename"], "invoice\u{202E}fdp.exe");
+}
+
+/// A minimal IMAP client for the comparison below: one command at a time,
+/// the literal of a FETCH response returned.
+struct Imap {
+    reader: std::io::BufReader<std::net::TcpStream>,
+    tag: u32,
+}
+
+impl Imap {
+    fn connect(port: u16) -> Imap {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut imap = Imap {
+            reader: std::io::BufReader::new(stream),
+            tag: 0,
+        };
+        let greeting = imap.line();
+        assert!(greeting.starts_with(b"* OK"), "{greeting:?}");
+        imap
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        use std::io::BufRead;
+        let mut line = Vec::new();
+        self.reader.read_until(b'\n', &mut line).unwrap();
+        assert!(!line.is_empty(), "the server closed the connection");
+        line
+    }
+
+    /// Sends a command; returns the literals of its untagged responses.
+    fn command(&mut self, command: &str) -> Vec<Vec<u8>> {
+        use std::io::{Read, Write};
+        self.tag += 1;
+        let tag = format!("a{}", self.tag);
+        write!(self.reader.get_mut(), "{tag} {command}\r\n").unwrap();
+        let mut literals = Vec::new();
+        loop {
+            let line = self.line();
+            let text = String::from_utf8_lossy(&line).into_owned();
+            if text.starts_with(&format!("{tag} ")) {
+                assert!(text.starts_with(&format!("{tag} OK")), "{command}: {text}");
+                return literals;
+            }
+            if let Some(open) = text.trim_end().strip_suffix('}').and_then(|t| t.rfind('{')) {
+                let size: usize = text.trim_end()[open + 1..text.trim_end().len() - 1]
+                    .parse()
+                    .unwrap();
+                let mut literal = vec![0; size];
+                self.reader.read_exact(&mut literal).unwrap();
+                literals.push(literal);
+                self.line(); // the rest of the response
+            } else if text.contains("BODY[") && text.contains("\"\"") {
+                literals.push(Vec::new());
+            }
+        }
+    }
+}
+
+#[test]
+fn part_bytes_are_what_dovecot_gives_as_body_sections() {
+    let dovecot = common::dovecot::Dovecot::start();
+    let mut imap = Imap::connect(dovecot.imap);
+    imap.command("LOGIN alice alicepw");
+    let lf = |data: &[u8]| String::from_utf8_lossy(data).replace("\r\n", "\n");
+    let mut compared = 0;
+    for name in [
+        "nested.eml",
+        "mixed.eml",
+        "rfc822.eml",
+        "digest.eml",
+        "signed.eml",
+        "apple-mail.eml",
+        "thunderbird.eml",
+        "outlook.eml",
+        "gmail.eml",
+        "epilogues.eml",
+    ] {
+        let message = fixture(name);
+        dovecot.deposit("alice", &message);
+        imap.command("SELECT INBOX");
+        let listing = stdout(&run_tool(BIN, &[], &message));
+        for line in listing.lines() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (id, kind) = (fields[0], fields[1]);
+            let composite = kind.starts_with("multipart/") || kind == "message/rfc822";
+            if (!composite && !matches!(fields[3], "7bit" | "8bit")) || id.contains(".u") {
+                continue;
+            }
+            // IMAP has no part 0 or N.0: the body of a message is TEXT.
+            let section = match id.strip_suffix(".0") {
+                _ if id == "0" => "TEXT".to_string(),
+                Some(message_part) => format!("{message_part}.TEXT"),
+                None => id.to_string(),
+            };
+            let fetched = imap.command(&format!("FETCH * (BODY.PEEK[{section}])"));
+            assert_eq!(fetched.len(), 1, "{name} {section}");
+            let ours = run_tool(BIN, &["--part", id], &message);
+            assert_eq!(code(&ours), 0, "{name} {id}: {}", stderr(&ours));
+            assert_eq!(
+                lf(&ours.stdout),
+                lf(&fetched[0]),
+                "{name}: --part {id} differs from BODY[{section}]"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "{compared}");
 }

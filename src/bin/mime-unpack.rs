@@ -9,7 +9,7 @@ use mailkit::input::Input;
 use mailkit::mime_reader::{self, Limits, Part};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::mime_unpack::Args;
-use mailkit::unpack::{Extractor, Lister, PartWriter, TextCollector};
+use mailkit::unpack::{Extractor, Listed, Lister, PartWriter, TextCollector};
 use mailkit::{Error, ExitStatus, cli};
 
 const TOOL: &str = "mime-unpack";
@@ -34,12 +34,8 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         let mut writer = PartWriter::new(id, out);
         let result = mime_reader::read_message(reader, &limits, &mut writer);
         warn_all(&diag, &writer.warnings);
-        let found = writer.found;
         result?;
-        writer.into_inner().finish().context("writing the part")?;
-        if !found {
-            return Err(Error::data(format!("the message has no part {id}")).into());
-        }
+        writer.finish()?.finish().context("writing the part")?;
         return Ok(ExitStatus::Ok);
     }
     if args.text {
@@ -73,21 +69,21 @@ fn print_tree(args: &Args, parts: &[Part]) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
     for part in parts {
         if args.output.json {
-            output::write_json_record(&mut out, part)?;
+            output::write_json_record(&mut out, &Listed::from(part))?;
             continue;
         }
-        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-        let name = part.filename.as_deref().map(output::printable);
+        // Everything but the number and size comes from the sender.
+        let shown = |v: Option<&str>| v.map_or("-".into(), |v| output::printable(v).into_owned());
         writeln!(
             out,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}",
             part.id,
             output::printable(&part.content_type),
-            dash(&part.charset),
+            shown(part.charset.as_deref()),
             output::printable(&part.encoding),
             part.size,
-            dash(&part.disposition),
-            name.as_deref().unwrap_or("-"),
+            part.effective_disposition().unwrap_or("-"),
+            shown(part.filename.as_deref()),
         )?;
     }
     out.flush()

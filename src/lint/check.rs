@@ -533,6 +533,52 @@ impl Linter {
             self.type_lines.insert(part.id.clone(), line);
         }
         self.mime_structure(part, &fields);
+        self.file_name(part, &fields);
+    }
+
+    /// The file name of a part that is an attachment (by the reader's one
+    /// rule, [`Part::is_attachment`]: the names a reader writes files
+    /// under) must not hide what it is: no control or invisible
+    /// characters, no path separators (RFC 2183 §5).
+    fn file_name(&mut self, part: &Part, fields: &[Field]) {
+        // The header is read before a multipart is known as one.
+        if part.content_type.starts_with("multipart/") || !part.is_attachment() {
+            return;
+        }
+        let Some(name) = &part.filename else {
+            return;
+        };
+        let hidden = name
+            .chars()
+            .find(|&c| c.is_control() || crate::output::is_invisible(c));
+        let why = match hidden {
+            Some(c) => format!("holds the invisible character U+{:04X}", c as u32),
+            None if name.contains(['/', '\\']) => "holds a path separator".to_string(),
+            None => return,
+        };
+        let line = field_line(fields, "content-disposition")
+            .filter(|_| {
+                fields.iter().any(|f| {
+                    f.name.eq_ignore_ascii_case("content-disposition")
+                        && crate::decode::param(
+                            &crate::decode::parse_disposition(&f.value).1,
+                            "filename",
+                        )
+                        .is_some()
+                })
+            })
+            .or_else(|| field_line(fields, "content-type"))
+            .unwrap_or(part.line);
+        self.report(
+            line,
+            1,
+            "filename-deceptive",
+            format!(
+                "part {}: the file name \"{}\" {why}",
+                part.id,
+                crate::output::printable(name)
+            ),
+        );
     }
 
     /// The line of a part's Content-Type field, or `fallback`.

@@ -216,6 +216,12 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "A text part's decoded bytes are not valid in the charset it declares (UTF-8 by default for 8-bit text is not assumed: us-ascii is).",
     ),
     (
+        "filename-deceptive",
+        "warning",
+        "RFC 2183 §5",
+        "The file name of an attachment (filename or name parameter, decoded) holds a control character, an invisible Unicode format character (a bidirectional control such as U+202E, a zero-width character, U+FEFF) or a path separator: it shows as a name it is not (invoice<U+202E>fdp.exe shows as invoiceexe.pdf) or asks to be written elsewhere. Checked on the parts that are attachments by mime-unpack's rule (declared attachment, named, or not text; not the images an HTML body shows).",
+    ),
+    (
         "not-a-message",
         "error",
         "RFC 5322 §2.1",

@@ -16,7 +16,9 @@ Without an action, the MIME tree: one line per part, tab-separated:
   PART  TYPE  CHARSET  ENCODING  SIZE  DISPOSITION  FILENAME
 PART is the IMAP part number (RFC 3501 §6.4.5): 1, 1.2, 2.1.1; a multipart
 message as a whole is 0, the multipart body of message part N is N.0. SIZE is
-the decoded size in octets; - stands for an empty column.
+the decoded size in octets. DISPOSITION is what mime-unpack makes of the
+part (see ATTACHMENTS), not what its header declares: attachment or inline.
+- stands for an empty column.
 --extract prints each path it wrote, one a line. Warnings about broken mail
 go to stderr, one line each.",
     },
@@ -25,21 +27,59 @@ go to stderr, one line each.",
         body: "\
 With --json, the tree is one object per part:
   part, depth, kind (leaf | multipart | message), type, charset, encoding,
-  size, disposition, filename, content_id, subject (message parts)
+  size, declared_disposition (as the header says), filename, content_id,
+  subject (message parts), disposition (attachment | inline, as in the
+  listing; null for a multipart)
 and --extract prints one object per file written:
   part, path, type, size, filename (as the message gave it),
-  renamed_from (the safe name that was taken, when another was used)",
+  renamed_from (the safe name that was taken, when another was used)
+Strings keep the message's text, with control and invisible characters
+written as escapes (\\u202e), so that a terminal shows them as such.",
+    },
+    Section {
+        title: "ATTACHMENTS",
+        body: "\
+A part is an attachment (listed as such, written by --extract) or a body
+part (inline: written only with --all) by one rule, whatever its
+Content-Disposition says (mpack and Apple Mail declare every attachment
+inline with a file name), as munpack, ripmime and mshow -x decide:
+  1. a multipart is neither; a message/rfc822 part is judged as a leaf;
+  2. declared attachment: an attachment;
+  3. a resource of a multipart/related body (RFC 2387), a part other than
+     the root with a Content-ID or Content-Location (the images the HTML
+     shows): a body part, named or not;
+  4. a part with a file name (filename or name parameter): an attachment;
+  5. a part that is not text/*: an attachment;
+  6. an unnamed text part: a body part.",
+    },
+    Section {
+        title: "PARTS",
+        body: "\
+--part ID writes a leaf decoded, and a message part (message/rfc822) or a
+multipart as it stands, byte for byte as an IMAP server (Dovecot) gives
+BODY[ID] (RFC 3501 §6.4.5): a message part's header and body; a
+multipart's body without its own header (IMAP's ID.MIME): preamble,
+delimiters and parts, its closing delimiter line and its epilogue. The
+line end before the delimiter that ends a part belongs to that delimiter
+(RFC 2046 §5.1.1) and is not written. --part 0 writes the whole body of a
+multipart message (IMAP's BODY[TEXT]). A number not in the message exits
+65 naming those that are.",
     },
     Section {
         title: "SAFETY",
         body: "\
 File names come from the sender. They are decoded (RFC 2047, RFC 2231),
 then only the last path component is kept (both / and \\ count), control
-characters become _, leading dots and .. go, and names are cut to 255 octets
-keeping the extension. A part without a usable name is written as
-part-ID.EXT. Files are created exclusively: an existing file is never
-replaced (report.pdf, report-1.pdf, ...) and a symbolic link planted in the
-directory is never followed. Nothing is written outside the directory.
+characters and invisible ones (Unicode format characters such as the
+bidirectional controls U+061C, U+200E, U+200F, U+202A-U+202E,
+U+2066-U+2069, zero-width U+200B-U+200D, U+2060, U+FEFF) become _, so
+that invoice<U+202E>fdp.exe cannot show as invoiceexe.pdf; leading dots
+and .. go, and names are cut to 255 octets keeping the extension. Ordinary
+letters of every script stay. Names and other text from the message are
+shown on the terminal with such characters escaped (\\u{202e}).
+A part without a usable name is written as part-ID.EXT. Files are created
+exclusively: an existing file is never replaced (report.pdf, report-1.pdf,
+...) and a symbolic link planted in the directory is never followed. Nothing is written outside the directory.
 Hostile structure meets limits: nesting depth 64, 10 000 parts, 256 KiB of
 header per part; each limit reached is reported.",
     },
@@ -99,12 +139,14 @@ pub struct Args {
     )]
     pub dir: PathBuf,
 
-    /// With --extract, also write the inline bodies (text, HTML, images).
+    /// With --extract, also write the body parts (unnamed text, HTML, the
+    /// images it shows).
     #[arg(long, requires = "extract")]
     pub all: bool,
 
-    /// Write part ID (e.g. 2 or 1.2), decoded, to stdout (its bytes, so
-    /// not with --json).
+    /// Write part ID (e.g. 2 or 1.2) to stdout: a leaf decoded, a
+    /// message or multipart part as it stands (see PARTS); its bytes, so
+    /// not with --json.
     #[arg(long, value_name = "ID", conflicts_with = "json")]
     pub part: Option<String>,
 
