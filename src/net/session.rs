@@ -237,7 +237,8 @@ fn secure<S: Handshake>(mut session: S, endpoint: &Endpoint) -> Result<Secured<S
         TlsMode::StartTls => {
             if !session.offers_tls() {
                 return Err(Error::protocol(format!(
-                    "{}:{} does not offer STARTTLS, which is required (--tls)",
+                    "{}:{} does not offer STARTTLS, which is required by default; \
+                     --tls opportunistic goes on without it, --tls none never asks",
                     endpoint.host, endpoint.port
                 )));
             }

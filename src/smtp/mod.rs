@@ -172,7 +172,7 @@ pub struct Session {
 impl Session {
     /// Reads the greeting (220); a 554 greeting is a refusal (69).
     pub fn greet(mut conn: Connection) -> Result<Session, Error> {
-        let reply = read_reply(&mut conn)?;
+        let reply = read_reply(&mut conn).map_err(|e| e.prefixed("waiting for the greeting"))?;
         if reply.code != 220 {
             return Err(reply.error("greeting", ErrorKind::Refused));
         }
