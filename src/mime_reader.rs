@@ -1034,10 +1034,7 @@ fn looks_like_header_line(line: &[u8]) -> bool {
     if matches!(line.first(), Some(b' ' | b'\t')) {
         return true;
     }
-    match memchr::memchr(b':', line) {
-        Some(colon) => colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)),
-        None => false,
-    }
+    crate::grammar::header::field_name(line).is_some()
 }
 
 fn trim_end_whitespace(line: &[u8]) -> &[u8] {

@@ -532,3 +532,25 @@ fn attachments_agree_with_python_on_a_varied_corpus() {
         assert_eq!(got, expected, "{}", message.display());
     }
 }
+
+/// The tree listing of a message given as bytes.
+fn tree_of(message: &[u8]) -> (String, String, i32) {
+    let out = run_tool(BIN, &[], message);
+    (stdout(&out), stderr(&out), code(&out))
+}
+
+#[test]
+fn white_space_before_a_colon_is_the_obsolete_syntax_and_accepted() {
+    // RFC 5322 §4.5: `Subject :` must be accepted; first in the header it
+    // is not "not a message", later it does not end the header.
+    for message in [
+        "Subject : hi\nFrom: a@example.org\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n",
+        "From: a@example.org\nSubject\t: hi\nMIME-Version: 1.0\nContent-Type : text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n",
+    ] {
+        let (out, err, status) = tree_of(message.as_bytes());
+        assert_eq!(status, 0, "{err}");
+        assert_eq!(out, "1\ttext/plain\tutf-8\tquoted-printable\t6\t-\t-\n");
+        let text = run_tool(BIN, &["--text"], message.as_bytes());
+        assert_eq!(stdout(&text), "café\n");
+    }
+}

@@ -369,3 +369,146 @@ fn hostile_input_stays_linear_and_bounded() {
         assert!(stdout(&out).contains("[not-a-message]"), "{}", stdout(&out));
     }
 }
+
+const SEND: &str = env!("CARGO_BIN_EXE_smtp-send");
+
+/// The decoded leaves of a message as Python's email package reads them
+/// (type and SHA-256 of the decoded bytes), and its defects.
+fn python_leaves(message: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+    let dir = Scratch::new();
+    let path = dir.path().join("m.eml");
+    std::fs::write(&path, message).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let leaves = view["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap().to_string(),
+                p["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let defects = view["defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    (leaves, defects)
+}
+
+/// Runs `--fix`, checks that the output lints without errors, that Python
+/// decodes the same leaves from it, and returns it.
+fn fixed_and_same(message: &[u8]) -> Vec<u8> {
+    let out = run_tool(BIN, &["--fix"], message);
+    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    let fixed = out.stdout;
+    let again = run_tool(BIN, &[], &fixed);
+    assert_eq!(
+        code(&again),
+        0,
+        "--fix left errors: {}\n{}",
+        stdout(&again),
+        String::from_utf8_lossy(&fixed)
+    );
+    let (before, _) = python_leaves(message);
+    let (after, defects) = python_leaves(&fixed);
+    assert_eq!(
+        after,
+        before,
+        "decoded content changed: {}",
+        String::from_utf8_lossy(&fixed)
+    );
+    assert!(defects.is_empty(), "{defects:?}");
+    fixed
+}
+
+#[test]
+fn fix_reencodes_lines_over_998_octets_as_quoted_printable() {
+    let long = "x".repeat(1500);
+    let wide = "ü".repeat(800);
+    let h = HEAD;
+    let single = format!("{h}\nshort\n{long} \nend = with = signs \n");
+    let multipart = format!(
+        "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n{long}\n--b\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<p>{wide}</p>\n--b\nContent-Type: text/plain\n\nshort and kept\n--b--\n"
+    );
+    let nested = format!(
+        "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative; boundary=inner\n\n--inner\nContent-Type: text/plain; charset=us-ascii\n\n{long}\n--inner--\n--outer--\n"
+    );
+    for message in [&single, &multipart, &nested] {
+        let fixed = fixed_and_same(message.as_bytes());
+        let text = String::from_utf8(fixed.clone()).unwrap();
+        assert!(
+            text.lines().all(|l| l.len() <= 76),
+            "a line is still long: {text}"
+        );
+        assert!(
+            text.contains("Content-Transfer-Encoding: quoted-printable\n"),
+            "{text}"
+        );
+        // smtp-send refuses the original and takes the repair.
+        let refused = run_tool(SEND, &["--dry-run", "b@example.org"], message.as_bytes());
+        assert_eq!(code(&refused), 65, "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("rfc822-lint --fix"),
+            "{}",
+            stderr(&refused)
+        );
+        let sent = run_tool(SEND, &["--dry-run", "b@example.org"], &fixed);
+        assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+    }
+    // A single part without MIME fields gets them.
+    let fixed = String::from_utf8(run_tool(BIN, &["--fix"], single.as_bytes()).stdout).unwrap();
+    for field in [
+        "MIME-Version: 1.0\n",
+        "Content-Type: text/plain; charset=utf-8\n",
+    ] {
+        assert!(fixed.contains(field), "{field} missing: {fixed}");
+    }
+    // Short parts are copied as they were.
+    let fixed = String::from_utf8(run_tool(BIN, &["--fix"], multipart.as_bytes()).stdout).unwrap();
+    assert!(fixed.contains("\n\nshort and kept\n--b--\n"), "{fixed}");
+}
+
+#[test]
+fn obsolete_space_before_the_colon_is_a_warning_and_fixed() {
+    let message = format!(
+        "{}MIME-Version: 1.0\nContent-Type : text/plain; charset=utf-8\n\nbody\n",
+        HEAD.replace("Subject:", "Subject :")
+    );
+    let found = findings(message.as_bytes(), &[]);
+    assert_eq!(
+        found,
+        vec![
+            ("obsolete-field-syntax".to_string(), 5, 8),
+            ("obsolete-field-syntax".to_string(), 7, 13),
+        ]
+    );
+    // Python's email package does not accept the obsolete syntax (its
+    // header pattern wants the colon right after the name) and takes the
+    // rest as body, though RFC 5322 §4.5 says receivers must accept it: the
+    // repair is compared with the same message written without the spaces.
+    let out = run_tool(BIN, &["--fix"], message.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fixed = out.stdout;
+    let text = String::from_utf8(fixed.clone()).unwrap();
+    let modern = message.replace(" :", ":");
+    assert_eq!(python_leaves(&fixed), python_leaves(modern.as_bytes()));
+    assert!(text.contains("Subject: s\n"), "{text}");
+    assert!(text.contains("\nContent-Type: text/plain"), "{text}");
+    assert!(findings(&fixed, &[]).is_empty(), "{text}");
+}

@@ -69,6 +69,8 @@ pub struct Linter {
     body: Option<BodyState>,
     boundaries: Vec<(String, String)>,
     undeclared_8bit: Vec<String>,
+    /// Text parts sent as they are with lines over 998 octets.
+    long_lines: Vec<String>,
     /// Where each part's Content-Type field is, to point at it.
     type_lines: HashMap<String, u64>,
 }
@@ -133,6 +135,7 @@ impl Linter {
             body: None,
             boundaries: Vec::new(),
             undeclared_8bit: Vec::new(),
+            long_lines: Vec::new(),
             type_lines: HashMap::new(),
         }
     }
@@ -157,6 +160,13 @@ impl Linter {
     /// Parts whose 8-bit content is declared 7bit (for `--fix`).
     pub fn undeclared_8bit_parts(&self) -> &[String] {
         &self.undeclared_8bit
+    }
+
+    /// Text parts in an identity encoding (7bit, 8bit, binary) with lines
+    /// over 998 octets (for `--fix`, which re-encodes them as
+    /// quoted-printable, RFC 2045 §6.7).
+    pub fn long_line_parts(&self) -> &[String] {
+        &self.long_lines
     }
 
     /// Records a finding of `rule` unless allowed; the severity is the
@@ -276,6 +286,12 @@ impl Linter {
         let line = self.lines.number;
         let len = self.lines.len;
         if len > 998 {
+            if let RawContext::Body(part) = context
+                && reencodable_long_lines(part)
+                && !self.long_lines.contains(&part.id)
+            {
+                self.long_lines.push(part.id.clone());
+            }
             self.report(
                 line,
                 999,
@@ -493,6 +509,17 @@ impl Linter {
         let mut mime_fields = false;
         for field in &fields {
             let lower = field.name.to_ascii_lowercase();
+            if field.obsolete_space {
+                self.report(
+                    field.line,
+                    field.name.len() as u64 + 1,
+                    "obsolete-field-syntax",
+                    format!(
+                        "white space between the field name {:?} and its colon",
+                        printable(field.name.as_bytes())
+                    ),
+                );
+            }
             if let Some(bad) = field.name.bytes().position(|b| !(33..=126).contains(&b)) {
                 self.report(
                     field.line,
@@ -797,11 +824,16 @@ fn field_line(fields: &[Field], name: &str) -> Option<u64> {
         .map(|f| f.line)
 }
 
+/// Whether `--fix` can re-encode a part's long lines as quoted-printable
+/// and keep its decoded text: a text leaf sent as it is.
+fn reencodable_long_lines(part: &Part) -> bool {
+    part.kind == PartKind::Leaf
+        && part.content_type.starts_with("text/")
+        && fields::is_identity_encoding(&part.encoding)
+}
+
 fn looks_like_field(line: &[u8]) -> bool {
-    match memchr::memchr(b':', line) {
-        Some(colon) => colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)),
-        None => false,
-    }
+    crate::grammar::header::field_name(line).is_some()
 }
 
 fn printable(bytes: &[u8]) -> String {
@@ -812,6 +844,8 @@ fn printable(bytes: &[u8]) -> String {
 /// A header field with where its value's pieces stand.
 struct Field {
     name: String,
+    /// White space stood between the name and the colon (RFC 5322 §4.5).
+    obsolete_space: bool,
     value: String,
     line: u64,
     /// (offset in value, line, column of that offset).
@@ -854,8 +888,14 @@ fn split_fields(block: &[u8], first_line: u64) -> Vec<Field> {
         let Some(colon) = text.find(':') else {
             continue;
         };
+        let name = &text[..colon];
+        let trimmed = name.trim_end_matches([' ', '\t']);
+        let is_field = crate::grammar::header::field_name(raw).is_some();
+        let obsolete_space = is_field && trimmed.len() < name.len();
+        let name = if is_field { trimmed } else { name };
         fields.push(Field {
-            name: text[..colon].to_string(),
+            name: name.to_string(),
+            obsolete_space,
             value: text[colon + 1..].to_string(),
             line: line_no,
             segments: vec![(0, line_no, colon as u64 + 2)],

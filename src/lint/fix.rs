@@ -1,7 +1,9 @@
 //! `--fix`: a second streaming pass that writes the message back with what
 //! can be repaired safely: line ends normalised, long header lines folded,
 //! raw 8-bit header text RFC 2047-encoded, Date, Message-ID and MIME-Version
-//! added, undeclared 8-bit bodies re-encoded as quoted-printable, a
+//! added, undeclared 8-bit bodies and text with lines over 998 octets
+//! re-encoded as quoted-printable (RFC 2045 §6.7), white space before a
+//! field's colon removed (RFC 5322 §4.5), a
 //! multipart left open at the end closed. Everything else is copied.
 
 use std::collections::HashMap;
@@ -273,7 +275,13 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
 /// One field: raw 8-bit text encoded where the field is unstructured or an
 /// address list; lines over 78 octets folded at white space; else as it was.
 fn fixed_field(field: &crate::message::Field, nl: &str) -> String {
-    let raw: Vec<u8> = field.lines.join(&b"\n"[..]);
+    let mut raw: Vec<u8> = field.lines.join(&b"\n"[..]);
+    // `Name :` (RFC 5322 §4.5) written as `Name:`.
+    if let Some(colon) = memchr::memchr(b':', &raw)
+        && colon > field.name.len()
+    {
+        raw.drain(field.name.len()..colon);
+    }
     let lower = field.name.to_ascii_lowercase();
     if !raw.is_ascii()
         && let Some(encoded) = encode_8bit_field(field, &lower, nl)

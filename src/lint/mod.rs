@@ -26,6 +26,9 @@ pub struct Report {
     pub more: Vec<(&'static str, u64)>,
     /// Parts with 8-bit data declared 7bit (what `--fix` re-encodes).
     pub undeclared_8bit: Vec<String>,
+    /// Text parts with lines over 998 octets sent as they are (what
+    /// `--fix` re-encodes too).
+    pub long_lines: Vec<String>,
 }
 
 impl Report {
@@ -57,6 +60,7 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, 
     let mut linter = check::Linter::new(options.clone());
     let result = mime_reader::read_message(reader, &Limits::default(), &mut linter);
     let undeclared_8bit = linter.undeclared_8bit_parts().to_vec();
+    let long_lines = linter.long_line_parts().to_vec();
     let (mut diagnostics, more) = linter.finish();
     match result {
         Ok(()) => {}
@@ -76,6 +80,7 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, 
         diagnostics,
         more,
         undeclared_8bit,
+        long_lines,
     })
 }
 
@@ -86,7 +91,15 @@ pub fn fix_message<R: BufRead, W: Write>(
     newline: Newline,
     report: &Report,
 ) -> Result<W, Error> {
-    let mut fixer = fix::Fixer::new(out, newline, report.undeclared_8bit.clone());
+    let mut reencode = report.undeclared_8bit.clone();
+    reencode.extend(
+        report
+            .long_lines
+            .iter()
+            .filter(|id| !report.undeclared_8bit.contains(id))
+            .cloned(),
+    );
+    let mut fixer = fix::Fixer::new(out, newline, reencode);
     match mime_reader::read_message(message, &Limits::default(), &mut fixer) {
         // Not a message: written back as it is.
         Err(e) if e.kind() != ErrorKind::BadInput => return Err(e),

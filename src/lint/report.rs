@@ -126,6 +126,7 @@ mod tests {
             }],
             more: vec![("line-long", 2)],
             undeclared_8bit: Vec::new(),
+            long_lines: Vec::new(),
         }
     }
 

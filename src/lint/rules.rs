@@ -72,6 +72,12 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "The first line of a header starts with white space, so it continues a field that does not exist.",
     ),
     (
+        "obsolete-field-syntax",
+        "warning",
+        "RFC 5322 §4.5",
+        "White space stands between a field name and its colon (`Subject :`): obsolete syntax that readers must accept but writers must not produce. --fix removes the white space.",
+    ),
+    (
         "whitespace-only-line",
         "warning",
         "RFC 5322 §3.2.2",

@@ -37,9 +37,12 @@ line ends normalised (LF, or CRLF with --crlf; bare CRs become line ends),
 header lines over 78 octets folded at white space (the value does not change),
 raw 8-bit text in unstructured and address fields RFC 2047-encoded, missing
 Date, Message-ID and MIME-Version added, 8-bit bodies declared 7bit (or not
-declared) re-encoded as quoted-printable with the declaration to match, a
-missing blank line after the header added, and a multipart cut short at the
-end closed. What cannot be repaired safely is copied as it is and still
+declared) re-encoded as quoted-printable with the declaration to match, text
+parts with lines over 998 octets re-encoded as quoted-printable with soft line
+breaks (RFC 2045 §6.7; the decoded text is the same, and MIME-Version and
+Content-Type are added when missing), white space before a field's colon
+removed, a missing blank line after the header added, and a multipart cut
+short at the end closed. What cannot be repaired safely is copied as it is and still
 reported on stderr.",
         },
         Section {
