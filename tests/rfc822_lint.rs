@@ -512,3 +512,56 @@ fn obsolete_space_before_the_colon_is_a_warning_and_fixed() {
     assert!(text.contains("\nContent-Type: text/plain"), "{text}");
     assert!(findings(&fixed, &[]).is_empty(), "{text}");
 }
+
+#[test]
+fn a_byte_order_mark_is_a_warning_and_fix_removes_it() {
+    let message = format!("\u{feff}{HEAD}\nbody\n");
+    assert_eq!(
+        findings(message.as_bytes(), &[]),
+        vec![("byte-order-mark".to_string(), 1, 1)]
+    );
+    let out = run_tool(BIN, &["--fix"], message.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"From: "), "{}", stdout(&out));
+    assert!(findings(&out.stdout, &[]).is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn a_delimiter_right_after_a_multipart_header_is_a_missing_blank_line() {
+    let message = format!(
+        "{HEAD}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n--b\nContent-Type: text/plain\n\none\n--b--\n"
+    );
+    assert_eq!(
+        findings(message.as_bytes(), &[]),
+        vec![("no-blank-line".to_string(), 8, 1)]
+    );
+    let fixed = fixed_and_same(message.as_bytes());
+    assert!(
+        String::from_utf8(fixed)
+            .unwrap()
+            .contains("boundary=b\n\n--b\n"),
+        "the blank line is added"
+    );
+}
+
+#[test]
+fn rfc2231_boundaries_are_boundaries() {
+    // RFC 2231 §3 (continuations) and §4 (charset and language): the
+    // boundary parameter may take either form.
+    for content_type in [
+        "multipart/mixed; boundary*=''b1",
+        "multipart/mixed; boundary*=us-ascii'en'b1",
+        "multipart/mixed; boundary*0=b; boundary*1=1",
+        "multipart/mixed; boundary*0*=''b; boundary*1=1",
+    ] {
+        let message = format!(
+            "{HEAD}MIME-Version: 1.0\nContent-Type: {content_type}\n\n--b1\nContent-Type: text/plain\n\none\n--b1--\n"
+        );
+        assert_eq!(findings(message.as_bytes(), &[]), vec![], "{content_type}");
+        let listing = stdout(&run_tool(UNPACK, &[], message.as_bytes()));
+        assert!(
+            listing.contains("\n1\ttext/plain\t"),
+            "{content_type}: {listing}"
+        );
+    }
+}

@@ -270,7 +270,9 @@ impl Linter {
                 "field-name-syntax",
                 format!("field name {name:?} has a character outside 33-126"),
             );
-        } else if next_is_field {
+        } else if next_is_field && !text.starts_with(b"--") {
+            // (A line starting with `--` is a multipart's first delimiter
+            // right after its header: the blank line is what is missing.)
             self.report(
                 line,
                 1,
@@ -945,6 +947,12 @@ impl Visitor for Linter {
                 self.header.pending_separator = Some((problem.line, text));
             }
             ProblemKind::Limit => self.report(problem.line, 1, "limit", problem.message.clone()),
+            ProblemKind::ByteOrderMark => self.report(
+                1,
+                1,
+                "byte-order-mark",
+                "a UTF-8 byte-order mark before the first field (skipped)".into(),
+            ),
             // Reported by other rules, with positions.
             ProblemKind::MissingBoundary
             | ProblemKind::BadContentType

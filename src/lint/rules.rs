@@ -72,6 +72,12 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "The first line of a header starts with white space, so it continues a field that does not exist.",
     ),
     (
+        "byte-order-mark",
+        "warning",
+        "RFC 5322 §2.1, RFC 3629 §6",
+        "The message starts with a UTF-8 byte-order mark (EF BB BF), which is no part of a field name: readers that do not skip it see no header at all. --fix removes it.",
+    ),
+    (
         "obsolete-field-syntax",
         "warning",
         "RFC 5322 §4.5",
@@ -159,7 +165,7 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "boundary-not-found",
         "error",
         "RFC 2046 §5.1.1",
-        "A multipart's boundary never occurs as a delimiter line in its body: the multipart has no parts.",
+        "A multipart's boundary never occurs as a delimiter line in its body: the multipart has no parts (mime-unpack shows its body as one text part).",
     ),
     (
         "multipart-unclosed",
