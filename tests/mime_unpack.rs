@@ -624,3 +624,24 @@ fn a_multipart_whose_boundary_never_occurs_is_one_text_part() {
     let part = run_tool(BIN, &["--part", "1.1"], nested);
     assert_eq!(stdout(&part), "lost text");
 }
+
+#[test]
+fn uuencode_transfer_encodings_are_decoded() {
+    for cte in ["x-uuencode", "x-uue", "uuencode", "X-UUENCODE"] {
+        let message = format!(
+            "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee the file\n--b\nContent-Type: application/octet-stream; name=cat.txt\nContent-Transfer-Encoding: {cte}\nContent-Disposition: attachment; filename=cat.txt\n\nbegin 644 cat.txt\n#0V%T\n`\nend\n--b--\n"
+        );
+        let (_dir, files, _, err, status) = extract(message.as_bytes(), &[]);
+        assert_eq!(status, 0, "{cte}: {err}");
+        assert_eq!(files, [("cat.txt".to_string(), b"Cat".to_vec())], "{cte}");
+        assert_eq!(err, "", "{cte}");
+        let (out, _, _) = tree_of(message.as_bytes());
+        assert!(
+            out.contains(&format!(
+                "\t{}\t3\tattachment\tcat.txt\n",
+                cte.to_ascii_lowercase()
+            )),
+            "{out}"
+        );
+    }
+}

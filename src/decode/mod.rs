@@ -26,7 +26,7 @@ pub use html::html_to_text;
 pub use quoted_printable::QuotedPrintableDecoder;
 pub use rfc2047::{decode_header_text, header_text};
 pub use rfc2231::{param, parse_disposition, parse_mime_value};
-pub use uuencode::{UuEvent, UuScanner};
+pub use uuencode::{UuDecoder, UuEvent, UuScanner};
 
 // ---- damage ----
 
@@ -43,6 +43,9 @@ pub struct Damage {
     pub truncated: bool,
     /// Malformed quoted-printable "=" sequences, kept as they are.
     pub bad_escapes: u64,
+    /// A uuencoded body without its "begin" line (kept as it is), or whose
+    /// file has no "end" line.
+    pub uu_incomplete: Option<&'static str>,
 }
 
 impl Damage {
@@ -72,6 +75,9 @@ impl Damage {
         if self.bad_escapes > 0 {
             parts.push(count(self.bad_escapes, "malformed quoted-printable escape") + " kept");
         }
+        if let Some(what) = self.uu_incomplete {
+            parts.push(what.to_string());
+        }
         if parts.is_empty() {
             return "clean".to_string();
         }
@@ -88,12 +94,15 @@ pub enum BodyDecoder {
     Base64(Base64Decoder),
     /// quoted-printable (RFC 2045 §6.7).
     QuotedPrintable(QuotedPrintableDecoder),
+    /// x-uuencode, x-uue or uuencode: the file between "begin" and "end".
+    Uuencode(Box<UuDecoder>),
 }
 
 impl BodyDecoder {
     /// The decoder for a Content-Transfer-Encoding value: its first word,
-    /// case-insensitive; absent or unknown ones (x-uuencode included: see
-    /// [`UuScanner`]) copy the content.
+    /// case-insensitive; `x-uuencode`, `x-uue` and `uuencode` (never
+    /// registered, but what uuencoding mailers wrote) decode the file in
+    /// the body; absent or unknown ones copy the content.
     pub fn for_encoding(cte: Option<&str>) -> BodyDecoder {
         let word = cte
             .unwrap_or("")
@@ -104,6 +113,11 @@ impl BodyDecoder {
             BodyDecoder::Base64(Base64Decoder::new())
         } else if word.eq_ignore_ascii_case("quoted-printable") {
             BodyDecoder::QuotedPrintable(QuotedPrintableDecoder::new())
+        } else if ["x-uuencode", "x-uue", "uuencode"]
+            .iter()
+            .any(|uu| word.eq_ignore_ascii_case(uu))
+        {
+            BodyDecoder::Uuencode(Box::default())
         } else {
             BodyDecoder::Identity
         }
@@ -115,6 +129,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => out.extend_from_slice(input),
             BodyDecoder::Base64(d) => d.feed(input, out),
             BodyDecoder::QuotedPrintable(d) => d.feed(input, out),
+            BodyDecoder::Uuencode(d) => d.feed(input, out),
         }
     }
 
@@ -124,6 +139,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => {}
             BodyDecoder::Base64(d) => d.finish(out),
             BodyDecoder::QuotedPrintable(d) => d.finish(out),
+            BodyDecoder::Uuencode(d) => d.finish(out),
         }
     }
 
@@ -133,6 +149,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => None,
             BodyDecoder::Base64(d) => Some(d.damage()),
             BodyDecoder::QuotedPrintable(d) => Some(d.damage()),
+            BodyDecoder::Uuencode(d) => Some(d.damage()),
         }
     }
 }

@@ -304,10 +304,16 @@ fn body_decoder_follows_the_transfer_encoding() {
         Some("7bit"),
         Some("8BIT"),
         Some("binary"),
-        Some("x-uuencode"),
+        Some("x-unknown"),
         Some(""),
     ] {
         assert_eq!(decode(cte, b"QUJD=41"), (b"QUJD=41".to_vec(), None));
+    }
+    for cte in ["x-uuencode", "X-UUE", "uuencode"] {
+        assert_eq!(
+            decode(Some(cte), b"begin 644 a\n#04)#\n`\nend\n"),
+            (b"ABC".to_vec(), Some(Damage::default()))
+        );
     }
 }
 
