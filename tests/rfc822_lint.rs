@@ -565,3 +565,15 @@ fn rfc2231_boundaries_are_boundaries() {
         );
     }
 }
+
+#[test]
+fn utf7_is_a_known_charset() {
+    // RFC 2152: a registered charset; Outlook 2000 labelled words with it.
+    let message = HEAD.replace(
+        "Subject: s\n",
+        "Subject: =?utf-7?Q?Gr+APw-+AN8-e?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-7\n\nGr+APw-+AN8-e\n",
+    );
+    assert_eq!(findings(message.as_bytes(), &[]), vec![]);
+    let text = stdout(&run_tool(UNPACK, &["--text"], message.as_bytes()));
+    assert_eq!(text, "Grüße\n");
+}

@@ -1,7 +1,8 @@
 //! Decoding what messages carry, one file per codec: transfer encodings
 //! ([`base64`], RFC 2045 §6.8; [`quoted_printable`], RFC 2045 §6.7),
 //! [`charset`] conversion (RFC 2046 §4.1.2), RFC 2047 encoded-words
-//! ([`rfc2047`]), RFC 2231 parameters ([`rfc2231`]), [`uuencode`], and
+//! ([`rfc2047`]), RFC 2231 parameters ([`rfc2231`]), [`utf7`] (RFC 2152),
+//! [`uuencode`], and
 //! [`html`] as text. This file holds what they share: [`Damage`], and the
 //! [`BodyDecoder`] that picks a transfer decoder by Content-Transfer-Encoding
 //! (RFC 2045 §6.1).
@@ -18,6 +19,7 @@ pub mod html;
 pub mod quoted_printable;
 pub mod rfc2047;
 pub mod rfc2231;
+pub mod utf7;
 pub mod uuencode;
 
 pub use base64::Base64Decoder;
