@@ -252,7 +252,9 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
             fields.push(crate::header::date_field());
         }
         if !has("message-id") {
-            fields.push(crate::header::message_id_field(None));
+            fields.push(crate::header::message_id_field(
+                from_domain(&header).as_deref(),
+            ));
         }
     }
     let uses_mime = reencode
@@ -270,6 +272,15 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
         fields.push("Content-Transfer-Encoding: quoted-printable".into());
     }
     fields
+}
+
+/// The domain of the first From mailbox, for an added Message-ID
+/// (RFC 5322 §3.6.4: the right side is usually the sender's domain).
+fn from_domain(header: &crate::message::Header) -> Option<String> {
+    let from = crate::decode::decode_header_text(header.get("from")?);
+    let list = crate::address::parse_address_list(&from).ok()?;
+    let first = crate::address::mailboxes(&list).into_iter().next()?;
+    Some(first.domain.clone())
 }
 
 /// One field: raw 8-bit text encoded where the field is unstructured or an

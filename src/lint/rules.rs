@@ -42,7 +42,28 @@ pub struct Rule {
     pub rfc: &'static str,
     /// What it checks and why.
     pub about: &'static str,
+    /// Whether `--fix` repairs what it finds (the man page says so).
+    pub fixable: bool,
 }
+
+/// The rules whose findings `--fix` repairs, every one of them (see
+/// [`super::fix`]): a finding of these never remains in the repair.
+/// (`line-too-long` in a part that is not text, or inside a header value
+/// without white space to fold at, is the exception the man page names.)
+const FIXABLE: &[&str] = &[
+    "no-blank-line",
+    "raw-8bit-header",
+    "line-too-long",
+    "bare-cr",
+    "bare-lf",
+    "mixed-line-endings",
+    "missing-date",
+    "mime-version-missing",
+    "multipart-unclosed",
+    "8bit-undeclared",
+    "obsolete-field-syntax",
+    "byte-order-mark",
+];
 
 /// Rules about the message as a whole: lines, structure, required fields,
 /// MIME bodies. (Rules about single field values are in `fields`.)
@@ -99,7 +120,7 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "line-too-long",
         "error",
         "RFC 5322 §2.1.1",
-        "A line is longer than 998 octets (without its line end): SMTP servers may refuse the message or break the line.",
+        "A line is longer than 998 octets (without its line end): SMTP servers may refuse the message or break the line. --fix re-encodes a text part sent as it is as quoted-printable (RFC 2045 §6.7) and folds a header line at white space; a part that is not text, or a header line without white space, stays as it is.",
     ),
     (
         "line-long",
@@ -256,6 +277,7 @@ fn build() -> Vec<Rule> {
             severity: Severity::parse(severity),
             rfc,
             about,
+            fixable: FIXABLE.contains(&id),
         })
         .collect()
 }
