@@ -17,7 +17,7 @@
 //! | [`domain`] | domain names: IDN, syntax limits |
 //! | [`header`] | header fields on the wire: RFC 2047, RFC 2231, folding |
 //! | [`message`] | a message's header fields and Content-Type, as owned values |
-//! | [`decode`] | decoding, one file per codec: [`decode::base64`], [`decode::quoted_printable`], [`decode::charset`], [`decode::rfc2047`], [`decode::rfc2231`], [`decode::uuencode`], [`decode::html`] |
+//! | [`decode`] | decoding, one file per codec: [`decode::base64`], [`decode::quoted_printable`], [`decode::charset`], [`decode::utf7`], [`decode::rfc2047`], [`decode::rfc2231`], [`decode::uuencode`], [`decode::html`] |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
 //! | [`media_type`] | media types from file names and magic numbers |
 //! | [`mime_reader`] | the streaming MIME engine under unpack, lint and fix |

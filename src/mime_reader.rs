@@ -192,6 +192,8 @@ pub enum ProblemKind {
     TruncatedUuencode,
     /// A limit (depth, parts, header size) was reached.
     Limit,
+    /// A UTF-8 byte-order mark stood before the first field; skipped.
+    ByteOrderMark,
 }
 
 /// A problem with the message, where it is.
@@ -230,8 +232,8 @@ fn problem(
     }
 }
 
-/// Reads one message from `reader` (a leading mbox `From ` line is
-/// skipped), calling `visitor` for every part. Fails with 65 when the
+/// Reads one message from `reader` (a leading UTF-8 byte-order mark and
+/// mbox `From ` line are skipped), calling `visitor` for every part. Fails with 65 when the
 /// input is not a message at all (no header field), with 74 on a read
 /// error, and with whatever the visitor's error says.
 pub fn read_message<R: BufRead>(
@@ -241,7 +243,14 @@ pub fn read_message<R: BufRead>(
 ) -> Result<(), Error> {
     let mut state = Reader::new(limits.clone());
     let mut lines = Lines::new(reader);
-    lines.skip_mbox_from_line().map_err(input_error)?;
+    if lines.skip_bom_and_mbox_from_line().map_err(input_error)? {
+        visitor.problem(&problem(
+            ProblemKind::ByteOrderMark,
+            None,
+            1,
+            "a UTF-8 byte-order mark before the first field; skipped",
+        ));
+    }
     loop {
         if state.takes_runs() && lines.next_run().map_err(input_error)? {
             state.run(&lines.piece, visitor)?;
@@ -390,19 +399,28 @@ impl<R: BufRead> Lines<R> {
         Ok(true)
     }
 
-    /// Skips a leading mbox `From ` line. The first line is read whole
-    /// (however little the first read brings); when it is not a `From `
-    /// line it is held for [`Lines::next_piece`].
-    fn skip_mbox_from_line(&mut self) -> io::Result<()> {
+    /// Skips a UTF-8 byte-order mark at the very start (some editors and
+    /// exporters write one; it belongs to no field name), then a leading
+    /// mbox `From ` line. The first line is read whole (however little
+    /// the first read brings); when it is not a `From ` line it is held
+    /// for [`Lines::next_piece`]. True when there was a byte-order mark.
+    fn skip_bom_and_mbox_from_line(&mut self) -> io::Result<bool> {
         if !self.next_piece()? {
-            return Ok(());
+            return Ok(false);
+        }
+        let bom = self.piece.data.starts_with(b"\xEF\xBB\xBF");
+        if bom {
+            self.piece.data.drain(..3);
+            if self.piece.data.is_empty() {
+                return Ok(true);
+            }
         }
         if !crate::grammar::header::is_mbox_from_line(&self.piece.data) {
             self.held = true;
-            return Ok(());
+            return Ok(bom);
         }
         while !self.piece.ends_line && self.next_piece()? {}
-        Ok(())
+        Ok(bom)
     }
 }
 
@@ -456,9 +474,16 @@ enum FrameKind {
         digest: bool,
         /// For a multipart/related: which child is its root.
         related: Option<RelatedRoot>,
+        /// The body before the first delimiter (bounded): shown as a text
+        /// part if the delimiter never comes.
+        preamble: Vec<u8>,
     },
     Message,
 }
+
+/// How much of a multipart's body is kept in case its boundary never
+/// occurs (then it is shown as one text part, cut at this size).
+const MAX_UNFRAMED: usize = 4 * 1024 * 1024;
 
 struct Frame {
     kind: FrameKind,
@@ -610,9 +635,19 @@ impl Reader {
         visitor: &mut impl Visitor,
     ) -> Result<(), Error> {
         let upto = boundary_level.map_or(self.frames.len(), |level| level + 1);
-        for frame in &mut self.frames[..upto] {
-            if matches!(frame.kind, FrameKind::Multipart { .. }) {
+        let innermost = self.frames.len();
+        for (at, frame) in self.frames[..upto].iter_mut().enumerate() {
+            if let FrameKind::Multipart {
+                children, preamble, ..
+            } = &mut frame.kind
+            {
                 frame.part.size += piece.data.len() as u64;
+                // Before its first delimiter, the innermost multipart's
+                // body may be all there is (a boundary that never occurs).
+                if *children == 0 && at + 1 == innermost && preamble.len() < MAX_UNFRAMED {
+                    let room = MAX_UNFRAMED - preamble.len();
+                    preamble.extend_from_slice(&piece.data[..piece.data.len().min(room)]);
+                }
                 continue;
             }
             if !frame.pending_eol.is_empty() {
@@ -780,10 +815,22 @@ impl Reader {
                                 None => RelatedRoot::First,
                             }
                         }),
+                        preamble: Vec::new(),
                     },
                     part,
                     pending_eol: Vec::new(),
                 });
+                // A header followed directly by its first delimiter: the
+                // line is read as the body's first (RFC 2046 §5.1.1 lets
+                // the preamble be empty, not the blank line; readers
+                // unpack as far as it goes).
+                // (Its raw bytes were shown as the header's last line.)
+                if let Some((level, close)) = first_body_line
+                    .filter(|line| line.data.starts_with(b"--"))
+                    .and_then(|line| self.match_boundary(line))
+                {
+                    return self.boundary(level, close, visitor);
+                }
                 Ok(())
             }
             _ if part.content_type.starts_with("multipart/") => {
@@ -866,7 +913,16 @@ impl Reader {
     ) -> Result<(), Error> {
         self.end_current(visitor, false)?;
         while self.frames.len() > level + 1 {
-            let frame = self.frames.pop().expect("deeper frames exist");
+            let mut frame = self.frames.pop().expect("deeper frames exist");
+            // The line end before the delimiter belongs to the delimiter.
+            if let FrameKind::Multipart { preamble, .. } = &mut frame.kind {
+                let eol = match preamble.as_slice() {
+                    [.., b'\r', b'\n'] => 2,
+                    [.., b'\n'] => 1,
+                    _ => 0,
+                };
+                preamble.truncate(preamble.len() - eol);
+            }
             end_frame(frame, false, visitor)?;
         }
         if close {
@@ -881,12 +937,14 @@ impl Reader {
             children,
             digest,
             related,
+            preamble,
             ..
         } = &mut frame.kind
         else {
             unreachable!("delimiters belong to multiparts");
         };
         *children += 1;
+        *preamble = Vec::new();
         let id = if child_prefix.is_empty() {
             children.to_string()
         } else {
@@ -953,17 +1011,33 @@ impl Reader {
 }
 
 /// Ends a container part: a multipart whose delimiter never came, or
-/// whose closing delimiter is missing, is reported.
+/// whose closing delimiter is missing, is reported. One whose delimiter
+/// never came has its body shown as one text part (as Python's email
+/// package and mail-parser keep it), so that the text does not disappear.
 fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), Error> {
-    if let FrameKind::Multipart { children, .. } = frame.kind {
+    if let FrameKind::Multipart {
+        children,
+        child_prefix,
+        preamble,
+        ..
+    } = frame.kind
+    {
         let id = Some(frame.part.id.as_str());
         if children == 0 {
+            let cut = if preamble.len() >= MAX_UNFRAMED {
+                format!(" (its first {MAX_UNFRAMED} octets)")
+            } else {
+                String::new()
+            };
             visitor.problem(&problem(
                 ProblemKind::BoundaryNotFound,
                 id,
                 frame.part.line,
-                "the multipart's boundary never occurs: no part inside",
+                format!(
+                    "the multipart's boundary never occurs: its body is shown as one text part{cut}"
+                ),
             ));
+            unframed_body(&frame.part, &child_prefix, &preamble, visitor)?;
         } else if !closed {
             visitor.problem(&problem(
                 ProblemKind::UnclosedMultipart,
@@ -974,6 +1048,42 @@ fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(
         }
     }
     visitor.end(&frame.part)
+}
+
+/// The body of a multipart whose boundary never occurred, as its one text
+/// part (numbered as a first child would be).
+fn unframed_body(
+    multipart: &Part,
+    child_prefix: &str,
+    body: &[u8],
+    visitor: &mut impl Visitor,
+) -> Result<(), Error> {
+    let id = if child_prefix.is_empty() {
+        "1".to_string()
+    } else {
+        format!("{child_prefix}.1")
+    };
+    let part = Part {
+        id,
+        depth: multipart.depth + 1,
+        kind: PartKind::Leaf,
+        content_type: "text/plain".into(),
+        charset: None,
+        encoding: multipart.encoding.clone(),
+        size: body.len() as u64,
+        disposition: None,
+        filename: None,
+        content_id: None,
+        subject: None,
+        line: multipart.line,
+        message_header: false,
+        related_resource: false,
+    };
+    visitor.start(&part)?;
+    if !body.is_empty() {
+        visitor.content(&part, body)?;
+    }
+    visitor.end(&part)
 }
 
 /// Hands a body line to the leaf's decoder; the line end is held back,
@@ -1091,10 +1201,7 @@ fn looks_like_header_line(line: &[u8]) -> bool {
     if matches!(line.first(), Some(b' ' | b'\t')) {
         return true;
     }
-    match memchr::memchr(b':', line) {
-        Some(colon) => colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)),
-        None => false,
-    }
+    crate::grammar::header::field_name(line).is_some()
 }
 
 fn trim_end_whitespace(line: &[u8]) -> &[u8] {

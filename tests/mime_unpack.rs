@@ -915,3 +915,116 @@ fn part_bytes_are_what_dovecot_gives_as_body_sections() {
     }
     assert!(compared >= 20, "{compared}");
 }
+
+/// The tree listing of a message given as bytes.
+fn tree_of(message: &[u8]) -> (String, String, i32) {
+    let out = run_tool(BIN, &[], message);
+    (stdout(&out), stderr(&out), code(&out))
+}
+
+#[test]
+fn white_space_before_a_colon_is_the_obsolete_syntax_and_accepted() {
+    // RFC 5322 §4.5: `Subject :` must be accepted; first in the header it
+    // is not "not a message", later it does not end the header.
+    for message in [
+        "Subject : hi\nFrom: a@example.org\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n",
+        "From: a@example.org\nSubject\t: hi\nMIME-Version: 1.0\nContent-Type : text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n",
+    ] {
+        let (out, err, status) = tree_of(message.as_bytes());
+        assert_eq!(status, 0, "{err}");
+        assert_eq!(out, "1\ttext/plain\tutf-8\tquoted-printable\t6\tinline\t-\n");
+        let text = run_tool(BIN, &["--text"], message.as_bytes());
+        assert_eq!(stdout(&text), "café\n");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_field_is_skipped() {
+    let message = b"\xEF\xBB\xBFFrom: a@example.org\nSubject: bom\n\nbody\n";
+    let (out, err, status) = tree_of(message);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(out, "1\ttext/plain\t-\t7bit\t5\tinline\t-\n");
+    assert!(err.contains("byte-order mark"), "{err}");
+    let text = run_tool(BIN, &["--text"], message);
+    assert_eq!(stdout(&text), "body\n");
+}
+
+#[test]
+fn a_multipart_header_followed_by_its_first_delimiter_is_unpacked() {
+    let message = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n--b\nContent-Type: text/plain\n\none\n--b\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=x.bin\n\nabc\n--b--\n";
+    let (out, err, status) = tree_of(message);
+    assert_eq!(status, 0, "{err}");
+    let parts: Vec<String> = out
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            "0 multipart/mixed",
+            "1 text/plain",
+            "2 application/octet-stream"
+        ]
+    );
+    assert!(err.contains("no blank line"), "{err}");
+    let (_dir, files, _, err, status) = extract(message, &[]);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(files, [("x.bin".to_string(), b"abc".to_vec())]);
+    assert_eq!(stdout(&run_tool(BIN, &["--text"], message)), "one\n");
+}
+
+#[test]
+fn a_multipart_whose_boundary_never_occurs_is_one_text_part() {
+    let message = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=nope\n\nThe text of\nthe message.\n";
+    let (out, err, status) = tree_of(message);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        "0\tmultipart/mixed\t-\t7bit\t25\t-\t-\n1\ttext/plain\t-\t7bit\t25\tinline\t-\n"
+    );
+    assert!(err.contains("boundary never occurs"), "{err}");
+    assert_eq!(
+        stdout(&run_tool(BIN, &["--text"], message)),
+        "The text of\nthe message.\n"
+    );
+    // Nested: the inner multipart's text ends at the outer delimiter.
+    let nested = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative; boundary=inner\n\nlost text\n--outer\nContent-Type: text/plain\n\nsecond\n--outer--\n";
+    let (out, err, status) = tree_of(nested);
+    assert_eq!(status, 0, "{err}");
+    let ids: Vec<String> = out
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "0 multipart/mixed",
+            "1 multipart/alternative",
+            "1.1 text/plain",
+            "2 text/plain"
+        ]
+    );
+    let part = run_tool(BIN, &["--part", "1.1"], nested);
+    assert_eq!(stdout(&part), "lost text");
+}
+
+#[test]
+fn uuencode_transfer_encodings_are_decoded() {
+    for cte in ["x-uuencode", "x-uue", "uuencode", "X-UUENCODE"] {
+        let message = format!(
+            "From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee the file\n--b\nContent-Type: application/octet-stream; name=cat.txt\nContent-Transfer-Encoding: {cte}\nContent-Disposition: attachment; filename=cat.txt\n\nbegin 644 cat.txt\n#0V%T\n`\nend\n--b--\n"
+        );
+        let (_dir, files, _, err, status) = extract(message.as_bytes(), &[]);
+        assert_eq!(status, 0, "{cte}: {err}");
+        assert_eq!(files, [("cat.txt".to_string(), b"Cat".to_vec())], "{cte}");
+        assert_eq!(err, "", "{cte}");
+        let (out, _, _) = tree_of(message.as_bytes());
+        assert!(
+            out.contains(&format!(
+                "\t{}\t3\tattachment\tcat.txt\n",
+                cte.to_ascii_lowercase()
+            )),
+            "{out}"
+        );
+    }
+}

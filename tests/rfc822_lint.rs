@@ -88,6 +88,8 @@ fn cases() -> Vec<(&'static str, String, u64, u64, String)> {
         ("boundary-syntax", format!("{h}{mime}Content-Type: multipart/mixed\n\n--x\n\nbody\n--x--\n"), 7, 0, format!("{h}{mime}Content-Type: multipart/mixed; boundary=x\n\n--x\n\nbody\n--x--\n")),
         ("cte-syntax", format!("{h}{mime}Content-Type: text/plain\nContent-Transfer-Encoding: base-64\n\nbody\n"), 8, 0, format!("{h}{mime}Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nYm9keQ==\n")),
         ("not-a-message", "\u{0}\u{1}garbage".into(), 1, 1, format!("{h}\nbody\n")),
+        ("byte-order-mark", format!("\u{feff}{h}\nbody\n"), 1, 1, format!("{h}\nbody\n")),
+        ("obsolete-field-syntax", format!("{h}Comments : c\n\nbody\n"), 6, 9, format!("{h}Comments: c\n\nbody\n")),
     ]
 }
 
@@ -369,4 +371,310 @@ fn hostile_input_stays_linear_and_bounded() {
         assert_eq!(code(&out), 1);
         assert!(stdout(&out).contains("[not-a-message]"), "{}", stdout(&out));
     }
+}
+
+const SEND: &str = env!("CARGO_BIN_EXE_smtp-send");
+
+/// The decoded leaves of a message as Python's email package reads them
+/// (type and SHA-256 of the decoded bytes), and its defects.
+fn python_leaves(message: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+    let dir = Scratch::new();
+    let path = dir.path().join("m.eml");
+    std::fs::write(&path, message).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let leaves = view["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["type"].as_str().unwrap().to_string(),
+                p["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let defects = view["defects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    (leaves, defects)
+}
+
+/// Runs `--fix`, checks that the output lints without errors, that Python
+/// decodes the same leaves from it, and returns it.
+fn fixed_and_same(message: &[u8]) -> Vec<u8> {
+    let out = run_tool(BIN, &["--fix"], message);
+    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    let fixed = out.stdout;
+    let again = run_tool(BIN, &[], &fixed);
+    assert_eq!(
+        code(&again),
+        0,
+        "--fix left errors: {}\n{}",
+        stdout(&again),
+        String::from_utf8_lossy(&fixed)
+    );
+    let (before, _) = python_leaves(message);
+    let (after, defects) = python_leaves(&fixed);
+    assert_eq!(
+        after,
+        before,
+        "decoded content changed: {}",
+        String::from_utf8_lossy(&fixed)
+    );
+    assert!(defects.is_empty(), "{defects:?}");
+    fixed
+}
+
+#[test]
+fn fix_reencodes_lines_over_998_octets_as_quoted_printable() {
+    let long = "x".repeat(1500);
+    let wide = "ü".repeat(800);
+    let h = HEAD;
+    let single = format!("{h}\nshort\n{long} \nend = with = signs \n");
+    let multipart = format!(
+        "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n{long}\n--b\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<p>{wide}</p>\n--b\nContent-Type: text/plain\n\nshort and kept\n--b--\n"
+    );
+    let nested = format!(
+        "{h}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative; boundary=inner\n\n--inner\nContent-Type: text/plain; charset=us-ascii\n\n{long}\n--inner--\n--outer--\n"
+    );
+    for message in [&single, &multipart, &nested] {
+        let fixed = fixed_and_same(message.as_bytes());
+        let text = String::from_utf8(fixed.clone()).unwrap();
+        assert!(
+            text.lines().all(|l| l.len() <= 76),
+            "a line is still long: {text}"
+        );
+        assert!(
+            text.contains("Content-Transfer-Encoding: quoted-printable\n"),
+            "{text}"
+        );
+        // smtp-send refuses the original and takes the repair.
+        let refused = run_tool(SEND, &["--dry-run", "b@example.org"], message.as_bytes());
+        assert_eq!(code(&refused), 65, "{}", stderr(&refused));
+        assert!(
+            stderr(&refused).contains("rfc822-lint --fix"),
+            "{}",
+            stderr(&refused)
+        );
+        let sent = run_tool(SEND, &["--dry-run", "b@example.org"], &fixed);
+        assert_eq!(code(&sent), 0, "{}", stderr(&sent));
+    }
+    // A single part without MIME fields gets them.
+    let fixed = String::from_utf8(run_tool(BIN, &["--fix"], single.as_bytes()).stdout).unwrap();
+    for field in [
+        "MIME-Version: 1.0\n",
+        "Content-Type: text/plain; charset=utf-8\n",
+    ] {
+        assert!(fixed.contains(field), "{field} missing: {fixed}");
+    }
+    // Short parts are copied as they were.
+    let fixed = String::from_utf8(run_tool(BIN, &["--fix"], multipart.as_bytes()).stdout).unwrap();
+    assert!(fixed.contains("\n\nshort and kept\n--b--\n"), "{fixed}");
+}
+
+#[test]
+fn obsolete_space_before_the_colon_is_a_warning_and_fixed() {
+    let message = format!(
+        "{}MIME-Version: 1.0\nContent-Type : text/plain; charset=utf-8\n\nbody\n",
+        HEAD.replace("Subject:", "Subject :")
+    );
+    let found = findings(message.as_bytes(), &[]);
+    assert_eq!(
+        found,
+        vec![
+            ("obsolete-field-syntax".to_string(), 5, 8),
+            ("obsolete-field-syntax".to_string(), 7, 13),
+        ]
+    );
+    // Python's email package does not accept the obsolete syntax (its
+    // header pattern wants the colon right after the name) and takes the
+    // rest as body, though RFC 5322 §4.5 says receivers must accept it: the
+    // repair is compared with the same message written without the spaces.
+    let out = run_tool(BIN, &["--fix"], message.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let fixed = out.stdout;
+    let text = String::from_utf8(fixed.clone()).unwrap();
+    let modern = message.replace(" :", ":");
+    assert_eq!(python_leaves(&fixed), python_leaves(modern.as_bytes()));
+    assert!(text.contains("Subject: s\n"), "{text}");
+    assert!(text.contains("\nContent-Type: text/plain"), "{text}");
+    assert!(findings(&fixed, &[]).is_empty(), "{text}");
+}
+
+#[test]
+fn a_byte_order_mark_is_a_warning_and_fix_removes_it() {
+    let message = format!("\u{feff}{HEAD}\nbody\n");
+    assert_eq!(
+        findings(message.as_bytes(), &[]),
+        vec![("byte-order-mark".to_string(), 1, 1)]
+    );
+    let out = run_tool(BIN, &["--fix"], message.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(out.stdout.starts_with(b"From: "), "{}", stdout(&out));
+    assert!(findings(&out.stdout, &[]).is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn a_delimiter_right_after_a_multipart_header_is_a_missing_blank_line() {
+    let message = format!(
+        "{HEAD}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n--b\nContent-Type: text/plain\n\none\n--b--\n"
+    );
+    assert_eq!(
+        findings(message.as_bytes(), &[]),
+        vec![("no-blank-line".to_string(), 8, 1)]
+    );
+    let fixed = fixed_and_same(message.as_bytes());
+    assert!(
+        String::from_utf8(fixed)
+            .unwrap()
+            .contains("boundary=b\n\n--b\n"),
+        "the blank line is added"
+    );
+}
+
+#[test]
+fn rfc2231_boundaries_are_boundaries() {
+    // RFC 2231 §3 (continuations) and §4 (charset and language): the
+    // boundary parameter may take either form.
+    for content_type in [
+        "multipart/mixed; boundary*=''b1",
+        "multipart/mixed; boundary*=us-ascii'en'b1",
+        "multipart/mixed; boundary*0=b; boundary*1=1",
+        "multipart/mixed; boundary*0*=''b; boundary*1=1",
+    ] {
+        let message = format!(
+            "{HEAD}MIME-Version: 1.0\nContent-Type: {content_type}\n\n--b1\nContent-Type: text/plain\n\none\n--b1--\n"
+        );
+        assert_eq!(findings(message.as_bytes(), &[]), vec![], "{content_type}");
+        let listing = stdout(&run_tool(UNPACK, &[], message.as_bytes()));
+        assert!(
+            listing.contains("\n1\ttext/plain\t"),
+            "{content_type}: {listing}"
+        );
+    }
+}
+
+#[test]
+fn utf7_is_a_known_charset() {
+    // RFC 2152: a registered charset; Outlook 2000 labelled words with it.
+    let message = HEAD.replace(
+        "Subject: s\n",
+        "Subject: =?utf-7?Q?Gr+APw-+AN8-e?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-7\n\nGr+APw-+AN8-e\n",
+    );
+    assert_eq!(findings(message.as_bytes(), &[]), vec![]);
+    let text = stdout(&run_tool(UNPACK, &["--text"], message.as_bytes()));
+    assert_eq!(text, "Grüße\n");
+}
+
+#[test]
+fn every_rule_the_man_page_marks_fixable_is_fixed_and_the_content_kept() {
+    let help = stdout(&run_tool(BIN, &["--help"], b""));
+    let fixable: Vec<&str> = help
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.ends_with(", fixed by --fix)"))
+        .filter_map(|l| l.trim().split(' ').next())
+        .collect();
+    assert!(fixable.len() >= 10, "{fixable:?}");
+    let cases = cases();
+    for rule in fixable {
+        let (_, bad, ..) = cases
+            .iter()
+            .find(|(r, ..)| *r == rule)
+            .unwrap_or_else(|| panic!("{rule}: no case"));
+        assert!(rules_of(bad.as_bytes()).iter().any(|r| r == rule), "{rule}");
+        let out = run_tool(BIN, &["--fix"], bad.as_bytes());
+        assert_eq!(code(&out), 0, "{rule}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(": fixed[{rule}]: ")),
+            "{rule}: {}",
+            stderr(&out)
+        );
+        let left: Vec<String> = findings(&out.stdout, &[])
+            .into_iter()
+            .map(|(r, _, _)| r)
+            .filter(|r| r != "line-long")
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{rule}: --fix left {left:?} in {}",
+            stdout(&out)
+        );
+        // The content a reader decodes is unchanged (Python's email, and
+        // mime-unpack), line ends aside: every CR, LF or CRLF becomes LF in
+        // the repair.
+        let canonical = bad.replace("\r\n", "\n").replace('\r', "\n");
+        assert_eq!(
+            text_of(&out.stdout),
+            text_of(canonical.as_bytes()),
+            "{rule}: {}",
+            stdout(&out)
+        );
+        let (before, _) = python_leaves(canonical.as_bytes());
+        let (after, defects) = python_leaves(&out.stdout);
+        // Python does not skip a byte-order mark (it sees no header at
+        // all) and does not accept `Name :`, which RFC 5322 §4.5 says
+        // receivers must: there the original is what it misreads.
+        if !matches!(rule, "byte-order-mark" | "obsolete-field-syntax") {
+            assert_eq!(after, before, "{rule}: {}", stdout(&out));
+        }
+        assert!(defects.is_empty(), "{rule}: {defects:?}");
+    }
+}
+
+#[test]
+fn fix_says_what_it_repaired_and_what_remains() {
+    // A missing Date is repaired; a base64 error cannot be.
+    let message = "From: Jo <jo@example.net>\nMIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAA!A\n";
+    let out = run_tool(BIN, &["--fix"], message.as_bytes());
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("-:1:1: fixed[missing-date]: no Date field\n"),
+        "{err}"
+    );
+    assert!(err.contains("error[base64-invalid]"), "{err}");
+    assert!(!err.contains("fixed[base64-invalid]"), "{err}");
+    assert!(
+        err.contains("1 finding(s) repaired; 1 error(s), 0 warning(s) remain"),
+        "{err}"
+    );
+    // The added Message-ID is on the From domain.
+    assert!(stdout(&out).contains("@example.net>\n"), "{}", stdout(&out));
+    let json = run_tool(BIN, &["--fix", "--json"], message.as_bytes());
+    let records: Vec<(String, bool)> = stderr(&json)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["rule"].as_str().unwrap().to_string(),
+                v["fixed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        records,
+        [
+            ("missing-date".to_string(), true),
+            ("base64-invalid".to_string(), false)
+        ]
+    );
+    // Nothing left: exit 0.
+    let out = run_tool(BIN, &["--fix"], format!("{HEAD}\r\nbody\n").as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
 }

@@ -79,26 +79,35 @@ fn lint_input(
     }
 }
 
-/// `--fix`: lint once (findings on stderr), then write the repair.
+/// `--fix`: lint once, write the repair while a second linter checks it,
+/// then say on stderr what was repaired and what remains.
 fn fix(args: &Args, inputs: &[Input], options: &Options) -> anyhow::Result<ExitStatus> {
     let [input] = inputs else {
         return Err(Error::usage("--fix takes exactly one message").into());
     };
     let message = input.keep()?;
     let report = lint::lint_message(message.reader()?, options).with_context(|| input.name())?;
-    let mut err = io::stderr().lock();
-    lint::write_report(&mut err, args.output.json, &input.name(), &report)?;
-    drop(err);
     let newline = if args.crlf {
         Newline::CrLf
     } else {
         Newline::Lf
     };
     let out = output::bulk_stdout()?;
-    let out = lint::fix_message(message.reader()?, out, newline, &report)
+    let (out, outcome) = lint::fix_and_check(message.reader()?, out, newline, &report, options)
         .context("writing the repaired message")?;
     out.finish().context("writing the repaired message")?;
-    Ok(if report.count(Severity::Error) > 0 {
+    let mut err = io::stderr().lock();
+    lint::write_fix_report(&mut err, args.output.json, &input.name(), &outcome)?;
+    let errors = outcome.remaining.count(Severity::Error);
+    if !args.common.quiet {
+        writeln!(
+            err,
+            "{TOOL}: {} finding(s) repaired; {errors} error(s), {} warning(s) remain",
+            outcome.repaired.len(),
+            outcome.remaining.count(Severity::Warning)
+        )?;
+    }
+    Ok(if errors > 0 {
         ExitStatus::Negative
     } else {
         ExitStatus::Ok

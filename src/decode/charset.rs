@@ -1,5 +1,5 @@
 //! Charsets to UTF-8 (RFC 2046 §4.1.2, RFC 2978 names as WHATWG labels,
-//! RFC 1428 "unknown-8bit"), as mail readers convert them.
+//! RFC 1428 "unknown-8bit", UTF-7 of RFC 2152), as mail readers convert them.
 
 use std::borrow::Cow;
 
@@ -38,7 +38,10 @@ fn is_unknown_label(label: &str) -> bool {
 /// (encoding_rs), "utf-8" and "us-ascii" included.
 pub fn is_known_charset(label: &str) -> bool {
     let label = label.trim();
-    !label.is_empty() && (is_ascii_label(label) || encoding_for(label).is_some())
+    !label.is_empty()
+        && (is_ascii_label(label)
+            || super::utf7::is_utf7_label(label)
+            || encoding_for(label).is_some())
 }
 
 /// Converts text in `charset` to UTF-8. Returns the text and whether the
@@ -48,6 +51,7 @@ pub fn is_known_charset(label: &str) -> bool {
 /// - None, "us-ascii" and its aliases: UTF-8 (8-bit text labelled ASCII is
 ///   UTF-8 more often than not), else windows-1252 (false).
 /// - "unknown-8bit", "x-unknown": the same guess, certain only for ASCII.
+/// - "utf-7" (RFC 2152), which encoding_rs leaves out: decoded here.
 /// - Labels encoding_rs knows (WHATWG: "iso-8859-1" is windows-1252): that
 ///   encoding, invalid sequences as U+FFFD (false); a BOM of that encoding removed.
 /// - Other labels (and the WHATWG "replacement" ones, e.g. iso-2022-kr):
@@ -59,6 +63,9 @@ pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> (String, bool) {
     }
     if is_unknown_label(label) {
         return (utf8_or_windows_1252(bytes).0, bytes.is_ascii());
+    }
+    if super::utf7::is_utf7_label(label) {
+        return super::utf7::decode_utf7(bytes);
     }
     match encoding_for(label) {
         Some(encoding) => {

@@ -1,7 +1,8 @@
 //! Decoding what messages carry, one file per codec: transfer encodings
 //! ([`base64`], RFC 2045 §6.8; [`quoted_printable`], RFC 2045 §6.7),
 //! [`charset`] conversion (RFC 2046 §4.1.2), RFC 2047 encoded-words
-//! ([`rfc2047`]), RFC 2231 parameters ([`rfc2231`]), [`uuencode`], and
+//! ([`rfc2047`]), RFC 2231 parameters ([`rfc2231`]), [`utf7`] (RFC 2152),
+//! [`uuencode`], and
 //! [`html`] as text. This file holds what they share: [`Damage`], and the
 //! [`BodyDecoder`] that picks a transfer decoder by Content-Transfer-Encoding
 //! (RFC 2045 §6.1).
@@ -18,6 +19,7 @@ pub mod html;
 pub mod quoted_printable;
 pub mod rfc2047;
 pub mod rfc2231;
+pub mod utf7;
 pub mod uuencode;
 
 pub use base64::Base64Decoder;
@@ -26,7 +28,7 @@ pub use html::html_to_text;
 pub use quoted_printable::QuotedPrintableDecoder;
 pub use rfc2047::{decode_header_text, header_text};
 pub use rfc2231::{param, parse_disposition, parse_mime_value};
-pub use uuencode::{UuEvent, UuScanner};
+pub use uuencode::{UuDecoder, UuEvent, UuScanner};
 
 // ---- damage ----
 
@@ -43,6 +45,9 @@ pub struct Damage {
     pub truncated: bool,
     /// Malformed quoted-printable "=" sequences, kept as they are.
     pub bad_escapes: u64,
+    /// A uuencoded body without its "begin" line (kept as it is), or whose
+    /// file has no "end" line.
+    pub uu_incomplete: Option<&'static str>,
 }
 
 impl Damage {
@@ -72,6 +77,9 @@ impl Damage {
         if self.bad_escapes > 0 {
             parts.push(count(self.bad_escapes, "malformed quoted-printable escape") + " kept");
         }
+        if let Some(what) = self.uu_incomplete {
+            parts.push(what.to_string());
+        }
         if parts.is_empty() {
             return "clean".to_string();
         }
@@ -88,12 +96,15 @@ pub enum BodyDecoder {
     Base64(Base64Decoder),
     /// quoted-printable (RFC 2045 §6.7).
     QuotedPrintable(QuotedPrintableDecoder),
+    /// x-uuencode, x-uue or uuencode: the file between "begin" and "end".
+    Uuencode(Box<UuDecoder>),
 }
 
 impl BodyDecoder {
     /// The decoder for a Content-Transfer-Encoding value: its first word,
-    /// case-insensitive; absent or unknown ones (x-uuencode included: see
-    /// [`UuScanner`]) copy the content.
+    /// case-insensitive; `x-uuencode`, `x-uue` and `uuencode` (never
+    /// registered, but what uuencoding mailers wrote) decode the file in
+    /// the body; absent or unknown ones copy the content.
     pub fn for_encoding(cte: Option<&str>) -> BodyDecoder {
         let word = cte
             .unwrap_or("")
@@ -104,6 +115,11 @@ impl BodyDecoder {
             BodyDecoder::Base64(Base64Decoder::new())
         } else if word.eq_ignore_ascii_case("quoted-printable") {
             BodyDecoder::QuotedPrintable(QuotedPrintableDecoder::new())
+        } else if ["x-uuencode", "x-uue", "uuencode"]
+            .iter()
+            .any(|uu| word.eq_ignore_ascii_case(uu))
+        {
+            BodyDecoder::Uuencode(Box::default())
         } else {
             BodyDecoder::Identity
         }
@@ -115,6 +131,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => out.extend_from_slice(input),
             BodyDecoder::Base64(d) => d.feed(input, out),
             BodyDecoder::QuotedPrintable(d) => d.feed(input, out),
+            BodyDecoder::Uuencode(d) => d.feed(input, out),
         }
     }
 
@@ -124,6 +141,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => {}
             BodyDecoder::Base64(d) => d.finish(out),
             BodyDecoder::QuotedPrintable(d) => d.finish(out),
+            BodyDecoder::Uuencode(d) => d.finish(out),
         }
     }
 
@@ -133,6 +151,7 @@ impl BodyDecoder {
             BodyDecoder::Identity => None,
             BodyDecoder::Base64(d) => Some(d.damage()),
             BodyDecoder::QuotedPrintable(d) => Some(d.damage()),
+            BodyDecoder::Uuencode(d) => Some(d.damage()),
         }
     }
 }

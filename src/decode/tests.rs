@@ -304,10 +304,16 @@ fn body_decoder_follows_the_transfer_encoding() {
         Some("7bit"),
         Some("8BIT"),
         Some("binary"),
-        Some("x-uuencode"),
+        Some("x-unknown"),
         Some(""),
     ] {
         assert_eq!(decode(cte, b"QUJD=41"), (b"QUJD=41".to_vec(), None));
+    }
+    for cte in ["x-uuencode", "X-UUE", "uuencode"] {
+        assert_eq!(
+            decode(Some(cte), b"begin 644 a\n#04)#\n`\nend\n"),
+            (b"ABC".to_vec(), Some(Damage::default()))
+        );
     }
 }
 
@@ -522,6 +528,10 @@ fn charsets_to_utf8() {
     );
     // The WHATWG "replacement" encoding would lose the text.
     assert_eq!(to_utf8(b"abc", Some("iso-2022-kr")).0, "abc");
+    assert_eq!(
+        to_utf8(b"Gr+APw-+AN8-e", Some("UTF-7")),
+        ("Grüße".into(), true)
+    );
 }
 
 #[test]
@@ -534,10 +544,12 @@ fn known_charsets() {
         "windows-1251",
         "gb2312",
         "Shift_JIS",
+        "utf-7",
+        "UTF-7",
     ] {
         assert!(is_known_charset(label), "{label}");
     }
-    for label in ["", "x-martian", "unknown-8bit", "iso-2022-kr", "utf-7"] {
+    for label in ["", "x-martian", "unknown-8bit", "iso-2022-kr"] {
         assert!(!is_known_charset(label), "{label}");
     }
 }
@@ -774,4 +786,15 @@ fn throughput() {
     rate("html_to_text", html.len(), &mut || {
         std::hint::black_box(html_to_text(&html));
     });
+}
+
+#[test]
+fn utf7_encoded_words_are_decoded() {
+    // As Outlook 2000 wrote them: Q and B forms (RFC 2047 §4, RFC 2152).
+    assert_eq!(
+        decode_header_text("=?utf-7?Q?Gr+APw-+AN8-e_aus_K+APY-ln?="),
+        "Grüße aus Köln"
+    );
+    // base64 of "Caf+AOk-"
+    assert_eq!(decode_header_text("=?UTF-7?B?Q2FmK0FPay0=?="), "Café");
 }

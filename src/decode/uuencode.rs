@@ -125,6 +125,115 @@ impl UuScanner {
     }
 }
 
+/// Longest line gathered; a longer one is no uuencoded line (61 octets)
+/// and is passed on in pieces as text.
+const MAX_LINE: usize = 4096;
+/// Text held before a "begin" line; past this the body is taken as not
+/// uuencoded at all and copied.
+const MAX_BEFORE_BEGIN: usize = 64 * 1024;
+
+/// Decodes a body declared `Content-Transfer-Encoding: x-uuencode` (or
+/// `x-uue`, `uuencode`), fed in chunks of any size: the bytes of the first
+/// file between "begin" and "end". Text around the file is dropped; a body
+/// without a "begin" line is copied as it is (and reported as damage).
+#[derive(Debug, Clone, Default)]
+pub struct UuDecoder {
+    scanner: UuScanner,
+    line: Vec<u8>,
+    /// Text seen before any "begin" line (bounded).
+    before: Vec<u8>,
+    state: UuBody,
+    damage: super::Damage,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum UuBody {
+    /// No "begin" line yet.
+    #[default]
+    Before,
+    /// In the file, or after it.
+    Begun,
+    /// No "begin" line came early: the body is copied as it is.
+    Copying,
+}
+
+impl UuDecoder {
+    /// A decoder at the start of a body.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes the next chunk, appending the file's bytes to `out`.
+    pub fn feed(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        while !input.is_empty() {
+            if self.state == UuBody::Copying {
+                out.extend_from_slice(input);
+                return;
+            }
+            let (take, ends) = match memchr(b'\n', input) {
+                Some(at) => (at + 1, true),
+                None => (input.len(), false),
+            };
+            self.line.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            if ends || self.line.len() >= MAX_LINE {
+                let line = std::mem::take(&mut self.line);
+                self.one_line(&line, out);
+                self.line = line;
+                self.line.clear();
+            }
+        }
+    }
+
+    fn one_line(&mut self, line: &[u8], out: &mut Vec<u8>) {
+        match self.scanner.line(line, out) {
+            UuEvent::Begin { .. } if self.state == UuBody::Before => {
+                self.before = Vec::new();
+                self.state = UuBody::Begun;
+            }
+            UuEvent::Text if self.state == UuBody::Before => {
+                self.before.extend_from_slice(line);
+                if self.before.len() > MAX_BEFORE_BEGIN {
+                    self.copy_instead(out);
+                }
+            }
+            // A second file, or text after the end: not this part's.
+            _ => {}
+        }
+    }
+
+    /// No "begin" line: what was held is the content after all.
+    fn copy_instead(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.before);
+        self.state = UuBody::Copying;
+        self.damage.uu_incomplete = Some("no uuencode \"begin\" line: the body is kept as it is");
+    }
+
+    /// Ends the body, appending what is held.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            if self.state == UuBody::Copying {
+                out.extend_from_slice(&line);
+            } else {
+                self.one_line(&line, out);
+            }
+        }
+        match self.state {
+            UuBody::Before => self.copy_instead(out),
+            UuBody::Begun if self.scanner.finish(out) => {
+                self.damage.uu_incomplete = Some("uuencoded file without its \"end\" line");
+            }
+            _ => {}
+        }
+    }
+
+    /// The problems met so far.
+    pub fn damage(&self) -> &super::Damage {
+        &self.damage
+    }
+}
+
 fn strip_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
@@ -170,4 +279,38 @@ fn decode_uu_line(line: &[u8], out: &mut Vec<u8>) -> bool {
         out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UuDecoder;
+
+    fn decode(body: &[u8], chunk: usize) -> (Vec<u8>, Option<&'static str>) {
+        let mut decoder = UuDecoder::new();
+        let mut out = Vec::new();
+        for piece in body.chunks(chunk) {
+            decoder.feed(piece, &mut out);
+        }
+        decoder.finish(&mut out);
+        (out, decoder.damage().uu_incomplete)
+    }
+
+    #[test]
+    fn the_file_between_begin_and_end_whatever_the_chunks() {
+        // `printf 'Cat' | uuencode cat.txt`
+        let body = b"intro text\nbegin 644 cat.txt\n#0V%T\n`\nend\ntrailing\n";
+        for chunk in [1, 2, 5, 64] {
+            assert_eq!(decode(body, chunk), (b"Cat".to_vec(), None), "{chunk}");
+        }
+        let (cut, damage) = decode(b"begin 644 cat.txt\r\n#0V%T\r\n", 3);
+        assert_eq!(cut, b"Cat");
+        assert!(damage.is_some());
+    }
+
+    #[test]
+    fn a_body_without_begin_is_kept() {
+        let (out, damage) = decode(b"not uuencoded\nat all", 4);
+        assert_eq!(out, b"not uuencoded\nat all");
+        assert!(damage.is_some());
+    }
 }

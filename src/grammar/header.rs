@@ -34,12 +34,21 @@ pub struct RawField {
 
 impl RawField {
     /// The field name (RFC 5322 §2.2: printable ASCII but ':'), or `None`
-    /// for a line that is not a field.
+    /// for a line that is not a field. White space between the name and
+    /// the colon (`Subject :`, the obsolete syntax of RFC 5322 §4.5, which
+    /// receivers must accept) is not part of the name.
     pub fn name<'a>(&self, data: &'a [u8]) -> Option<&'a [u8]> {
         let first = data.get(self.lines.first()?.clone())?;
-        let name = &first[..memchr::memchr(b':', first)?];
-        let printable = !name.is_empty() && name.iter().all(|b| (33..=126).contains(b));
-        printable.then_some(name)
+        field_name(first)
+    }
+
+    /// Whether white space stands between the name and the colon (the
+    /// obsolete syntax of RFC 5322 §4.5).
+    pub fn has_obsolete_space(&self, data: &[u8]) -> bool {
+        let Some(first) = self.lines.first().and_then(|l| data.get(l.clone())) else {
+            return false;
+        };
+        field_name(first).is_some_and(|name| first.get(name.len()) != Some(&b':'))
     }
 
     /// The value unfolded (line ends removed, RFC 5322 §2.2.3), leading
@@ -54,6 +63,21 @@ impl RawField {
             .trim_start()
             .to_string()
     }
+}
+
+/// The name of the field a header line starts (RFC 5322 §2.2, §3.6.8),
+/// white space before the colon allowed (obs-optional, RFC 5322 §4.5), or
+/// `None` when the line does not start a field.
+pub fn field_name(line: &[u8]) -> Option<&[u8]> {
+    let colon = memchr::memchr(b':', line)?;
+    let before = &line[..colon];
+    let end = before
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |at| at + 1);
+    let name = &before[..end];
+    let printable = !name.is_empty() && name.iter().all(|b| (33..=126).contains(b));
+    printable.then_some(name)
 }
 
 /// A header block as split.
@@ -180,5 +204,18 @@ mod tests {
         assert_eq!(block.fields[0].value(data), "hi");
         assert_eq!(block.fields[1].name(data), None);
         assert!(!is_mbox_from_line(b"From: a@x\n"));
+    }
+
+    #[test]
+    fn white_space_before_the_colon_is_the_obsolete_syntax() {
+        let data = b"Subject :  hi\nContent-Type\t: text/html\n : x\n\n";
+        let block = split_header(data, LineEnds::Lf);
+        assert_eq!(block.fields[0].name(data), Some(&b"Subject"[..]));
+        assert!(block.fields[0].has_obsolete_space(data));
+        assert_eq!(block.fields[0].value(data), "hi");
+        assert_eq!(block.fields[1].name(data), Some(&b"Content-Type"[..]));
+        assert_eq!(field_name(b"A B: c"), None);
+        assert_eq!(field_name(b": c"), None);
+        assert_eq!(field_name(b"To: a"), Some(&b"To"[..]));
     }
 }

@@ -69,6 +69,8 @@ pub struct Linter {
     body: Option<BodyState>,
     boundaries: Vec<(String, String)>,
     undeclared_8bit: Vec<String>,
+    /// Text parts sent as they are with lines over 998 octets.
+    long_lines: Vec<String>,
     /// Where each part's Content-Type field is, to point at it.
     type_lines: HashMap<String, u64>,
 }
@@ -133,6 +135,7 @@ impl Linter {
             body: None,
             boundaries: Vec::new(),
             undeclared_8bit: Vec::new(),
+            long_lines: Vec::new(),
             type_lines: HashMap::new(),
         }
     }
@@ -157,6 +160,13 @@ impl Linter {
     /// Parts whose 8-bit content is declared 7bit (for `--fix`).
     pub fn undeclared_8bit_parts(&self) -> &[String] {
         &self.undeclared_8bit
+    }
+
+    /// Text parts in an identity encoding (7bit, 8bit, binary) with lines
+    /// over 998 octets (for `--fix`, which re-encodes them as
+    /// quoted-printable, RFC 2045 §6.7).
+    pub fn long_line_parts(&self) -> &[String] {
+        &self.long_lines
     }
 
     /// Records a finding of `rule` unless allowed; the severity is the
@@ -260,7 +270,9 @@ impl Linter {
                 "field-name-syntax",
                 format!("field name {name:?} has a character outside 33-126"),
             );
-        } else if next_is_field {
+        } else if next_is_field && !text.starts_with(b"--") {
+            // (A line starting with `--` is a multipart's first delimiter
+            // right after its header: the blank line is what is missing.)
             self.report(
                 line,
                 1,
@@ -276,6 +288,12 @@ impl Linter {
         let line = self.lines.number;
         let len = self.lines.len;
         if len > 998 {
+            if let RawContext::Body(part) = context
+                && reencodable_long_lines(part)
+                && !self.long_lines.contains(&part.id)
+            {
+                self.long_lines.push(part.id.clone());
+            }
             self.report(
                 line,
                 999,
@@ -493,6 +511,17 @@ impl Linter {
         let mut mime_fields = false;
         for field in &fields {
             let lower = field.name.to_ascii_lowercase();
+            if field.obsolete_space {
+                self.report(
+                    field.line,
+                    field.name.len() as u64 + 1,
+                    "obsolete-field-syntax",
+                    format!(
+                        "white space between the field name {:?} and its colon",
+                        printable(field.name.as_bytes())
+                    ),
+                );
+            }
             if let Some(bad) = field.name.bytes().position(|b| !(33..=126).contains(&b)) {
                 self.report(
                     field.line,
@@ -843,11 +872,16 @@ fn field_line(fields: &[Field], name: &str) -> Option<u64> {
         .map(|f| f.line)
 }
 
+/// Whether `--fix` can re-encode a part's long lines as quoted-printable
+/// and keep its decoded text: a text leaf sent as it is.
+fn reencodable_long_lines(part: &Part) -> bool {
+    part.kind == PartKind::Leaf
+        && part.content_type.starts_with("text/")
+        && fields::is_identity_encoding(&part.encoding)
+}
+
 fn looks_like_field(line: &[u8]) -> bool {
-    match memchr::memchr(b':', line) {
-        Some(colon) => colon > 0 && line[..colon].iter().all(|b| (33..=126).contains(b)),
-        None => false,
-    }
+    crate::grammar::header::field_name(line).is_some()
 }
 
 fn printable(bytes: &[u8]) -> String {
@@ -858,6 +892,8 @@ fn printable(bytes: &[u8]) -> String {
 /// A header field with where its value's pieces stand.
 struct Field {
     name: String,
+    /// White space stood between the name and the colon (RFC 5322 §4.5).
+    obsolete_space: bool,
     value: String,
     line: u64,
     /// (offset in value, line, column of that offset).
@@ -900,8 +936,14 @@ fn split_fields(block: &[u8], first_line: u64) -> Vec<Field> {
         let Some(colon) = text.find(':') else {
             continue;
         };
+        let name = &text[..colon];
+        let trimmed = name.trim_end_matches([' ', '\t']);
+        let is_field = crate::grammar::header::field_name(raw).is_some();
+        let obsolete_space = is_field && trimmed.len() < name.len();
+        let name = if is_field { trimmed } else { name };
         fields.push(Field {
-            name: text[..colon].to_string(),
+            name: name.to_string(),
+            obsolete_space,
             value: text[colon + 1..].to_string(),
             line: line_no,
             segments: vec![(0, line_no, colon as u64 + 2)],
@@ -951,6 +993,12 @@ impl Visitor for Linter {
                 self.header.pending_separator = Some((problem.line, text));
             }
             ProblemKind::Limit => self.report(problem.line, 1, "limit", problem.message.clone()),
+            ProblemKind::ByteOrderMark => self.report(
+                1,
+                1,
+                "byte-order-mark",
+                "a UTF-8 byte-order mark before the first field (skipped)".into(),
+            ),
             // Reported by other rules, with positions.
             ProblemKind::MissingBoundary
             | ProblemKind::BadContentType

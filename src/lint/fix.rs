@@ -1,7 +1,9 @@
 //! `--fix`: a second streaming pass that writes the message back with what
 //! can be repaired safely: line ends normalised, long header lines folded,
 //! raw 8-bit header text RFC 2047-encoded, Date, Message-ID and MIME-Version
-//! added, undeclared 8-bit bodies re-encoded as quoted-printable, a
+//! added, undeclared 8-bit bodies and text with lines over 998 octets
+//! re-encoded as quoted-printable (RFC 2045 §6.7), white space before a
+//! field's colon removed (RFC 5322 §4.5), a
 //! multipart left open at the end closed. Everything else is copied.
 
 use std::collections::HashMap;
@@ -250,7 +252,9 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
             fields.push(crate::header::date_field());
         }
         if !has("message-id") {
-            fields.push(crate::header::message_id_field(None));
+            fields.push(crate::header::message_id_field(
+                from_domain(&header).as_deref(),
+            ));
         }
     }
     let uses_mime = reencode
@@ -270,10 +274,25 @@ fn fixed_fields(part: &Part, block: &[u8], reencode: bool, newline: Newline) -> 
     fields
 }
 
+/// The domain of the first From mailbox, for an added Message-ID
+/// (RFC 5322 §3.6.4: the right side is usually the sender's domain).
+fn from_domain(header: &crate::message::Header) -> Option<String> {
+    let from = crate::decode::decode_header_text(header.get("from")?);
+    let list = crate::address::parse_address_list(&from).ok()?;
+    let first = crate::address::mailboxes(&list).into_iter().next()?;
+    Some(first.domain.clone())
+}
+
 /// One field: raw 8-bit text encoded where the field is unstructured or an
 /// address list; lines over 78 octets folded at white space; else as it was.
 fn fixed_field(field: &crate::message::Field, nl: &str) -> String {
-    let raw: Vec<u8> = field.lines.join(&b"\n"[..]);
+    let mut raw: Vec<u8> = field.lines.join(&b"\n"[..]);
+    // `Name :` (RFC 5322 §4.5) written as `Name:`.
+    if let Some(colon) = memchr::memchr(b':', &raw)
+        && colon > field.name.len()
+    {
+        raw.drain(field.name.len()..colon);
+    }
     let lower = field.name.to_ascii_lowercase();
     if !raw.is_ascii()
         && let Some(encoded) = encode_8bit_field(field, &lower, nl)

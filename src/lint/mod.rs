@@ -7,10 +7,10 @@ pub mod fix;
 pub mod report;
 pub mod rules;
 
-use std::io::{BufRead, Write};
+use std::io::{self, BufRead, BufReader, Write};
 
 pub use check::{Diagnostic, Options};
-pub use report::{Totals, write_report};
+pub use report::{Totals, write_fix_report, write_report};
 pub use rules::Severity;
 
 use crate::encode::Newline;
@@ -26,6 +26,9 @@ pub struct Report {
     pub more: Vec<(&'static str, u64)>,
     /// Parts with 8-bit data declared 7bit (what `--fix` re-encodes).
     pub undeclared_8bit: Vec<String>,
+    /// Text parts with lines over 998 octets sent as they are (what
+    /// `--fix` re-encodes too).
+    pub long_lines: Vec<String>,
 }
 
 impl Report {
@@ -57,6 +60,7 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, 
     let mut linter = check::Linter::new(options.clone());
     let result = mime_reader::read_message(reader, &Limits::default(), &mut linter);
     let undeclared_8bit = linter.undeclared_8bit_parts().to_vec();
+    let long_lines = linter.long_line_parts().to_vec();
     let (mut diagnostics, more) = linter.finish();
     match result {
         Ok(()) => {}
@@ -76,6 +80,7 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, 
         diagnostics,
         more,
         undeclared_8bit,
+        long_lines,
     })
 }
 
@@ -86,7 +91,15 @@ pub fn fix_message<R: BufRead, W: Write>(
     newline: Newline,
     report: &Report,
 ) -> Result<W, Error> {
-    let mut fixer = fix::Fixer::new(out, newline, report.undeclared_8bit.clone());
+    let mut reencode = report.undeclared_8bit.clone();
+    reencode.extend(
+        report
+            .long_lines
+            .iter()
+            .filter(|id| !report.undeclared_8bit.contains(id))
+            .cloned(),
+    );
+    let mut fixer = fix::Fixer::new(out, newline, reencode);
     match mime_reader::read_message(message, &Limits::default(), &mut fixer) {
         // Not a message: written back as it is.
         Err(e) if e.kind() != ErrorKind::BadInput => return Err(e),
@@ -95,4 +108,91 @@ pub fn fix_message<R: BufRead, W: Write>(
     fixer
         .finish()
         .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the message", &e))
+}
+
+/// What `--fix` did: the findings it repaired and those that remain.
+#[derive(Debug, Clone, Default)]
+pub struct FixOutcome {
+    /// Findings of the original message whose rule no longer fires on the
+    /// repaired one (positions in the original).
+    pub repaired: Vec<Diagnostic>,
+    /// The repaired message's own findings (positions in the repair).
+    pub remaining: Report,
+}
+
+impl FixOutcome {
+    /// Sorts the findings of `before` (the original) and `after` (the
+    /// repair): a finding is repaired when its rule no longer fires.
+    pub fn new(before: &Report, after: Report) -> FixOutcome {
+        let repaired = before
+            .diagnostics
+            .iter()
+            .filter(|d| !after.diagnostics.iter().any(|a| a.rule == d.rule))
+            .cloned()
+            .collect();
+        FixOutcome {
+            repaired,
+            remaining: after,
+        }
+    }
+}
+
+/// [`fix_message`], linting the repair as it is written (through a pipe
+/// to a second linter, so the message is never held whole): the repair
+/// goes to `out`, and what was repaired and what remains comes back.
+pub fn fix_and_check<R: BufRead, W: Write>(
+    message: R,
+    out: W,
+    newline: Newline,
+    report: &Report,
+    options: &Options,
+) -> Result<(W, FixOutcome), Error> {
+    let pipe_error = |e: &io::Error| Error::from_io(ErrorKind::LocalIo, "checking the repair", e);
+    let (reader, writer) = io::pipe().map_err(|e| pipe_error(&e))?;
+    let options = options.clone();
+    let checker = std::thread::spawn(move || {
+        let mut reader = BufReader::new(reader);
+        let result = lint_message(&mut reader, &options);
+        // Whatever the linter left unread, so the writer never blocks.
+        let _ = io::copy(&mut reader, &mut io::sink());
+        result
+    });
+    let fixed = fix_message(
+        message,
+        Tee {
+            out,
+            copy: Some(writer),
+        },
+        newline,
+        report,
+    );
+    let out = fixed.map(|tee| tee.out);
+    let after = checker
+        .join()
+        .map_err(|_| Error::new(ErrorKind::Bug, "the check of the repair failed"))?;
+    let out = out?;
+    Ok((out, FixOutcome::new(report, after?)))
+}
+
+/// Writes to `out` and a copy to the checking pipe (dropped at the end,
+/// which ends the checker's input).
+struct Tee<W> {
+    out: W,
+    copy: Option<io::PipeWriter>,
+}
+
+impl<W: Write> Write for Tee<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = self.out.write(data)?;
+        if let Some(copy) = &mut self.copy
+            && copy.write_all(&data[..n]).is_err()
+        {
+            self.copy = None;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }

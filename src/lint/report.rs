@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Report, Severity};
+use super::{FixOutcome, Report, Severity};
 use crate::exit::ExitStatus;
 use crate::output;
 
@@ -62,6 +62,58 @@ struct JsonDiagnostic<'a> {
     severity: Severity,
     rule: &'a str,
     message: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    #[serde(flatten)]
+    diagnostic: JsonDiagnostic<'a>,
+    fixed: bool,
+}
+
+/// Writes what `--fix` did to the message `name`: each finding repaired as
+/// `FILE:LINE:COL: fixed[rule]: message` (positions in the original), then
+/// the findings that remain in the repair as usual (positions in the
+/// repaired message); with `json`, one object each with `fixed` true or
+/// false.
+pub fn write_fix_report(
+    out: &mut impl Write,
+    json: bool,
+    name: &str,
+    outcome: &FixOutcome,
+) -> io::Result<()> {
+    let repaired = outcome.repaired.iter().map(|d| (d, true));
+    let remaining = outcome.remaining.diagnostics.iter().map(|d| (d, false));
+    for (d, fixed) in repaired.chain(remaining) {
+        let label = if fixed { "fixed" } else { d.severity.as_str() };
+        if json {
+            output::write_json_record(
+                out,
+                &JsonFix {
+                    diagnostic: JsonDiagnostic {
+                        file: name,
+                        line: d.line,
+                        column: d.column,
+                        severity: d.severity,
+                        rule: d.rule,
+                        message: &d.message,
+                    },
+                    fixed,
+                },
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{}:{}:{}: {label}[{}]: {}",
+                output::printable(name),
+                d.line,
+                d.column,
+                d.rule,
+                output::printable(&d.message)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the findings of the message `name`: text lines (then a line for
@@ -126,6 +178,7 @@ mod tests {
             }],
             more: vec![("line-long", 2)],
             undeclared_8bit: Vec::new(),
+            long_lines: Vec::new(),
         }
     }
 

@@ -42,7 +42,28 @@ pub struct Rule {
     pub rfc: &'static str,
     /// What it checks and why.
     pub about: &'static str,
+    /// Whether `--fix` repairs what it finds (the man page says so).
+    pub fixable: bool,
 }
+
+/// The rules whose findings `--fix` repairs, every one of them (see
+/// [`super::fix`]): a finding of these never remains in the repair.
+/// (`line-too-long` in a part that is not text, or inside a header value
+/// without white space to fold at, is the exception the man page names.)
+const FIXABLE: &[&str] = &[
+    "no-blank-line",
+    "raw-8bit-header",
+    "line-too-long",
+    "bare-cr",
+    "bare-lf",
+    "mixed-line-endings",
+    "missing-date",
+    "mime-version-missing",
+    "multipart-unclosed",
+    "8bit-undeclared",
+    "obsolete-field-syntax",
+    "byte-order-mark",
+];
 
 /// Rules about the message as a whole: lines, structure, required fields,
 /// MIME bodies. (Rules about single field values are in `fields`.)
@@ -72,6 +93,18 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "The first line of a header starts with white space, so it continues a field that does not exist.",
     ),
     (
+        "byte-order-mark",
+        "warning",
+        "RFC 5322 §2.1, RFC 3629 §6",
+        "The message starts with a UTF-8 byte-order mark (EF BB BF), which is no part of a field name: readers that do not skip it see no header at all. --fix removes it.",
+    ),
+    (
+        "obsolete-field-syntax",
+        "warning",
+        "RFC 5322 §4.5",
+        "White space stands between a field name and its colon (`Subject :`): obsolete syntax that readers must accept but writers must not produce. --fix removes the white space.",
+    ),
+    (
         "whitespace-only-line",
         "warning",
         "RFC 5322 §3.2.2",
@@ -87,7 +120,7 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "line-too-long",
         "error",
         "RFC 5322 §2.1.1",
-        "A line is longer than 998 octets (without its line end): SMTP servers may refuse the message or break the line.",
+        "A line is longer than 998 octets (without its line end): SMTP servers may refuse the message or break the line. --fix re-encodes a text part sent as it is as quoted-printable (RFC 2045 §6.7) and folds a header line at white space; a part that is not text, or a header line without white space, stays as it is.",
     ),
     (
         "line-long",
@@ -153,7 +186,7 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "boundary-not-found",
         "error",
         "RFC 2046 §5.1.1",
-        "A multipart's boundary never occurs as a delimiter line in its body: the multipart has no parts.",
+        "A multipart's boundary never occurs as a delimiter line in its body: the multipart has no parts (mime-unpack shows its body as one text part).",
     ),
     (
         "multipart-unclosed",
@@ -250,6 +283,7 @@ fn build() -> Vec<Rule> {
             severity: Severity::parse(severity),
             rfc,
             about,
+            fixable: FIXABLE.contains(&id),
         })
         .collect()
 }

@@ -37,10 +37,19 @@ line ends normalised (LF, or CRLF with --crlf; bare CRs become line ends),
 header lines over 78 octets folded at white space (the value does not change),
 raw 8-bit text in unstructured and address fields RFC 2047-encoded, missing
 Date, Message-ID and MIME-Version added, 8-bit bodies declared 7bit (or not
-declared) re-encoded as quoted-printable with the declaration to match, a
-missing blank line after the header added, and a multipart cut short at the
-end closed. What cannot be repaired safely is copied as it is and still
-reported on stderr.",
+declared) re-encoded as quoted-printable with the declaration to match, text
+parts with lines over 998 octets re-encoded as quoted-printable with soft line
+breaks (RFC 2045 §6.7; the decoded text is the same, and MIME-Version and
+Content-Type are added when missing), white space before a field's colon
+removed, a missing blank line after the header added, and a multipart cut
+short at the end closed, a UTF-8 byte-order mark dropped. An added Message-ID
+is on the From address's domain. What cannot be repaired safely is copied as
+it is. The RULES above mark each rule it repairs \"fixed by --fix\".
+The repair is linted as it is written. On stderr, each finding repaired:
+  FILE:LINE:COLUMN: fixed[RULE]: message      (positions in the original)
+then the findings that remain, as usual (positions in the repaired message),
+and a summary. With --json, each object has \"fixed\": true or false. The
+exit status is 1 when errors remain in the repair, else 0.",
         },
         Section {
             title: "EXAMPLES",
@@ -56,7 +65,8 @@ rfc822-lint --fix broken.eml > repaired.eml",
             body: "\
 sysexits.h numbering, the same in every mailkit tool:
   0   no errors (warnings allowed unless --strict)
-  1   errors found (or warnings, with --strict)
+  1   errors found (or warnings, with --strict); with --fix, errors that
+      remain in the repaired message
   64  usage error (an unknown rule in --allow or --deny)
   66  a file could not be read (the other files are still linted)
   74  the repaired message could not be written",
@@ -70,8 +80,9 @@ fn rules_text() -> &'static str {
     TEXT.get_or_init(|| {
         let mut text = String::new();
         for rule in crate::lint::rules::all() {
+            let fixable = if rule.fixable { ", fixed by --fix" } else { "" };
             text.push_str(&format!(
-                "{} ({}, {})\n{}\n\n",
+                "{} ({}, {}{fixable})\n{}\n\n",
                 rule.id,
                 rule.severity.as_str(),
                 rule.rfc,
