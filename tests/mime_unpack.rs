@@ -932,7 +932,10 @@ fn white_space_before_a_colon_is_the_obsolete_syntax_and_accepted() {
     ] {
         let (out, err, status) = tree_of(message.as_bytes());
         assert_eq!(status, 0, "{err}");
-        assert_eq!(out, "1\ttext/plain\tutf-8\tquoted-printable\t6\tinline\t-\n");
+        assert_eq!(
+            out,
+            "1\ttext/plain\tutf-8\tquoted-printable\t6\tinline\t-\n"
+        );
         let text = run_tool(BIN, &["--text"], message.as_bytes());
         assert_eq!(stdout(&text), "café\n");
     }
