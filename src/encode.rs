@@ -13,6 +13,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use memchr::{memchr, memchr2_iter};
 
+mod base64_lines;
+
+use base64_lines::{LINE_IN, LINE_OUT};
+
 /// Longest line allowed on the wire, in octets without its CRLF (RFC 5322 §2.1.1).
 pub const MAX_LINE_LEN: u64 = 998;
 
@@ -385,25 +389,32 @@ fn drain<W: Write>(inner: &mut W, out: &mut Vec<u8>) -> io::Result<()> {
     Ok(())
 }
 
-/// Input bytes per base64 line: 57 bytes make 76 characters (RFC 2045 §6.8).
-const B64_LINE_IN: usize = 57;
+/// Bytes of output the base64 encoder gathers before writing them: big
+/// writes, few system calls.
+const B64_OUT_CAP: usize = 256 * 1024;
 
-/// Input bytes encoded at once: a whole number of lines.
-const B64_BLOCK_IN: usize = B64_LINE_IN * 1024;
+/// Size of the read buffer of [`copy_encoded`] for base64: whole lines, so
+/// that full reads need no carry from one to the next.
+const B64_CHUNK: usize = LINE_IN * 4096;
 
 /// Base64 encoder (RFC 2045 §6.8): lines of exactly 76 characters but the
 /// last, separated by the newline.
 ///
 /// The output does not end with a newline: the caller writes the line break
 /// that precedes the next boundary. Empty content gives empty output.
+///
+/// Whole lines are encoded straight from the caller's buffer into the
+/// output buffer, newlines included ([`base64_lines`]); only a line cut by
+/// the end of a write is copied, to be completed by the next.
 pub struct Base64Writer<W: Write> {
     inner: W,
     newline: Newline,
-    /// Input not encoded yet, fewer than [`B64_BLOCK_IN`] bytes.
-    pending: Vec<u8>,
-    /// Encoded characters of one block, before the newlines go in.
-    scratch: Vec<u8>,
-    out: Vec<u8>,
+    /// Input short of a whole line: `pending[..pending_len]`.
+    pending: [u8; LINE_IN],
+    pending_len: usize,
+    /// Output buffer, of which `filled` bytes are waiting to be written.
+    out: Box<[u8]>,
+    filled: usize,
     /// Whether a line has been written: every later line is preceded by a newline.
     started: bool,
 }
@@ -414,11 +425,10 @@ impl<W: Write> Base64Writer<W> {
         Base64Writer {
             inner,
             newline,
-            pending: Vec::with_capacity(B64_BLOCK_IN),
-            scratch: Vec::new(),
-            out: Vec::with_capacity(
-                OUT_CAP + B64_BLOCK_IN / B64_LINE_IN * (MAX_ENCODED_LINE_LEN + 2),
-            ),
+            pending: [0; LINE_IN],
+            pending_len: 0,
+            out: vec![0; B64_OUT_CAP].into_boxed_slice(),
+            filled: 0,
             started: false,
         }
     }
@@ -426,72 +436,83 @@ impl<W: Write> Base64Writer<W> {
     /// Encodes the held input (the last line, padded), writes all output to
     /// the inner writer, flushes it and returns it. No newline is added.
     pub fn finish(mut self) -> io::Result<W> {
-        self.encode_pending()?;
-        drain(&mut self.inner, &mut self.out)?;
+        if self.pending_len > 0 {
+            let nl = self.newline.as_bytes();
+            if self.room() < nl.len() + LINE_OUT {
+                self.drain()?;
+            }
+            let mut at = self.filled;
+            if self.started {
+                self.out[at..at + nl.len()].copy_from_slice(nl);
+                at += nl.len();
+            }
+            let n = STANDARD
+                .encode_slice(&self.pending[..self.pending_len], &mut self.out[at..])
+                .map_err(io::Error::other)?;
+            self.filled = at + n;
+            self.pending_len = 0;
+        }
+        self.drain()?;
         self.inner.flush()?;
         Ok(self.inner)
     }
 
-    /// Encodes whole lines straight from `input`, at most a block; returns the rest.
-    fn encode_direct<'a>(&mut self, input: &'a [u8]) -> io::Result<&'a [u8]> {
-        let n = (input.len() / B64_LINE_IN * B64_LINE_IN).min(B64_BLOCK_IN);
-        let (now, rest) = input.split_at(n);
-        self.encode_lines(now)?;
-        Ok(rest)
+    fn room(&self) -> usize {
+        self.out.len() - self.filled
     }
 
-    /// Holds as much of `input` as fits in a block, encoding a full block; returns the rest.
-    fn hold<'a>(&mut self, input: &'a [u8]) -> io::Result<&'a [u8]> {
-        let n = input.len().min(B64_BLOCK_IN - self.pending.len());
-        let (now, rest) = input.split_at(n);
-        self.pending.extend_from_slice(now);
-        if self.pending.len() == B64_BLOCK_IN {
-            self.encode_pending()?;
+    fn drain(&mut self) -> io::Result<()> {
+        if self.filled > 0 {
+            self.inner.write_all(&self.out[..self.filled])?;
+            self.filled = 0;
         }
-        Ok(rest)
+        Ok(())
     }
 
-    fn encode_pending(&mut self) -> io::Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        let result = self.encode_lines(&pending);
-        self.pending = pending;
-        self.pending.clear();
-        result
-    }
-
-    /// Encodes `input` (whole lines, except at the end of the content) and
-    /// copies the characters out 76 at a time between newlines.
-    fn encode_lines(&mut self, input: &[u8]) -> io::Result<()> {
-        let len = base64::encoded_len(input.len(), true).ok_or_else(too_long)?;
-        self.scratch.resize(len, 0);
-        let n = STANDARD
-            .encode_slice(input, &mut self.scratch)
-            .map_err(io::Error::other)?;
-        let newline = self.newline.as_bytes();
-        for line in self.scratch[..n].chunks(MAX_ENCODED_LINE_LEN) {
-            if self.started {
-                self.out.extend_from_slice(newline);
-            }
-            self.out.extend_from_slice(line);
-            self.started = true;
+    /// Encodes `input`, whole lines, as many as fit in the output buffer
+    /// (draining it first if not one does); returns the bytes consumed.
+    fn encode_lines(&mut self, input: &[u8]) -> io::Result<usize> {
+        let stride = LINE_OUT + self.newline.as_bytes().len();
+        if self.room() < stride {
+            self.drain()?;
         }
-        drain_if_full(&mut self.inner, &mut self.out)
+        let lines = (input.len() / LINE_IN).min(self.room() / stride);
+        let n = lines * LINE_IN;
+        self.filled += base64_lines::encode_lines(
+            &input[..n],
+            self.newline.as_bytes(),
+            self.started,
+            &mut self.out[self.filled..],
+        );
+        self.started |= lines > 0;
+        Ok(n)
     }
-}
 
-fn too_long() -> io::Error {
-    io::Error::other("input too long to encode")
+    /// Completes the held line with the start of `input`, encoding it when
+    /// whole; returns the bytes taken.
+    fn complete_pending(&mut self, input: &[u8]) -> io::Result<usize> {
+        let take = input.len().min(LINE_IN - self.pending_len);
+        self.pending[self.pending_len..self.pending_len + take].copy_from_slice(&input[..take]);
+        self.pending_len += take;
+        if self.pending_len == LINE_IN {
+            let line = self.pending;
+            self.encode_lines(&line)?;
+            self.pending_len = 0;
+        }
+        Ok(take)
+    }
 }
 
 impl<W: Write> Write for Base64Writer<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
         while !rest.is_empty() {
-            rest = if self.pending.is_empty() && rest.len() >= B64_LINE_IN {
-                self.encode_direct(rest)?
+            let n = if self.pending_len > 0 || rest.len() < LINE_IN {
+                self.complete_pending(rest)?
             } else {
-                self.hold(rest)?
+                self.encode_lines(rest)?
             };
+            rest = &rest[n..];
         }
         Ok(buf.len())
     }
@@ -499,7 +520,7 @@ impl<W: Write> Write for Base64Writer<W> {
     /// Writes the finished lines to the inner writer and flushes it; input
     /// short of a whole line stays held until more comes or `finish`.
     fn flush(&mut self) -> io::Result<()> {
-        drain(&mut self.inner, &mut self.out)?;
+        self.drain()?;
         self.inner.flush()
     }
 }
@@ -873,14 +894,19 @@ pub fn copy_encoded<R: Read, W: Write>(
         }
         TransferEncoding::Base64 => {
             let mut writer = Base64Writer::new(out, newline);
-            pump(reader, &mut writer)?;
+            pump_in(reader, &mut writer, B64_CHUNK)?;
             writer.finish()
         }
     }
 }
 
 fn pump<R: Read, E: Write>(reader: &mut R, encoder: &mut E) -> io::Result<()> {
-    let mut buf = vec![0u8; CHUNK];
+    pump_in(reader, encoder, CHUNK)
+}
+
+/// Copies `reader` to `encoder` through a buffer of `size` bytes.
+fn pump_in<R: Read, E: Write>(reader: &mut R, encoder: &mut E, size: usize) -> io::Result<()> {
+    let mut buf = vec![0u8; size];
     loop {
         match reader.read(&mut buf) {
             Ok(0) => return Ok(()),
@@ -1234,6 +1260,50 @@ mod tests {
             check_base64(&data, &out, newline);
             assert!(!out.ends_with(b"\n"));
             assert_eq!(out, base64_in(&data, newline, &[data.len()]));
+        }
+    }
+
+    /// Write sizes from 1 to `max`, from a xorshift seeded with `seed`.
+    fn random_sizes(seed: u64, max: usize, count: usize) -> Vec<usize> {
+        let mut x = seed | 1;
+        (0..count)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % max as u64) as usize + 1
+            })
+            .collect()
+    }
+
+    #[test]
+    fn base64_matches_for_random_buffers_cut_at_random_writes() {
+        for seed in 1..=12u64 {
+            let len = random_sizes(seed * 7919, 2 * B64_OUT_CAP, 1)[0] + seed as usize;
+            let data = noise(len, seed);
+            // Small, medium and large writes: a line cut anywhere, lines
+            // that fill the output buffer exactly or not, writes bigger than it.
+            let max = [3, 200, 5000, 3 * B64_OUT_CAP][seed as usize % 4];
+            let sizes = random_sizes(seed, max, 64);
+            for newline in NEWLINES {
+                check_base64(&data, &base64_in(&data, newline, &sizes), newline);
+            }
+        }
+        // The output buffer filled to the last byte, and writes of whole lines.
+        for lines in [
+            1,
+            2,
+            B64_OUT_CAP / 77,
+            B64_OUT_CAP / 78,
+            B64_OUT_CAP / 78 + 1,
+        ] {
+            for extra in [0, 1, LINE_IN - 1] {
+                let data = noise(lines * LINE_IN + extra, 3);
+                for newline in NEWLINES {
+                    let out = base64_in(&data, newline, &[LINE_IN, lines * LINE_IN]);
+                    check_base64(&data, &out, newline);
+                }
+            }
         }
     }
 
