@@ -7,6 +7,9 @@ use clap::Parser;
 use super::Section;
 use crate::cli::CommonArgs;
 
+/// `-v` here: mime-pack talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: mime-pack talks to no server and has no transcript to show";
+
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
     Section {
@@ -80,7 +83,8 @@ sysexits.h numbering, the same in every mailkit tool:
 /// added, goes to stdout. With --message, stdin is a complete message and
 /// the attachments are added to it.
 #[derive(Parser, Debug)]
-#[command(name = "mime-pack", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "mime-pack", version, after_long_help = super::help_sections(SECTIONS),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Files to attach (PATH[;type=TYPE][;name=NAME]).
     #[arg(value_name = "ATTACHMENT")]

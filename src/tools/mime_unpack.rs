@@ -7,6 +7,9 @@ use clap::{ArgGroup, Parser};
 use super::Section;
 use crate::cli::{CommonArgs, OutputArgs};
 
+/// `-v` here: mime-unpack talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: mime-unpack talks to no server and has no transcript to show";
+
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
     Section {
@@ -90,7 +93,7 @@ mime-unpack message.eml
 mime-unpack --extract -d attachments/ < message.eml
 mime-unpack --part 2 message.eml > invoice.pdf
 mime-unpack --text message.eml | less
-imap-list imaps://alice@mail.example/INBOX --fetch 42 | mime-unpack --extract -d out/",
+mime-pack --to b@example.org report.pdf < body.txt | mime-unpack --extract -d out/",
     },
     Section {
         title: "EXIT STATUS",
@@ -118,7 +121,8 @@ sysexits.h numbering, the same in every mailkit tool:
     name = "mime-unpack",
     version,
     after_long_help = super::help_sections(SECTIONS),
-    group(ArgGroup::new("action").args(["extract", "part", "text"]))
+    group(ArgGroup::new("action").args(["extract", "part", "text"])),
+    mut_arg("verbose", |a| a.help(VERBOSE))
 )]
 pub struct Args {
     /// The message; stdin when absent or -.

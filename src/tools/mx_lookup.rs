@@ -8,6 +8,11 @@ use clap::Parser;
 use super::Section;
 use crate::cli::{CommonArgs, ConnectionArgs, OutputArgs};
 
+/// `-v` here: the DNS questions, and the probes' SMTP conversations.
+const VERBOSE: &str = "Show on stderr each DNS question with the resolver asked (`->`) and its \
+answer, or why none came (`<-`); with --probe, also the conversation with each exchange \
+(`->` sent, `<-` received; `~>`/`<~` once TLS is up)";
+
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
     Section {
@@ -119,7 +124,8 @@ is reported in the output and does not change it.",
 /// are known. With --probe, each exchange is also connected to, to see its
 /// banner, extensions, STARTTLS and certificate.
 #[derive(Parser, Debug)]
-#[command(name = "mx-lookup", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "mx-lookup", version, after_long_help = super::help_sections(SECTIONS),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Domains or e-mail addresses; when none, one a line on stdin (blank
     /// lines and # comments skipped).

@@ -7,6 +7,9 @@ use clap::Parser;
 use super::Section;
 use crate::cli::{CommonArgs, OutputArgs};
 
+/// `-v` here: rfc822-lint talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: rfc822-lint talks to no server and has no transcript to show";
+
 /// The sections after the options, in `--help` and in the man page.
 pub fn sections() -> Vec<Section> {
     vec![
@@ -121,7 +124,8 @@ fn help() -> String {
 /// streaming pass, so it finds what parsers hide, in time linear in the
 /// input and bounded memory.
 #[derive(Parser, Debug)]
-#[command(name = "rfc822-lint", version, after_long_help = help())]
+#[command(name = "rfc822-lint", version, after_long_help = help(),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Messages, Maildirs or directories; stdin when none or -.
     #[arg(value_name = "FILE|DIR")]
