@@ -48,7 +48,17 @@ With --list-queue DIR --json, one object per queued message:
   next_attempt  not retried before this time (seconds since the epoch)
   last_reply    the last temporary failure, or null
   route         how it is sent, as options (--server URL ...), or null for
-                an entry queued by an earlier version",
+                an entry queued by an earlier version
+
+With --dry-run --json, one object per message, and not the message itself:
+  sender        the envelope sender (MAIL FROM)
+  recipients    the envelope recipients (RCPT TO), in order
+  octets        the size of the data as sent (CRLF line ends): SIZE=
+  longest_line  the longest line in octets, without its CRLF
+  eight_bit     true when an octet is 8-bit (BODY=8BITMIME when offered)
+  smtputf8      true when an address or the header needs SMTPUTF8
+  commands      the MAIL command, then each RCPT command, as sent to a
+                server that offers no extension",
     },
     Section {
         title: "SAFETY",
@@ -196,7 +206,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "STEP")]
     pub quit_after: Option<Step>,
 
-    /// Show the envelope and what would be sent; connect to nothing.
+    /// Show the envelope and what would be sent; connect to nothing. With
+    /// --json, one object per message instead (see JSON).
     #[arg(long)]
     pub dry_run: bool,
 
