@@ -4,12 +4,75 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::{CommonArgs, ConnectionArgs, CredentialArgs, OutputArgs, TimeoutArgs};
 use crate::error::Error;
 use crate::smtp::Dsn;
 use crate::smtp::queue::SendRoute;
 use crate::smtp::submit::{DirectDelivery, Route, SendOptions, Step};
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[
+        Entry {
+            name: "VAR",
+            about: "the variable that --password-env VAR names: the password (or with --oauth the access \
+                    token); a queue entry records the name, and --flush reads it again",
+        },
+        Entry {
+            name: "HOME",
+            about: "where ~/.netrc is",
+        },
+        Entry {
+            name: "SSL_CERT_FILE",
+            about: "a PEM file of trusted roots instead of the system's (OpenSSL's \
+                    variable), when --cafile is not given",
+        },
+        Entry {
+            name: "SSL_CERT_DIR",
+            about: "a directory of trusted roots (hashed names, as c_rehash makes them) \
+                    instead of the system's, when --cafile is not given",
+        },
+        Entry {
+            name: "TMPDIR",
+            about: "where a message read from stdin is kept, in an unnamed file, while it \
+                    is sent, when it is over 8 MiB (smaller ones stay in memory); default /tmp",
+        },
+    ],
+    files: &[
+        Entry {
+            name: "~/.netrc",
+            about: "the user and password for the server's host when no other password \
+                    source is given (--netrc-file names another file); refused (78) when \
+                    others may read it",
+        },
+        Entry {
+            name: "DIR/new/",
+            about: "the queue (--queue DIR, --flush DIR, --list-queue DIR): one file per \
+                    queued message, 0600 in a 0700 directory, holding the envelope, the \
+                    route and the message",
+        },
+        Entry {
+            name: "DIR/tmp/",
+            about: "queue entries being written; they move to DIR/new/ once complete",
+        },
+        Entry {
+            name: "DIR/lock",
+            about: "held by a --flush while it runs; a second flush exits 75",
+        },
+        Entry {
+            name: "/etc/resolv.conf",
+            about: "without --server, the resolvers asked for the recipients' MX \
+                    records (unless --dns-server)",
+        },
+        Entry {
+            name: "/etc/hosts",
+            about: "this host's fully qualified name for EHLO when --helo is not \
+                    given and the kernel's host name has no dot",
+        },
+    ],
+    see_also: &["swaks(1)", "msmtp(1)", "sendmail(8)", "netrc(5)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -143,7 +206,7 @@ for the others is 67; 451 to one RCPT and 554 to DATA is 69.",
 /// envelope sender is -f or the From address. Date and Message-ID are added
 /// when missing.
 #[derive(Parser, Debug)]
-#[command(name = "smtp-send", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "smtp-send", version, after_long_help = super::help_text(SECTIONS, &REFERENCES))]
 pub struct Args {
     /// Recipients.
     #[arg(value_name = "RECIPIENT")]
