@@ -23,7 +23,7 @@ _mime__pack() {
 
     case "${cmd}" in
         mime__pack)
-            opts="-v -q -h -V --attach --body --no-body --html --inline --message --from --to --cc --bcc --reply-to --subject --header --no-legacy-names --crlf --verbose --quiet --help --version"
+            opts="-q -v -h -V --attach --body --no-body --html --inline --message --from --to --cc --bcc --reply-to --subject --header --no-legacy-names --crlf --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

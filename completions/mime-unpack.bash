@@ -23,7 +23,7 @@ _mime__unpack() {
 
     case "${cmd}" in
         mime__unpack)
-            opts="-d -v -q -h -V --extract --dir --all --part --text --json --verbose --quiet --help --version"
+            opts="-d -q -v -h -V --extract --dir --all --part --text --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -23,7 +23,7 @@ _mx__lookup() {
 
     case "${cmd}" in
         mx__lookup)
-            opts="-v -q -h -V --server --no-addresses --concurrency --probe --port --tls --cafile --fingerprint --insecure --helo --json --timeout --verbose --quiet --help --version"
+            opts="-q -v -h -V --server --no-addresses --concurrency --probe --port --tls --cafile --fingerprint --insecure --helo --json --timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

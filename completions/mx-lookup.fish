@@ -13,7 +13,7 @@ complete -c mx-lookup -l no-addresses -d 'Do not look up the exchanges\' A and A
 complete -c mx-lookup -l probe -d 'Connect to each exchange\'s first address (A before AAAA) and report what a sending server sees: the banner, EHLO and its extensions, STARTTLS with the TLS version and the certificate verdict, and the time of each step. Nothing is sent beyond EHLO, STARTTLS and QUIT. Probe failures are reported, but do not change the exit status'
 complete -c mx-lookup -l insecure -d 'Do not verify the server\'s certificate. The connection is still encrypted, but anyone in between can read it'
 complete -c mx-lookup -l json -d 'Print JSON Lines on stdout: one object per record, snake_case keys'
-complete -c mx-lookup -s v -l verbose -d 'Show the conversation with servers on stderr (`->` sent, `<-` received; `~>`/`<~` once TLS is up; secrets as `****`)'
 complete -c mx-lookup -s q -l quiet -d 'Print no warnings or notes on stderr; errors are still printed'
+complete -c mx-lookup -s v -l verbose -d 'Show on stderr each DNS question with the resolver asked (`->`) and its answer, or why none came (`<-`); with --probe, also the conversation with each exchange (`->` sent, `<-` received; `~>`/`<~` once TLS is up)'
 complete -c mx-lookup -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mx-lookup -s V -l version -d 'Print version'

@@ -23,7 +23,7 @@ _rfc822__lint() {
 
     case "${cmd}" in
         rfc822__lint)
-            opts="-v -q -h -V --strict --allow --deny --smtputf8 --fix --crlf --json --verbose --quiet --help --version"
+            opts="-q -v -h -V --strict --allow --deny --smtputf8 --fix --crlf --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -33,7 +33,7 @@ complete -c smtp-send -l netrc-file -d 'Look the user and password up in this ne
 complete -c smtp-send -l timeout -d 'Give up on a connection, lookup, read or write after SECS seconds' -r
 complete -c smtp-send -s t -l read-recipients -d 'Also send to the To, Cc and Bcc addresses of the message'
 complete -c smtp-send -s i -d 'Accepted for sendmail compatibility: a lone dot never ends the input'
-complete -c smtp-send -l dry-run -d 'Show the envelope and what would be sent; connect to nothing'
+complete -c smtp-send -l dry-run -d 'Show the envelope and what would be sent; connect to nothing. With --json, one object per message instead (see JSON)'
 complete -c smtp-send -l reroute -d 'With --flush, send entries queued for another route by the route this command gives (otherwise they are kept and reported)'
 complete -c smtp-send -l force -d 'With --flush, retry every message now, whatever its back-off says'
 complete -c smtp-send -l insecure -d 'Do not verify the server\'s certificate. The connection is still encrypted, but anyone in between can read it'

@@ -11,7 +11,9 @@ use crate::error::Error;
 use crate::exit::{self, ExitStatus};
 use crate::output::Diagnostics;
 
-/// `-v` and `-q`, in every tool.
+/// `-v` and `-q`, in every tool. The `-v` help here is the one of the
+/// tools that talk to servers; a tool for which `-v` shows something else
+/// (or nothing) says so with `#[command(mut_arg("verbose", ...))]`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
     /// Show the conversation with servers on stderr (`->` sent, `<-`

@@ -1742,3 +1742,47 @@ fn a_domain_without_a_mail_route_mixed_with_other_results() {
         assert_eq!(results[0]["status"], "rejected", "{}", results[0]);
     }
 }
+
+#[test]
+fn dry_run_with_json_is_one_object_per_message() {
+    let dir = Scratch::new();
+    let plain = dir.path().join("plain.eml");
+    std::fs::write(&plain, MESSAGE).unwrap();
+    let utf8 = dir.path().join("utf8.eml");
+    let text = "From: Jörg <jörg@example.test>\nTo: bob@example.test\nSubject: Grüße\n\nHej då.\n";
+    std::fs::write(&utf8, text).unwrap();
+    let (plain, utf8) = (plain.to_str().unwrap(), utf8.to_str().unwrap());
+    let args = ["--dry-run", "--json", "-t", "--file", plain, "--file", utf8];
+    let out = run_tool(BIN, &args, b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let runs = json_lines(&out);
+    assert_eq!(runs.len(), 2, "{}", stdout(&out));
+    let first = &runs[0];
+    assert_eq!(first["sender"], "alice@example.test");
+    assert_eq!(first["recipients"], serde_json::json!(["bob@example.test"]));
+    assert_eq!(first["eight_bit"], false);
+    assert_eq!(first["smtputf8"], false);
+    assert!(first["octets"].as_u64().unwrap() > MESSAGE.len() as u64);
+    // The longest line is the added Message-ID's or a body line (24).
+    let longest = first["longest_line"].as_u64().unwrap();
+    assert!((24..=998).contains(&longest), "{first}");
+    assert_eq!(
+        first["commands"],
+        serde_json::json!([
+            "MAIL FROM:<alice@example.test>",
+            "RCPT TO:<bob@example.test>"
+        ])
+    );
+    let second = &runs[1];
+    assert_eq!(second["sender"], "jörg@example.test");
+    assert_eq!(
+        (&second["eight_bit"], &second["smtputf8"]),
+        (&true.into(), &true.into())
+    );
+    // Records only: the message itself is not written.
+    assert!(!stdout(&out).contains("Hello Bob."), "{}", stdout(&out));
+    // Refusals are the same as without --json.
+    let out = run_tool(BIN, &["--dry-run", "--json", "a@b.example>"], MESSAGE);
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}

@@ -31,7 +31,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let messages = messages(&args)?;
     if args.dry_run {
-        submit::dry_run(&messages, &mut io::stdout().lock())?;
+        submit::dry_run(&messages, args.output.json, &mut io::stdout().lock())?;
         return Ok(ExitStatus::Ok);
     }
     let send_route = args.send_route()?;

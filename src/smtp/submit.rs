@@ -670,44 +670,73 @@ fn deliver_direct(
     Ok(results)
 }
 
-/// `--dry-run`: for each message the commands it would send (as the
-/// session writes them to a server that offers nothing), what its data
-/// is, and the message as it would go out.
-pub fn dry_run(messages: &[Outgoing], out: &mut dyn io::Write) -> io::Result<()> {
-    let plain = crate::smtp::Extensions::default();
-    for message in messages {
+/// What `--dry-run` tells of one message: its envelope, what its data is,
+/// and the commands the session would send for it (to a server that
+/// offers no extension); with `--json`, one such object per message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DryRun {
+    /// MAIL FROM.
+    pub sender: String,
+    /// RCPT TO, in order.
+    pub recipients: Vec<String>,
+    /// Octets of the data as sent (CRLF line ends; the SIZE= value).
+    pub octets: u64,
+    /// The longest line in octets, without its CRLF.
+    pub longest_line: u64,
+    /// Whether any octet is 8-bit (BODY=8BITMIME when offered).
+    pub eight_bit: bool,
+    /// Whether an address or the header needs SMTPUTF8.
+    pub smtputf8: bool,
+    /// The MAIL command, then one RCPT command per recipient.
+    pub commands: Vec<String>,
+}
+
+impl DryRun {
+    /// The dry run of `message`.
+    pub fn of(message: &Outgoing) -> DryRun {
+        let plain = crate::smtp::Extensions::default();
         let mail = MailOptions {
             size: message.stats.octets,
             eight_bit: message.stats.eight_bit,
             smtputf8: message.smtputf8,
             dsn: Dsn::default(),
         };
-        writeln!(
-            out,
-            "{}",
-            crate::smtp::mail_command(&plain, &message.sender, &mail)
-        )?;
-        for recipient in &message.recipients {
-            writeln!(
-                out,
-                "{}",
-                crate::smtp::rcpt_command(&plain, recipient, &mail.dsn)
-            )?;
+        let mut commands = vec![crate::smtp::mail_command(&plain, &message.sender, &mail)];
+        commands.extend(
+            (message.recipients.iter()).map(|r| crate::smtp::rcpt_command(&plain, r, &mail.dsn)),
+        );
+        DryRun {
+            sender: message.sender.clone(),
+            recipients: message.recipients.clone(),
+            octets: message.stats.octets,
+            longest_line: message.stats.longest_line,
+            eight_bit: message.stats.eight_bit,
+            smtputf8: message.smtputf8,
+            commands,
         }
-        let bits = if message.stats.eight_bit {
-            "8-bit"
-        } else {
-            "7-bit"
-        };
-        let utf8 = if message.smtputf8 {
-            ", needs SMTPUTF8"
-        } else {
-            ""
-        };
+    }
+}
+
+/// `--dry-run`: for each message the commands it would send (as the
+/// session writes them to a server that offers nothing), what its data
+/// is, and the message as it would go out; with `json`, one [`DryRun`]
+/// object a line instead, without the message.
+pub fn dry_run(messages: &[Outgoing], json: bool, out: &mut impl io::Write) -> io::Result<()> {
+    for message in messages {
+        let run = DryRun::of(message);
+        if json {
+            crate::output::write_json_record(out, &run)?;
+            continue;
+        }
+        for command in &run.commands {
+            writeln!(out, "{command}")?;
+        }
+        let bits = if run.eight_bit { "8-bit" } else { "7-bit" };
+        let utf8 = if run.smtputf8 { ", needs SMTPUTF8" } else { "" };
         writeln!(
             out,
             "DATA: {} octets, longest line {}, {bits}{utf8}",
-            message.stats.octets, message.stats.longest_line
+            run.octets, run.longest_line
         )?;
         io::copy(&mut message.reader()?, out)?;
         writeln!(out)?;

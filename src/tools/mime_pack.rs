@@ -4,8 +4,38 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::CommonArgs;
+
+/// `-v` here: mime-pack talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: mime-pack talks to no server and has no transcript to show";
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[
+        Entry {
+            name: "EMAIL",
+            about: "the From address when neither --from nor --header 'From: ...' gives \
+                    one (as mail(1)); without it, LOGIN@HOST",
+        },
+        Entry {
+            name: "LOGNAME",
+            about: "the LOGIN of LOGIN@HOST when the password database has no entry \
+                    for this user (then USER)",
+        },
+        Entry {
+            name: "TMPDIR",
+            about: "where the body or message read from stdin is kept, in an unnamed \
+                    file, when it is over 8 MiB (smaller ones stay in memory); default /tmp",
+        },
+    ],
+    files: &[Entry {
+        name: "/etc/hosts",
+        about: "this host's fully qualified name (the HOST of LOGIN@HOST, and of the \
+                Message-ID when From has no domain) when the kernel's host name has no dot",
+    }],
+    see_also: &["mpack(1)", "mail(1)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -50,13 +80,6 @@ mime-pack --message invoice.pdf < draft.eml | smtp-send -t
 mime-pack --subject 'Grüße' --to 'Jörg <j@example.org>' < note.txt | rfc822-lint -",
     },
     Section {
-        title: "ENVIRONMENT",
-        body: "\
-EMAIL     the From address when neither --from nor --header 'From: ...' gives
-          one (as mail(1)); without it, LOGIN@HOST
-NO_COLOR  no colour in diagnostics",
-    },
-    Section {
         title: "EXIT STATUS",
         body: "\
 sysexits.h numbering, the same in every mailkit tool:
@@ -80,7 +103,8 @@ sysexits.h numbering, the same in every mailkit tool:
 /// added, goes to stdout. With --message, stdin is a complete message and
 /// the attachments are added to it.
 #[derive(Parser, Debug)]
-#[command(name = "mime-pack", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "mime-pack", version, after_long_help = super::help_text(SECTIONS, &REFERENCES),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Files to attach (PATH[;type=TYPE][;name=NAME]).
     #[arg(value_name = "ATTACHMENT")]

@@ -4,8 +4,23 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser};
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::{CommonArgs, OutputArgs};
+
+/// `-v` here: mime-unpack talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: mime-unpack talks to no server and has no transcript to show";
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[],
+    files: &[Entry {
+        name: "DIR",
+        about: "--extract -d DIR (default: the current directory): where the files \
+                are written, created when missing; a file in it is never replaced, \
+                and nothing is written outside it",
+    }],
+    see_also: &["munpack(1)", "ripmime(1)", "mshow(1)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -90,7 +105,7 @@ mime-unpack message.eml
 mime-unpack --extract -d attachments/ < message.eml
 mime-unpack --part 2 message.eml > invoice.pdf
 mime-unpack --text message.eml | less
-imap-list imaps://alice@mail.example/INBOX --fetch 42 | mime-unpack --extract -d out/",
+mime-pack --to b@example.org report.pdf < body.txt | mime-unpack --extract -d out/",
     },
     Section {
         title: "EXIT STATUS",
@@ -117,8 +132,9 @@ sysexits.h numbering, the same in every mailkit tool:
 #[command(
     name = "mime-unpack",
     version,
-    after_long_help = super::help_sections(SECTIONS),
-    group(ArgGroup::new("action").args(["extract", "part", "text"]))
+    after_long_help = super::help_text(SECTIONS, &REFERENCES),
+    group(ArgGroup::new("action").args(["extract", "part", "text"])),
+    mut_arg("verbose", |a| a.help(VERBOSE))
 )]
 pub struct Args {
     /// The message; stdin when absent or -.

@@ -5,8 +5,41 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::{CommonArgs, ConnectionArgs, OutputArgs};
+
+/// `-v` here: the DNS questions, and the probes' SMTP conversations.
+const VERBOSE: &str = "Show on stderr each DNS question with the resolver asked (`->`) and its \
+answer, or why none came (`<-`); with --probe, also the conversation with each exchange \
+(`->` sent, `<-` received; `~>`/`<~` once TLS is up)";
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[
+        Entry {
+            name: "SSL_CERT_FILE",
+            about: "with --probe, a PEM file of trusted roots instead of the system's \
+                    (OpenSSL's variable), when --cafile is not given",
+        },
+        Entry {
+            name: "SSL_CERT_DIR",
+            about: "with --probe, a directory of trusted roots (hashed names, as \
+                    c_rehash makes them) instead of the system's, when --cafile is not given",
+        },
+    ],
+    files: &[
+        Entry {
+            name: "/etc/resolv.conf",
+            about: "the resolvers asked (its nameserver lines) when --server is not given",
+        },
+        Entry {
+            name: "/etc/hosts",
+            about: "with --probe, this host's fully qualified name for EHLO when --helo \
+                    is not given and the kernel's host name has no dot",
+        },
+    ],
+    see_also: &["dig(1)", "host(1)", "swaks(1)", "resolv.conf(5)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -119,7 +152,8 @@ is reported in the output and does not change it.",
 /// are known. With --probe, each exchange is also connected to, to see its
 /// banner, extensions, STARTTLS and certificate.
 #[derive(Parser, Debug)]
-#[command(name = "mx-lookup", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "mx-lookup", version, after_long_help = super::help_text(SECTIONS, &REFERENCES),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Domains or e-mail addresses; when none, one a line on stdin (blank
     /// lines and # comments skipped).

@@ -4,8 +4,26 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::{CommonArgs, OutputArgs};
+
+/// `-v` here: rfc822-lint talks to no server and has nothing more to show.
+const VERBOSE: &str = "Accepted, as by every mailkit tool, and changes nothing: rfc822-lint talks to no server and has no transcript to show";
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[Entry {
+        name: "TMPDIR",
+        about: "with --fix, where a message read from stdin is kept, in an unnamed \
+                file, when it is over 8 MiB (smaller ones stay in memory); default /tmp",
+    }],
+    files: &[Entry {
+        name: "DIR/cur/, DIR/new/",
+        about: "a Maildir given as an argument: every message in them is linted \
+                (a directory that is not a Maildir: every file in it)",
+    }],
+    see_also: &["mpack(1)", "munpack(1)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub fn sections() -> Vec<Section> {
@@ -110,7 +128,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 fn help() -> String {
-    super::help_sections(&sections())
+    super::help_text(&sections(), &REFERENCES)
 }
 
 /// Check messages against RFC 5322 and MIME, with positions and rule ids;
@@ -121,7 +139,8 @@ fn help() -> String {
 /// streaming pass, so it finds what parsers hide, in time linear in the
 /// input and bounded memory.
 #[derive(Parser, Debug)]
-#[command(name = "rfc822-lint", version, after_long_help = help())]
+#[command(name = "rfc822-lint", version, after_long_help = help(),
+    mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
     /// Messages, Maildirs or directories; stdin when none or -.
     #[arg(value_name = "FILE|DIR")]

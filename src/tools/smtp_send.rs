@@ -4,12 +4,75 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::Section;
+use super::{Entry, References, Section};
 use crate::cli::{CommonArgs, ConnectionArgs, CredentialArgs, OutputArgs, TimeoutArgs};
 use crate::error::Error;
 use crate::smtp::Dsn;
 use crate::smtp::queue::SendRoute;
 use crate::smtp::submit::{DirectDelivery, Route, SendOptions, Step};
+
+/// ENVIRONMENT, FILES and SEE ALSO of the man page.
+pub const REFERENCES: References = References {
+    environment: &[
+        Entry {
+            name: "VAR",
+            about: "the variable that --password-env VAR names: the password (or with --oauth the access \
+                    token); a queue entry records the name, and --flush reads it again",
+        },
+        Entry {
+            name: "HOME",
+            about: "where ~/.netrc is",
+        },
+        Entry {
+            name: "SSL_CERT_FILE",
+            about: "a PEM file of trusted roots instead of the system's (OpenSSL's \
+                    variable), when --cafile is not given",
+        },
+        Entry {
+            name: "SSL_CERT_DIR",
+            about: "a directory of trusted roots (hashed names, as c_rehash makes them) \
+                    instead of the system's, when --cafile is not given",
+        },
+        Entry {
+            name: "TMPDIR",
+            about: "where a message read from stdin is kept, in an unnamed file, while it \
+                    is sent, when it is over 8 MiB (smaller ones stay in memory); default /tmp",
+        },
+    ],
+    files: &[
+        Entry {
+            name: "~/.netrc",
+            about: "the user and password for the server's host when no other password \
+                    source is given (--netrc-file names another file); refused (78) when \
+                    others may read it",
+        },
+        Entry {
+            name: "DIR/new/",
+            about: "the queue (--queue DIR, --flush DIR, --list-queue DIR): one file per \
+                    queued message, 0600 in a 0700 directory, holding the envelope, the \
+                    route and the message",
+        },
+        Entry {
+            name: "DIR/tmp/",
+            about: "queue entries being written; they move to DIR/new/ once complete",
+        },
+        Entry {
+            name: "DIR/lock",
+            about: "held by a --flush while it runs; a second flush exits 75",
+        },
+        Entry {
+            name: "/etc/resolv.conf",
+            about: "without --server, the resolvers asked for the recipients' MX \
+                    records (unless --dns-server)",
+        },
+        Entry {
+            name: "/etc/hosts",
+            about: "this host's fully qualified name for EHLO when --helo is not \
+                    given and the kernel's host name has no dot",
+        },
+    ],
+    see_also: &["swaks(1)", "msmtp(1)", "sendmail(8)", "netrc(5)"],
+};
 
 /// The sections after the options, in `--help` and in the man page.
 pub const SECTIONS: &[Section] = &[
@@ -48,7 +111,17 @@ With --list-queue DIR --json, one object per queued message:
   next_attempt  not retried before this time (seconds since the epoch)
   last_reply    the last temporary failure, or null
   route         how it is sent, as options (--server URL ...), or null for
-                an entry queued by an earlier version",
+                an entry queued by an earlier version
+
+With --dry-run --json, one object per message, and not the message itself:
+  sender        the envelope sender (MAIL FROM)
+  recipients    the envelope recipients (RCPT TO), in order
+  octets        the size of the data as sent (CRLF line ends): SIZE=
+  longest_line  the longest line in octets, without its CRLF
+  eight_bit     true when an octet is 8-bit (BODY=8BITMIME when offered)
+  smtputf8      true when an address or the header needs SMTPUTF8
+  commands      the MAIL command, then each RCPT command, as sent to a
+                server that offers no extension",
     },
     Section {
         title: "SAFETY",
@@ -133,7 +206,7 @@ for the others is 67; 451 to one RCPT and 554 to DATA is 69.",
 /// envelope sender is -f or the From address. Date and Message-ID are added
 /// when missing.
 #[derive(Parser, Debug)]
-#[command(name = "smtp-send", version, after_long_help = super::help_sections(SECTIONS))]
+#[command(name = "smtp-send", version, after_long_help = super::help_text(SECTIONS, &REFERENCES))]
 pub struct Args {
     /// Recipients.
     #[arg(value_name = "RECIPIENT")]
@@ -196,7 +269,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "STEP")]
     pub quit_after: Option<Step>,
 
-    /// Show the envelope and what would be sent; connect to nothing.
+    /// Show the envelope and what would be sent; connect to nothing. With
+    /// --json, one object per message instead (see JSON).
     #[arg(long)]
     pub dry_run: bool,
 
