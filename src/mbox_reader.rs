@@ -119,6 +119,25 @@ impl<R: BufRead> MboxReader<R> {
         Ok(Some(self.begin()))
     }
 
+    /// Message `number` (from 1), the ones before it skipped; `None` when
+    /// the input ends before it ([`MboxReader::count`] then says how many
+    /// there were).
+    pub fn nth_message(&mut self, number: u64) -> io::Result<Option<Message<'_, R>>> {
+        while self.count + 1 < number {
+            if self.next_message()?.is_none() {
+                return Ok(None);
+            }
+        }
+        self.next_message()
+    }
+
+    /// Reads the input to its end, counting the messages left; gives the
+    /// number of messages in all.
+    pub fn count_all(&mut self) -> io::Result<u64> {
+        while self.next_message()?.is_some() {}
+        Ok(self.count)
+    }
+
     fn begin(&mut self) -> Message<'_, R> {
         self.count += 1;
         self.first_line = if self.mbox { self.line } else { 1 };
@@ -228,6 +247,11 @@ impl<R> Message<'_, R> {
     /// Its number in the input, from 1.
     pub fn number(&self) -> u64 {
         self.mbox.count
+    }
+
+    /// Whether it is a message of an mbox (not a lone message).
+    pub fn is_mbox(&self) -> bool {
+        self.mbox.mbox
     }
 
     /// The line of the input its first line is on (after the separator
@@ -358,6 +382,24 @@ mod tests {
             split("From a\n\nFrom b\n"),
             (vec![(String::new(), 1, 2), (String::new(), 2, 4)], true)
         );
+    }
+
+    #[test]
+    fn the_nth_message_and_the_count() {
+        let input = "From a\nS: 1\n\nFrom b\nS: 2\n\nFrom c\nS: 3\n";
+        let mut mbox = MboxReader::new(input.as_bytes());
+        let mut text = String::new();
+        let mut second = mbox.nth_message(2).unwrap().unwrap();
+        assert_eq!((second.number(), second.first_line()), (2, 5));
+        second.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "S: 2\n");
+        assert_eq!(mbox.count_all().unwrap(), 3);
+        let mut mbox = MboxReader::new(input.as_bytes());
+        assert!(mbox.nth_message(4).unwrap().is_none());
+        assert_eq!(mbox.count(), 3);
+        let mut plain = MboxReader::new(&b"S: x\n\nbody\n"[..]);
+        assert!(plain.nth_message(2).unwrap().is_none());
+        assert_eq!(plain.count(), 1);
     }
 
     #[test]
