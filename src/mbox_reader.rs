@@ -403,6 +403,27 @@ mod tests {
     }
 
     #[test]
+    fn what_the_mbox_store_writes_comes_back_as_it_was_given() {
+        use crate::store::mbox::{FromQuoter, separator_line};
+        use std::io::Write;
+        let messages = [
+            "Subject: 1\n\nFrom the start\n\nFrom a line after a blank one\n",
+            "Subject: 2\n\n>From quoted\n>>From twice\n\n\n",
+            "",
+            "From: a@x\nSubject: 4\n\nlast\n",
+        ];
+        let mut mbox = Vec::new();
+        for message in messages {
+            mbox.extend_from_slice(separator_line("a@x", std::time::UNIX_EPOCH).as_bytes());
+            let mut quoter = FromQuoter::new(&mut mbox);
+            quoter.write_all(message.as_bytes()).unwrap();
+            quoter.finish().unwrap();
+            mbox.push(b'\n');
+        }
+        assert_eq!(texts(std::str::from_utf8(&mbox).unwrap()), messages);
+    }
+
+    #[test]
     fn other_input_is_one_message_unchanged() {
         let input = "Subject: x\n\nbody\n\nFrom me\n>From you\n\n";
         let (messages, mbox) = split(input);
