@@ -62,22 +62,23 @@ fn lint_input(
     mut write: impl FnMut(&Report) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut written = Ok(());
-    let result = input.open().and_then(|reader| {
-        lint::lint_messages(reader, options, |report| {
-            totals.add(&report);
-            written = write(&report);
-            written
-                .as_ref()
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing", e))
-                .copied()
-        })
-    });
+    let result = input
+        .open()
+        .map_err(anyhow::Error::from)
+        .and_then(|reader| {
+            lint::lint_messages(reader, options, |report| {
+                totals.add(&report);
+                written = write(&report);
+                written
+                    .as_ref()
+                    .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing", e))
+                    .copied()
+            })
+            .map_err(|e| anyhow::Error::new(e).context(input.name()))
+        });
     written?;
     if let Err(error) = result {
-        diag.error(&format!(
-            "{:#}",
-            anyhow::Error::new(error).context(input.name())
-        ));
+        diag.error(&format!("{error:#}"));
         totals.unreadable = true;
     }
     Ok(())
