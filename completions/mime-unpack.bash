@@ -23,7 +23,7 @@ _mime__unpack() {
 
     case "${cmd}" in
         mime__unpack)
-            opts="-d -q -v -h -V --extract --dir --all --part --text --json --quiet --verbose --help --version"
+            opts="-d -q -v -h -V --extract --dir --message --all --part --text --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -34,6 +34,10 @@ _mime__unpack() {
                     return 0
                     ;;
                 -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --message)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,4 +1,5 @@
 complete -c mime-unpack -s d -l dir -d 'Where --extract writes (created if missing)' -r -F
+complete -c mime-unpack -l message -d 'Work on message N (from 1) of an mbox, not the first' -r
 complete -c mime-unpack -l part -d 'Write part ID (e.g. 2 or 1.2) to stdout: a leaf decoded, a message or multipart part as it stands (see PARTS); its bytes, so not with --json' -r
 complete -c mime-unpack -l extract -d 'Write every attachment into DIR and print the paths written'
 complete -c mime-unpack -l all -d 'With --extract, also write the body parts (unnamed text, HTML, the images it shows)'

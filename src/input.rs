@@ -4,7 +4,8 @@
 //! `cur/` and `new/`); a message that must be read twice is kept
 //! ([`Kept`]): a file is reopened, stdin is read once and spooled. A
 //! leading mbox `From ` line is tolerated by the readers of messages
-//! ([`crate::mime_reader::read_message`]). A directory where a message
+//! ([`crate::mime_reader::read_message`]); an mbox of several messages is
+//! split as it is read by [`crate::mbox_reader`]. A directory where a message
 //! file (or stdin) is expected is status 66 with its path named, in every
 //! tool ([`open_file`]); stdin that is a terminal gets one line on stderr
 //! saying how to end the message ([`TERMINAL_NOTICE`]). Also line-oriented

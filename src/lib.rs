@@ -20,6 +20,7 @@
 //! | [`decode`] | decoding, one file per codec: [`decode::base64`], [`decode::quoted_printable`], [`decode::charset`], [`decode::utf7`], [`decode::rfc2047`], [`decode::rfc2231`], [`decode::uuencode`], [`decode::html`] |
 //! | [`encode`] | transfer encodings: choice and streaming encoders |
 //! | [`media_type`] | media types from file names and magic numbers |
+//! | [`mbox_reader`] | an mbox (RFC 4155) split into its messages as it is read: separators, `>From ` un-quoting; any other input is one message |
 //! | [`mime_reader`] | the streaming MIME engine under unpack, lint and fix |
 //! | [`compose`] | building messages for `mime-pack`, `--message` included |
 //! | [`unpack`] | what `mime-unpack` does with the parts: list, extract, one part, the text |
@@ -49,6 +50,7 @@ pub mod header;
 pub mod imap;
 pub mod input;
 pub mod lint;
+pub mod mbox_reader;
 pub mod media_type;
 pub mod message;
 pub mod mime_reader;

@@ -1031,3 +1031,97 @@ fn uuencode_transfer_encodings_are_decoded() {
         );
     }
 }
+
+/// An mbox as mail programs keep one: a plain message with a body line
+/// quoted `>From `, a message with a PDF attachment, and a broken one (its
+/// multipart never closed), each followed by the blank line the format
+/// adds.
+fn three_message_mbox() -> String {
+    "From alice@example.org Mon Jan  1 00:00:00 2024\n\
+     From: alice@example.org\nSubject: minutes\n\n\
+     Hello,\n>From the minutes:\n>>From quoted twice\n\n\
+     From bob@example.org Mon Jan  1 00:01:00 2024\n\
+     From: bob@example.org\nSubject: report\nMIME-Version: 1.0\n\
+     Content-Type: multipart/mixed; boundary=\"b1\"\n\n\
+     --b1\nContent-Type: text/plain\n\nSee attached.\n\
+     --b1\nContent-Type: application/pdf; name=\"report.pdf\"\n\
+     Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b1--\n\n\
+     From carol@example.org Mon Jan  1 00:02:00 2024\n\
+     From: carol@example.org\nSubject: cut\nMIME-Version: 1.0\n\
+     Content-Type: multipart/mixed; boundary=\"c\"\n\n--c\n\ncut short\n\n"
+        .to_string()
+}
+
+#[test]
+fn an_mbox_is_read_as_its_first_message_and_says_what_it_skipped() {
+    let mbox = three_message_mbox();
+    let out = run_tool(BIN, &[], mbox.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "1\ttext/plain\t-\t7bit\t44\tinline\t-\n");
+    assert_eq!(
+        stderr(&out),
+        "mime-unpack: note: - is an mbox of 3 messages; message 1 shown, 2 others skipped (choose one with --message N)\n"
+    );
+    // The body comes back un-quoted, without the blank line that ends
+    // the message in the mbox.
+    let out = run_tool(BIN, &["--part", "1"], mbox.as_bytes());
+    assert_eq!(
+        stdout(&out),
+        "Hello,\nFrom the minutes:\n>From quoted twice\n"
+    );
+    // Quiet means quiet.
+    let out = run_tool(BIN, &["-q"], mbox.as_bytes());
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn message_n_picks_one_message_of_an_mbox() {
+    let mbox = three_message_mbox();
+    let (_dir, files, _, err, status) = extract(mbox.as_bytes(), &["--message", "2"]);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(files, [("report.pdf".to_string(), b"%PDF-1.4\n".to_vec())]);
+    assert!(err.contains("message 2 shown, 2 others skipped"), "{err}");
+    // The broken last one is unpacked as far as it goes, with a warning.
+    let out = run_tool(BIN, &["--message", "3"], mbox.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "0\tmultipart/mixed\t-\t7bit\t15\t-\t-\n1\ttext/plain\t-\t7bit\t9\tinline\t-\n"
+    );
+    assert!(stderr(&out).contains("warning"), "{}", stderr(&out));
+    // CRLF mboxes split the same way.
+    let crlf = mbox.replace('\n', "\r\n");
+    let out = run_tool(BIN, &["--message", "2", "--part", "2"], crlf.as_bytes());
+    assert_eq!(out.stdout, b"%PDF-1.4\n");
+}
+
+#[test]
+fn message_n_beyond_the_last_is_65_naming_the_count() {
+    let mbox = three_message_mbox();
+    let out = run_tool(BIN, &["--message", "4"], mbox.as_bytes());
+    assert_eq!(code(&out), 65);
+    assert_eq!(
+        stderr(&out),
+        "mime-unpack: error: --message 4: - holds 3 messages\n"
+    );
+    // A message that is not an mbox is message 1, and only that.
+    let plain = b"From: a@example.org\n\nbody\n\nFrom here on, text\n";
+    let out = run_tool(BIN, &["--message", "2"], plain);
+    assert_eq!(code(&out), 65);
+    assert_eq!(
+        stderr(&out),
+        "mime-unpack: error: --message 2: - holds 1 message\n"
+    );
+    let out = run_tool(BIN, &["--part", "1"], plain);
+    assert_eq!(stdout(&out), "body\n\nFrom here on, text\n");
+    assert_eq!(stderr(&out), "");
+    let out = run_tool(BIN, &["--message", "0"], plain);
+    assert_eq!(code(&out), 64);
+    // An mbox message that is not a message says which one it is.
+    let out = run_tool(BIN, &["--message", "2"], b"From a\nS: x\n\nFrom b\n\n");
+    assert_eq!(code(&out), 65);
+    assert_eq!(
+        stderr(&out),
+        "mime-unpack: error: message 2: not a message: no header fields\n"
+    );
+}

@@ -678,3 +678,87 @@ fn fix_says_what_it_repaired_and_what_remains() {
     let out = run_tool(BIN, &["--fix"], format!("{HEAD}\r\nbody\n").as_bytes());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+/// An mbox as mail programs keep one: three messages, the first with a
+/// body line quoted `>From ` and a `From ` line that follows no blank line
+/// (text, not a separator), the second without a Date, the third clean,
+/// each followed by the blank line the format adds.
+fn three_message_mbox(newline: &str) -> String {
+    let text = format!(
+        "From alice@example.org Mon Jan  1 00:00:00 2024\n{HEAD}\nHello,\n>From the minutes:\nFrom here on, all is well.\n\n\
+         From bob@example.org Mon Jan  1 00:01:00 2024\nFrom: b@example.org\nTo: a@example.org\nMessage-ID: <y@example.org>\nSubject: no date\n\nbody\n\n\
+         From carol@example.org Mon Jan  1 00:02:00 2024\n{HEAD}\nlast\n\n"
+    );
+    text.replace('\n', newline)
+}
+
+#[test]
+fn every_message_of_an_mbox_is_linted_on_its_own() {
+    for newline in ["\n", "\r\n"] {
+        let dir = Scratch::new();
+        let path = dir.path().join("inbox");
+        std::fs::write(&path, three_message_mbox(newline)).unwrap();
+        let name = path.to_str().unwrap();
+        let out = run_tool(BIN, &[name], b"");
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        // The position is the line in the file, where an editor jumps.
+        assert_eq!(
+            stdout(&out),
+            format!("{name}:13:1: error[missing-date]: message 2: no Date field\n")
+        );
+        assert_eq!(
+            stderr(&out),
+            "rfc822-lint: 3 messages: 1 error(s), 0 warning(s)\n"
+        );
+        let json = run_tool(BIN, &["--json", "-"], &std::fs::read(&path).unwrap());
+        let v: serde_json::Value = serde_json::from_str(stdout(&json).trim()).unwrap();
+        assert_eq!(
+            (
+                v["file"].as_str(),
+                v["message_number"].as_u64(),
+                v["line"].as_u64()
+            ),
+            (Some("-"), Some(2), Some(13))
+        );
+    }
+}
+
+#[test]
+fn mbox_messages_are_checked_apart_and_unquoted() {
+    // The second message lacks a header: not-a-message there only, and
+    // the first one's findings do not leak into it.
+    let mbox = format!(
+        "From a Mon Jan  1 00:00:00 2024\n{HEAD}\n>From {}\n\nFrom b Mon Jan  1 00:00:00 2024\n\njust text\n",
+        "x".repeat(74)
+    );
+    let findings = findings(mbox.as_bytes(), &[]);
+    // The un-quoted line is 79 octets (line-long at column 79), not 80.
+    assert_eq!(
+        findings,
+        [
+            ("line-long".to_string(), 8, 79),
+            ("not-a-message".to_string(), 11, 1),
+        ]
+    );
+    // A message that is not an mbox is one message, blank lines and
+    // `From ` lines in its body included.
+    let plain = format!("{HEAD}\nbody\n\nFrom me to you\n");
+    let out = run_tool(BIN, &["-"], plain.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("rfc822-lint: 1 message: 0 error(s)"));
+}
+
+#[test]
+fn fix_refuses_an_mbox_of_several_messages() {
+    let out = run_tool(BIN, &["--fix"], three_message_mbox("\n").as_bytes());
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert_eq!(
+        stderr(&out),
+        "rfc822-lint: error: --fix takes one message; - is an mbox of 3 messages\n"
+    );
+    // An mbox of one message is repaired as before.
+    let one = format!("From a Mon Jan  1 00:00:00 2024\n{HEAD}\r\nbody\n");
+    let out = run_tool(BIN, &["--fix"], one.as_bytes());
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}

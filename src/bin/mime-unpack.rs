@@ -1,16 +1,17 @@
 //! mime-unpack: show a message's MIME tree; extract parts safely. See
 //! `mime-unpack --help`.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use mailkit::input::Input;
+use mailkit::mbox_reader::MboxReader;
 use mailkit::mime_reader::{self, Limits, Part};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::mime_unpack::Args;
 use mailkit::unpack::{Extractor, Listed, Lister, PartWriter, TextCollector};
-use mailkit::{Error, ExitStatus, cli};
+use mailkit::{Error, ErrorKind, ExitStatus, cli};
 
 const TOOL: &str = "mime-unpack";
 
@@ -20,20 +21,56 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let diag = Diagnostics::new(TOOL, args.common.quiet);
-    let reader = Input::from_arg(args.file.as_deref()).open()?;
+    let input = Input::from_arg(args.file.as_deref());
+    let mut mbox = MboxReader::new(input.open()?);
+    let wanted = args.message.unwrap_or(1);
+    let Some(message) = mbox.nth_message(wanted).map_err(reading)? else {
+        let count = mbox.count();
+        let plural = if count == 1 { "" } else { "s" };
+        return Err(Error::data(format!(
+            "--message {wanted}: {} holds {count} message{plural}",
+            output::printable(&input.name())
+        ))
+        .into());
+    };
+    let status = match message.is_mbox() {
+        true => unpack(&args, message, &diag).with_context(|| format!("message {wanted}"))?,
+        false => unpack(&args, message, &diag)?,
+    };
+    let count = mbox.count_all().map_err(reading)?;
+    if count > 1 {
+        let others = match count - 1 {
+            1 => "the other skipped".to_string(),
+            n => format!("{n} others skipped"),
+        };
+        diag.note(&format!(
+            "{} is an mbox of {count} messages; message {wanted} shown, {others} \
+             (choose one with --message N)",
+            output::printable(&input.name()),
+        ));
+    }
+    Ok(status)
+}
+
+fn reading(e: io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "reading the message", &e)
+}
+
+/// What the arguments ask of one message.
+fn unpack(args: &Args, reader: impl BufRead, diag: &Diagnostics) -> anyhow::Result<ExitStatus> {
     let limits = Limits::default();
     if args.extract {
         let mut extractor = Extractor::new(&args.dir, args.all)?;
         let result = mime_reader::read_message(reader, &limits, &mut extractor);
-        warn_all(&diag, &extractor.warnings);
+        warn_all(diag, &extractor.warnings);
         result?;
-        return print_written(&args, &extractor, &diag);
+        return print_written(args, &extractor, diag);
     }
     if let Some(id) = &args.part {
         let out = output::bulk_stdout()?;
         let mut writer = PartWriter::new(id, out);
         let result = mime_reader::read_message(reader, &limits, &mut writer);
-        warn_all(&diag, &writer.warnings);
+        warn_all(diag, &writer.warnings);
         result?;
         writer.finish()?.finish().context("writing the part")?;
         return Ok(ExitStatus::Ok);
@@ -42,7 +79,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         let mut collector = TextCollector::default();
         mime_reader::read_message(reader, &limits, &mut collector)?;
         let (text, warnings) = collector.text();
-        warn_all(&diag, &warnings);
+        warn_all(diag, &warnings);
         let text = text.ok_or_else(|| Error::data("the message has no text or HTML body"))?;
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;
@@ -54,9 +91,9 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let mut lister = Lister::default();
     let result = mime_reader::read_message(reader, &limits, &mut lister);
-    warn_all(&diag, &lister.warnings);
+    warn_all(diag, &lister.warnings);
     result?;
-    print_tree(&args, &lister.parts)?;
+    print_tree(args, &lister.parts)?;
     Ok(ExitStatus::Ok)
 }
 

@@ -10,7 +10,7 @@ use mailkit::input::{self, Input};
 use mailkit::lint::{self, Options, Report, Severity, Totals};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::rfc822_lint::Args;
-use mailkit::{Error, ExitStatus, cli};
+use mailkit::{Error, ErrorKind, ExitStatus, cli};
 
 const TOOL: &str = "rfc822-lint";
 
@@ -40,10 +40,9 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let mut totals = Totals::default();
     let mut out = BufWriter::new(io::stdout().lock());
     for input in &inputs {
-        let Some(report) = lint_input(input, &options, &diag, &mut totals) else {
-            continue;
-        };
-        lint::write_report(&mut out, args.output.json, &input.name(), &report)?;
+        lint_input(input, &options, &diag, &mut totals, |report| {
+            lint::write_report(&mut out, args.output.json, &input.name(), report)
+        })?;
     }
     out.flush()?;
     if !args.common.quiet {
@@ -52,31 +51,37 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     Ok(totals.status(args.strict))
 }
 
-/// Lints one input; an unreadable one is reported and counted.
+/// Lints every message of one input (each of an mbox on its own), handing
+/// each report to `write` and counting it; an unreadable input is
+/// reported and counted. Fails only when `write` does.
 fn lint_input(
     input: &Input,
     options: &Options,
     diag: &Diagnostics,
     totals: &mut Totals,
-) -> Option<Report> {
+    mut write: impl FnMut(&Report) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut written = Ok(());
     let result = input
         .open()
         .map_err(anyhow::Error::from)
         .and_then(|reader| {
-            lint::lint_message(reader, options)
-                .map_err(|e| anyhow::Error::new(e).context(input.name()))
+            lint::lint_messages(reader, options, |report| {
+                totals.add(&report);
+                written = write(&report);
+                written
+                    .as_ref()
+                    .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing", e))
+                    .copied()
+            })
+            .map_err(|e| anyhow::Error::new(e).context(input.name()))
         });
-    match result {
-        Ok(report) => {
-            totals.add(&report);
-            Some(report)
-        }
-        Err(error) => {
-            diag.error(&format!("{error:#}"));
-            totals.unreadable = true;
-            None
-        }
+    written?;
+    if let Err(error) = result {
+        diag.error(&format!("{error:#}"));
+        totals.unreadable = true;
     }
+    Ok(())
 }
 
 /// `--fix`: lint once, write the repair while a second linter checks it,
@@ -86,7 +91,23 @@ fn fix(args: &Args, inputs: &[Input], options: &Options) -> anyhow::Result<ExitS
         return Err(Error::usage("--fix takes exactly one message").into());
     };
     let message = input.keep()?;
-    let report = lint::lint_message(message.reader()?, options).with_context(|| input.name())?;
+    let mut reports = Vec::new();
+    lint::lint_messages(message.reader()?, options, |report| {
+        reports.push(report);
+        Ok(())
+    })
+    .with_context(|| input.name())?;
+    let report = match <[Report; 1]>::try_from(reports) {
+        Ok([report]) => report,
+        Err(reports) => {
+            return Err(Error::usage(format!(
+                "--fix takes one message; {} is an mbox of {} messages",
+                input.name(),
+                reports.len()
+            ))
+            .into());
+        }
+    };
     let newline = if args.crlf {
         Newline::CrLf
     } else {

@@ -15,6 +15,7 @@ pub use rules::Severity;
 
 use crate::encode::Newline;
 use crate::error::{Error, ErrorKind};
+use crate::mbox_reader::MboxReader;
 use crate::mime_reader::{self, Limits};
 
 /// What linting one message found.
@@ -29,6 +30,8 @@ pub struct Report {
     /// Text parts with lines over 998 octets sent as they are (what
     /// `--fix` re-encodes too).
     pub long_lines: Vec<String>,
+    /// The message's number (from 1) when it is one of an mbox's.
+    pub message: Option<u64>,
 }
 
 impl Report {
@@ -81,7 +84,38 @@ pub fn lint_message<R: BufRead>(reader: R, options: &Options) -> Result<Report, 
         more,
         undeclared_8bit,
         long_lines,
+        message: None,
     })
+}
+
+/// Lints every message of `reader`, each on its own: an mbox message by
+/// message ([`crate::mbox_reader`]), any other input as one message. Each
+/// report goes to `each` as it is made, numbered when the input is an
+/// mbox, with its positions moved to lines of the input (a column on a
+/// line un-quoted from `>From ` counts in the un-quoted line). Fails when
+/// the input cannot be read, or with what `each` fails with.
+pub fn lint_messages<R: BufRead>(
+    reader: R,
+    options: &Options,
+    mut each: impl FnMut(Report) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut mbox = MboxReader::new(reader);
+    while let Some(message) = mbox.next_message().map_err(reading)? {
+        let (number, offset) = (message.number(), message.first_line() - 1);
+        let mut report = lint_message(message, options)?;
+        if mbox.is_mbox() {
+            report.message = Some(number);
+            for d in &mut report.diagnostics {
+                d.line += offset;
+            }
+        }
+        each(report)?;
+    }
+    Ok(())
+}
+
+fn reading(error: io::Error) -> Error {
+    Error::from_io(ErrorKind::LocalIo, "reading the message", &error)
 }
 
 /// Writes `message` repaired to `out`, using what linting it found.

@@ -57,6 +57,9 @@ impl Totals {
 #[derive(Serialize)]
 struct JsonDiagnostic<'a> {
     file: &'a str,
+    /// The message's number in an mbox; absent for a lone message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_number: Option<u64>,
     line: u64,
     column: u64,
     severity: Severity,
@@ -92,6 +95,7 @@ pub fn write_fix_report(
                 &JsonFix {
                     diagnostic: JsonDiagnostic {
                         file: name,
+                        message_number: None,
                         line: d.line,
                         column: d.column,
                         severity: d.severity,
@@ -117,19 +121,25 @@ pub fn write_fix_report(
 }
 
 /// Writes the findings of the message `name`: text lines (then a line for
-/// each rule with findings not shown), or JSON Lines when `json`.
+/// each rule with findings not shown), or JSON Lines when `json`. A message
+/// of an mbox is named in each line (`FILE:LINE:COL: error[rule]: message
+/// N: ...`, `FILE: message N: ...`) and by a `message_number` key in JSON.
 pub fn write_report(
     out: &mut impl Write,
     json: bool,
     name: &str,
     report: &Report,
 ) -> io::Result<()> {
+    let which = report
+        .message
+        .map_or(String::new(), |n| format!("message {n}: "));
     for d in &report.diagnostics {
         if json {
             output::write_json_record(
                 out,
                 &JsonDiagnostic {
                     file: name,
+                    message_number: report.message,
                     line: d.line,
                     column: d.column,
                     severity: d.severity,
@@ -140,7 +150,7 @@ pub fn write_report(
         } else {
             writeln!(
                 out,
-                "{}:{}:{}: {}[{}]: {}",
+                "{}:{}:{}: {}[{}]: {which}{}",
                 output::printable(name),
                 d.line,
                 d.column,
@@ -154,7 +164,7 @@ pub fn write_report(
         for (rule, n) in &report.more {
             writeln!(
                 out,
-                "{}: {n} more [{rule}] not shown",
+                "{}: {which}{n} more [{rule}] not shown",
                 output::printable(name)
             )?;
         }
@@ -179,6 +189,7 @@ mod tests {
             more: vec![("line-long", 2)],
             undeclared_8bit: Vec::new(),
             long_lines: Vec::new(),
+            message: None,
         }
     }
 
@@ -210,5 +221,25 @@ mod tests {
         assert_eq!(value["file"], "-");
         assert_eq!(value["severity"], "warning");
         assert_eq!(json.iter().filter(|&&b| b == b'\n').count(), 1);
+        assert!(value.get("message_number").is_none());
+    }
+
+    #[test]
+    fn a_message_of_an_mbox_is_named() {
+        let report = Report {
+            message: Some(2),
+            ..report()
+        };
+        let mut text = Vec::new();
+        write_report(&mut text, false, "box", &report).unwrap();
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "box:3:1: warning[line-long]: message 2: line over 78 octets\n\
+             box: message 2: 2 more [line-long] not shown\n"
+        );
+        let mut json = Vec::new();
+        write_report(&mut json, true, "box", &report).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["message_number"], 2);
     }
 }

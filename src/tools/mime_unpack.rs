@@ -81,6 +81,20 @@ multipart message (IMAP's BODY[TEXT]). A number not in the message exits
 65 naming those that are.",
     },
     Section {
+        title: "MBOX",
+        body: "\
+An input whose first line starts with \"From \" is an mbox (RFC 4155), read as
+it comes, never held whole: a line starting with \"From \" at the start or after
+a blank line begins a message (that line and the blank line before it belong
+to no message), and body lines quoted >From or >>From (mboxrd, mboxo) lose
+one >. mime-unpack works on the first message, or on message N with
+--message N (from 1), and says on stderr how many it skipped:
+  mime-unpack: note: FILE is an mbox of 3 messages; message 1 shown,
+  2 others skipped (choose one with --message N)
+A number beyond the last message exits 65 naming how many there are; any
+input that is not an mbox is message 1.",
+    },
+    Section {
         title: "SAFETY",
         body: "\
 File names come from the sender. They are decoded (RFC 2047, RFC 2231),
@@ -105,6 +119,7 @@ mime-unpack message.eml
 mime-unpack --extract -d attachments/ < message.eml
 mime-unpack --part 2 message.eml > invoice.pdf
 mime-unpack --text message.eml | less
+mime-unpack --message 3 --extract -d out/ ~/mbox
 mime-pack --to b@example.org report.pdf < body.txt | mime-unpack --extract -d out/",
     },
     Section {
@@ -114,17 +129,26 @@ sysexits.h numbering, the same in every mailkit tool:
   0   done (broken mail unpacked as far as it goes, with warnings)
   64  usage error (--json with --text or --part, which write content,
       not records)
-  65  the input is not a message; --part names no part; --text finds no text
+  65  the input is not a message; --part names no part; --text finds no text;
+      --message names a message beyond the last
   66  the input file is missing or unreadable
   73  the directory or a file in it cannot be created
   74  reading or writing failed",
     },
 ];
 
+/// A message number for --message: counted from 1.
+fn message_number(arg: &str) -> Result<u64, String> {
+    match arg.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("messages are numbered from 1".into()),
+    }
+}
+
 /// Show a message's MIME tree; extract attachments and parts safely.
 ///
-/// Reads one message (a file, or stdin; a leading mbox From line is
-/// skipped) in one streaming pass: bodies are decoded as they go by, never
+/// Reads one message (a file, or stdin; of an mbox the first, or the one
+/// --message picks, see MBOX) in one streaming pass: bodies are decoded as they go by, never
 /// held whole. Without an action it lists the parts; --extract writes the
 /// attachments into a directory under safe names; --part writes one decoded
 /// part to stdout; --text prints the readable body as UTF-8.
@@ -154,6 +178,10 @@ pub struct Args {
         requires = "extract"
     )]
     pub dir: PathBuf,
+
+    /// Work on message N (from 1) of an mbox, not the first.
+    #[arg(long, value_name = "N", value_parser = message_number)]
+    pub message: Option<u64>,
 
     /// With --extract, also write the body parts (unnamed text, HTML, the
     /// images it shows).

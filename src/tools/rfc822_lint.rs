@@ -35,13 +35,28 @@ One line per finding, positions in the original bytes (1-based):
   FILE:LINE:COLUMN: error[RULE]: message
   FILE:LINE:COLUMN: warning[RULE]: message
 FILE is - for stdin. At most 20 findings of one rule are shown per message;
-the summary on stderr (files, errors, warnings) counts them all.",
+the summary on stderr (messages, errors, warnings) counts them all.",
+        },
+        Section {
+            title: "MBOX",
+            body: "\
+A FILE whose first line starts with \"From \" is an mbox (RFC 4155): it is
+split into its messages as it is read (never held whole), and each is linted
+on its own. A line starting with \"From \" at the start or after a blank line
+begins a message; that line and the blank line before it belong to no
+message. Body lines quoted as mboxrd and mboxo write them (>From, >>From)
+lose one >. Positions stay lines of the file, so that an editor jumps to
+them, and each finding names its message (numbered from 1):
+  FILE:LINE:COLUMN: error[RULE]: message N: text
+A column on a line un-quoted from >From counts in the un-quoted line. The
+summary counts messages. --fix takes an mbox of one message only.",
         },
         Section {
             title: "JSON",
             body: "\
 With --json, one object per finding:
-  file, line, column, severity (error | warning), rule, message",
+  file, line, column, severity (error | warning), rule, message
+and, for a message of an mbox, message_number (from 1).",
         },
         Section {
             title: "RULES",
@@ -74,6 +89,7 @@ exit status is 1 when errors remain in the repair, else 0.",
             body: "\
 rfc822-lint message.eml
 rfc822-lint --strict ~/Maildir            # every message in cur/ and new/
+rfc822-lint ~/mbox                        # every message of an mbox
 mime-pack --to b@example.org report.pdf < body.txt | rfc822-lint -
 rfc822-lint --json --allow line-long *.eml | jq -r .rule | sort | uniq -c
 rfc822-lint --fix broken.eml > repaired.eml",
@@ -85,7 +101,8 @@ sysexits.h numbering, the same in every mailkit tool:
   0   no errors (warnings allowed unless --strict)
   1   errors found (or warnings, with --strict); with --fix, errors that
       remain in the repaired message
-  64  usage error (an unknown rule in --allow or --deny)
+  64  usage error (an unknown rule in --allow or --deny; --fix of an mbox
+      of several messages)
   66  a file could not be read (the other files are still linted)
   74  the repaired message could not be written",
         },
@@ -134,15 +151,16 @@ fn help() -> String {
 /// Check messages against RFC 5322 and MIME, with positions and rule ids;
 /// optionally repair them.
 ///
-/// Lints each FILE (a message, or a Maildir or directory: every message
-/// in its cur/ and new/, or in it), or stdin. Works on the raw bytes in one
+/// Lints each FILE (a message, an mbox: each of its messages, or a
+/// Maildir or directory: every message in its cur/ and new/, or in it), or
+/// stdin. Works on the raw bytes in one
 /// streaming pass, so it finds what parsers hide, in time linear in the
 /// input and bounded memory.
 #[derive(Parser, Debug)]
 #[command(name = "rfc822-lint", version, after_long_help = help(),
     mut_arg("verbose", |a| a.help(VERBOSE)))]
 pub struct Args {
-    /// Messages, Maildirs or directories; stdin when none or -.
+    /// Messages, mboxes, Maildirs or directories; stdin when none or -.
     #[arg(value_name = "FILE|DIR")]
     pub inputs: Vec<PathBuf>,
 
