@@ -328,15 +328,6 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "mailkit refused it",
         "no header",
     ),
-    // "--BBB--" alone: a multipart with no body part (RFC 2046 §5.1.1 needs
-    // one) and no opening delimiter; mailkit shows the body as text, as
-    // for a boundary that never occurs, Python as empty.
-    (
-        "cpython/msg_42.txt",
-        "python",
-        "bytes of leaf",
-        "no body part",
-    ),
 ];
 
 const UUENCODE: &str = "mail-parser does not decode x-uuencode";
