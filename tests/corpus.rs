@@ -87,25 +87,25 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "mail-parser/malformed/007.eml",
         "mail-parser",
         "part count",
-        EMPTY_PART,
+        NO_BLANK,
     ),
     (
         "mail-parser/malformed/009.eml",
         "mail-parser",
         "part count",
-        EMPTY_PART,
+        UNCLOSED,
     ),
     (
         "mail-parser/malformed/011.eml",
         "mail-parser",
         "part count",
-        EMPTY_PART,
+        UNCLOSED,
     ),
     (
         "mail-parser/malformed/012.eml",
         "mail-parser",
         "part count",
-        EMPTY_PART,
+        UNCLOSED,
     ),
     (
         "mail-parser/malformed/014.eml",
@@ -117,19 +117,23 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "mail-parser/malformed/003.eml",
         "python",
         "part count",
-        UNCLOSED,
+        SAME_BOUNDARY,
     ),
     (
         "mail-parser/malformed/013.eml",
         "python",
         "part count",
-        UNCLOSED,
+        SAME_BOUNDARY,
     ),
+    // Boundaries of 80 and more characters (RFC 2046 §5.1.1 allows 70),
+    // each a prefix of the next: mailkit and Python end the inner
+    // multiparts at the outer delimiter (RFC 2046 §5.1.2), mail-parser
+    // resumes them after it.
     (
         "mail-parser/malformed/016.eml",
         "mail-parser",
         "part count",
-        UNCLOSED,
+        "overlong nested boundaries",
     ),
     // Boundaries "a--" and "a----": the outer close delimiter "--a----" is
     // also the inner delimiter, which RFC 2046 §5.1.2 forbids composers to
@@ -172,13 +176,16 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
     ),
     // Parts whose header has no blank line after it (a body line that is
     // not a field ends the header, RFC 5322 §2.2 fields have a colon):
-    // mailkit keeps every part; Python drops the rest of the multipart at
-    // the first such header, mail-parser some of them.
+    // mailkit and Python keep the parts as the delimiters make them;
+    // mail-parser drops some and splits others.
+    // Its first field is "Fro :..." (white space before the colon, the
+    // obsolete syntax receivers must accept, RFC 5322 §4.5.3): Python
+    // takes the whole message as body text.
     (
         "mail-parser/malformed/019.eml",
         "python",
         "part count",
-        NO_BLANK,
+        "obsolete field syntax",
     ),
     (
         "mail-parser/malformed/019.eml",
@@ -337,8 +344,8 @@ const UUENCODE: &str = "mail-parser does not decode x-uuencode";
 /// counts it (as IMAP servers number it); the others drop it.
 const EMPTY_PART: &str = "an empty body part between two delimiters";
 /// A multipart without its close delimiter (RFC 2046 §5.1.1): mailkit ends
-/// each at the end of its parent and warns; the others nest or flatten the
-/// rest differently.
+/// it at its parent's next delimiter (RFC 2046 §5.1.2) or at the end, keeps
+/// every part and warns; the others drop or add a part there.
 const UNCLOSED: &str = "unclosed multiparts";
 const LENIENT: &str = "a missing ';' before boundary";
 const NO_BLANK: &str = "headers without a blank line";
