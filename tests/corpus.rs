@@ -174,10 +174,6 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "file name of leaf",
         LENIENT,
     ),
-    // Parts whose header has no blank line after it (a body line that is
-    // not a field ends the header, RFC 5322 §2.2 fields have a colon):
-    // mailkit and Python keep the parts as the delimiters make them;
-    // mail-parser drops some and splits others.
     // Its first field is "Fro :..." (white space before the colon, the
     // obsolete syntax receivers must accept, RFC 5322 §4.5.3): Python
     // takes the whole message as body text.
@@ -187,6 +183,9 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "part count",
         "obsolete field syntax",
     ),
+    // Headers not followed by a blank line (NO_BLANK): mailkit and Python
+    // keep the parts as the delimiters make them; mail-parser drops some
+    // and splits others.
     (
         "mail-parser/malformed/019.eml",
         "mail-parser",
@@ -348,6 +347,8 @@ const EMPTY_PART: &str = "an empty body part between two delimiters";
 /// every part and warns; the others drop or add a part there.
 const UNCLOSED: &str = "unclosed multiparts";
 const LENIENT: &str = "a missing ';' before boundary";
+/// Parts whose header has no blank line after it (a body line that is not
+/// a field ends the header: RFC 5322 §2.2 fields have a colon).
 const NO_BLANK: &str = "headers without a blank line";
 const TWO_TYPES: &str = "two Content-Type fields";
 const BASE64_MESSAGE: &str = "message/rfc822 in base64";
