@@ -180,6 +180,8 @@ pub enum ProblemKind {
     UnclosedMultipart,
     /// A multipart whose delimiter never occurs.
     BoundaryNotFound,
+    /// A multipart whose closing delimiter is its only one: no body part.
+    NoBodyPart,
     /// A multipart without a boundary parameter.
     MissingBoundary,
     /// A header block not ended by a blank line.
@@ -1023,7 +1025,23 @@ fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(
     } = frame.kind
     {
         let id = Some(frame.part.id.as_str());
-        if children == 0 {
+        if children == 0 && closed {
+            // Only the closing delimiter occurs: no body part (RFC 2046
+            // §5.1.1 needs one). What came before it is the preamble; the
+            // delimiter line itself is no content.
+            visitor.problem(&problem(
+                ProblemKind::NoBodyPart,
+                id,
+                frame.part.line,
+                "the multipart has no body part, only its closing delimiter: its preamble is shown as one text part",
+            ));
+            let preamble = if preamble.len() < MAX_UNFRAMED {
+                before_last_line(&preamble)
+            } else {
+                &preamble[..]
+            };
+            unframed_body(&frame.part, &child_prefix, preamble, visitor)?;
+        } else if children == 0 {
             let cut = if preamble.len() >= MAX_UNFRAMED {
                 format!(" (its first {MAX_UNFRAMED} octets)")
             } else {
@@ -1048,6 +1066,19 @@ fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(
         }
     }
     visitor.end(&frame.part)
+}
+
+/// `data` without its last line and the line end before it.
+fn before_last_line(data: &[u8]) -> &[u8] {
+    let data = data.strip_suffix(b"\n").unwrap_or(data);
+    let data = data.strip_suffix(b"\r").unwrap_or(data);
+    match memchr::memrchr(b'\n', data) {
+        Some(at) => {
+            let kept = &data[..at];
+            kept.strip_suffix(b"\r").unwrap_or(kept)
+        }
+        None => &[],
+    }
 }
 
 /// The body of a multipart whose boundary never occurred, as its one text

@@ -976,6 +976,36 @@ fn a_multipart_header_followed_by_its_first_delimiter_is_unpacked() {
     assert_eq!(stdout(&run_tool(BIN, &["--text"], message)), "one\n");
 }
 
+/// Found by the corpus comparison (CPython's msg_42.txt): a multipart
+/// whose only delimiter is its closing one has no body part (RFC 2046
+/// §5.1.1 needs one); the delimiter line is not text to show.
+#[test]
+fn a_multipart_with_only_its_closing_delimiter_shows_its_preamble() {
+    let message = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\nA preamble.\n--b--\nepilogue\n";
+    let (out, err, status) = tree_of(message);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        "0\tmultipart/mixed\t-\t7bit\t18\t-\t-\n1\ttext/plain\t-\t7bit\t11\tinline\t-\n"
+    );
+    assert!(
+        err.contains("part 0: the multipart has no body part, only its closing delimiter"),
+        "{err}"
+    );
+    assert_eq!(
+        stdout(&run_tool(BIN, &["--text"], message)),
+        "A preamble.\n"
+    );
+    // Nothing before it: an empty part, as Python's email shows it.
+    let empty = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b--\n";
+    let (out, err, status) = tree_of(empty);
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        "0\tmultipart/mixed\t-\t7bit\t6\t-\t-\n1\ttext/plain\t-\t7bit\t0\tinline\t-\n"
+    );
+}
+
 #[test]
 fn a_multipart_whose_boundary_never_occurs_is_one_text_part() {
     let message = b"From: a@example.org\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=nope\n\nThe text of\nthe message.\n";

@@ -762,3 +762,18 @@ fn fix_refuses_an_mbox_of_several_messages() {
     let out = run_tool(BIN, &["--fix"], one.as_bytes());
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+/// A multipart whose only delimiter is its closing one has no body part
+/// (RFC 2046 §5.1.1): the same rule as a boundary that never occurs, saying
+/// what was found (CPython's msg_42.txt has one).
+#[test]
+fn a_multipart_with_only_its_closing_delimiter_is_reported_as_such() {
+    let message =
+        format!("{HEAD}MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b--\n");
+    let out = run_tool(BIN, &["-"], message.as_bytes());
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "-:7:1: error[boundary-not-found]: part 0: only the closing delimiter occurs: the multipart has no body part\n"
+    );
+}

@@ -988,6 +988,14 @@ impl Visitor for Linter {
                 "boundary-not-found",
                 format!("part {part}: the boundary never occurs"),
             ),
+            ProblemKind::NoBodyPart => self.report(
+                type_line,
+                1,
+                "boundary-not-found",
+                format!(
+                    "part {part}: only the closing delimiter occurs: the multipart has no body part"
+                ),
+            ),
             ProblemKind::NoBlankLine => {
                 let text = std::mem::take(&mut self.lines.previous);
                 self.header.pending_separator = Some((problem.line, text));

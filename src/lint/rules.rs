@@ -186,7 +186,7 @@ const STRUCTURE_RULES: &[(&str, &str, &str, &str)] = &[
         "boundary-not-found",
         "error",
         "RFC 2046 §5.1.1",
-        "A multipart's boundary never occurs as a delimiter line in its body: the multipart has no parts (mime-unpack shows its body as one text part).",
+        "A multipart's boundary never occurs as a delimiter line in its body, or only its closing delimiter does: the multipart has no parts (mime-unpack shows its body, or the preamble before the closing delimiter, as one text part).",
     ),
     (
         "multipart-unclosed",
