@@ -1786,3 +1786,43 @@ fn dry_run_with_json_is_one_object_per_message() {
     assert_eq!(code(&out), 65, "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn errors_say_what_was_awaited_and_how_to_choose_otherwise() {
+    // A server that accepts the connection and never greets: 75, and the
+    // error says the greeting was awaited.
+    let (port, _lines) = Script {
+        banner: b"",
+        rules: Vec::new(),
+        otherwise: b"",
+        connections: 1,
+    }
+    .start();
+    let url = format!("smtp://localhost:{port}");
+    let args = ["--server", &url, "--timeout", "1", "bob@example.test"];
+    let out = run_tool(BIN, &args, MESSAGE);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("waiting for the greeting: reading from localhost:"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("timed out after 1 s"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Required STARTTLS not offered: 76, and the way out is named.
+    let (port, _lines) = Script::smtp(vec![("EHLO", b"250 scripted\r\n")]).start();
+    let url = format!("smtp://localhost:{port}");
+    let out = run_tool(BIN, &["--server", &url, "bob@example.test"], MESSAGE);
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "smtp-send: error: localhost:{port} does not offer STARTTLS, which is required \
+             by default; --tls opportunistic goes on without it, --tls none never asks\n"
+        )
+    );
+}
