@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Scratch, code, run_tool, stderr, stdout};
+use common::{Scratch, code, python_view, run_tool, stderr, stdout};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde_json::Value;
 
@@ -17,25 +17,6 @@ fn sha256(data: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// What Python's email package (policy.default) makes of a message.
-fn python_view(message: &[u8]) -> Value {
-    let dir = Scratch::new();
-    let path = dir.path().join("m.eml");
-    std::fs::write(&path, message).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Checks every line limit and 7-bit cleanliness of a generated message,

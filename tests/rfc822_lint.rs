@@ -378,22 +378,7 @@ const SEND: &str = env!("CARGO_BIN_EXE_smtp-send");
 /// The decoded leaves of a message as Python's email package reads them
 /// (type and SHA-256 of the decoded bytes), and its defects.
 fn python_leaves(message: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
-    let dir = Scratch::new();
-    let path = dir.path().join("m.eml");
-    std::fs::write(&path, message).unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .arg(&path)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let view = common::python_view(message);
     let leaves = view["parts"]
         .as_array()
         .unwrap()

@@ -243,3 +243,24 @@ pub fn run_measured(
         max_rss_kib,
     }
 }
+
+/// What Python's email package (policy.default) makes of a message:
+/// `tests/support/mime_check.py`'s JSON view (its parts, decoded, and its
+/// defects), the independent second opinion for messages mailkit writes.
+pub fn python_view(message: &[u8]) -> serde_json::Value {
+    let dir = Scratch::new();
+    let path = dir.path().join("m.eml");
+    std::fs::write(&path, message).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
