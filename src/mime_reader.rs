@@ -671,7 +671,6 @@ impl Reader {
             return None;
         }
         let (line, _) = piece.split_eol();
-        let line = trim_end_whitespace(line);
         self.frames
             .iter()
             .enumerate()
@@ -680,8 +679,11 @@ impl Reader {
                 let FrameKind::Multipart { delimiter, .. } = &frame.kind else {
                     return None;
                 };
+                // The padding is what follows the whole delimiter, which
+                // may itself end in spaces (a boundary RFC 2046 §5.1.1
+                // forbids, but one that is quoted and meant).
                 let rest = line.strip_prefix(delimiter.as_slice())?;
-                match rest {
+                match trim_end_whitespace(rest) {
                     b"" => Some((level, false)),
                     b"--" => Some((level, true)),
                     _ => None,
@@ -1412,6 +1414,22 @@ mod tests {
             .map(|(id, a)| (id.to_string(), *a))
             .collect();
         assert_eq!(attachments(message), expected);
+    }
+
+    #[test]
+    fn a_boundary_ending_in_spaces_is_matched_whole() {
+        let message = b"From: a@example.org\nMIME-Version: 1.0\n\
+            Content-Type: multipart/mixed; boundary=\"b  \"\n\n\
+            --b  \nContent-Type: text/plain\n\nbody\n--b \nmore\n\
+            --b  --\n";
+        let (parts, warnings) = parts(message, 64 * 1024);
+        let expected = [("0", "multipart/mixed", 55), ("1", "text/plain", 14)];
+        let expected: Vec<(String, String, u64)> = expected
+            .iter()
+            .map(|(id, t, n)| (id.to_string(), t.to_string(), *n))
+            .collect();
+        assert_eq!(parts, expected);
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]
