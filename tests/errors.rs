@@ -12,6 +12,7 @@ fn bin(tool: &str) -> &'static str {
         "mime-pack" => env!("CARGO_BIN_EXE_mime-pack"),
         "rfc822-lint" => env!("CARGO_BIN_EXE_rfc822-lint"),
         "smtp-send" => env!("CARGO_BIN_EXE_smtp-send"),
+        "mx-lookup" => env!("CARGO_BIN_EXE_mx-lookup"),
         other => panic!("no tool {other}"),
     }
 }
@@ -134,5 +135,31 @@ fn rfc822_lint_and_smtp_send_errors() {
         b"not a header\n",
         65,
         "smtp-send: error: the message does not start with a header field\n",
+    );
+}
+
+#[test]
+fn mx_lookup_errors() {
+    fails(
+        "mx-lookup",
+        &["--tls", "none", "example.test"],
+        b"",
+        64,
+        "mx-lookup: error: --port, --tls, --cafile, --fingerprint and --insecure go with --probe\n",
+    );
+    fails(
+        "mx-lookup",
+        &["--probe", "--cafile", "/nonexistent/ca.pem", "example.test"],
+        b"",
+        78,
+        "mx-lookup: error: cannot read CA file /nonexistent/ca.pem: No such file or directory (os error 2)\n",
+    );
+    // An invalid name is answered without asking any resolver.
+    fails(
+        "mx-lookup",
+        &["--server", "127.0.0.1:9", "bad..name"],
+        b"",
+        65,
+        "mx-lookup: error: bad..name: invalid domain: empty label\n",
     );
 }
