@@ -22,9 +22,13 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         timeout: args.dns_timeout(),
         addresses: !args.no_addresses,
     };
-    let probes = (args.probe || args.connection.is_given())
-        .then(|| probe_settings(&args))
-        .transpose()?;
+    if !args.probe && args.connection.is_given() {
+        return Err(Error::usage(
+            "--port, --tls, --cafile, --fingerprint and --insecure go with --probe",
+        )
+        .into());
+    }
+    let probes = args.probe.then(|| probe_settings(&args));
     let inputs = if args.targets.is_empty() {
         Inputs::Lines(Box::new(io::stdin()))
     } else {
@@ -45,22 +49,17 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     Ok(printer.status)
 }
 
-/// What `--probe` needs; the connection flags go with it only.
-fn probe_settings(args: &Args) -> Result<ProbeSettings, Error> {
+/// What `--probe` needs, from the shared connection flags.
+fn probe_settings(args: &Args) -> ProbeSettings {
     let connection = &args.connection;
-    if !args.probe {
-        return Err(Error::usage(
-            "--port, --tls, --cafile, --fingerprint and --insecure go with --probe",
-        ));
-    }
-    Ok(ProbeSettings {
+    ProbeSettings {
         port: connection.port.unwrap_or(probe::SMTP_PORT),
         timeout: args.probe_timeout(),
         helo: args.helo.clone(),
         mode: connection.tls.unwrap_or(TlsMode::StartTls),
         tls: connection.tls_settings(),
         transcript: args.common.verbose > 0,
-    })
+    }
 }
 
 /// Prints reports as they come and keeps the first failing status.
