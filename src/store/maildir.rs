@@ -252,13 +252,16 @@ pub fn unique_name() -> String {
     )
 }
 
-/// This host's name for Maildir file names.
-fn host_name() -> String {
-    let name = fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|n| n.trim().to_owned())
-        .unwrap_or_default();
-    let name = if name.is_empty() { "localhost" } else { &name };
-    name.replace('/', "\\057").replace(':', "\\072")
+/// This host's name for Maildir file names, read once per process.
+fn host_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_default();
+        let name = if name.is_empty() { "localhost" } else { &name };
+        name.replace('/', "\\057").replace(':', "\\072")
+    })
 }
 
 #[cfg(test)]
