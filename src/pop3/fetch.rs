@@ -216,29 +216,38 @@ pub fn fetch(
             ..Summary::default()
         },
         deletes_sent: false,
+        in_flight: 0,
     };
     let outcome = run.execute(jobs, observe);
     let Run {
         session,
         summary,
         deletes_sent,
+        in_flight,
         ..
     } = run;
-    finish(session, outcome, deletes_sent).map(|()| summary)
+    let in_step = in_flight == 0;
+    finish(session, outcome, deletes_sent, in_step).map(|()| summary)
 }
 
 /// Ends the session after the work: QUIT commits the deletions. After a
-/// local failure (a full disk, an MDA that failed) the connection still
-/// works, and what was stored and deleted before is committed; after a
-/// network or protocol failure nothing more is sent.
-fn finish(session: Session, outcome: Result<(), Error>, deletes_sent: bool) -> Result<(), Error> {
+/// failure that left the conversation in step (a full disk, an MDA that
+/// failed, a refusal, with no command still unanswered) what was stored
+/// and deleted before is committed too; otherwise nothing more is sent,
+/// and the next `--delete` run deletes what this one stored.
+fn finish(
+    session: Session,
+    outcome: Result<(), Error>,
+    deletes_sent: bool,
+    in_step: bool,
+) -> Result<(), Error> {
     match outcome {
         Ok(()) => match session.quit_and_commit() {
             Ok(()) => Ok(()),
             Err(e) if deletes_sent => Err(e),
             Err(_) => Ok(()),
         },
-        Err(error) if is_local(&error) => {
+        Err(error) if in_step && still_talking(&error) => {
             let _ = session.quit_and_commit();
             Err(error)
         }
@@ -246,11 +255,16 @@ fn finish(session: Session, outcome: Result<(), Error>, deletes_sent: bool) -> R
     }
 }
 
-/// A failure on this side that leaves the conversation in step.
-fn is_local(error: &Error) -> bool {
-    matches!(
+/// A failure after which the connection still works: anything but a
+/// broken connection, TLS or protocol.
+fn still_talking(error: &Error) -> bool {
+    !matches!(
         error.kind(),
-        ErrorKind::LocalIo | ErrorKind::CannotCreate | ErrorKind::Config
+        ErrorKind::ConnectionLost
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::Tls
+            | ErrorKind::Certificate
     )
 }
 
@@ -362,6 +376,8 @@ struct Run<'a, 's> {
     options: &'a Options,
     summary: Summary,
     deletes_sent: bool,
+    /// Commands sent and not yet answered.
+    in_flight: usize,
 }
 
 impl Run<'_, '_> {
@@ -386,6 +402,8 @@ impl Run<'_, '_> {
             let Some(job) = in_flight.pop_front() else {
                 return Ok(());
             };
+            // Should answering this job fail, these stay unanswered.
+            self.in_flight = in_flight.len();
             if let Some(delete) = self.answer(job, observe)? {
                 // Ahead of the fetches not yet sent: DELE goes out at once.
                 waiting.push_front(delete);
@@ -476,7 +494,8 @@ impl Run<'_, '_> {
         let octets = spool.len;
         match &mut *self.destination {
             Destination::Mbox(mbox) => {
-                mbox.append("MAILER-DAEMON", SystemTime::now(), &mut spool)?
+                let sender = spool.return_path()?;
+                mbox.append(&sender, SystemTime::now(), &mut spool)?
             }
             Destination::Mda(mda) => run_mda(mda, message, &mut spool)?,
             Destination::Maildir(_) => unreachable!("handled above"),
@@ -499,6 +518,43 @@ impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.file.read(buf)
     }
+}
+
+impl Spool {
+    /// The address of the message's `Return-Path:` field, for the mbox
+    /// `From ` line (empty when there is none, or `<>`: the mbox writes
+    /// MAILER-DAEMON then); the spool is read again from the start after.
+    fn return_path(&mut self) -> Result<String, Error> {
+        let mut head = Vec::with_capacity(8192);
+        let read = (&mut self.file)
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .and_then(|_| self.file.rewind());
+        read.map_err(|e| Error::from_io(ErrorKind::LocalIo, "reading a spooled message", &e))?;
+        Ok(return_path(&head).unwrap_or_default())
+    }
+}
+
+/// The address in the first `Return-Path:` field of a header (RFC 5322
+/// §3.6.7), without its angle brackets.
+fn return_path(head: &[u8]) -> Option<String> {
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return None;
+        }
+        let Some(value) = line
+            .get(..12)
+            .filter(|name| name.eq_ignore_ascii_case(b"return-path:"))
+            .map(|_| &line[12..])
+        else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(value);
+        let address = value.trim().trim_start_matches('<').trim_end_matches('>');
+        return Some(address.trim().to_string());
+    }
+    None
 }
 
 /// Reads the answer to a RETR sent before into a spool.
@@ -603,6 +659,14 @@ mod tests {
                 Job::Delete { message, .. } => format!("DELE {}", message.number),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_return_path_names_the_mbox_sender() {
+        let head = b"Received: x\r\nreturn-path: <bounce@example.org>\r\nFrom: a@b\r\n\r\nReturn-Path: <no>";
+        assert_eq!(return_path(head).as_deref(), Some("bounce@example.org"));
+        assert_eq!(return_path(b"Return-Path: <>\n\n").as_deref(), Some(""));
+        assert_eq!(return_path(b"From: a@b\n\nReturn-Path: <x@y>\n"), None);
     }
 
     #[test]
