@@ -22,6 +22,7 @@ use common::dovecot::{Dovecot, DovecotOptions};
 use common::{Scratch, code, run_tool_env, set_mode, stderr, stdout};
 use serde_json::{Value, json};
 
+/// The tool under test.
 const BIN: &str = env!("CARGO_BIN_EXE_pop3-fetch");
 
 /// alice's password, which must never show in any output.
@@ -183,6 +184,19 @@ json.dump({"stat": [count, size],
             value["stat"][1].as_u64().unwrap(),
         ),
     }
+}
+
+/// Deletes message 1 with poplib (DELE 1, QUIT).
+fn server_delete_first(port: u16) {
+    const SCRIPT: &str = r#"
+import os, poplib
+p = poplib.POP3("127.0.0.1", int(os.environ["POP_PORT"]), timeout=20)
+p.user("alice")
+p.pass_(os.environ["POP_PASSWORD"])
+p.dele(1)
+p.quit()
+"#;
+    python(SCRIPT, port);
 }
 
 /// Runs a poplib script with the port and password in its environment;
@@ -351,6 +365,9 @@ fn sorted(mut messages: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     messages
 }
 
+/// Every awkward shape, a 2 MiB line, a 20 MiB message and 2000 small
+/// ones: stored byte-exact with LF line ends, and as sent with --keep-crlf;
+/// one JSON record each, naming its file.
 #[test]
 fn every_shape_a_20_mib_message_and_2000_small_ones_are_stored_byte_exact() {
     let server = Server::start();
@@ -398,6 +415,8 @@ fn every_shape_a_20_mib_message_and_2000_small_ones_are_stored_byte_exact() {
     assert_eq!(server.view(), view);
 }
 
+/// The listing (text and JSON) is poplib's LIST and UIDL, and leaves the
+/// Maildir as it was (no file moved, no \Seen flag).
 #[test]
 fn listing_matches_the_server_and_changes_nothing() {
     let server = Server::start();
@@ -431,6 +450,8 @@ fn listing_matches_the_server_and_changes_nothing() {
     assert_eq!(server.view(), view);
 }
 
+/// --new: the state file under XDG_STATE_HOME or --state, each message
+/// stored once, and the state kept to what the server still has.
 #[test]
 fn new_fetches_only_what_no_earlier_run_stored() {
     let server = Server::start();
@@ -501,8 +522,20 @@ fn new_fetches_only_what_no_earlier_run_stored() {
     let out = server.fetch_env(&server.url(), &args, &env);
     assert_code(&out, 0);
     assert_eq!(maildir_messages(Path::new(&maildir2)).len(), 5);
+
+    // A message deleted by another client leaves the state at the next
+    // run, which stores nothing.
+    server_delete_first(server.dovecot.pop3);
+    let out = server.fetch_env(&server.url(), &args, &env);
+    assert_code(&out, 0);
+    assert_eq!(maildir_messages(Path::new(&maildir2)).len(), 5);
+    let mut server_uidls: Vec<String> = server.view().messages.into_iter().map(|m| m.2).collect();
+    server_uidls.sort();
+    assert_eq!(server_uidls.len(), 4);
+    assert_eq!(uidls(Path::new(&custom)), server_uidls);
 }
 
+/// Download and keep by default; --delete empties the server.
 #[test]
 fn delete_empties_the_server_only_after_storing_and_keep_is_the_default() {
     let server = Server::start();
@@ -528,6 +561,8 @@ fn delete_empties_the_server_only_after_storing_and_keep_is_the_default() {
     assert!(server.dovecot.mail_files("alice").is_empty());
 }
 
+/// A --delete run deletes what an earlier --new run stored, without
+/// fetching it again (status `deleted`).
 #[test]
 fn delete_removes_what_an_earlier_run_stored_without_fetching_it_again() {
     let server = Server::start();
@@ -596,6 +631,7 @@ fn read_mboxrd(data: &[u8]) -> Vec<Vec<u8>> {
     messages
 }
 
+/// --mbox FILE and --mbox -: mboxrd that reads back byte-exact.
 #[test]
 fn mbox_is_mboxrd_in_a_file_and_on_stdout() {
     let server = Server::start();
@@ -619,8 +655,17 @@ fn mbox_is_mboxrd_in_a_file_and_on_stdout() {
     let out = server.fetch(&["--mbox", "-"]);
     assert_code(&out, 0);
     assert_eq!(read_mboxrd(&out.stdout), expected);
+
+    // JSON records cannot share stdout with the mbox: refused as a usage
+    // error, or kept out of the mbox.
+    let out = server.fetch(&["--mbox", "-", "--json"]);
+    if code(&out) != 64 {
+        assert_code(&out, 0);
+        assert_eq!(read_mboxrd(&out.stdout), expected);
+    }
 }
 
+/// --mda: the message on stdin, its facts in MAILKIT_* variables.
 #[test]
 fn mda_gets_each_message_on_stdin_and_its_facts_in_the_environment() {
     let server = Server::start();
@@ -657,6 +702,7 @@ fn mda_gets_each_message_on_stdin_and_its_facts_in_the_environment() {
     assert_eq!(files_in(Path::new(&out_dir), "").len(), 2 * mine.len());
 }
 
+/// An MDA's 75 is passed on, any other failure is 74; nothing deleted.
 #[test]
 fn a_failing_mda_stops_the_run_and_nothing_is_deleted() {
     let server = Server::start();
@@ -675,6 +721,8 @@ fn a_failing_mda_stops_the_run_and_nothing_is_deleted() {
     assert_eq!(server.view(), view);
 }
 
+/// --message N and --uid UIDL to stdout; 67 when missing; no --delete
+/// for stdout destinations (64).
 #[test]
 fn one_message_to_stdout_by_number_or_uidl() {
     let server = Server::start();
@@ -725,6 +773,7 @@ fn small_big_small_small(server: &Server) -> (Vec<Shape>, View) {
 /// The header of the big message of [`small_big_small_small`].
 const BIG_HEADER: &[u8] = b"Subject: big\nFrom: someone@example.test\n\n";
 
+/// --limit N stores N messages.
 #[test]
 fn limit_fetches_at_most_n() {
     let server = Server::start();
@@ -740,6 +789,8 @@ fn limit_fetches_at_most_n() {
     assert_eq!(server.view(), view);
 }
 
+/// --max-size skips larger messages, with a note on stderr and status
+/// `skipped` in JSON.
 #[test]
 fn max_size_skips_and_says_so() {
     let server = Server::start();
@@ -788,6 +839,8 @@ fn documented_statuses() -> Vec<String> {
     values.split('|').map(|v| v.trim().to_string()).collect()
 }
 
+/// --headers-only stores the header of a larger message and leaves the
+/// message on the server even with --delete.
 #[test]
 fn headers_only_stores_the_header_of_what_is_too_large_and_keeps_it() {
     let server = Server::start();
@@ -838,6 +891,7 @@ fn is_login(line: &str) -> bool {
     })
 }
 
+/// pop3:// with STLS and pop3s:// both list with --cafile.
 #[test]
 fn stls_and_implicit_tls_with_the_test_ca() {
     let server = Server::start();
@@ -870,6 +924,8 @@ fn stls_and_implicit_tls_with_the_test_ca() {
     assert!(!stderr(&out).contains("\n-> "), "{}", stderr(&out));
 }
 
+/// A certificate for another name is 76 with the verifier's reason,
+/// before any credential; --insecure goes on.
 #[test]
 fn a_certificate_for_another_name_is_76_and_insecure_works() {
     let server = Server::start_with(&DovecotOptions {
@@ -905,6 +961,8 @@ fn a_certificate_for_another_name_is_76_and_insecure_works() {
     }
 }
 
+/// No STLS on pop3:// is 76 and Dovecot sees no login attempt; --tls none
+/// needs --allow-plaintext-auth to send the password.
 #[test]
 fn no_stls_is_76_before_any_credential() {
     let server = Server::start_with(&DovecotOptions {
@@ -949,6 +1007,7 @@ fn no_stls_is_76_before_any_credential() {
     assert!(stdout(&out).starts_with("1\t"), "{}", stdout(&out));
 }
 
+/// RETR commands are pipelined when the server offers PIPELINING.
 #[test]
 fn commands_are_pipelined_when_the_server_offers_pipelining() {
     let server = Server::start();
@@ -974,6 +1033,8 @@ fn commands_are_pipelined_when_the_server_offers_pipelining() {
     assert!(position("~> RETR 3") < answer, "{transcript}");
 }
 
+/// --auth user, apop, plain, login and auto each log in by their own
+/// command, the secret shown as ****; a wrong password is 77.
 #[test]
 fn each_login_method_by_name_and_a_wrong_password() {
     let server = Server::start_with(&DovecotOptions {
@@ -1028,6 +1089,7 @@ fn each_login_method_by_name_and_a_wrong_password() {
     assert!(!stderr(&out).contains("not-alicepw"), "{}", stderr(&out));
 }
 
+/// A second run on a state file in use is 75 and says so.
 #[test]
 fn a_second_run_on_the_same_state_is_75() {
     let server = Server::start();
@@ -1069,6 +1131,8 @@ fn a_second_run_on_the_same_state_is_75() {
     assert_code(&out, 0);
 }
 
+/// --capabilities shows each CAPA line (as poplib sees them after STLS)
+/// and the TLS session, in text and JSON.
 #[test]
 fn capabilities_show_capa_lines_and_tls() {
     let server = Server::start();
