@@ -1089,6 +1089,50 @@ fn each_login_method_by_name_and_a_wrong_password() {
     assert!(!stderr(&out).contains("not-alicepw"), "{}", stderr(&out));
 }
 
+/// A mailbox that another POP3 session holds (Dovecot's `[IN-USE]`) is
+/// 75, a temporary failure; once that session ends the run works.
+#[test]
+fn a_mailbox_in_use_is_75() {
+    let server = Server::start_with(&DovecotOptions {
+        pop3_lock_session: true,
+        ..DovecotOptions::default()
+    });
+    server.deposit(&shapes()[..1]);
+    // poplib logs in and holds the session until its stdin closes.
+    const SCRIPT: &str = r#"
+import os, poplib, sys
+p = poplib.POP3("127.0.0.1", int(os.environ["POP_PORT"]), timeout=20)
+p.user("alice")
+p.pass_(os.environ["POP_PASSWORD"])
+print("in", flush=True)
+sys.stdin.read()
+p.quit()
+"#;
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg(SCRIPT)
+        .env("POP_PORT", server.dovecot.pop3.to_string())
+        .env("POP_PASSWORD", PASSWORD)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "in\n");
+    let out = server.fetch(&["--maildir", &server.path("mail")]);
+    assert_code(&out, 75);
+    assert!(stderr(&out).contains("IN-USE"), "{}", stderr(&out));
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    let out = server.fetch(&["--maildir", &server.path("mail")]);
+    assert_code(&out, 0);
+}
+
 /// A second run on a state file in use is 75 and says so.
 #[test]
 fn a_second_run_on_the_same_state_is_75() {

@@ -55,6 +55,9 @@ pub struct DovecotOptions {
     /// [`TlsCert::generate_for`] takes them) instead of localhost and
     /// 127.0.0.1.
     pub cert_names: Option<(String, String)>,
+    /// One POP3 session at a time per mailbox (`pop3_lock_session = yes`):
+    /// a second login gets `-ERR [IN-USE]`.
+    pub pop3_lock_session: bool,
 }
 
 /// An implicit-TLS listener block (inside a `service`), or nothing when
@@ -126,6 +129,7 @@ impl Dovecot {
              mail_location = maildir:~/Maildir\n\
              default_process_limit = 20\n\
              default_client_limit = 200\n\
+             pop3_lock_session = {lock}\n\
              passdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
              userdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
              service anvil {{\n  unix_listener anvil-auth-penalty {{\n    mode = 0\n  }}\n}}\n\
@@ -141,6 +145,11 @@ impl Dovecot {
              {extra}",
             d = d.display(),
             ssl = if options.no_tls { "no" } else { "yes" },
+            lock = if options.pop3_lock_session {
+                "yes"
+            } else {
+                "no"
+            },
             mechanisms = if options.apop {
                 "plain login apop"
             } else {
