@@ -807,6 +807,18 @@ fn max_size_skips_and_says_so() {
     let expected = sorted(vec![mine[0].lf(), mine[2].lf(), mine[3].lf()]);
     assert!(maildir_messages(Path::new(&maildir)) == expected);
 
+    // "Larger than": a message of exactly --max-size octets is stored.
+    let maildir = server.path("boundary");
+    let exact = big_size.to_string();
+    let out = server.fetch(&["--max-size", &exact, "--maildir", &maildir]);
+    assert_code(&out, 0);
+    assert_eq!(maildir_messages(Path::new(&maildir)).len(), 4);
+    let maildir = server.path("one-less");
+    let less = (big_size - 1).to_string();
+    let out = server.fetch(&["--max-size", &less, "--maildir", &maildir]);
+    assert_code(&out, 0);
+    assert_eq!(maildir_messages(Path::new(&maildir)).len(), 3);
+
     let maildir = server.path("small-json");
     let out = server.fetch(&["--max-size", "2k", "--maildir", &maildir, "--json"]);
     assert_code(&out, 0);
@@ -1087,6 +1099,23 @@ fn each_login_method_by_name_and_a_wrong_password() {
     let out = run_tool_env(BIN, &args, b"", &[]);
     assert_code(&out, 77);
     assert!(!stderr(&out).contains("not-alicepw"), "{}", stderr(&out));
+
+    // A password file that others may read is refused (78) before any
+    // connection.
+    let readable = password_file(&dir, "readable", PASSWORD);
+    set_mode(&readable, 0o644);
+    let args = [
+        url.as_str(),
+        "--cafile",
+        server.dovecot.cert.to_str().unwrap(),
+        "--password-file",
+        readable.to_str().unwrap(),
+        "-v",
+    ];
+    let out = run_tool_env(BIN, &args, b"", &[]);
+    assert_code(&out, 78);
+    assert_no_password(&out);
+    assert!(!stderr(&out).contains("Connected"), "{}", stderr(&out));
 }
 
 /// A mailbox that another POP3 session holds (Dovecot's `[IN-USE]`) is
