@@ -403,11 +403,16 @@ fn every_shape_a_20_mib_message_and_2000_small_ones_are_stored_byte_exact() {
     let expected = sorted(all.iter().map(Shape::lf).collect());
     assert!(maildir_messages(Path::new(&maildir)) == expected);
 
-    // --keep-crlf: the message as sent. Quiet on success.
+    // --keep-crlf: the message as sent. Quiet on success (no progress bar
+    // when stderr is no terminal); cur/, new/ and tmp/ made.
     let maildir = server.path("crlf");
     let out = server.fetch(&["--maildir", &maildir, "--keep-crlf"]);
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "");
+    for sub in ["cur", "new", "tmp"] {
+        assert!(Path::new(&maildir).join(sub).is_dir(), "no {sub}/");
+    }
     let expected = sorted(all.iter().map(|s| s.wire.clone()).collect());
     assert!(maildir_messages(Path::new(&maildir)) == expected);
 
@@ -651,13 +656,35 @@ fn mbox_is_mboxrd_in_a_file_and_on_stdout() {
         text.contains("\n>From the start\n>>From quoted\n>>>From twice\nFrom\n"),
         "{text}"
     );
+    // Quiet, and no dot-lock left behind.
+    assert_eq!(stderr(&out), "");
+    assert!(!Path::new(&format!("{mbox}.lock")).exists());
+
+    // An existing mbox is appended to, never overwritten.
+    let old = b"From someone@example.test Mon Jan  1 00:00:00 2024\nSubject: old\n\nold\n\n";
+    let existing = server.path("existing.mbox");
+    std::fs::write(&existing, old).unwrap();
+    let out = server.fetch(&["--mbox", &existing]);
+    assert_code(&out, 0);
+    let data = std::fs::read(&existing).unwrap();
+    assert!(data.starts_with(old));
+    let mut all = vec![b"Subject: old\n\nold\n".to_vec()];
+    all.extend(expected.iter().cloned());
+    assert_eq!(read_mboxrd(&data), all);
 
     let out = server.fetch(&["--mbox", "-"]);
     assert_code(&out, 0);
     assert_eq!(read_mboxrd(&out.stdout), expected);
+}
 
-    // JSON records cannot share stdout with the mbox: refused as a usage
-    // error, or kept out of the mbox.
+/// --json with --mbox -: the JSON records cannot share stdout with the
+/// mbox, so the run is refused as a usage error or keeps them out.
+#[test]
+fn mbox_on_stdout_with_json_keeps_the_mbox_clean() {
+    let server = Server::start();
+    let mine = shapes()[..4].to_vec();
+    server.deposit(&mine);
+    let expected: Vec<Vec<u8>> = mine.iter().map(Shape::lf).collect();
     let out = server.fetch(&["--mbox", "-", "--json"]);
     if code(&out) != 64 {
         assert_code(&out, 0);
@@ -789,13 +816,13 @@ fn limit_fetches_at_most_n() {
     assert_eq!(server.view(), view);
 }
 
-/// --max-size skips larger messages, with a note on stderr and status
-/// `skipped` in JSON.
+/// --max-size skips larger messages (not one of exactly that size), with
+/// a note on stderr.
 #[test]
 fn max_size_skips_and_says_so() {
     let server = Server::start();
     let (mine, view) = small_big_small_small(&server);
-    let (_, big_size, big_uidl) = view.messages[1].clone();
+    let (_, big_size, _) = view.messages[1].clone();
     let maildir = server.path("small-only");
     let out = server.fetch(&["--max-size", "2k", "--maildir", &maildir]);
     assert_code(&out, 0);
@@ -818,7 +845,15 @@ fn max_size_skips_and_says_so() {
     let out = server.fetch(&["--max-size", &less, "--maildir", &maildir]);
     assert_code(&out, 0);
     assert_eq!(maildir_messages(Path::new(&maildir)).len(), 3);
+}
 
+/// --max-size with --json: status `skipped` for the larger message, and
+/// the summary counts it.
+#[test]
+fn max_size_in_json_is_skipped_and_counted() {
+    let server = Server::start();
+    let (_, view) = small_big_small_small(&server);
+    let (_, big_size, big_uidl) = view.messages[1].clone();
     let maildir = server.path("small-json");
     let out = server.fetch(&["--max-size", "2k", "--maildir", &maildir, "--json"]);
     assert_code(&out, 0);
@@ -860,7 +895,7 @@ fn headers_only_stores_the_header_of_what_is_too_large_and_keeps_it() {
     // The big one's header as TOP 2 0 gives it: the header and the empty
     // line after it. Even with --delete it stays on the server.
     let maildir = server.path("headers");
-    let args = ["--max-size", "2k", "--headers-only", "--delete", "--json"];
+    let args = ["--max-size", "2k", "--headers-only", "--delete"];
     let out = server.fetch(&[&args[..], &["--maildir", &maildir]].concat());
     assert_code(&out, 0);
     let expected = sorted(vec![
@@ -873,7 +908,17 @@ fn headers_only_stores_the_header_of_what_is_too_large_and_keeps_it() {
     let left = server.view();
     assert_eq!(left.messages.len(), 1);
     assert_eq!(left.messages[0].2, view.messages[1].2);
-    // Its record's status is one the man page names.
+}
+
+/// The JSON status of a header-only message is one the man page names.
+#[test]
+fn headers_only_status_is_documented() {
+    let server = Server::start();
+    small_big_small_small(&server);
+    let maildir = server.path("headers");
+    let args = ["--max-size", "2k", "--headers-only", "--json"];
+    let out = server.fetch(&[&args[..], &["--maildir", &maildir]].concat());
+    assert_code(&out, 0);
     let (messages, _) = records(&out);
     let big = messages
         .iter()
@@ -1116,6 +1161,24 @@ fn each_login_method_by_name_and_a_wrong_password() {
     assert_code(&out, 78);
     assert_no_password(&out);
     assert!(!stderr(&out).contains("Connected"), "{}", stderr(&out));
+}
+
+/// A destination that cannot be created is 73, and with --delete nothing
+/// is deleted.
+#[test]
+fn a_destination_that_cannot_be_created_is_73() {
+    let server = Server::start();
+    server.deposit(&shapes()[..2]);
+    let view = server.view();
+    let file = server.path("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let in_missing_dir = server.path("no-such-dir/inbox.mbox");
+    for destination in [["--maildir", &file], ["--mbox", &in_missing_dir]] {
+        let out = server.fetch(&[&["--delete"][..], &destination].concat());
+        assert_code(&out, 73);
+        assert_eq!(server.view(), view);
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), b"not a directory");
 }
 
 /// A mailbox that another POP3 session holds (Dovecot's `[IN-USE]`) is
