@@ -126,11 +126,16 @@ fn check_usage(args: &Args) -> Result<(), Error> {
              standard output is not one",
         ));
     }
+    if args.output.json && args.mbox.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(Error::usage(
+            "--json and --mbox - would both write to standard output: choose one",
+        ));
+    }
     let fetching = args.maildir.is_some() || args.mbox.is_some() || args.mda.is_some();
     if !fetching && (args.new || args.delete || args.limit.is_some() || args.max_size.is_some()) {
         return Err(Error::usage(
-            "--new, --delete, --limit and --max-size go with a destination \
-             (--maildir, --mbox or --mda); without one pop3-fetch only lists",
+            "--new, --delete, --limit and --max-size go with --maildir, --mbox or --mda \
+             (not with --message, --uid or a listing)",
         ));
     }
     Ok(())

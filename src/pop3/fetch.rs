@@ -193,6 +193,8 @@ enum Job {
     Fetch { message: Listed, header_only: bool },
     /// DELE of a message stored before.
     Delete { message: Listed, earlier: bool },
+    /// Nothing sent: a message too large, reported in its place.
+    Skip { message: Listed },
 }
 
 /// Fetches the maildrop into `destination` as `options` say, with `state`
@@ -343,7 +345,9 @@ fn plan(
         }
         let too_large = options.max_size.is_some_and(|max| message.size > max);
         if too_large && !options.headers_only {
-            observe(Event::Handled(&record(message, "skipped", None)));
+            jobs.push(Job::Skip {
+                message: message.clone(),
+            });
             continue;
         }
         if too_large && options.new && uidl.is_some_and(|u| stored(&header_key(u))) {
@@ -397,6 +401,8 @@ struct Run<'a, 's> {
 struct Fetched {
     message: Listed,
     header_only: bool,
+    /// Too large: not fetched, only reported.
+    skipped: bool,
     /// The state key, when the server gives UIDLs.
     key: Option<String>,
     octets: u64,
@@ -464,6 +470,7 @@ impl Run<'_, '_> {
                 self.deletes_sent = true;
                 self.session.send_delete(message.number)
             }
+            Job::Skip { .. } => Ok(()),
         }
     }
 
@@ -485,6 +492,15 @@ impl Run<'_, '_> {
                 self.batch_octets += fetched.octets;
                 self.batch.push(fetched);
             }
+            // In the batch, so that it is reported in message order.
+            Job::Skip { message } => self.batch.push(Fetched {
+                message,
+                header_only: false,
+                skipped: true,
+                key: None,
+                octets: 0,
+                staged: None,
+            }),
         }
         Ok(())
     }
@@ -524,6 +540,7 @@ impl Run<'_, '_> {
             return Ok(Fetched {
                 message,
                 header_only,
+                skipped: false,
                 key,
                 octets,
                 staged: Some(staged),
@@ -541,6 +558,7 @@ impl Run<'_, '_> {
         Ok(Fetched {
             message,
             header_only,
+            skipped: false,
             key,
             octets: spool.len,
             staged: None,
@@ -563,29 +581,36 @@ impl Run<'_, '_> {
             maildir.sync_staged(&staged)?;
         }
         if let Some(state) = self.state.as_deref_mut() {
-            let names = staged.iter().map(|s| Some(s.name().to_string()));
-            let names: Vec<Option<String>> = match maildir {
-                Some(_) => names.collect(),
-                None => vec![None; batch.len()],
-            };
+            let mut names = staged.iter().map(Staged::name);
             let records: Vec<(&str, Option<&str>)> = batch
                 .iter()
-                .zip(&names)
-                .filter_map(|(f, n)| Some((f.key.as_deref()?, n.as_deref())))
+                .filter(|f| !f.skipped)
+                .filter_map(|f| {
+                    let name = maildir.and_then(|_| names.next());
+                    Some((f.key.as_deref()?, name))
+                })
                 .collect();
             state.record_all(&records)?;
             staged.iter_mut().for_each(Staged::keep);
         }
-        let mut paths = match maildir {
-            Some(maildir) => maildir
-                .deliver_staged(staged)?
-                .into_iter()
-                .map(Some)
-                .collect(),
-            None => vec![None; batch.len()],
+        let mut delivered = match maildir {
+            Some(maildir) => maildir.deliver_staged(staged)?.into_iter(),
+            None => Vec::new().into_iter(),
         };
+        let mut paths: Vec<Option<PathBuf>> = batch
+            .iter()
+            .map(|f| match f.skipped || maildir.is_none() {
+                true => None,
+                false => delivered.next(),
+            })
+            .collect();
         let mut deletes = Vec::new();
         for (fetched, path) in batch.into_iter().zip(paths.drain(..)) {
+            if fetched.skipped {
+                self.summary.skipped += 1;
+                observe(Event::Handled(&record(&fetched.message, "skipped", None)));
+                continue;
+            }
             self.summary.fetched += 1;
             self.summary.bytes += fetched.octets;
             let status = match fetched.header_only {
@@ -760,6 +785,7 @@ mod tests {
                 } => format!("RETR {}", message.number),
                 Job::Fetch { message, .. } => format!("TOP {}", message.number),
                 Job::Delete { message, .. } => format!("DELE {}", message.number),
+                Job::Skip { message } => format!("SKIP {}", message.number),
             })
             .collect()
     }
@@ -810,7 +836,7 @@ mod tests {
             limit: Some(1),
             ..Options::default()
         };
-        assert_eq!(jobs(&messages, Some(&state), &small), ["RETR 1"]);
+        assert_eq!(jobs(&messages, Some(&state), &small), ["RETR 1", "SKIP 3"]);
         let headers = Options {
             max_size: Some(100),
             headers_only: true,

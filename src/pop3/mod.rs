@@ -682,6 +682,7 @@ fn none_if_empty(text: &str) -> &str {
 /// the greeting, CAPA, STLS (RFC 2595 §4).
 impl Handshake for Session {
     type Options = ();
+    const TLS_COMMAND: &'static str = "STLS";
 
     fn greet(conn: Connection, _: &()) -> Result<Session, Error> {
         Session::greet(conn)

@@ -3,9 +3,12 @@
 //! name, `fsync` the directory (the Maildir recipe, also used by the
 //! outgoing queue of [`crate::spool`]). A crash at any moment leaves at most
 //! a stray temporary file, never a partial file under the final name.
+//! Files are created 0600: mail and queue entries are the owner's alone
+//! (as maildrop, mpop and fetchmail write them).
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// How the finished file takes its final name.
@@ -70,6 +73,7 @@ pub fn write_temporary(
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(tmp)
         .map_err(|error| failed(Step::Create, error))?;
     let temporary = Temporary {
@@ -91,6 +95,7 @@ pub fn write_temporary_unsynced(
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(tmp)
         .map_err(|error| failed(Step::Create, error))?;
     let temporary = Temporary {

@@ -44,10 +44,12 @@ pub const REFERENCES: References = References {
         },
         Entry {
             name: "$XDG_STATE_HOME/mailkit/pop3-USER@HOST:PORT",
-            about: "the state file (--state FILE chooses another): the UIDLs of the \
-                    messages stored, one a line, appended and synced after each stored \
-                    message; rewritten at the start of a run with only the messages still \
-                    on the server",
+            about: "the state file (--state FILE chooses another), a journal: a first \
+                    line naming the format, then one line per stored message, its UIDL and, \
+                    for a Maildir, the file name it was written under (a UIDL ending in #H: \
+                    its header alone, --headers-only); appended and synced as messages are \
+                    stored, rewritten at the start of a run with only the messages still on \
+                    the server",
         },
         Entry {
             name: "STATE.lock",
@@ -93,7 +95,10 @@ Listing, one object per message:
 Fetching, one object per message handled:
   record  \"message\"
   number, size, uidl  as above
-  status  stored | skipped | deleted (deleted: stored by an earlier run)
+  status  stored | header_stored | skipped | deleted
+          header_stored: the header alone (--headers-only), the message
+          left on the server; skipped: larger than --max-size; deleted:
+          stored by an earlier run, deleted now (--delete)
   path    the Maildir file written (Maildir only)
 then one summary object:
   record  \"summary\"
