@@ -214,6 +214,10 @@ pub fn fetch(
     if let Some(state) = state.as_deref_mut() {
         prepare_state(state, &messages, destination, options)?;
     }
+    // After the recovery above, which delivers what was recorded.
+    if let Destination::Maildir(maildir) = destination {
+        maildir.remove_stale_tmp();
+    }
     let jobs = plan(&messages, state.as_deref(), options, observe);
     let mut run = Run {
         session,
@@ -287,6 +291,14 @@ fn prepare_state(
     destination: &Destination,
     options: &Options,
 ) -> Result<(), Error> {
+    if let Destination::Maildir(maildir) = destination {
+        // Every record, on the server still or not: a message deleted by
+        // another client since is stored here only.
+        let in_tmp = maildir.tmp_names();
+        for name in state.staged_names().filter(|n| in_tmp.contains(*n)) {
+            maildir.recover_staged(name)?;
+        }
+    }
     let on_server: HashSet<&str> = messages.iter().filter_map(|m| m.uidl.as_deref()).collect();
     if on_server.len() < messages.len() {
         if options.new {
@@ -296,16 +308,6 @@ fn prepare_state(
             ));
         }
         return Ok(());
-    }
-    if let Destination::Maildir(maildir) = destination {
-        for message in messages {
-            let uidl = message.uidl.as_deref().unwrap_or_default();
-            for key in [uidl.to_string(), header_key(uidl)] {
-                if let Some(name) = state.staged_name(&key) {
-                    maildir.recover_staged(name)?;
-                }
-            }
-        }
     }
     state.compact(|key| on_server.contains(key.strip_suffix(HEADER_SUFFIX).unwrap_or(key)))
 }

@@ -141,6 +141,11 @@ impl FetchState {
         self.stored.get(key).and_then(|n| n.as_deref())
     }
 
+    /// The Maildir names of every record that has one.
+    pub fn staged_names(&self) -> impl Iterator<Item = &str> {
+        self.stored.values().filter_map(|n| n.as_deref())
+    }
+
     /// How many messages are recorded.
     pub fn len(&self) -> usize {
         self.stored.len()

@@ -163,6 +163,46 @@ impl Maildir {
         Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
     }
 
+    /// The names of the files in `tmp/` (none when it cannot be read).
+    pub fn tmp_names(&self) -> std::collections::HashSet<String> {
+        fs::read_dir(self.root.join("tmp"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Removes what killed deliveries of mailkit left in `tmp/`: files
+    /// named as [`unique_name`] makes them, last changed more than 36
+    /// hours ago (the age after which the Maildir convention lets a
+    /// reader clean `tmp/`). Other programs' files are left alone. Returns
+    /// how many were removed; a file that cannot be removed is skipped.
+    pub fn remove_stale_tmp(&self) -> usize {
+        const STALE: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let stale = entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok())
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > STALE);
+            if stale && is_our_name(&name) && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// Finishes a delivery that a crash interrupted after the message was
     /// staged and recorded: `tmp/NAME`, when it is still there, is linked
     /// into `new/` (or only removed when `new/NAME` already holds it).
@@ -273,6 +313,33 @@ pub fn unique_name() -> String {
         crate::random::hex(8),
         host_name()
     )
+}
+
+/// Whether `name` has the form [`unique_name`] gives:
+/// `DIGITS.M<digits>P<digits>Q<digits>R<hex>.HOST`.
+fn is_our_name(name: &str) -> bool {
+    let Some((seconds, rest)) = name.split_once('.') else {
+        return false;
+    };
+    let Some((unique, host)) = rest.split_once('.') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let fields = unique
+        .strip_prefix('M')
+        .and_then(|r| r.split_once('P'))
+        .and_then(|(usec, r)| Some((usec, r.split_once('Q')?)))
+        .and_then(|(usec, (pid, r))| Some((usec, pid, r.split_once('R')?)));
+    let Some((usec, pid, (count, random))) = fields else {
+        return false;
+    };
+    digits(seconds)
+        && digits(usec)
+        && digits(pid)
+        && digits(count)
+        && !random.is_empty()
+        && random.bytes().all(|b| b.is_ascii_hexdigit())
+        && host == host_name()
 }
 
 /// This host's name for Maildir file names, read once per process.
@@ -512,5 +579,25 @@ mod tests {
         assert!(files(&dir.path().join("new")).is_empty());
         assert!(!tmp.exists());
         assert_eq!(maildir.recover_staged("../escape").unwrap(), None);
+    }
+
+    #[test]
+    fn only_our_stale_files_leave_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let tmp = dir.path().join("tmp");
+        let ours = unique_name();
+        assert!(is_our_name(&ours), "{ours}");
+        let old = SystemTime::now() - std::time::Duration::from_secs(40 * 3600);
+        for name in [ours.as_str(), "1700000000.M1P1.other-program"] {
+            let file = File::create(tmp.join(name)).unwrap();
+            file.set_modified(old).unwrap();
+        }
+        let fresh = unique_name();
+        File::create(tmp.join(&fresh)).unwrap();
+        assert_eq!(maildir.remove_stale_tmp(), 1);
+        assert!(!tmp.join(&ours).exists());
+        assert!(tmp.join("1700000000.M1P1.other-program").exists());
+        assert!(tmp.join(&fresh).exists());
     }
 }
