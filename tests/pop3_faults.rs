@@ -1,0 +1,846 @@
+//! pop3-fetch under faults: a scripted POP3 server for what no real server
+//! does (a connection lost inside RETR, a response without its terminating
+//! line, STLS missing or followed by injected bytes, RFC 2449 response
+//! codes, endless lines, silence, no UIDL, commands before an answer
+//! without PIPELINING), SIGKILL at many points of a download-and-delete
+//! against a real Dovecot, and a full disk under the Maildir.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::dovecot::Dovecot;
+use common::pop3_script::{Action, Pop3Log, Pop3Script, capa};
+use common::tlscert::TlsCert;
+use common::{Scratch, code, run_tool_env, stderr, stdout};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pop3-fetch");
+
+/// The variable that carries the password to the tool.
+const PASSWORD_VAR: &str = "MK_TEST_POP3_PASSWORD";
+/// The scripted server's password (it takes any).
+const PASSWORD: &str = "scripted-secret-7";
+
+/// Plain POP3 with USER/PASS allowed.
+const PLAIN: &[&str] = &["--tls", "none", "--allow-plaintext-auth"];
+
+/// `pop3://alice@127.0.0.1:PORT`.
+fn plain_url(port: u16) -> String {
+    format!("pop3://alice@127.0.0.1:{port}")
+}
+
+/// Runs pop3-fetch on `url` with `args`, `password` from the environment,
+/// the default state under `home`, and `--timeout 10` unless `args` has
+/// one; checks that the password shows nowhere.
+fn run_with(url: &str, args: &[&str], password: &str, home: &Scratch) -> Output {
+    let state_home = home.path().join("xdg-state");
+    let mut all = vec![url, "--password-env", PASSWORD_VAR];
+    if !args.contains(&"--timeout") {
+        all.extend(["--timeout", "10"]);
+    }
+    all.extend_from_slice(args);
+    let env = [
+        (PASSWORD_VAR, password),
+        ("XDG_STATE_HOME", state_home.to_str().unwrap()),
+    ];
+    let out = run_tool_env(BIN, &all, b"", &env);
+    let leaked = stdout(&out).contains(password) || stderr(&out).contains(password);
+    assert!(!leaked, "the password leaked: {}", stderr(&out));
+    out
+}
+
+/// [`run_with`] and the scripted server's password.
+fn run(url: &str, args: &[&str], home: &Scratch) -> Output {
+    run_with(url, args, PASSWORD, home)
+}
+
+/// A message with CRLF line ends, a unique Message-ID, and lines that need
+/// dot-stuffing on the wire: `.` alone, `..` and `.x`.
+fn message(n: usize, body_lines: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From: Sender <sender@example.test>\r\nTo: alice@example.test\r\n\
+         Subject: message {n}\r\nMessage-ID: <{n}.faults@example.test>\r\n\r\n"
+    )
+    .into_bytes();
+    m.extend_from_slice(b".\r\n..two dots\r\n.one dot\r\n");
+    for i in 0..body_lines {
+        m.extend_from_slice(
+            format!("line {i} of message {n}, some text to fill it\r\n").as_bytes(),
+        );
+    }
+    m.extend_from_slice(b"last line\r\n.\r\n");
+    m
+}
+
+/// CRLF turned into LF (how messages are stored by default).
+fn lf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for (i, &b) in data.iter().enumerate() {
+        if !(b == b'\r' && data.get(i + 1) == Some(&b'\n')) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The files in a directory (none when it does not exist), hidden ones
+/// included.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+/// The messages stored in a Maildir's new/ and cur/.
+fn stored(maildir: &Path) -> Vec<Vec<u8>> {
+    let mut files = files_in(&maildir.join("new"));
+    files.extend(files_in(&maildir.join("cur")));
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+/// Nothing in new/, cur/ or tmp/ (missing directories count as empty).
+fn assert_maildir_empty(maildir: &Path, context: &str) {
+    for sub in ["new", "cur", "tmp"] {
+        let files = files_in(&maildir.join(sub));
+        assert!(files.is_empty(), "{context}: {sub}/ holds {files:?}");
+    }
+}
+
+/// The state file's text (empty when missing).
+fn state_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A directory for a run: the Maildir and the state file in it.
+struct Place {
+    dir: Scratch,
+    maildir: PathBuf,
+    state: PathBuf,
+}
+
+impl Place {
+    fn new() -> Place {
+        let dir = Scratch::new();
+        let maildir = dir.path().join("Maildir");
+        let state = dir.path().join("state");
+        Place {
+            dir,
+            maildir,
+            state,
+        }
+    }
+
+    /// `--maildir DIR --state FILE`, plus `extra`.
+    fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = PLAIN.to_vec();
+        args.extend_from_slice(extra);
+        args.extend([
+            "--maildir",
+            self.maildir.to_str().unwrap(),
+            "--state",
+            self.state.to_str().unwrap(),
+        ]);
+        args
+    }
+
+    /// A plain fetch into the Maildir from the scripted server on `port`.
+    fn fetch(&self, port: u16, extra: &[&str]) -> Output {
+        run(&plain_url(port), &self.args(extra), &self.dir)
+    }
+}
+
+/// Serves `script` and runs a `--delete` fetch into a new Place.
+fn fetch_from(script: Pop3Script, extra: &[&str]) -> (Output, Pop3Log, Place) {
+    let (port, server) = script.start();
+    let place = Place::new();
+    let mut args = vec!["--delete"];
+    args.extend_from_slice(extra);
+    let out = place.fetch(port, &args);
+    (out, server.join().unwrap(), place)
+}
+
+// ---------------------------------------------------------------------
+// The scripted server itself, checked by an independent client.
+
+#[test]
+fn the_scripted_server_speaks_pop3_to_python_poplib() {
+    let messages: Vec<Vec<u8>> = (1..=2).map(|n| message(n, 5)).collect();
+    let mut script = Pop3Script::new(messages.clone());
+    script.lockstep_check = true;
+    let (port, server) = script.start();
+    let client = "import os, poplib, json\n\
+                  p = poplib.POP3('127.0.0.1', int(os.environ['PORT']), timeout=20)\n\
+                  p.user('alice'); p.pass_('x')\n\
+                  out = {'stat': p.stat(), 'uidl': [u.decode() for u in p.uidl()[1]]}\n\
+                  out['retr'] = [b'\\r\\n'.join(p.retr(n)[1]).decode() + '\\r\\n' for n in (1, 2)]\n\
+                  p.dele(2); p.quit(); print(json.dumps(out))\n";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(client)
+        .env("PORT", port.to_string())
+        .output()
+        .expect("python3");
+    let log = server.join().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = messages[0].len() + messages[1].len();
+    assert_eq!(seen["stat"], serde_json::json!([2, total]));
+    assert_eq!(seen["uidl"], serde_json::json!(["1 uid-1", "2 uid-2"]));
+    for (n, m) in messages.iter().enumerate() {
+        assert_eq!(seen["retr"][n].as_str().unwrap().as_bytes(), &m[..]);
+    }
+    assert_eq!(log.committed_deletions, vec![2]);
+    assert!(log.early.is_empty(), "{:?}", log.early);
+}
+
+// ---------------------------------------------------------------------
+// A transfer cut short.
+
+#[test]
+fn a_connection_lost_inside_retr_stores_nothing_and_deletes_nothing() {
+    let m = message(1, 400);
+    let wire_len = common::pop3_script::stuffed(&m).len() + 3;
+    let cuts = [
+        ("inside the header", 20),
+        ("mid-line in the body", m.len() / 2 + 7),
+        ("at a line boundary", m.len() - b"last line\r\n.\r\n".len()),
+        ("before the terminating line", wire_len - 3),
+        ("after the terminating dot", wire_len - 2),
+        ("between CR and LF of the terminating line", wire_len - 1),
+    ];
+    for (what, octets) in cuts {
+        let script = Pop3Script::new(vec![m.clone()]).on("RETR", Action::CutRetr { octets });
+        let (out, log, place) = fetch_from(script, &[]);
+        assert_eq!(code(&out), 75, "cut {what}: {}", stderr(&out));
+        assert!(log.received("RETR 1"), "cut {what}: {:?}", log.lines);
+        assert!(
+            !log.received("DELE"),
+            "cut {what}: DELE sent: {:?}",
+            log.lines
+        );
+        assert_maildir_empty(&place.maildir, &format!("cut {what}"));
+        assert!(
+            !state_text(&place.state).contains("uid-1"),
+            "cut {what}: recorded as stored: {:?}",
+            state_text(&place.state)
+        );
+    }
+}
+
+#[test]
+fn a_retr_without_its_terminating_line_is_75_and_nothing_is_stored() {
+    let m = message(1, 50);
+    let script = Pop3Script::new(vec![m]).on("RETR", Action::NoTerminator);
+    let (out, log, place) = fetch_from(script, &["-v"]);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(!log.received("DELE"), "{:?}", log.lines);
+    assert_maildir_empty(&place.maildir, "no terminating line");
+    assert!(!state_text(&place.state).contains("uid-1"));
+}
+
+#[test]
+fn a_lost_connection_keeps_what_was_stored_and_the_next_run_repeats_nothing() {
+    let messages: Vec<Vec<u8>> = (1..=3).map(|n| message(n, 30)).collect();
+    let cut = Pop3Script::new(messages.clone()).on("RETR 2", Action::CutRetr { octets: 100 });
+    let (port, server) = cut.start();
+    let place = Place::new();
+    let out = place.fetch(port, &["--new", "--delete"]);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        !log.received("DELE 2") && !log.received("DELE 3"),
+        "{:?}",
+        log.lines
+    );
+    assert_eq!(stored(&place.maildir), vec![lf(&messages[0])]);
+    assert!(files_in(&place.maildir.join("tmp")).is_empty());
+    let state = state_text(&place.state);
+    assert!(
+        state.contains("uid-1") && !state.contains("uid-2"),
+        "{state:?}"
+    );
+    // No QUIT was answered: the server still has all three.
+    let (port, server) = Pop3Script::new(messages.clone()).start();
+    let out = place.fetch(port, &["--new", "--delete"]);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!log.received("RETR 1"), "fetched again: {:?}", log.lines);
+    assert_eq!(log.committed_deletions, vec![1, 2, 3], "{:?}", log.lines);
+    let mut got = stored(&place.maildir);
+    got.sort();
+    let mut want: Vec<Vec<u8>> = messages.iter().map(|m| lf(m)).collect();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(files_in(&place.maildir.join("tmp")).is_empty());
+}
+
+// ---------------------------------------------------------------------
+// STLS.
+
+/// A server offering STLS with a fresh certificate (kept in `dir`).
+fn stls_script(dir: &Scratch, messages: Vec<Vec<u8>>) -> (Pop3Script, PathBuf) {
+    let tls = TlsCert::generate(dir.path());
+    let mut script = Pop3Script::new(messages);
+    script.capa = Some(capa(&["USER", "UIDL", "TOP", "STLS", "RESP-CODES"]));
+    script.tls = Some((tls.cert.clone(), tls.key));
+    (script, tls.cert)
+}
+
+#[test]
+fn stls_not_offered_on_pop3_is_76_before_any_credential() {
+    let (port, server) = Pop3Script::new(vec![message(1, 3)]).start();
+    let home = Scratch::new();
+    let url = format!("pop3://alice@localhost:{port}");
+    let out = run(&url, &["-v"], &home);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    for credential in ["USER", "PASS", "AUTH", "APOP"] {
+        assert!(
+            !log.received(credential),
+            "{credential} sent: {:?}",
+            log.lines
+        );
+    }
+    assert!(stderr(&out).contains("STLS"), "{}", stderr(&out));
+}
+
+#[test]
+fn stls_with_a_trusted_certificate_lists_over_tls() {
+    let dir = Scratch::new();
+    let (script, cert) = stls_script(&dir, vec![message(1, 3), message(2, 5)]);
+    let (port, server) = script.start();
+    let url = format!("pop3://alice@localhost:{port}");
+    let out = run(&url, &["--cafile", cert.to_str().unwrap()], &dir);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let sizes: Vec<usize> = [message(1, 3), message(2, 5)]
+        .iter()
+        .map(Vec::len)
+        .collect();
+    let want = format!("1\t{}\tuid-1\n2\t{}\tuid-2\n", sizes[0], sizes[1]);
+    assert_eq!(stdout(&out), want);
+    // The password went over TLS only.
+    let plain: Vec<&String> = log
+        .lines
+        .iter()
+        .filter(|l| !log.tls_lines.contains(l))
+        .collect();
+    assert!(plain.iter().all(|l| !l.starts_with("PASS")), "{plain:?}");
+    assert!(
+        log.tls_lines.iter().any(|l| l.starts_with("PASS")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn bytes_injected_after_the_stls_answer_are_76_and_no_credential_is_sent() {
+    let dir = Scratch::new();
+    let (script, cert) = stls_script(&dir, vec![message(1, 3)]);
+    let injected = b"+OK injected\r\n".to_vec();
+    let script = script.on("STLS", Action::StartTls { injected });
+    let (port, server) = script.start();
+    let url = format!("pop3://alice@localhost:{port}");
+    let out = run(&url, &["-v", "--cafile", cert.to_str().unwrap()], &dir);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    for credential in ["USER", "PASS", "AUTH", "APOP"] {
+        assert!(
+            !log.received(credential),
+            "{credential} sent: {:?}",
+            log.lines
+        );
+    }
+    assert!(
+        log.tls_lines.is_empty(),
+        "TLS went ahead: {:?}",
+        log.tls_lines
+    );
+}
+
+// ---------------------------------------------------------------------
+// RFC 2449 response codes.
+
+#[test]
+fn response_codes_to_pass_decide_the_exit_status() {
+    let cases: [(&str, i32, &str); 6] = [
+        (
+            "-ERR [IN-USE] mailbox locked by another session\r\n",
+            75,
+            "IN-USE",
+        ),
+        ("-ERR [SYS/TEMP] try again later\r\n", 75, "try again later"),
+        (
+            "-ERR [AUTH] credentials rejected\r\n",
+            77,
+            "credentials rejected",
+        ),
+        (
+            "-ERR [SYS/PERM] account disabled\r\n",
+            69,
+            "account disabled",
+        ),
+        ("-ERR invalid password\r\n", 77, "invalid password"),
+        (
+            "-ERR [LOGIN-DELAY] only every 15 minutes\r\n",
+            75,
+            "LOGIN-DELAY",
+        ),
+    ];
+    for (reply, status, shown) in cases {
+        let script = Pop3Script::new(vec![message(1, 3)])
+            .on("PASS", Action::Reply(reply.as_bytes().to_vec()));
+        let (out, log, place) = fetch_from(script, &[]);
+        let reply = reply.trim_end();
+        assert_eq!(code(&out), status, "{reply}: {}", stderr(&out));
+        assert!(stderr(&out).contains(shown), "{reply}: {}", stderr(&out));
+        assert!(
+            !log.received("RETR") && !log.received("STAT"),
+            "{:?}",
+            log.lines
+        );
+        assert_maildir_empty(&place.maildir, reply);
+    }
+}
+
+// ---------------------------------------------------------------------
+// Endless lines and silence.
+
+/// Runs pop3-fetch under GNU time; gives its output and peak memory (KiB).
+fn run_measuring(url: &str, args: &[&str], home: &Scratch) -> (Output, i64) {
+    let report = home.path().join("rusage");
+    let state_home = home.path().join("xdg-state");
+    let child = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(BIN)
+        .arg(url)
+        .args(["--password-env", PASSWORD_VAR, "--timeout", "10"])
+        .args(args)
+        .env(PASSWORD_VAR, PASSWORD)
+        .env("XDG_STATE_HOME", state_home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start /usr/bin/time (package time)");
+    let out = child.wait_with_output().unwrap();
+    let rusage = std::fs::read_to_string(&report).expect("GNU time's report");
+    let kib = rusage.lines().last().and_then(|l| l.trim().parse().ok());
+    (
+        out,
+        kib.unwrap_or_else(|| panic!("GNU time said {rusage:?}")),
+    )
+}
+
+/// 32 MB of a line without a line end.
+const ENDLESS: usize = 32 << 20;
+/// Peak memory allowed while a server sends [`ENDLESS`] (KiB).
+const BOUNDED_KIB: i64 = 24 << 10;
+
+#[test]
+fn an_endless_status_line_is_76_with_bounded_memory() {
+    let mut script = Pop3Script::new(vec![message(1, 3)]);
+    script.greeting = Action::Endless {
+        prefix: b"+OK ".to_vec(),
+        total: ENDLESS,
+    };
+    let (port, server) = script.start();
+    let place = Place::new();
+    let (out, kib) = run_measuring(&plain_url(port), &place.args(&[]), &place.dir);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(kib < BOUNDED_KIB, "{kib} KiB");
+    assert!(
+        !log.received("USER") && !log.received("PASS"),
+        "{:?}",
+        log.lines
+    );
+}
+
+#[test]
+fn an_endless_line_in_a_listing_is_76_with_bounded_memory() {
+    let script = Pop3Script::new(vec![message(1, 3)]).on(
+        "UIDL",
+        Action::Endless {
+            prefix: b"+OK\r\n1 ".to_vec(),
+            total: ENDLESS,
+        },
+    );
+    let (port, server) = script.start();
+    let home = Scratch::new();
+    let (out, kib) = run_measuring(&plain_url(port), PLAIN, &home);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(kib < BOUNDED_KIB, "{kib} KiB");
+    assert!(log.received("UIDL"), "{:?}", log.lines);
+}
+
+#[test]
+fn an_endless_message_line_cut_off_stores_nothing_with_bounded_memory() {
+    let script = Pop3Script::new(vec![message(1, 3)]).on(
+        "RETR",
+        Action::Endless {
+            prefix: b"+OK\r\nSubject: long\r\n\r\n".to_vec(),
+            total: ENDLESS,
+        },
+    );
+    let (port, server) = script.start();
+    let place = Place::new();
+    let (out, kib) = run_measuring(&plain_url(port), &place.args(&["--delete"]), &place.dir);
+    let log = server.join().unwrap();
+    let status = code(&out);
+    assert!(status == 75 || status == 76, "{status}: {}", stderr(&out));
+    eprintln!("endless message line: exit {status}, {kib} KiB");
+    assert!(kib < BOUNDED_KIB, "{kib} KiB");
+    assert!(!log.received("DELE"), "{:?}", log.lines);
+    assert_maildir_empty(&place.maildir, "endless message line");
+}
+
+/// Runs with `--timeout 2` against `script`; checks 75 within 3 s.
+fn assert_silence_is_75(script: Pop3Script, what: &str) -> (Pop3Log, Place) {
+    let (port, server) = script.start();
+    let place = Place::new();
+    let started = Instant::now();
+    let out = place.fetch(port, &["--delete", "--timeout", "2"]);
+    let took = started.elapsed();
+    assert_eq!(code(&out), 75, "{what}: {}", stderr(&out));
+    assert!(took < Duration::from_secs(3), "{what}: {took:?}");
+    assert!(took >= Duration::from_millis(1900), "{what}: {took:?}");
+    (server.join().unwrap(), place)
+}
+
+#[test]
+fn silence_is_75_within_the_timeout() {
+    let mut greeting = Pop3Script::new(vec![message(1, 3)]);
+    greeting.greeting = Action::Silence;
+    assert_silence_is_75(greeting, "no greeting");
+    let at_pass = Pop3Script::new(vec![message(1, 3)]).on("PASS", Action::Silence);
+    assert_silence_is_75(at_pass, "no answer to PASS");
+    let at_retr = Pop3Script::new(vec![message(1, 3)]).on("RETR", Action::Silence);
+    let (log, place) = assert_silence_is_75(at_retr, "no answer to RETR");
+    assert!(!log.received("DELE"), "{:?}", log.lines);
+    assert_maildir_empty(&place.maildir, "no answer to RETR");
+}
+
+// ---------------------------------------------------------------------
+// A server without UIDL.
+
+/// A server whose CAPA has no UIDL and that refuses UIDL.
+fn no_uidl(messages: Vec<Vec<u8>>) -> Pop3Script {
+    let mut script = Pop3Script::new(messages);
+    script.capa = Some(capa(&["USER", "TOP", "RESP-CODES"]));
+    script.uidl = false;
+    script
+}
+
+#[test]
+fn without_uidl_listing_shows_a_dash_and_new_is_refused() {
+    let messages = vec![message(1, 3), message(2, 4)];
+    let (port, server) = no_uidl(messages.clone()).start();
+    let home = Scratch::new();
+    let out = run(&plain_url(port), PLAIN, &home);
+    server.join().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let want = format!("1\t{}\t-\n2\t{}\t-\n", messages[0].len(), messages[1].len());
+    assert_eq!(stdout(&out), want);
+
+    let (port, server) = no_uidl(messages.clone()).start();
+    let mut json = PLAIN.to_vec();
+    json.push("--json");
+    let out = run(&plain_url(port), &json, &home);
+    server.join().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let first: serde_json::Value =
+        serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["number"], 1);
+    assert!(first["uidl"].is_null(), "{first}");
+
+    let (port, server) = no_uidl(messages).start();
+    let place = Place::new();
+    let out = place.fetch(port, &["--new", "--delete"]);
+    let log = server.join().unwrap();
+    let status = code(&out);
+    eprintln!(
+        "--new without UIDL: exit {status}, stderr {:?}",
+        stderr(&out)
+    );
+    assert_ne!(status, 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("UIDL"), "{}", stderr(&out));
+    assert!(
+        !log.received("RETR") && !log.received("DELE"),
+        "{:?}",
+        log.lines
+    );
+    assert_maildir_empty(&place.maildir, "--new without UIDL");
+}
+
+// ---------------------------------------------------------------------
+// PIPELINING.
+
+#[test]
+fn without_pipelining_commands_go_in_lock_step() {
+    let messages: Vec<Vec<u8>> = (1..=4).map(|n| message(n, 20)).collect();
+    let mut script = Pop3Script::new(messages.clone());
+    script.lockstep_check = true;
+    let (out, log, place) = fetch_from(script, &["--new"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        log.early.is_empty(),
+        "sent before an answer: {:?}",
+        log.early
+    );
+    assert_eq!(log.committed_deletions, vec![1, 2, 3, 4], "{:?}", log.lines);
+    let mut got = stored(&place.maildir);
+    got.sort();
+    let mut want: Vec<Vec<u8>> = messages.iter().map(|m| lf(m)).collect();
+    want.sort();
+    assert_eq!(got, want, "stored byte for byte, dots un-stuffed");
+}
+
+#[test]
+fn with_pipelining_the_fetch_works_too() {
+    let messages: Vec<Vec<u8>> = (1..=4).map(|n| message(n, 20)).collect();
+    let mut script = Pop3Script::new(messages.clone());
+    script.capa = Some(capa(&["USER", "UIDL", "TOP", "RESP-CODES", "PIPELINING"]));
+    script.lockstep_check = true;
+    let (out, log, place) = fetch_from(script, &["--new", "--keep-crlf"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    eprintln!("pipelined commands: {:?}", log.early);
+    assert_eq!(log.committed_deletions, vec![1, 2, 3, 4], "{:?}", log.lines);
+    let mut got = stored(&place.maildir);
+    got.sort();
+    let mut want = messages;
+    want.sort();
+    assert_eq!(got, want, "stored byte for byte with CRLF, dots un-stuffed");
+}
+
+// ---------------------------------------------------------------------
+// SIGKILL at many points, against Dovecot.
+
+/// A small distinct message in Dovecot's Maildir form (LF line ends).
+fn numbered(n: usize) -> Vec<u8> {
+    format!(
+        "From: sender@example.test\nTo: alice@example.test\nSubject: number {n}\n\
+         Message-ID: <{n}.kill@example.test>\n\n{}\n.\nbody of {n}\n",
+        "x".repeat(n % 97)
+    )
+    .into_bytes()
+}
+
+/// The Message-ID of a stored message.
+fn message_id(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or_else(|| panic!("no Message-ID in {text:?}"))
+        .to_string()
+}
+
+/// How many messages the POP3 server says alice has (python3 poplib, an
+/// independent client).
+fn server_count(port: u16, password: &str) -> usize {
+    let script = "import os, poplib\n\
+                  p = poplib.POP3('127.0.0.1', int(os.environ['PORT']), timeout=20)\n\
+                  p.user('alice'); p.pass_(os.environ['PW'])\n\
+                  print(p.stat()[0]); p.quit()\n";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("PORT", port.to_string())
+        .env("PW", password)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The last command a killed run's transcript shows.
+fn last_command(transcript: &str) -> String {
+    transcript
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("-> "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("(none)")
+        .to_string()
+}
+
+#[test]
+fn sigkill_at_many_points_loses_and_repeats_nothing() {
+    const COUNT: usize = 2000;
+    let dovecot = Dovecot::start();
+    let mut want = BTreeMap::new();
+    for n in 1..=COUNT {
+        let m = numbered(n);
+        want.insert(message_id(&m), m.clone());
+        dovecot.deposit("alice", &m);
+    }
+    let place = Place::new();
+    let password = place.dir.path().join("password");
+    std::fs::write(&password, "alicepw\n").unwrap();
+    common::set_mode(&password, 0o600);
+    let url = format!("pop3://alice@127.0.0.1:{}", dovecot.pop3);
+    let mut args = vec![url.as_str(), "-v", "--new", "--delete"];
+    args.extend(["--password-file", password.to_str().unwrap()]);
+    args.extend(place.args(&[]));
+    let mut killed_at = Vec::new();
+    let mut delay = Duration::from_millis(40);
+    let completed = loop {
+        let transcript = place.dir.path().join("transcript");
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&transcript).unwrap())
+            .spawn()
+            .unwrap();
+        let outcome = wait_or_kill(&mut child, delay);
+        let text = std::fs::read_to_string(&transcript).unwrap_or_default();
+        match outcome {
+            Some(status) => break (status, text),
+            None => killed_at.push((delay, last_command(&text))),
+        }
+        assert!(killed_at.len() < 60, "no run finished: {killed_at:?}");
+        delay = delay.mul_f64(1.3);
+    };
+    eprintln!("{} kills, at: {killed_at:?}", killed_at.len());
+    let (status, text) = completed;
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        killed_at.len() >= 10,
+        "too few kills to mean anything: {killed_at:?}"
+    );
+    assert_all_once(&place.maildir, &want);
+    assert!(files_in(&place.maildir.join("tmp")).is_empty());
+    assert!(dovecot.delivered("alice").is_empty(), "left on the server");
+    assert_eq!(server_count(dovecot.pop3, "alicepw"), 0);
+}
+
+/// Waits for the child up to `delay`, else kills it with SIGKILL (and
+/// reaps it); its status when it finished first.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    delay: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + delay;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    // It may have finished just before the signal.
+    status.code().map(|_| status)
+}
+
+/// Every wanted message is in new/ or cur/ exactly once, byte for byte,
+/// and nothing else is.
+fn assert_all_once(maildir: &Path, want: &BTreeMap<String, Vec<u8>>) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let messages = stored(maildir);
+    for m in &messages {
+        let id = message_id(m);
+        let expected = want
+            .get(&id)
+            .unwrap_or_else(|| panic!("unknown message {id}"));
+        assert_eq!(m, expected, "{id} differs");
+        *seen.entry(id).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    let missing: Vec<_> = want.keys().filter(|id| !seen.contains_key(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert_eq!(messages.len(), want.len());
+}
+
+// ---------------------------------------------------------------------
+// A full disk.
+
+/// A small tmpfs, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts it, or says why it cannot (not root, no mount permission).
+    fn mount(size: &str) -> Result<SmallDisk, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !output.status.success() {
+            let why = String::from_utf8_lossy(&output.stderr);
+            return Err(format!("mount -t tmpfs failed: {}", why.trim()));
+        }
+        Ok(SmallDisk { dir })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stores_nothing_and_deletes_nothing() {
+    let test = "a_full_disk_stores_nothing_and_deletes_nothing";
+    let disk = match SmallDisk::mount("64k") {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("SKIPPED {test}: needs a tmpfs mount (run as root): {why}");
+            return;
+        }
+    };
+    let dovecot = Dovecot::start();
+    let mut big = b"Subject: big\nMessage-ID: <big@example.test>\n\n".to_vec();
+    while big.len() < 512 * 1024 {
+        big.extend_from_slice(b"From the start, a line of a long body.\n");
+    }
+    dovecot.deposit("alice", &big);
+    let home = Scratch::new();
+    let password = home.path().join("password");
+    std::fs::write(&password, "alicepw\n").unwrap();
+    common::set_mode(&password, 0o600);
+    let maildir = disk.dir.path().join("Maildir");
+    let state = home.path().join("state");
+    let url = format!("pop3://alice@127.0.0.1:{}", dovecot.pop3);
+    let mut args = vec![url.as_str(), "--delete", "--new"];
+    args.extend(PLAIN);
+    args.extend(["--password-file", password.to_str().unwrap()]);
+    args.extend(["--maildir", maildir.to_str().unwrap()]);
+    args.extend(["--state", state.to_str().unwrap()]);
+    let out = run_tool_env(BIN, &args, b"", &[]);
+    let status = code(&out);
+    assert!(status == 73 || status == 74, "{status}: {}", stderr(&out));
+    assert!(stderr(&out).contains("No space left"), "{}", stderr(&out));
+    assert_maildir_empty(&maildir, "full disk");
+    assert_eq!(dovecot.delivered("alice").len(), 1, "deleted on the server");
+    assert_eq!(server_count(dovecot.pop3, "alicepw"), 1);
+    assert!(
+        state_text(&state).trim().is_empty(),
+        "{:?}",
+        state_text(&state)
+    );
+}
