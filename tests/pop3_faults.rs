@@ -10,10 +10,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::dovecot::Dovecot;
-use common::pop3_script::{Action, Pop3Log, Pop3Script, capa};
+use common::pop3_script::{Action, Pop3Log, Pop3Script, StoredCheck, capa};
 use common::tlscert::TlsCert;
 use common::{Scratch, code, run_tool_env, stderr, stdout};
 
@@ -157,12 +158,32 @@ impl Place {
 
 /// Serves `script` and runs a `--delete` fetch into a new Place.
 fn fetch_from(script: Pop3Script, extra: &[&str]) -> (Output, Pop3Log, Place) {
-    let (port, server) = script.start();
     let place = Place::new();
+    let (out, log) = fetch_into(&place, script, extra);
+    (out, log, place)
+}
+
+/// Serves `script` and runs a `--delete` fetch into `place`.
+fn fetch_into(place: &Place, script: Pop3Script, extra: &[&str]) -> (Output, Pop3Log) {
+    let (port, server) = script.start();
     let mut args = vec!["--delete"];
     args.extend_from_slice(extra);
     let out = place.fetch(port, &args);
-    (out, server.join().unwrap(), place)
+    (out, server.join().unwrap())
+}
+
+/// A check that message NUMBER of `messages` is in `maildir`'s new/ or
+/// cur/ (with LF line ends unless `crlf`), for [`Pop3Script::stored_check`].
+fn stored_in(maildir: &Path, messages: &[Vec<u8>], crlf: bool) -> StoredCheck {
+    let maildir = maildir.to_path_buf();
+    let messages = messages.to_vec();
+    Arc::new(move |n| {
+        let want = match crlf {
+            true => messages[n - 1].clone(),
+            false => lf(&messages[n - 1]),
+        };
+        stored(&maildir).contains(&want)
+    })
 }
 
 // ---------------------------------------------------------------------
@@ -187,7 +208,11 @@ fn the_scripted_server_speaks_pop3_to_python_poplib() {
         .output()
         .expect("python3");
     let log = server.join().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let total = messages[0].len() + messages[1].len();
     assert_eq!(seen["stat"], serde_json::json!([2, total]));
@@ -307,7 +332,8 @@ fn stls_not_offered_on_pop3_is_76_before_any_credential() {
             log.lines
         );
     }
-    assert!(stderr(&out).contains("STLS"), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("STLS") || said.contains("STARTTLS"), "{said}");
 }
 
 #[test]
@@ -457,6 +483,7 @@ fn an_endless_status_line_is_76_with_bounded_memory() {
     let (out, kib) = run_measuring(&plain_url(port), &place.args(&[]), &place.dir);
     let log = server.join().unwrap();
     assert_eq!(code(&out), 76, "{}", stderr(&out));
+    eprintln!("endless line: {kib} KiB at most");
     assert!(kib < BOUNDED_KIB, "{kib} KiB");
     assert!(
         !log.received("USER") && !log.received("PASS"),
@@ -479,6 +506,7 @@ fn an_endless_line_in_a_listing_is_76_with_bounded_memory() {
     let (out, kib) = run_measuring(&plain_url(port), PLAIN, &home);
     let log = server.join().unwrap();
     assert_eq!(code(&out), 76, "{}", stderr(&out));
+    eprintln!("endless line: {kib} KiB at most");
     assert!(kib < BOUNDED_KIB, "{kib} KiB");
     assert!(log.received("UIDL"), "{:?}", log.lines);
 }
@@ -590,8 +618,15 @@ fn without_pipelining_commands_go_in_lock_step() {
     let messages: Vec<Vec<u8>> = (1..=4).map(|n| message(n, 20)).collect();
     let mut script = Pop3Script::new(messages.clone());
     script.lockstep_check = true;
-    let (out, log, place) = fetch_from(script, &["--new"]);
+    let place = Place::new();
+    script.stored_check = Some(stored_in(&place.maildir, &messages, false));
+    let (out, log) = fetch_into(&place, script, &["--new"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        log.dele_before_store.is_empty(),
+        "{:?}",
+        log.dele_before_store
+    );
     assert!(
         log.early.is_empty(),
         "sent before an answer: {:?}",
@@ -611,9 +646,16 @@ fn with_pipelining_the_fetch_works_too() {
     let mut script = Pop3Script::new(messages.clone());
     script.capa = Some(capa(&["USER", "UIDL", "TOP", "RESP-CODES", "PIPELINING"]));
     script.lockstep_check = true;
-    let (out, log, place) = fetch_from(script, &["--new", "--keep-crlf"]);
+    let place = Place::new();
+    script.stored_check = Some(stored_in(&place.maildir, &messages, true));
+    let (out, log) = fetch_into(&place, script, &["--new", "--keep-crlf"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     eprintln!("pipelined commands: {:?}", log.early);
+    assert!(
+        log.dele_before_store.is_empty(),
+        "DELE before the message was stored: {:?}",
+        log.dele_before_store
+    );
     assert_eq!(log.committed_deletions, vec![1, 2, 3, 4], "{:?}", log.lines);
     let mut got = stored(&place.maildir);
     got.sort();
@@ -666,12 +708,117 @@ fn server_count(port: u16, password: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
-/// The last command a killed run's transcript shows.
+/// When a run is killed.
+#[derive(Clone, Copy, Debug)]
+enum Kill {
+    /// This long after the start.
+    After(Duration),
+    /// As soon as the transcript shows the `n`th line starting with this.
+    AtLine(&'static str, usize),
+}
+
+/// The kills, in order, spread over a run's phases: before the greeting,
+/// at login, listing, during RETR, after a message is stored and its DELE
+/// sent, while deleting what earlier runs stored, and at QUIT; then runs
+/// go on unkilled.
+const KILLS: &[Kill] = &[
+    Kill::After(Duration::from_millis(15)),
+    Kill::AtLine("-> CAPA", 1),
+    Kill::AtLine("-> STAT", 1),
+    Kill::AtLine("-> UIDL", 1),
+    Kill::AtLine("-> RETR", 1),
+    Kill::AtLine("-> DELE", 1),
+    Kill::AtLine("-> RETR", 20),
+    Kill::After(Duration::from_millis(150)),
+    Kill::AtLine("-> DELE", 60),
+    Kill::AtLine("-> RETR", 100),
+    Kill::After(Duration::from_millis(300)),
+    Kill::AtLine("-> RETR", 150),
+    Kill::AtLine("-> DELE", 400),
+    Kill::After(Duration::from_millis(450)),
+    Kill::AtLine("-> RETR", 250),
+    Kill::After(Duration::from_millis(600)),
+    Kill::AtLine("-> RETR", 300),
+    Kill::AtLine("-> DELE", 1200),
+    Kill::AtLine("-> QUIT", 1),
+    Kill::AtLine("-> DELE", 1000),
+    Kill::AtLine("-> QUIT", 1),
+];
+
+/// How a run ended: its status when it finished, or the last command its
+/// transcript showed when it was killed.
+enum Ended {
+    Finished(std::process::ExitStatus, String),
+    Killed(String),
+}
+
+/// Runs pop3-fetch with `args` (and `-v`), killed with SIGKILL as `kill`
+/// says (a line is acted on as soon as it is read), or after 60 s.
+fn run_killed(args: &[&str], kill: Option<Kill>) -> Ended {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("-v")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    // Held while the child is reaped, so that a kill never reaches a pid
+    // that was reused.
+    let reaped = Arc::new(Mutex::new(false));
+    let reader = std::io::BufReader::new(child.stderr.take().unwrap());
+    let collector = {
+        let reaped = Arc::clone(&reaped);
+        std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            let mut count = 0;
+            for line in reader.lines().map_while(Result::ok) {
+                if let Some(Kill::AtLine(prefix, n)) = kill {
+                    count += usize::from(line.starts_with(prefix));
+                    if count == n && !*reaped.lock().unwrap() {
+                        // SAFETY: our own child, not yet reaped (checked
+                        // under the lock).
+                        unsafe { libc::kill(pid, libc::SIGKILL) };
+                    }
+                }
+                lines.push(line);
+            }
+            lines.join("\n")
+        })
+    };
+    let started = Instant::now();
+    let status = loop {
+        let mut done = reaped.lock().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            *done = true;
+            break status;
+        }
+        drop(done);
+        let due = match kill {
+            Some(Kill::After(delay)) => started.elapsed() >= delay,
+            _ => false,
+        };
+        if due || started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    };
+    let transcript = collector.join().unwrap();
+    match status.code() {
+        Some(_) => Ended::Finished(status, transcript),
+        None => Ended::Killed(last_command(&transcript)),
+    }
+}
+
+/// The last command a transcript shows.
 fn last_command(transcript: &str) -> String {
     transcript
         .lines()
         .rev()
-        .find_map(|l| l.strip_prefix("-> "))
+        .find_map(|l| l.strip_prefix("-> ").or_else(|| l.strip_prefix("~> ")))
         .and_then(|l| l.split(' ').next())
         .unwrap_or("(none)")
         .to_string()
@@ -692,59 +839,88 @@ fn sigkill_at_many_points_loses_and_repeats_nothing() {
     std::fs::write(&password, "alicepw\n").unwrap();
     common::set_mode(&password, 0o600);
     let url = format!("pop3://alice@127.0.0.1:{}", dovecot.pop3);
-    let mut args = vec![url.as_str(), "-v", "--new", "--delete"];
+    let mut args = vec![url.as_str(), "--new", "--delete"];
     args.extend(["--password-file", password.to_str().unwrap()]);
     args.extend(place.args(&[]));
     let mut killed_at = Vec::new();
-    let mut delay = Duration::from_millis(40);
-    let completed = loop {
-        let transcript = place.dir.path().join("transcript");
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&transcript).unwrap())
-            .spawn()
-            .unwrap();
-        let outcome = wait_or_kill(&mut child, delay);
-        let text = std::fs::read_to_string(&transcript).unwrap_or_default();
-        match outcome {
-            Some(status) => break (status, text),
-            None => killed_at.push((delay, last_command(&text))),
+    let mut kills = KILLS.iter().copied();
+    let (status, transcript) = loop {
+        let kill = kills.next();
+        match run_killed(&args, kill) {
+            Ended::Finished(status, transcript) => break (status, transcript),
+            Ended::Killed(last) => killed_at.push((kill.unwrap(), last)),
         }
-        assert!(killed_at.len() < 60, "no run finished: {killed_at:?}");
-        delay = delay.mul_f64(1.3);
     };
-    eprintln!("{} kills, at: {killed_at:?}", killed_at.len());
-    let (status, text) = completed;
-    assert_eq!(status.code(), Some(0), "{text}");
-    assert!(
-        killed_at.len() >= 10,
-        "too few kills to mean anything: {killed_at:?}"
-    );
+    eprintln!("{} kills:", killed_at.len());
+    for (kill, last) in &killed_at {
+        eprintln!("  {kill:?}: last command {last}");
+    }
+    assert_eq!(status.code(), Some(0), "{transcript}");
+    assert!(killed_at.len() >= 15, "too few kills to mean anything");
     assert_all_once(&place.maildir, &want);
-    assert!(files_in(&place.maildir.join("tmp")).is_empty());
     assert!(dovecot.delivered("alice").is_empty(), "left on the server");
     assert_eq!(server_count(dovecot.pop3, "alicepw"), 0);
+    // What the kills left in tmp/ (a separate test asserts it goes).
+    let left = files_in(&place.maildir.join("tmp"));
+    eprintln!("left in tmp/: {} file(s)", left.len());
 }
 
-/// Waits for the child up to `delay`, else kills it with SIGKILL (and
-/// reaps it); its status when it finished first.
-fn wait_or_kill(
-    child: &mut std::process::Child,
-    delay: Duration,
-) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + delay;
+/// Waits until `dir` holds a file, at most 10 s.
+fn wait_for_file(dir: &Path) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
+        if !files_in(dir).is_empty() {
+            return true;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(Duration::from_millis(5));
     }
+    false
+}
+
+#[test]
+fn a_run_killed_while_writing_a_message_leaves_nothing_in_tmp_after_the_next() {
+    let m = message(1, 4000);
+    let stall = Pop3Script::new(vec![m.clone()]).on(
+        "RETR",
+        Action::Stall {
+            octets: m.len() / 2,
+        },
+    );
+    let (port, server) = stall.start();
+    let place = Place::new();
+    let url = plain_url(port);
+    let mut args = vec![
+        url.as_str(),
+        "--password-env",
+        PASSWORD_VAR,
+        "--new",
+        "--delete",
+    ];
+    args.extend(place.args(&[]));
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .env(PASSWORD_VAR, PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staged = wait_for_file(&place.maildir.join("tmp"));
+    std::thread::sleep(Duration::from_millis(100));
     child.kill().unwrap();
-    let status = child.wait().unwrap();
-    // It may have finished just before the signal.
-    status.code().map(|_| status)
+    child.wait().unwrap();
+    server.join().unwrap();
+    assert!(staged, "nothing was being written in tmp/");
+    assert!(files_in(&place.maildir.join("new")).is_empty());
+
+    let (port, server) = Pop3Script::new(vec![m.clone()]).start();
+    let out = place.fetch(port, &["--new", "--delete"]);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(log.committed_deletions, vec![1]);
+    assert_eq!(stored(&place.maildir), vec![lf(&m)]);
+    let left = files_in(&place.maildir.join("tmp"));
+    assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
 
 /// Every wanted message is in new/ or cur/ exactly once, byte for byte,
@@ -838,9 +1014,10 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
     assert_maildir_empty(&maildir, "full disk");
     assert_eq!(dovecot.delivered("alice").len(), 1, "deleted on the server");
     assert_eq!(server_count(dovecot.pop3, "alicepw"), 1);
-    assert!(
-        state_text(&state).trim().is_empty(),
-        "{:?}",
-        state_text(&state)
-    );
+    let recorded: Vec<String> = state_text(&state)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(recorded.is_empty(), "recorded as stored: {recorded:?}");
 }

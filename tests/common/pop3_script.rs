@@ -13,6 +13,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,12 @@ pub enum Action {
     /// For RETR: `+OK` and the whole stuffed message, but no terminating
     /// `.` line; then hangs up.
     NoTerminator,
+    /// For RETR: `+OK`, the first `octets` of the stuffed message, then
+    /// nothing more until the client hangs up (at most 30 s).
+    Stall {
+        /// How much of the message is sent.
+        octets: usize,
+    },
     /// Sends `prefix`, then `x` without a line end until `total` octets
     /// are sent or the client hangs up.
     Endless {
@@ -74,7 +81,13 @@ pub struct Pop3Script {
     /// The certificate and key (PEM files) for STLS; without them STLS
     /// is answered with `-ERR`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Asked at each DELE whether the client has stored that message
+    /// (by number); a no is recorded in [`Pop3Log::dele_before_store`].
+    pub stored_check: Option<StoredCheck>,
 }
+
+/// Whether message NUMBER is stored where the client keeps messages.
+pub type StoredCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
 
 /// What the clients did, once all connections ended.
 #[derive(Debug, Default)]
@@ -88,6 +101,9 @@ pub struct Pop3Log {
     pub early: Vec<String>,
     /// Message numbers deleted by a QUIT that was answered.
     pub committed_deletions: Vec<usize>,
+    /// Message numbers whose DELE came before [`Pop3Script::stored_check`]
+    /// found them stored.
+    pub dele_before_store: Vec<usize>,
 }
 
 impl Pop3Log {
@@ -113,6 +129,7 @@ impl Pop3Script {
             lockstep_check: false,
             connections: 1,
             tls: None,
+            stored_check: None,
         }
     }
 
@@ -292,6 +309,13 @@ impl<'a> Session<'a> {
                 self.send(&data);
                 Next::Stop
             }
+            Action::Stall { octets } => {
+                let data = self.retr_data(command);
+                self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
+                self.send(&data[..(*octets).min(data.len())]);
+                self.drain(log);
+                Next::Stop
+            }
             other => self.act(other, log),
         }
     }
@@ -318,7 +342,7 @@ impl<'a> Session<'a> {
                 Next::Stop
             }
             Action::StartTls { injected } => self.start_tls(injected),
-            Action::CutRetr { .. } | Action::NoTerminator => Next::Stop,
+            Action::CutRetr { .. } | Action::NoTerminator | Action::Stall { .. } => Next::Stop,
         }
     }
 
@@ -392,7 +416,7 @@ impl<'a> Session<'a> {
             "UIDL" if self.script.uidl => self.uidl(command),
             "RETR" => self.retr(command, None),
             "TOP" => self.top(command),
-            "DELE" => self.dele(command),
+            "DELE" => self.dele(command, log),
             "STLS" => return self.start_tls(b""),
             "RSET" => {
                 self.deleted.iter_mut().for_each(|d| *d = false);
@@ -492,9 +516,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn dele(&mut self, command: &str) -> Vec<u8> {
+    fn dele(&mut self, command: &str, log: &mut Pop3Log) -> Vec<u8> {
         match self.named(command) {
             Some(n) => {
+                if let Some(check) = &self.script.stored_check
+                    && !check(n)
+                {
+                    log.dele_before_store.push(n);
+                }
                 self.deleted[n - 1] = true;
                 b"+OK deleted\r\n".to_vec()
             }
