@@ -29,9 +29,11 @@
 //! | [`envelope`] | a message prepared for SMTP: envelope addresses, header facts, Bcc removed |
 //! | [`net`] | what every protocol shares: [`net::url`], [`net::connection`], [`net::session`] (endpoint and TLS/login negotiation), [`net::transcript`], [`net::credentials`], [`net::sasl`] (SASL steps, APOP), [`net::host_lookup`], [`net::dot_reader`] |
 //! | [`smtp`] | the SMTP client session; [`smtp::data`] (the DATA/BDAT writer), [`smtp::submit`] (smtp-send's work), [`smtp::queue`] and [`smtp::retry`] (the queue and its flush) |
+//! | [`pop3`] | the POP3 client session (RFC 1939, 2449, 2595, 5034); [`pop3::fetch`] (pop3-fetch's work: plan, pipelined RETR, store, record, delete) |
+//! | [`progress`] | the progress bar of long fetches, on a terminal only |
 //! | [`imap`] | the IMAP client; for now literals and quoted strings ([`imap::literal`]) |
 //! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505): [`dns::client`], and [`dns::probe`] (`mx-lookup --probe`) |
-//! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files |
+//! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files, the fetch state file ([`store::fetch_state`]) |
 //! | [`random`] | unpredictable ids and boundaries |
 
 pub mod address;
@@ -56,6 +58,8 @@ pub mod message;
 pub mod mime_reader;
 pub mod net;
 pub mod output;
+pub mod pop3;
+pub mod progress;
 pub mod random;
 pub mod smtp;
 pub mod store;

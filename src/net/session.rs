@@ -149,7 +149,6 @@ pub enum Stage {
 pub type StageObserver<'a, S> = &'a mut dyn FnMut(Stage, Duration, Option<&S>);
 
 /// How a negotiation runs beyond the endpoint.
-#[derive(Default)]
 pub struct Negotiation<'a, S> {
     /// Stop after this stage: the session is ended (QUIT) and `None`
     /// returned.
@@ -209,6 +208,16 @@ pub fn negotiate<S: Handshake>(
     }
     endpoint.check_login_allowed(session.connection_mut())?;
     Ok(Some(session))
+}
+
+impl<S> Default for Negotiation<'_, S> {
+    /// Runs to the end, observed by nobody.
+    fn default() -> Self {
+        Negotiation {
+            stop_after: None,
+            on_stage: None,
+        }
+    }
 }
 
 impl<S> Negotiation<'_, S> {

@@ -103,6 +103,64 @@ impl Maildir {
         Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
     }
 
+    /// Writes a message into `tmp/` with `fill` (which writes it as it is
+    /// to be stored: no line ends are converted here) and syncs it; see
+    /// [`Staged`]. Errors: as [`Maildir::deliver`]'s, and `fill`'s own.
+    pub fn stage(
+        &self,
+        fill: impl FnOnce(&mut dyn Write) -> Result<(), Error>,
+    ) -> Result<Staged, Error> {
+        let name = unique_name();
+        let tmp = self.root.join("tmp").join(&name);
+        let write = |file: &mut File| {
+            let mut sink = BufWriter::with_capacity(64 * 1024, file);
+            fill(&mut sink).map_err(io::Error::other)?;
+            sink.flush()
+        };
+        match durable::write_temporary(&tmp, write) {
+            Ok(temporary) => Ok(Staged {
+                temporary,
+                name,
+                root: self.root.clone(),
+            }),
+            Err(f) if f.step == Step::Create => Err(cant_create(&tmp, &f.error)),
+            Err(f) => Err(own_error_or(f.error, |e| write_failed(tmp.display(), &e))),
+        }
+    }
+
+    /// Finishes a delivery that a crash interrupted after the message was
+    /// staged and recorded: `tmp/NAME`, when it is still there, is linked
+    /// into `new/` (or only removed when `new/NAME` already holds it).
+    /// Returns the path in `new/`, or `None` when there was nothing to do.
+    pub fn recover_staged(&self, name: &str) -> Result<Option<PathBuf>, Error> {
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Ok(None);
+        }
+        let tmp = self.root.join("tmp").join(name);
+        let Ok(meta) = fs::symlink_metadata(&tmp) else {
+            return Ok(None);
+        };
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        // Linked already (the crash came before the temporary name was
+        // removed): the message is in new/ or, moved by a reader, in cur/.
+        if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+            let _ = fs::remove_file(&tmp);
+            return Ok(None);
+        }
+        let target = self.root.join("new").join(name);
+        match fs::hard_link(&tmp, &target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(cant_create(&target, &e)),
+        }
+        durable::sync_dir(&self.root.join("new"))
+            .map_err(|e| write_failed(self.root.join("new").display(), &e))?;
+        let _ = fs::remove_file(&tmp);
+        Ok(Some(target))
+    }
+
     /// The message, complete and synced in `tmp/`, and its name.
     fn write_into_tmp(
         &self,
@@ -131,6 +189,44 @@ impl Maildir {
     }
 }
 
+/// A message written into `tmp/` and synced, not yet delivered: its name
+/// can be recorded (a fetch state) before [`Staged::deliver`] links it
+/// into `new/`, so that a crash in between is finished by
+/// [`Maildir::recover_staged`] rather than repeated. Dropped undelivered,
+/// the file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    temporary: Temporary,
+    name: String,
+    root: PathBuf,
+}
+
+impl Staged {
+    /// The file's name in `tmp/`, and in `new/` once delivered.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Links the message into `new/` (another name if its own is taken)
+    /// and syncs `new/`; returns its path there. Errors as
+    /// [`Maildir::deliver`]'s.
+    pub fn deliver(mut self) -> Result<PathBuf, Error> {
+        let new = self.root.join("new");
+        let mut target = new.join(&self.name);
+        for _ in 0..NAME_ATTEMPTS {
+            match self.temporary.publish(&target, Publish::NoReplace) {
+                Ok(()) => return Ok(target),
+                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
+                Err(f) if f.step == Step::SyncDir => {
+                    return Err(write_failed(new.display(), &f.error));
+                }
+                Err(f) => return Err(cant_create(&target, &f.error)),
+            }
+        }
+        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+    }
+}
+
 /// The name is already taken: another one can be tried.
 fn is_taken(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::AlreadyExists
@@ -156,13 +252,16 @@ pub fn unique_name() -> String {
     )
 }
 
-/// This host's name for Maildir file names.
-fn host_name() -> String {
-    let name = fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|n| n.trim().to_owned())
-        .unwrap_or_default();
-    let name = if name.is_empty() { "localhost" } else { &name };
-    name.replace('/', "\\057").replace(':', "\\072")
+/// This host's name for Maildir file names, read once per process.
+fn host_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_default();
+        let name = if name.is_empty() { "localhost" } else { &name };
+        name.replace('/', "\\057").replace(':', "\\072")
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! [`ExitStatus::TempFail`] (75).
 
 pub mod durable;
+pub mod fetch_state;
 pub mod maildir;
 pub mod mbox;
 

@@ -5,6 +5,7 @@
 pub mod mime_pack;
 pub mod mime_unpack;
 pub mod mx_lookup;
+pub mod pop3_fetch;
 pub mod rfc822_lint;
 pub mod smtp_send;
 
@@ -101,11 +102,38 @@ pub fn manuals() -> Vec<Manual> {
             rfc822_lint::REFERENCES,
         ),
         manual(
+            pop3_fetch::Args::command(),
+            pop3_fetch::SECTIONS.to_vec(),
+            pop3_fetch::REFERENCES,
+        ),
+        manual(
             smtp_send::Args::command(),
             smtp_send::SECTIONS.to_vec(),
             smtp_send::REFERENCES,
         ),
     ]
+}
+
+/// Parses a size in octets: a number with an optional `k`, `M` or `G`
+/// suffix (powers of 1024), as `10M` or `512k`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => (&text[..at], Some(c)),
+        _ => (text, None),
+    };
+    let factor: u64 = match unit.map(|c| c.to_ascii_lowercase()) {
+        None | Some('b') => 1,
+        Some('k') => 1 << 10,
+        Some('m') => 1 << 20,
+        Some('g') => 1 << 30,
+        Some(_) => return Err(format!("{text:?}: the unit must be k, M or G")),
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (a number, optionally with k, M or G)"))?;
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// The sections as `--help` shows them after the options.

@@ -1,0 +1,721 @@
+//! What `pop3-fetch` does over a logged-in [`Session`]: list the
+//! maildrop, choose what to fetch (`--new`, `--limit`, `--max-size`),
+//! fetch it into a [`Destination`] with RETR pipelined when the server
+//! offers PIPELINING (RFC 2449 §6.6), record each stored message in the
+//! state file, and delete it only after that (download and delete).
+//!
+//! The order that makes a crash lose nothing and repeat nothing, per
+//! message: RETR into the destination's own safe place (Maildir `tmp/`,
+//! synced; or a spool for the others, so that a response cut short never
+//! reaches an mbox or an MDA) → the destination holds it durably → the
+//! state file records its UIDL (synced) → DELE → QUIT commits. A Maildir
+//! message is recorded while still in `tmp/` with its name, and linked
+//! into `new/` after; a run that finds such a name still in `tmp/`
+//! finishes the link ([`Maildir::recover_staged`]). An mbox append or an
+//! MDA that completed just before a crash, with the record not yet
+//! written, is done again by the next run (as with every POP3 client):
+//! the window is one sync long.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::{self, Read, Seek, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use super::{Listed, Session};
+use crate::error::{Error, ErrorKind};
+use crate::net::dot_reader::DotOptions;
+use crate::store::fetch_state::FetchState;
+use crate::store::{LineEnds, Maildir, Mbox};
+
+/// Commands in flight at most with PIPELINING: enough to keep the
+/// connection busy, far too few (short lines) to fill a socket buffer,
+/// which could deadlock a server that writes while we write (RFC 2449
+/// §6.6).
+const WINDOW: usize = 32;
+/// Messages up to this size are spooled in memory before going to an
+/// mbox, an MDA or stdout; larger ones in an unnamed temporary file.
+const SPOOL_IN_MEMORY: usize = 8 << 20;
+
+/// Where fetched messages go.
+pub enum Destination {
+    /// A Maildir (`--maildir`).
+    Maildir(Maildir),
+    /// An mbox file or stdout (`--mbox`).
+    Mbox(Mbox),
+    /// A command per message (`--mda`).
+    Mda(Mda),
+}
+
+/// An MDA command and the facts its environment gets besides each
+/// message's own.
+pub struct Mda {
+    /// The command, run with `sh -c`.
+    pub command: String,
+    /// `host:port`, for `MAILKIT_SERVER`.
+    pub server: String,
+    /// The user, for `MAILKIT_USER`.
+    pub user: String,
+}
+
+/// What to fetch and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only messages the state file does not hold (`--new`).
+    pub new: bool,
+    /// Delete each message once stored (`--delete`).
+    pub delete: bool,
+    /// Fetch at most this many (`--limit`).
+    pub limit: Option<u64>,
+    /// Skip messages larger than this (`--max-size`).
+    pub max_size: Option<u64>,
+    /// Store the header of larger ones instead (`--headers-only`).
+    pub headers_only: bool,
+    /// Line ends as stored.
+    pub line_ends: LineEnds,
+}
+
+/// What happened to one message, for `--json` and notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// Always `message`.
+    pub record: &'static str,
+    /// Its number in this session.
+    pub number: u32,
+    /// Its size as LIST gave it.
+    pub size: u64,
+    /// Its UIDL.
+    pub uidl: Option<String>,
+    /// `stored`, `header_stored`, `skipped` (too large), or `deleted`
+    /// (stored by an earlier run, deleted now).
+    pub status: &'static str,
+    /// The Maildir file written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+/// The totals of a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Always `summary`.
+    pub record: &'static str,
+    /// Messages stored (header-only ones included).
+    pub fetched: u64,
+    /// Messages skipped as too large.
+    pub skipped: u64,
+    /// Messages deleted from the server.
+    pub deleted: u64,
+    /// Octets stored.
+    pub bytes: u64,
+}
+
+/// What the fetch tells its caller as it goes.
+pub enum Event<'a> {
+    /// The plan: this many messages and octets (LIST sizes) to fetch.
+    Planned {
+        /// Messages to fetch.
+        messages: u64,
+        /// Their octets.
+        octets: u64,
+    },
+    /// A message was handled.
+    Handled(&'a Record),
+}
+
+/// The maildrop listed with UIDLs (when the server has them), and nothing
+/// changed.
+pub fn list(session: &mut Session) -> Result<Vec<Listed>, Error> {
+    let (count, _) = session.stat()?;
+    let caps = session.capabilities();
+    let with_uidl = caps.uidl || !caps.known;
+    session.list(count, with_uidl)
+}
+
+/// One message, by number or by UIDL, written raw to `out` once it is
+/// complete (spooled first: a response cut short writes nothing). No such
+/// message is [`ErrorKind::NoSuchRecipient`] (67).
+pub fn fetch_one(
+    session: &mut Session,
+    wanted: &Wanted,
+    line_ends: LineEnds,
+    out: &mut dyn Write,
+) -> Result<Listed, Error> {
+    let messages = list(session)?;
+    let found = messages.into_iter().find(|m| match wanted {
+        Wanted::Number(n) => m.number == *n,
+        Wanted::Uidl(uidl) => m.uidl.as_deref() == Some(uidl.as_str()),
+    });
+    let message = found.ok_or_else(|| {
+        Error::new(
+            ErrorKind::NoSuchRecipient,
+            format!("no message {wanted} on the server"),
+        )
+    })?;
+    session.send_retrieve(message.number, false)?;
+    let mut spool = spool_message(session, message.number, line_ends)?;
+    io::copy(&mut spool, out)
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the message", &e))?;
+    Ok(message)
+}
+
+/// A message asked for by `--message N` or `--uid UIDL`.
+#[derive(Debug, Clone)]
+pub enum Wanted {
+    /// By number.
+    Number(u32),
+    /// By UIDL.
+    Uidl(String),
+}
+
+impl std::fmt::Display for Wanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Wanted::Number(n) => write!(f, "{n}"),
+            Wanted::Uidl(uidl) => write!(f, "with UIDL {uidl:?}"),
+        }
+    }
+}
+
+/// One step of the work, in the order of the commands sent.
+#[derive(Debug, Clone)]
+enum Job {
+    /// RETR (or TOP n 0) and store.
+    Fetch { message: Listed, header_only: bool },
+    /// DELE of a message stored before.
+    Delete { message: Listed, earlier: bool },
+}
+
+/// Fetches the maildrop into `destination` as `options` say, with `state`
+/// (required for `--new`; used with `--delete` so that a message stored by
+/// an interrupted run is deleted, not fetched again). Deletions are
+/// committed by QUIT, which ends the session; an error ends it too
+/// (committing what was stored and deleted when the connection still
+/// works).
+pub fn fetch(
+    mut session: Session,
+    destination: &mut Destination,
+    mut state: Option<&mut FetchState>,
+    options: &Options,
+    observe: &mut dyn FnMut(Event<'_>),
+) -> Result<Summary, Error> {
+    let messages = list(&mut session)?;
+    if let Some(state) = state.as_deref_mut() {
+        prepare_state(state, &messages, destination, options)?;
+    }
+    let jobs = plan(&messages, state.as_deref(), options, observe);
+    let mut run = Run {
+        session,
+        destination,
+        state,
+        options,
+        summary: Summary {
+            record: "summary",
+            ..Summary::default()
+        },
+        deletes_sent: false,
+        in_flight: 0,
+    };
+    let outcome = run.execute(jobs, observe);
+    let Run {
+        session,
+        summary,
+        deletes_sent,
+        in_flight,
+        ..
+    } = run;
+    let in_step = in_flight == 0;
+    finish(session, outcome, deletes_sent, in_step).map(|()| summary)
+}
+
+/// Ends the session after the work: QUIT commits the deletions. After a
+/// failure that left the conversation in step (a full disk, an MDA that
+/// failed, a refusal, with no command still unanswered) what was stored
+/// and deleted before is committed too; otherwise nothing more is sent,
+/// and the next `--delete` run deletes what this one stored.
+fn finish(
+    session: Session,
+    outcome: Result<(), Error>,
+    deletes_sent: bool,
+    in_step: bool,
+) -> Result<(), Error> {
+    match outcome {
+        Ok(()) => match session.quit_and_commit() {
+            Ok(()) => Ok(()),
+            Err(e) if deletes_sent => Err(e),
+            Err(_) => Ok(()),
+        },
+        Err(error) if in_step && still_talking(&error) => {
+            let _ = session.quit_and_commit();
+            Err(error)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A failure after which the connection still works: anything but a
+/// broken connection, TLS or protocol.
+fn still_talking(error: &Error) -> bool {
+    !matches!(
+        error.kind(),
+        ErrorKind::ConnectionLost
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::Tls
+            | ErrorKind::Certificate
+    )
+}
+
+/// Finishes Maildir deliveries a crash interrupted, then forgets the
+/// messages no longer on the server. `--new` needs UIDLs.
+fn prepare_state(
+    state: &mut FetchState,
+    messages: &[Listed],
+    destination: &Destination,
+    options: &Options,
+) -> Result<(), Error> {
+    let on_server: HashSet<&str> = messages.iter().filter_map(|m| m.uidl.as_deref()).collect();
+    if on_server.len() < messages.len() {
+        if options.new {
+            return Err(Error::protocol(
+                "the server gives no UIDL for every message, which --new needs to know \
+                 what an earlier run stored",
+            ));
+        }
+        return Ok(());
+    }
+    if let Destination::Maildir(maildir) = destination {
+        for message in messages {
+            let uidl = message.uidl.as_deref().unwrap_or_default();
+            for key in [uidl.to_string(), header_key(uidl)] {
+                if let Some(name) = state.staged_name(&key) {
+                    maildir.recover_staged(name)?;
+                }
+            }
+        }
+    }
+    state.compact(|key| on_server.contains(key.strip_suffix(HEADER_SUFFIX).unwrap_or(key)))
+}
+
+/// The state key of a message whose header alone was stored
+/// (`--headers-only`): `--new` does not store it again, and the whole
+/// message is still fetched once the size limit allows it.
+fn header_key(uidl: &str) -> String {
+    format!("{uidl}{HEADER_SUFFIX}")
+}
+
+/// Marks a header-only record in the state file.
+const HEADER_SUFFIX: &str = "#H";
+
+/// The jobs, in message order: messages already stored (by the state) are
+/// deleted with `--delete` and otherwise left; the rest fetched up to
+/// `--limit`, the too large skipped (or their header fetched).
+fn plan(
+    messages: &[Listed],
+    state: Option<&FetchState>,
+    options: &Options,
+    observe: &mut dyn FnMut(Event<'_>),
+) -> Vec<Job> {
+    let stored = |key: &str| state.is_some_and(|s| s.contains(key));
+    let mut jobs = Vec::new();
+    let (mut fetches, mut octets) = (0u64, 0u64);
+    for message in messages {
+        let uidl = message.uidl.as_deref();
+        if uidl.is_some_and(stored) && (options.new || options.delete) {
+            if options.delete {
+                jobs.push(Job::Delete {
+                    message: message.clone(),
+                    earlier: true,
+                });
+            }
+            continue;
+        }
+        let too_large = options.max_size.is_some_and(|max| message.size > max);
+        if too_large && !options.headers_only {
+            observe(Event::Handled(&record(message, "skipped", None)));
+            continue;
+        }
+        if too_large && options.new && uidl.is_some_and(|u| stored(&header_key(u))) {
+            continue;
+        }
+        if options.limit.is_some_and(|limit| fetches >= limit) {
+            continue;
+        }
+        fetches += 1;
+        octets += message.size;
+        jobs.push(Job::Fetch {
+            message: message.clone(),
+            header_only: too_large,
+        });
+    }
+    observe(Event::Planned {
+        messages: fetches,
+        octets,
+    });
+    jobs
+}
+
+fn record(message: &Listed, status: &'static str, path: Option<PathBuf>) -> Record {
+    Record {
+        record: "message",
+        number: message.number,
+        size: message.size,
+        uidl: message.uidl.clone(),
+        status,
+        path,
+    }
+}
+
+/// The state of one fetch run.
+struct Run<'a, 's> {
+    session: Session,
+    destination: &'a mut Destination,
+    state: Option<&'s mut FetchState>,
+    options: &'a Options,
+    summary: Summary,
+    deletes_sent: bool,
+    /// Commands sent and not yet answered.
+    in_flight: usize,
+}
+
+impl Run<'_, '_> {
+    /// Sends the jobs' commands, up to the window ahead of the answers
+    /// read (one at a time without PIPELINING), and handles each answer in
+    /// order; a DELE is queued once its message is stored.
+    fn execute(&mut self, jobs: Vec<Job>, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+        let window = match self.session.capabilities().pipelining {
+            true => WINDOW,
+            false => 1,
+        };
+        let mut waiting: VecDeque<Job> = jobs.into();
+        let mut in_flight: VecDeque<Job> = VecDeque::new();
+        loop {
+            while in_flight.len() < window {
+                let Some(job) = waiting.pop_front() else {
+                    break;
+                };
+                self.send(&job)?;
+                in_flight.push_back(job);
+            }
+            let Some(job) = in_flight.pop_front() else {
+                return Ok(());
+            };
+            // Should answering this job fail, these stay unanswered.
+            self.in_flight = in_flight.len();
+            if let Some(delete) = self.answer(job, observe)? {
+                // Ahead of the fetches not yet sent: DELE goes out at once.
+                waiting.push_front(delete);
+            }
+        }
+    }
+
+    fn send(&mut self, job: &Job) -> Result<(), Error> {
+        match job {
+            Job::Fetch {
+                message,
+                header_only,
+            } => self.session.send_retrieve(message.number, *header_only),
+            Job::Delete { message, .. } => {
+                self.deletes_sent = true;
+                self.session.send_delete(message.number)
+            }
+        }
+    }
+
+    /// Reads the answer to `job`'s command; a stored message gives its
+    /// DELE job with `--delete`.
+    fn answer(
+        &mut self,
+        job: Job,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Option<Job>, Error> {
+        match job {
+            Job::Delete { message, earlier } => {
+                self.session.read_deleted(message.number)?;
+                self.summary.deleted += 1;
+                if earlier {
+                    observe(Event::Handled(&record(&message, "deleted", None)));
+                }
+                Ok(None)
+            }
+            Job::Fetch {
+                message,
+                header_only,
+            } => {
+                let (path, octets) = self.store(&message, header_only)?;
+                self.summary.fetched += 1;
+                self.summary.bytes += octets;
+                let status = if header_only {
+                    "header_stored"
+                } else {
+                    "stored"
+                };
+                observe(Event::Handled(&record(&message, status, path)));
+                let delete = self.options.delete && !header_only;
+                Ok(delete.then_some(Job::Delete {
+                    message,
+                    earlier: false,
+                }))
+            }
+        }
+    }
+
+    /// Stores one message whose RETR (or TOP) was sent, and records it in
+    /// the state; returns the Maildir path and the octets stored.
+    fn store(
+        &mut self,
+        message: &Listed,
+        header_only: bool,
+    ) -> Result<(Option<PathBuf>, u64), Error> {
+        let key = message.uidl.as_deref().map(|u| match header_only {
+            true => header_key(u),
+            false => u.to_string(),
+        });
+        let dot = DotOptions {
+            line_ends: self.options.line_ends,
+            ..DotOptions::default()
+        };
+        let number = message.number;
+        if let Destination::Maildir(maildir) = &*self.destination {
+            let session = &mut self.session;
+            let mut octets = 0;
+            let staged = maildir.stage(|sink| {
+                octets = session.read_message(number, sink, &dot)?.octets;
+                Ok(())
+            })?;
+            if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
+                state.record(key, Some(staged.name()))?;
+            }
+            return Ok((Some(staged.deliver()?), octets));
+        }
+        let mut spool = spool_message(&mut self.session, number, self.options.line_ends)?;
+        let octets = spool.len;
+        match &mut *self.destination {
+            Destination::Mbox(mbox) => {
+                let sender = spool.return_path()?;
+                mbox.append(&sender, SystemTime::now(), &mut spool)?
+            }
+            Destination::Mda(mda) => run_mda(mda, message, &mut spool)?,
+            Destination::Maildir(_) => unreachable!("handled above"),
+        }
+        if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
+            state.record(key, None)?;
+        }
+        Ok((None, octets))
+    }
+}
+
+/// A message read whole into memory or an unnamed temporary file, ready
+/// to be read from the start.
+struct Spool {
+    file: tempfile::SpooledTempFile,
+    len: u64,
+}
+
+impl Read for Spool {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file.read(buf)
+    }
+}
+
+impl Spool {
+    /// The address of the message's `Return-Path:` field, for the mbox
+    /// `From ` line (empty when there is none, or `<>`: the mbox writes
+    /// MAILER-DAEMON then); the spool is read again from the start after.
+    fn return_path(&mut self) -> Result<String, Error> {
+        let mut head = Vec::with_capacity(8192);
+        let read = (&mut self.file)
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .and_then(|_| self.file.rewind());
+        read.map_err(|e| Error::from_io(ErrorKind::LocalIo, "reading a spooled message", &e))?;
+        Ok(return_path(&head).unwrap_or_default())
+    }
+}
+
+/// The address in the first `Return-Path:` field of a header (RFC 5322
+/// §3.6.7), without its angle brackets.
+fn return_path(head: &[u8]) -> Option<String> {
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return None;
+        }
+        let Some(value) = line
+            .get(..12)
+            .filter(|name| name.eq_ignore_ascii_case(b"return-path:"))
+            .map(|_| &line[12..])
+        else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(value);
+        let address = value.trim().trim_start_matches('<').trim_end_matches('>');
+        return Some(address.trim().to_string());
+    }
+    None
+}
+
+/// Reads the answer to a RETR sent before into a spool.
+fn spool_message(session: &mut Session, number: u32, line_ends: LineEnds) -> Result<Spool, Error> {
+    let mut file = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+    let dot = DotOptions {
+        line_ends,
+        ..DotOptions::default()
+    };
+    let complete = session.read_message(number, &mut file, &dot)?;
+    file.rewind()
+        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))?;
+    Ok(Spool {
+        file,
+        len: complete.octets,
+    })
+}
+
+/// Runs the MDA for one message: `sh -c COMMAND`, the message on its
+/// standard input, its facts in the environment (never in the command).
+/// Exit 0 is stored; 75 (EX_TEMPFAIL) is a temporary failure; anything
+/// else, a failure to store (74).
+fn run_mda(mda: &Mda, message: &Listed, spool: &mut Spool) -> Result<(), Error> {
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&mda.command)
+        .env("MAILKIT_NUMBER", message.number.to_string())
+        .env("MAILKIT_UIDL", message.uidl.as_deref().unwrap_or(""))
+        .env("MAILKIT_SIZE", message.size.to_string())
+        .env("MAILKIT_SERVER", &mda.server)
+        .env("MAILKIT_USER", &mda.user)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "starting the MDA (/bin/sh)", &e))?;
+    let fed = child
+        .stdin
+        .take()
+        .map(|mut stdin| io::copy(spool, &mut stdin).map(|_| ()));
+    let status = child
+        .wait()
+        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "waiting for the MDA", &e))?;
+    let what = format!("the MDA for message {}", message.number);
+    match status.code() {
+        Some(0) => {}
+        Some(75) => {
+            return Err(Error::new(
+                ErrorKind::Deferred,
+                format!("{what} exited 75 (temporary failure); the message stays on the server"),
+            ));
+        }
+        Some(code) => {
+            return Err(Error::io(format!(
+                "{what} exited {code}; the message stays on the server"
+            )));
+        }
+        None => {
+            return Err(Error::io(format!(
+                "{what} was killed by a signal; the message stays on the server"
+            )));
+        }
+    }
+    // An MDA that exits 0 without reading all of its input (a filter that
+    // discards) did take the message.
+    match fed {
+        Some(Err(e)) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::from_io(
+            ErrorKind::LocalIo,
+            &format!("giving message {} to the MDA", message.number),
+            &e,
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(number: u32, size: u64, uidl: &str) -> Listed {
+        Listed {
+            number,
+            size,
+            uidl: Some(uidl.to_string()),
+        }
+    }
+
+    fn jobs(messages: &[Listed], state: Option<&FetchState>, options: &Options) -> Vec<String> {
+        let mut planned = None;
+        let mut events = |e: Event<'_>| {
+            if let Event::Planned { messages, octets } = e {
+                planned = Some((messages, octets));
+            }
+        };
+        let jobs = plan(messages, state, options, &mut events);
+        assert!(planned.is_some());
+        jobs.iter()
+            .map(|j| match j {
+                Job::Fetch {
+                    message,
+                    header_only: false,
+                } => format!("RETR {}", message.number),
+                Job::Fetch { message, .. } => format!("TOP {}", message.number),
+                Job::Delete { message, .. } => format!("DELE {}", message.number),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_return_path_names_the_mbox_sender() {
+        let head = b"Received: x\r\nreturn-path: <bounce@example.org>\r\nFrom: a@b\r\n\r\nReturn-Path: <no>";
+        assert_eq!(return_path(head).as_deref(), Some("bounce@example.org"));
+        assert_eq!(return_path(b"Return-Path: <>\n\n").as_deref(), Some(""));
+        assert_eq!(return_path(b"From: a@b\n\nReturn-Path: <x@y>\n"), None);
+    }
+
+    #[test]
+    fn the_plan_follows_state_limit_and_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = FetchState::open(&dir.path().join("s")).unwrap();
+        state.record("b", None).unwrap();
+        let messages = [
+            listed(1, 10, "a"),
+            listed(2, 10, "b"),
+            listed(3, 500, "c"),
+            listed(4, 10, "d"),
+        ];
+        let all = Options::default();
+        assert_eq!(
+            jobs(&messages, Some(&state), &all),
+            ["RETR 1", "RETR 2", "RETR 3", "RETR 4"]
+        );
+        let new = Options {
+            new: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            jobs(&messages, Some(&state), &new),
+            ["RETR 1", "RETR 3", "RETR 4"]
+        );
+        let delete = Options {
+            delete: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            jobs(&messages, Some(&state), &delete),
+            ["RETR 1", "DELE 2", "RETR 3", "RETR 4"]
+        );
+        let small = Options {
+            new: true,
+            max_size: Some(100),
+            limit: Some(1),
+            ..Options::default()
+        };
+        assert_eq!(jobs(&messages, Some(&state), &small), ["RETR 1"]);
+        let headers = Options {
+            max_size: Some(100),
+            headers_only: true,
+            ..Options::default()
+        };
+        assert_eq!(
+            jobs(&messages, None, &headers),
+            ["RETR 1", "RETR 2", "TOP 3", "RETR 4"]
+        );
+    }
+}
