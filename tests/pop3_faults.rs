@@ -325,13 +325,7 @@ fn stls_not_offered_on_pop3_is_76_before_any_credential() {
     let out = run(&url, &["-v"], &home);
     let log = server.join().unwrap();
     assert_eq!(code(&out), 76, "{}", stderr(&out));
-    for credential in ["USER", "PASS", "AUTH", "APOP"] {
-        assert!(
-            !log.received(credential),
-            "{credential} sent: {:?}",
-            log.lines
-        );
-    }
+    assert_no_credential(&log);
     let said = stderr(&out);
     assert!(said.contains("STLS") || said.contains("STARTTLS"), "{said}");
 }
@@ -351,17 +345,48 @@ fn stls_with_a_trusted_certificate_lists_over_tls() {
         .collect();
     let want = format!("1\t{}\tuid-1\n2\t{}\tuid-2\n", sizes[0], sizes[1]);
     assert_eq!(stdout(&out), want);
-    // The password went over TLS only.
-    let plain: Vec<&String> = log
-        .lines
-        .iter()
-        .filter(|l| !log.tls_lines.contains(l))
-        .collect();
-    assert!(plain.iter().all(|l| !l.starts_with("PASS")), "{plain:?}");
-    assert!(
-        log.tls_lines.iter().any(|l| l.starts_with("PASS")),
-        "{log:?}"
-    );
+    // The password went over TLS only, and what the server offered before
+    // TLS was asked again (RFC 2595 §4).
+    let pass = |lines: &[String]| lines.iter().filter(|l| l.starts_with("PASS")).count();
+    assert_eq!(pass(&log.tls_lines), 1, "{log:?}");
+    assert_eq!(pass(&log.lines), 1, "{log:?}");
+    assert!(log.tls_lines.iter().any(|l| l == "CAPA"), "{log:?}");
+}
+
+/// No credential was sent at all.
+fn assert_no_credential(log: &Pop3Log) {
+    for credential in ["USER", "PASS", "AUTH", "APOP"] {
+        assert!(
+            !log.received(credential),
+            "{credential} sent: {:?}",
+            log.lines
+        );
+    }
+}
+
+#[test]
+fn stls_refused_is_76_and_no_credential_is_sent() {
+    let dir = Scratch::new();
+    let (script, cert) = stls_script(&dir, vec![message(1, 3)]);
+    let refused = Action::Reply(b"-ERR [SYS/TEMP] TLS not available now\r\n".to_vec());
+    let (port, server) = script.on("STLS", refused).start();
+    let url = format!("pop3://alice@localhost:{port}");
+    let out = run(&url, &["--cafile", cert.to_str().unwrap()], &dir);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert_no_credential(&log);
+}
+
+#[test]
+fn an_untrusted_certificate_after_stls_is_76_and_no_credential_is_sent() {
+    let dir = Scratch::new();
+    let (script, _) = stls_script(&dir, vec![message(1, 3)]);
+    let (port, server) = script.start();
+    let url = format!("pop3://alice@localhost:{port}");
+    let out = run(&url, &[], &dir);
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert_no_credential(&log);
 }
 
 #[test]
@@ -375,13 +400,7 @@ fn bytes_injected_after_the_stls_answer_are_76_and_no_credential_is_sent() {
     let out = run(&url, &["-v", "--cafile", cert.to_str().unwrap()], &dir);
     let log = server.join().unwrap();
     assert_eq!(code(&out), 76, "{}", stderr(&out));
-    for credential in ["USER", "PASS", "AUTH", "APOP"] {
-        assert!(
-            !log.received(credential),
-            "{credential} sent: {:?}",
-            log.lines
-        );
-    }
+    assert_no_credential(&log);
     assert!(
         log.tls_lines.is_empty(),
         "TLS went ahead: {:?}",
@@ -432,6 +451,131 @@ fn response_codes_to_pass_decide_the_exit_status() {
         );
         assert_maildir_empty(&place.maildir, reply);
     }
+}
+
+#[test]
+fn response_codes_in_the_greeting_decide_the_exit_status() {
+    let cases = [
+        ("-ERR [SYS/TEMP] too many connections\r\n", 75),
+        ("-ERR [SYS/PERM] this service is closed\r\n", 69),
+        ("-ERR [IN-USE] busy\r\n", 75),
+    ];
+    for (greeting, status) in cases {
+        let mut script = Pop3Script::new(vec![message(1, 3)]);
+        script.greeting = Action::Reply(greeting.as_bytes().to_vec());
+        let (out, log, _place) = fetch_from(script, &[]);
+        assert_eq!(code(&out), status, "{greeting:?}: {}", stderr(&out));
+        assert_no_credential(&log);
+    }
+}
+
+// ---------------------------------------------------------------------
+// After the messages are stored.
+
+#[test]
+fn a_connection_lost_at_dele_keeps_the_stored_messages_and_the_next_run_deletes_them() {
+    let messages: Vec<Vec<u8>> = (1..=2).map(|n| message(n, 10)).collect();
+    let script = Pop3Script::new(messages.clone()).on("DELE 2", Action::Close);
+    let place = Place::new();
+    let (out, log) = fetch_into(&place, script, &["--new"]);
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(log.committed_deletions.is_empty());
+    assert_eq!(stored(&place.maildir).len(), 2);
+    let script = Pop3Script::new(messages.clone());
+    let (out, log) = fetch_into(&place, script, &["--new", "--json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!log.received("RETR"), "fetched again: {:?}", log.lines);
+    assert_eq!(log.committed_deletions, vec![1, 2]);
+    let records: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statuses: Vec<&str> = records
+        .iter()
+        .filter(|r| r["record"] == "message")
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["deleted", "deleted"], "{records:?}");
+    let summary = records.last().unwrap();
+    assert_eq!(summary["record"], "summary", "{records:?}");
+    assert_eq!(summary["fetched"], 0, "{summary}");
+    assert_eq!(summary["deleted"], 2, "{summary}");
+    let mut got = stored(&place.maildir);
+    got.sort();
+    let mut want: Vec<Vec<u8>> = messages.iter().map(|m| lf(m)).collect();
+    want.sort();
+    assert_eq!(got, want, "each once");
+}
+
+#[test]
+fn quit_refused_or_unanswered_is_75_and_the_next_run_repeats_nothing() {
+    let cases = [
+        (
+            "QUIT refused",
+            Action::Reply(b"-ERR some deleted messages not removed\r\n".to_vec()),
+        ),
+        ("QUIT unanswered", Action::Close),
+    ];
+    for (what, action) in cases {
+        let messages: Vec<Vec<u8>> = (1..=2).map(|n| message(n, 10)).collect();
+        let script = Pop3Script::new(messages.clone()).on("QUIT", action);
+        let place = Place::new();
+        let (out, _) = fetch_into(&place, script, &["--new"]);
+        eprintln!("{what}: exit {}, {:?}", code(&out), stderr(&out));
+        assert_eq!(code(&out), 75, "{what}: {}", stderr(&out));
+        let (out, log) = fetch_into(&place, Pop3Script::new(messages), &["--new"]);
+        assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
+        assert!(!log.received("RETR"), "{what}: {:?}", log.lines);
+        assert_eq!(log.committed_deletions, vec![1, 2], "{what}");
+        assert_eq!(stored(&place.maildir).len(), 2, "{what}");
+    }
+}
+
+#[test]
+fn a_second_run_on_the_same_state_is_75() {
+    let m = message(1, 4000);
+    let stall = Pop3Script::new(vec![m.clone()]).on("RETR", Action::Stall { octets: 100 });
+    let (port, server) = stall.start();
+    let place = Place::new();
+    let url = plain_url(port);
+    let mut args = vec![
+        url.as_str(),
+        "--password-env",
+        PASSWORD_VAR,
+        "--new",
+        "--delete",
+    ];
+    args.extend(place.args(&[]));
+    let mut first = Command::new(BIN)
+        .args(&args)
+        .env(PASSWORD_VAR, PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staged = wait_for_file(&place.maildir.join("tmp"));
+    let (second_port, second) = Pop3Script::new(vec![m]).start();
+    let out = place.fetch(second_port, &["--new"]);
+    // The second server waits for a connection the run may not have made.
+    drop(std::net::TcpStream::connect(("127.0.0.1", second_port)));
+    let log = second.join().unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    server.join().unwrap();
+    assert!(staged, "the first run did not get to RETR");
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(
+        !log.received("RETR") && !log.received("DELE"),
+        "{:?}",
+        log.lines
+    );
+    assert!(files_in(&place.maildir.join("new")).is_empty());
+    eprintln!(
+        "second run: {:?}; the server saw {:?}",
+        stderr(&out),
+        log.lines
+    );
 }
 
 // ---------------------------------------------------------------------
