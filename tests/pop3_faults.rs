@@ -532,6 +532,31 @@ fn quit_refused_or_unanswered_is_75_and_the_next_run_repeats_nothing() {
 }
 
 #[test]
+fn a_uidl_reused_after_a_committed_delete_is_fetched_not_deleted_unseen() {
+    // uid-1 names one message in the first session and, once that one is
+    // deleted and QUIT committed, a different message in the second (RFC
+    // 1939 §7 asks servers not to reuse a UIDL; some do).
+    let place = Place::new();
+    let first = message(1, 5);
+    let (out, log) = fetch_into(&place, Pop3Script::new(vec![first.clone()]), &["--new"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(log.committed_deletions, vec![1]);
+    let second = message(2, 7);
+    let (out, log) = fetch_into(&place, Pop3Script::new(vec![second.clone()]), &["--new"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let ids: Vec<String> = stored(&place.maildir)
+        .iter()
+        .map(|m| message_id(m))
+        .collect();
+    assert!(
+        ids.contains(&message_id(&second)),
+        "the second message was never stored (stored: {ids:?}); the server saw {:?}",
+        log.lines
+    );
+    assert_eq!(ids.len(), 2, "{ids:?}");
+}
+
+#[test]
 fn a_second_run_on_the_same_state_is_75() {
     let m = message(1, 4000);
     let stall = Pop3Script::new(vec![m.clone()]).on("RETR", Action::Stall { octets: 100 });
@@ -700,6 +725,30 @@ fn silence_is_75_within_the_timeout() {
     let (log, place) = assert_silence_is_75(at_retr, "no answer to RETR");
     assert!(!log.received("DELE"), "{:?}", log.lines);
     assert_maildir_empty(&place.maildir, "no answer to RETR");
+    let stalled = Pop3Script::new(vec![message(1, 300)]).on("RETR", Action::Stall { octets: 5000 });
+    let (log, place) = assert_silence_is_75(stalled, "silence inside RETR");
+    assert!(!log.received("DELE"), "{:?}", log.lines);
+    assert_maildir_empty(&place.maildir, "silence inside RETR");
+}
+
+#[test]
+fn a_tls_handshake_never_answered_is_75_within_the_timeout() {
+    let dir = Scratch::new();
+    let (script, cert) = stls_script(&dir, vec![message(1, 3)]);
+    let script = script.on(
+        "STLS",
+        Action::ReplyThenSilence(b"+OK begin TLS\r\n".to_vec()),
+    );
+    let (port, server) = script.start();
+    let url = format!("pop3://alice@localhost:{port}");
+    let started = Instant::now();
+    let args = ["--cafile", cert.to_str().unwrap(), "--timeout", "2"];
+    let out = run(&url, &args, &dir);
+    let took = started.elapsed();
+    let log = server.join().unwrap();
+    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_no_credential(&log);
 }
 
 // ---------------------------------------------------------------------

@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 pub enum Action {
     /// Sends these bytes as they are (several lines may be in one write).
     Reply(Vec<u8>),
+    /// Sends these bytes, then answers nothing more, reading until the
+    /// client hangs up or 30 s have passed.
+    ReplyThenSilence(Vec<u8>),
     /// Hangs up.
     Close,
     /// Answers nothing, reading (and recording) until the client hangs up
@@ -333,6 +336,11 @@ impl<'a> Session<'a> {
                 Next::Continue
             }
             Action::Close => Next::Stop,
+            Action::ReplyThenSilence(bytes) => {
+                self.send(bytes);
+                self.drain(log);
+                Next::Stop
+            }
             Action::Silence => {
                 self.drain(log);
                 Next::Stop
