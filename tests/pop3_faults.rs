@@ -901,6 +901,9 @@ fn server_count(port: u16, password: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+/// How many messages the SIGKILL test fetches.
+const KILL_TEST_MESSAGES: usize = 2000;
+
 /// When a run is killed.
 #[derive(Clone, Copy, Debug)]
 enum Kill {
@@ -933,6 +936,8 @@ const KILLS: &[Kill] = &[
     Kill::After(Duration::from_millis(600)),
     Kill::AtLine("-> RETR", 300),
     Kill::AtLine("-> DELE", 1200),
+    // Everything stored and every DELE sent, QUIT not yet.
+    Kill::AtLine("-> DELE", KILL_TEST_MESSAGES),
     Kill::AtLine("-> QUIT", 1),
     Kill::AtLine("-> DELE", 1000),
     Kill::AtLine("-> QUIT", 1),
@@ -1019,10 +1024,9 @@ fn last_command(transcript: &str) -> String {
 
 #[test]
 fn sigkill_at_many_points_loses_and_repeats_nothing() {
-    const COUNT: usize = 2000;
     let dovecot = Dovecot::start();
     let mut want = BTreeMap::new();
-    for n in 1..=COUNT {
+    for n in 1..=KILL_TEST_MESSAGES {
         let m = numbered(n);
         want.insert(message_id(&m), m.clone());
         dovecot.deposit("alice", &m);
