@@ -1206,6 +1206,7 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
     args.extend(["--state", state.to_str().unwrap()]);
     let out = run_tool_env(BIN, &args, b"", &[]);
     let status = code(&out);
+    eprintln!("full disk: exit {status}, {:?}", stderr(&out));
     assert!(status == 73 || status == 74, "{status}: {}", stderr(&out));
     assert!(stderr(&out).contains("No space left"), "{}", stderr(&out));
     assert_maildir_empty(&maildir, "full disk");
@@ -1217,4 +1218,28 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
         .map(str::to_string)
         .collect();
     assert!(recorded.is_empty(), "recorded as stored: {recorded:?}");
+
+    // The same with an mbox on the full disk: nothing half-appended.
+    let mbox = disk.dir.path().join("mbox");
+    let mut args = vec![url.as_str(), "--delete", "--new"];
+    args.extend(PLAIN);
+    args.extend(["--password-file", password.to_str().unwrap()]);
+    args.extend(["--mbox", mbox.to_str().unwrap()]);
+    args.extend(["--state", state.to_str().unwrap()]);
+    let out = run_tool_env(BIN, &args, b"", &[]);
+    let status = code(&out);
+    eprintln!("full disk, mbox: exit {status}, {:?}", stderr(&out));
+    assert!(status == 73 || status == 74, "{status}: {}", stderr(&out));
+    let left = std::fs::metadata(&mbox).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "the mbox keeps a partial message");
+    assert_eq!(
+        server_count(dovecot.pop3, "alicepw"),
+        1,
+        "deleted on the server"
+    );
+    let stray: Vec<PathBuf> = files_in(disk.dir.path())
+        .into_iter()
+        .filter(|f| f != &mbox && f != &maildir)
+        .collect();
+    assert!(stray.is_empty(), "left on the disk: {stray:?}");
 }
