@@ -271,38 +271,56 @@ fn a_retr_without_its_terminating_line_is_75_and_nothing_is_stored() {
 
 #[test]
 fn a_lost_connection_keeps_what_was_stored_and_the_next_run_repeats_nothing() {
+    for pipelining in [false, true] {
+        lost_connection_then_rerun(pipelining);
+    }
+}
+
+/// A server with or without PIPELINING.
+fn server_with(messages: &[Vec<u8>], pipelining: bool) -> Pop3Script {
+    let mut script = Pop3Script::new(messages.to_vec());
+    if pipelining {
+        script.capa = Some(capa(&["USER", "UIDL", "TOP", "RESP-CODES", "PIPELINING"]));
+    }
+    script
+}
+
+/// The connection lost inside the second of three RETRs, then a run
+/// against the same maildrop.
+fn lost_connection_then_rerun(pipelining: bool) {
+    let what = if pipelining { "pipelined" } else { "lock-step" };
     let messages: Vec<Vec<u8>> = (1..=3).map(|n| message(n, 30)).collect();
-    let cut = Pop3Script::new(messages.clone()).on("RETR 2", Action::CutRetr { octets: 100 });
-    let (port, server) = cut.start();
+    let cut = server_with(&messages, pipelining).on("RETR 2", Action::CutRetr { octets: 100 });
     let place = Place::new();
-    let out = place.fetch(port, &["--new", "--delete"]);
-    let log = server.join().unwrap();
-    assert_eq!(code(&out), 75, "{}", stderr(&out));
+    let (out, log) = fetch_into(&place, cut, &["--new"]);
+    assert_eq!(code(&out), 75, "{what}: {}", stderr(&out));
+    let deleted_too_soon = log.received("DELE 2") || log.received("DELE 3");
+    assert!(!deleted_too_soon, "{what}: {:?}", log.lines);
+    assert_eq!(stored(&place.maildir), vec![lf(&messages[0])], "{what}");
+    assert!(files_in(&place.maildir.join("tmp")).is_empty(), "{what}");
+    let state = state_text(&place.state);
+    let recorded = state.contains("uid-1") && !state.contains("uid-2");
+    assert!(recorded, "{what}: {state:?}");
+    // No QUIT was answered: the server still has all three.
+    let (out, log) = fetch_into(&place, server_with(&messages, pipelining), &["--new"]);
+    assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
     assert!(
-        !log.received("DELE 2") && !log.received("DELE 3"),
-        "{:?}",
+        !log.received("RETR 1"),
+        "{what}: fetched again: {:?}",
         log.lines
     );
-    assert_eq!(stored(&place.maildir), vec![lf(&messages[0])]);
-    assert!(files_in(&place.maildir.join("tmp")).is_empty());
-    let state = state_text(&place.state);
-    assert!(
-        state.contains("uid-1") && !state.contains("uid-2"),
-        "{state:?}"
+    assert_eq!(
+        log.committed_deletions,
+        vec![1, 2, 3],
+        "{what}: {:?}",
+        log.lines
     );
-    // No QUIT was answered: the server still has all three.
-    let (port, server) = Pop3Script::new(messages.clone()).start();
-    let out = place.fetch(port, &["--new", "--delete"]);
-    let log = server.join().unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(!log.received("RETR 1"), "fetched again: {:?}", log.lines);
-    assert_eq!(log.committed_deletions, vec![1, 2, 3], "{:?}", log.lines);
     let mut got = stored(&place.maildir);
     got.sort();
     let mut want: Vec<Vec<u8>> = messages.iter().map(|m| lf(m)).collect();
     want.sort();
-    assert_eq!(got, want);
-    assert!(files_in(&place.maildir.join("tmp")).is_empty());
+    assert_eq!(got, want, "{what}");
+    assert!(files_in(&place.maildir.join("tmp")).is_empty(), "{what}");
 }
 
 // ---------------------------------------------------------------------
