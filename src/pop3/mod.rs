@@ -480,18 +480,8 @@ impl Session {
         }
         let lines = self.read_lines(what, count as usize)?;
         lines
-            .into_iter()
-            .map(|line| {
-                let mut words = line.split_whitespace();
-                let number = words.next().and_then(|n| n.parse::<u32>().ok());
-                match (number, words.next()) {
-                    (Some(n), Some(value)) if (1..=count).contains(&n) => Ok((n, value.to_string())),
-                    _ => Err(Error::protocol(format!(
-                        "{what}: the server sent {:?}, not a message number (1 to {count}) and a value",
-                        crate::output::printable(&truncated(&line))
-                    ))),
-                }
-            })
+            .iter()
+            .map(|line| parse_numbered_line(what, line, count))
             .collect()
     }
 
@@ -623,21 +613,39 @@ impl Session {
     }
 }
 
+/// One line of a LIST or UIDL response (RFC 1939 §5, §7): a message
+/// number from 1 to `count` (STAT's), a space, and a value (a size, a
+/// UIDL); anything after the value is ignored (RFC 1939 §5 allows it). A
+/// line that is not that is a protocol error (76).
+pub fn parse_numbered_line(what: &str, line: &str, count: u32) -> Result<(u32, String), Error> {
+    let mut words = line.split_ascii_whitespace();
+    let number = words.next().and_then(|n| n.parse::<u32>().ok());
+    match (number, words.next()) {
+        (Some(n), Some(value)) if (1..=count).contains(&n) => Ok((n, value.to_string())),
+        _ => Err(Error::protocol(format!(
+            "{what}: the server sent {:?}, not a message number (1 to {count}) and a value",
+            crate::output::printable(&truncated(line))
+        ))),
+    }
+}
+
 /// Puts each UIDL on its message; a number LIST did not give is a
 /// protocol error. A UIDL is 1 to 70 octets from 0x21 to 0x7E (RFC 1939
 /// §7); one outside that is kept with its other octets escaped as `%XX`,
 /// so that it still works as a key and prints safely.
 fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, String)>) -> Result<(), Error> {
+    let position: std::collections::HashMap<u32, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(at, m)| (m.number, at))
+        .collect();
     for (number, uidl) in uidls {
-        let message = messages
-            .iter_mut()
-            .find(|m| m.number == number)
-            .ok_or_else(|| {
-                Error::protocol(format!(
-                    "UIDL: message {number} is not in the LIST response"
-                ))
-            })?;
-        message.uidl = Some(escape_uidl(&uidl));
+        let at = position.get(&number).ok_or_else(|| {
+            Error::protocol(format!(
+                "UIDL: message {number} is not in the LIST response"
+            ))
+        })?;
+        messages[*at].uidl = Some(escape_uidl(&uidl));
     }
     Ok(())
 }
