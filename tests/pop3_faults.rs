@@ -1138,6 +1138,165 @@ fn a_run_killed_while_writing_a_message_leaves_nothing_in_tmp_after_the_next() {
     assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
 
+// ---------------------------------------------------------------------
+// SIGKILL at exact points of a store, held there by strace's syscall
+// delays.
+
+/// Where a run is held and killed: the syscalls strace delays, how long
+/// (µs), and what shows that the run is inside the delay.
+struct CrashPoint {
+    what: &'static str,
+    syscalls: &'static str,
+    delay_us: u32,
+    reached: fn(&Place) -> bool,
+}
+
+/// The message is recorded in the state file (then linked into new/).
+fn recorded_not_linked(place: &Place) -> bool {
+    let recorded = state_text(&place.state)
+        .lines()
+        .any(|l| l.starts_with("uid-1"));
+    recorded && files_in(&place.maildir.join("new")).is_empty()
+}
+
+/// The message is in new/ and still has its name in tmp/.
+fn linked_not_unlinked(place: &Place) -> bool {
+    !files_in(&place.maildir.join("new")).is_empty()
+        && !files_in(&place.maildir.join("tmp")).is_empty()
+}
+
+/// The message is in new/ only (the directory is being synced; DELE
+/// comes after).
+fn stored_not_deleted(place: &Place) -> bool {
+    !files_in(&place.maildir.join("new")).is_empty()
+        && files_in(&place.maildir.join("tmp")).is_empty()
+}
+
+const CRASH_POINTS: &[CrashPoint] = &[
+    CrashPoint {
+        what: "recorded in the state, not yet linked into new/",
+        syscalls: "link,linkat",
+        delay_us: 2_000_000,
+        reached: recorded_not_linked,
+    },
+    CrashPoint {
+        what: "linked into new/, the tmp/ name not yet removed",
+        syscalls: "unlink,unlinkat",
+        delay_us: 2_000_000,
+        reached: linked_not_unlinked,
+    },
+    CrashPoint {
+        what: "stored, DELE not yet sent",
+        syscalls: "fsync",
+        delay_us: 700_000,
+        reached: stored_not_deleted,
+    },
+];
+
+/// Whether strace can trace here; says why not on stderr.
+fn strace_works(test: &str) -> bool {
+    let works = Command::new("strace")
+        .args(["-qq", "-o", "/dev/null", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        eprintln!("SKIPPED {test}: needs strace (package strace) and ptrace");
+    }
+    works
+}
+
+/// The pid of `parent`'s child that runs pop3-fetch (strace may start
+/// another first), waiting up to 5 s for it.
+fn tool_under(parent: u32) -> libc::pid_t {
+    let path = format!("/proc/{parent}/task/{parent}/children");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for pid in text.split_whitespace() {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim() == "pop3-fetch" {
+                return pid.parse().unwrap();
+            }
+        }
+        assert!(Instant::now() < deadline, "strace started no pop3-fetch");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Waits until `reached` says yes, at most 20 s.
+fn wait_until(place: &Place, reached: fn(&Place) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if reached(place) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+#[test]
+fn sigkill_at_each_step_of_a_store_is_finished_by_the_next_run() {
+    let test = "sigkill_at_each_step_of_a_store_is_finished_by_the_next_run";
+    if !strace_works(test) {
+        return;
+    }
+    for point in CRASH_POINTS {
+        crash_and_rerun(point);
+    }
+}
+
+/// Holds a `--new --delete` run at `point`, kills it there, and checks
+/// that the next run finishes the store without fetching again.
+fn crash_and_rerun(point: &CrashPoint) {
+    let what = point.what;
+    let m = message(1, 50);
+    let (port, server) = Pop3Script::new(vec![m.clone()]).start();
+    let place = Place::new();
+    let url = plain_url(port);
+    let inject = format!("inject={}:delay_enter={}", point.syscalls, point.delay_us);
+    let mut args = vec![
+        url.as_str(),
+        "--password-env",
+        PASSWORD_VAR,
+        "--new",
+        "--delete",
+    ];
+    args.extend(place.args(&[]));
+    let mut strace = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={}", point.syscalls))
+        .args(["-e", &inject, BIN])
+        .args(&args)
+        .env(PASSWORD_VAR, PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let tool = tool_under(strace.id());
+    let reached = wait_until(&place, point.reached);
+    // SAFETY: the tool is strace's child and held by it, so not reaped.
+    unsafe { libc::kill(tool, libc::SIGKILL) };
+    strace.wait().unwrap();
+    let log = server.join().unwrap();
+    assert!(reached, "{what}: the run never got there");
+    assert!(!log.received("DELE"), "{what}: {:?}", log.lines);
+
+    let (out, log) = fetch_into(&place, Pop3Script::new(vec![m.clone()]), &["--new"]);
+    assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
+    assert!(
+        !log.received("RETR"),
+        "{what}: fetched again: {:?}",
+        log.lines
+    );
+    assert_eq!(log.committed_deletions, vec![1], "{what}: {:?}", log.lines);
+    assert_eq!(stored(&place.maildir), vec![lf(&m)], "{what}");
+    let left = files_in(&place.maildir.join("tmp"));
+    assert!(left.is_empty(), "{what}: left in tmp/: {left:?}");
+}
+
 /// Every wanted message is in new/ or cur/ exactly once, byte for byte,
 /// and nothing else is.
 fn assert_all_once(maildir: &Path, want: &BTreeMap<String, Vec<u8>>) {
