@@ -28,6 +28,7 @@ use super::{Listed, Session};
 use crate::error::{Error, ErrorKind};
 use crate::net::dot_reader::DotOptions;
 use crate::store::fetch_state::FetchState;
+use crate::store::maildir::Staged;
 use crate::store::{LineEnds, Maildir, Mbox};
 
 /// Commands in flight at most with PIPELINING: enough to keep the
@@ -35,6 +36,12 @@ use crate::store::{LineEnds, Maildir, Mbox};
 /// which could deadlock a server that writes while we write (RFC 2449
 /// §6.6).
 const WINDOW: usize = 32;
+/// Most messages in a batch made durable together (one file-system sync,
+/// one state record sync, one sync of `new/`).
+const BATCH_MESSAGES: usize = 64;
+/// Most octets in a batch: a crash loses at most this much received work
+/// (fetched again by the next run), never a stored message.
+const BATCH_OCTETS: u64 = 16 << 20;
 /// Messages up to this size are spooled in memory before going to an
 /// mbox, an MDA or stdout; larger ones in an unnamed temporary file.
 const SPOOL_IN_MEMORY: usize = 8 << 20;
@@ -217,6 +224,8 @@ pub fn fetch(
         },
         deletes_sent: false,
         in_flight: 0,
+        batch: Vec::new(),
+        batch_octets: 0,
     };
     let outcome = run.execute(jobs, observe);
     let Run {
@@ -378,13 +387,43 @@ struct Run<'a, 's> {
     deletes_sent: bool,
     /// Commands sent and not yet answered.
     in_flight: usize,
+    /// Messages received, not yet durable and recorded.
+    batch: Vec<Fetched>,
+    /// Their octets.
+    batch_octets: u64,
+}
+
+/// A message read and written, waiting until its batch is durable.
+struct Fetched {
+    message: Listed,
+    header_only: bool,
+    /// The state key, when the server gives UIDLs.
+    key: Option<String>,
+    octets: u64,
+    /// The Maildir file, staged in `tmp/`.
+    staged: Option<Staged>,
 }
 
 impl Run<'_, '_> {
     /// Sends the jobs' commands, up to the window ahead of the answers
     /// read (one at a time without PIPELINING), and handles each answer in
-    /// order; a DELE is queued once its message is stored.
+    /// order; a DELE is queued once its message is stored. After a
+    /// failure, the messages received whole are still made durable and
+    /// recorded (not deleted), so that the next run does not fetch them
+    /// again.
     fn execute(&mut self, jobs: Vec<Job>, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+        let outcome = self.exchange(jobs, observe);
+        if outcome.is_err() && !self.batch.is_empty() {
+            let _ = self.commit_batch(observe);
+        }
+        outcome
+    }
+
+    fn exchange(
+        &mut self,
+        jobs: Vec<Job>,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
         let window = match self.session.capabilities().pipelining {
             true => WINDOW,
             false => 1,
@@ -404,9 +443,13 @@ impl Run<'_, '_> {
             };
             // Should answering this job fail, these stay unanswered.
             self.in_flight = in_flight.len();
-            if let Some(delete) = self.answer(job, observe)? {
+            self.answer(job, observe)?;
+            let more_coming = in_flight.iter().chain(&waiting).any(Job::is_fetch);
+            if self.batch_due(more_coming) {
                 // Ahead of the fetches not yet sent: DELE goes out at once.
-                waiting.push_front(delete);
+                for delete in self.commit_batch(observe)?.into_iter().rev() {
+                    waiting.push_front(delete);
+                }
             }
         }
     }
@@ -424,13 +467,8 @@ impl Run<'_, '_> {
         }
     }
 
-    /// Reads the answer to `job`'s command; a stored message gives its
-    /// DELE job with `--delete`.
-    fn answer(
-        &mut self,
-        job: Job,
-        observe: &mut dyn FnMut(Event<'_>),
-    ) -> Result<Option<Job>, Error> {
+    /// Reads the answer to `job`'s command: a message goes into the batch.
+    fn answer(&mut self, job: Job, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
         match job {
             Job::Delete { message, earlier } => {
                 self.session.read_deleted(message.number)?;
@@ -438,37 +476,35 @@ impl Run<'_, '_> {
                 if earlier {
                     observe(Event::Handled(&record(&message, "deleted", None)));
                 }
-                Ok(None)
             }
             Job::Fetch {
                 message,
                 header_only,
             } => {
-                let (path, octets) = self.store(&message, header_only)?;
-                self.summary.fetched += 1;
-                self.summary.bytes += octets;
-                let status = if header_only {
-                    "header_stored"
-                } else {
-                    "stored"
-                };
-                observe(Event::Handled(&record(&message, status, path)));
-                let delete = self.options.delete && !header_only;
-                Ok(delete.then_some(Job::Delete {
-                    message,
-                    earlier: false,
-                }))
+                let fetched = self.receive(message, header_only)?;
+                self.batch_octets += fetched.octets;
+                self.batch.push(fetched);
             }
         }
+        Ok(())
     }
 
-    /// Stores one message whose RETR (or TOP) was sent, and records it in
-    /// the state; returns the Maildir path and the octets stored.
-    fn store(
-        &mut self,
-        message: &Listed,
-        header_only: bool,
-    ) -> Result<(Option<PathBuf>, u64), Error> {
+    /// Whether the batch is to be made durable now: it is full, or no
+    /// other message is coming. An mbox or MDA message is stored already:
+    /// it is recorded at once.
+    fn batch_due(&self, more_coming: bool) -> bool {
+        let maildir = matches!(self.destination, Destination::Maildir(_));
+        !self.batch.is_empty()
+            && (!maildir
+                || !more_coming
+                || self.batch.len() >= BATCH_MESSAGES
+                || self.batch_octets >= BATCH_OCTETS)
+    }
+
+    /// Receives one message whose RETR (or TOP) was sent: into a Maildir's
+    /// `tmp/` (durable later, with its batch), or spooled whole and then
+    /// stored at once in an mbox or by the MDA.
+    fn receive(&mut self, message: Listed, header_only: bool) -> Result<Fetched, Error> {
         let key = message.uidl.as_deref().map(|u| match header_only {
             true => header_key(u),
             false => u.to_string(),
@@ -485,25 +521,92 @@ impl Run<'_, '_> {
                 octets = session.read_message(number, sink, &dot)?.octets;
                 Ok(())
             })?;
-            if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
-                state.record(key, Some(staged.name()))?;
-            }
-            return Ok((Some(staged.deliver()?), octets));
+            return Ok(Fetched {
+                message,
+                header_only,
+                key,
+                octets,
+                staged: Some(staged),
+            });
         }
         let mut spool = spool_message(&mut self.session, number, self.options.line_ends)?;
-        let octets = spool.len;
         match &mut *self.destination {
             Destination::Mbox(mbox) => {
                 let sender = spool.return_path()?;
                 mbox.append(&sender, SystemTime::now(), &mut spool)?
             }
-            Destination::Mda(mda) => run_mda(mda, message, &mut spool)?,
+            Destination::Mda(mda) => run_mda(mda, &message, &mut spool)?,
             Destination::Maildir(_) => unreachable!("handled above"),
         }
-        if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
-            state.record(key, None)?;
+        Ok(Fetched {
+            message,
+            header_only,
+            key,
+            octets: spool.len,
+            staged: None,
+        })
+    }
+
+    /// Makes the batch durable (Maildir: one sync for all, then the
+    /// records, then the links into `new/`; the others are stored
+    /// already: their records), reports each message, and returns the
+    /// DELE jobs of those to delete.
+    fn commit_batch(&mut self, observe: &mut dyn FnMut(Event<'_>)) -> Result<Vec<Job>, Error> {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.batch_octets = 0;
+        let mut staged: Vec<Staged> = batch.iter_mut().filter_map(|f| f.staged.take()).collect();
+        let maildir = match &*self.destination {
+            Destination::Maildir(maildir) => Some(maildir),
+            _ => None,
+        };
+        if let Some(maildir) = maildir {
+            maildir.sync_staged(&staged)?;
         }
-        Ok((None, octets))
+        if let Some(state) = self.state.as_deref_mut() {
+            let names = staged.iter().map(|s| Some(s.name().to_string()));
+            let names: Vec<Option<String>> = match maildir {
+                Some(_) => names.collect(),
+                None => vec![None; batch.len()],
+            };
+            let records: Vec<(&str, Option<&str>)> = batch
+                .iter()
+                .zip(&names)
+                .filter_map(|(f, n)| Some((f.key.as_deref()?, n.as_deref())))
+                .collect();
+            state.record_all(&records)?;
+            staged.iter_mut().for_each(Staged::keep);
+        }
+        let mut paths = match maildir {
+            Some(maildir) => maildir
+                .deliver_staged(staged)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => vec![None; batch.len()],
+        };
+        let mut deletes = Vec::new();
+        for (fetched, path) in batch.into_iter().zip(paths.drain(..)) {
+            self.summary.fetched += 1;
+            self.summary.bytes += fetched.octets;
+            let status = match fetched.header_only {
+                true => "header_stored",
+                false => "stored",
+            };
+            observe(Event::Handled(&record(&fetched.message, status, path)));
+            if self.options.delete && !fetched.header_only {
+                deletes.push(Job::Delete {
+                    message: fetched.message,
+                    earlier: false,
+                });
+            }
+        }
+        Ok(deletes)
+    }
+}
+
+impl Job {
+    fn is_fetch(&self) -> bool {
+        matches!(self, Job::Fetch { .. })
     }
 }
 

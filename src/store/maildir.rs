@@ -104,7 +104,7 @@ impl Maildir {
     }
 
     /// Writes a message into `tmp/` with `fill` (which writes it as it is
-    /// to be stored: no line ends are converted here) and syncs it; see
+    /// to be stored: no line ends are converted here), not synced yet; see
     /// [`Staged`]. Errors: as [`Maildir::deliver`]'s, and `fill`'s own.
     pub fn stage(
         &self,
@@ -117,15 +117,50 @@ impl Maildir {
             fill(&mut sink).map_err(io::Error::other)?;
             sink.flush()
         };
-        match durable::write_temporary(&tmp, write) {
-            Ok(temporary) => Ok(Staged {
-                temporary,
-                name,
-                root: self.root.clone(),
-            }),
+        match durable::write_temporary_unsynced(&tmp, write) {
+            Ok(temporary) => Ok(Staged { temporary, name }),
             Err(f) if f.step == Step::Create => Err(cant_create(&tmp, &f.error)),
             Err(f) => Err(own_error_or(f.error, |e| write_failed(tmp.display(), &e))),
         }
+    }
+
+    /// Makes staged messages durable in `tmp/`: one file-system sync for
+    /// the batch ([`durable::sync_batch`]). Errors: 74.
+    pub fn sync_staged(&self, staged: &[Staged]) -> Result<(), Error> {
+        let paths: Vec<&Path> = staged.iter().map(|s| s.temporary.path()).collect();
+        let tmp = self.root.join("tmp");
+        durable::sync_batch(&tmp, &paths).map_err(|e| write_failed(tmp.display(), &e))
+    }
+
+    /// Delivers synced staged messages: each linked into `new/` under its
+    /// name (another if taken), then `new/` synced once; returns their
+    /// paths there, in order. On an error the messages not yet linked stay
+    /// in `tmp/` if [`Staged::keep`] was called, and are removed if not.
+    pub fn deliver_staged(&self, staged: Vec<Staged>) -> Result<Vec<PathBuf>, Error> {
+        let new = self.root.join("new");
+        let mut delivered = Vec::with_capacity(staged.len());
+        for mut one in staged {
+            delivered.push(self.link_into_new(&mut one)?);
+        }
+        durable::sync_dir(&new).map_err(|e| write_failed(new.display(), &e))?;
+        Ok(delivered)
+    }
+
+    /// Links one staged message into `new/`, unsynced.
+    fn link_into_new(&self, staged: &mut Staged) -> Result<PathBuf, Error> {
+        let new = self.root.join("new");
+        let mut target = new.join(&staged.name);
+        for _ in 0..NAME_ATTEMPTS {
+            match staged
+                .temporary
+                .publish_unsynced(&target, Publish::NoReplace)
+            {
+                Ok(()) => return Ok(target),
+                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
+                Err(f) => return Err(cant_create(&target, &f.error)),
+            }
+        }
+        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
     }
 
     /// Finishes a delivery that a crash interrupted after the message was
@@ -189,16 +224,17 @@ impl Maildir {
     }
 }
 
-/// A message written into `tmp/` and synced, not yet delivered: its name
-/// can be recorded (a fetch state) before [`Staged::deliver`] links it
-/// into `new/`, so that a crash in between is finished by
+/// A message written into `tmp/`, not yet delivered: a batch of them is
+/// made durable at once ([`Maildir::sync_staged`]), their names can be
+/// recorded (a fetch state) and then they are linked into `new/`
+/// ([`Maildir::deliver_staged`]); a crash after the record is finished by
 /// [`Maildir::recover_staged`] rather than repeated. Dropped undelivered,
-/// the file is removed.
+/// the file is removed, unless [`Staged::keep`] said its name was
+/// recorded.
 #[derive(Debug)]
 pub struct Staged {
     temporary: Temporary,
     name: String,
-    root: PathBuf,
 }
 
 impl Staged {
@@ -207,23 +243,10 @@ impl Staged {
         &self.name
     }
 
-    /// Links the message into `new/` (another name if its own is taken)
-    /// and syncs `new/`; returns its path there. Errors as
-    /// [`Maildir::deliver`]'s.
-    pub fn deliver(mut self) -> Result<PathBuf, Error> {
-        let new = self.root.join("new");
-        let mut target = new.join(&self.name);
-        for _ in 0..NAME_ATTEMPTS {
-            match self.temporary.publish(&target, Publish::NoReplace) {
-                Ok(()) => return Ok(target),
-                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
-                Err(f) if f.step == Step::SyncDir => {
-                    return Err(write_failed(new.display(), &f.error));
-                }
-                Err(f) => return Err(cant_create(&target, &f.error)),
-            }
-        }
-        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+    /// Keeps the file in `tmp/` even if it is never delivered: its name is
+    /// recorded, and the next run delivers it.
+    pub fn keep(&mut self) {
+        self.temporary.keep();
     }
 }
 
@@ -437,5 +460,57 @@ mod tests {
         fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
             Err(io::Error::other(self.0.take().unwrap()))
         }
+    }
+
+    fn staged(maildir: &Maildir, text: &'static [u8]) -> Staged {
+        maildir
+            .stage(|sink| sink.write_all(text).map_err(|e| Error::io(e.to_string())))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_staged_batch_is_delivered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let batch = vec![staged(&maildir, b"one"), staged(&maildir, b"two")];
+        maildir.sync_staged(&batch).unwrap();
+        let paths = maildir.deliver_staged(batch).unwrap();
+        assert_eq!(fs::read(&paths[0]).unwrap(), b"one");
+        assert_eq!(fs::read(&paths[1]).unwrap(), b"two");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn a_staged_message_is_removed_unless_kept_and_then_recovered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        drop(staged(&maildir, b"dropped"));
+        assert!(files(&dir.path().join("tmp")).is_empty());
+        let mut kept = staged(&maildir, b"kept");
+        kept.keep();
+        let name = kept.name().to_string();
+        drop(kept);
+        let recovered = maildir.recover_staged(&name).unwrap().unwrap();
+        assert_eq!(fs::read(&recovered).unwrap(), b"kept");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+        assert_eq!(maildir.recover_staged(&name).unwrap(), None);
+        assert_eq!(files(&dir.path().join("new")).len(), 1);
+    }
+
+    #[test]
+    fn a_crash_between_link_and_unlink_is_not_delivered_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let mut kept = staged(&maildir, b"linked");
+        kept.keep();
+        let name = kept.name().to_string();
+        drop(kept);
+        let tmp = dir.path().join("tmp").join(&name);
+        // Linked, then moved to cur/ by a reader; the tmp name stayed.
+        fs::hard_link(&tmp, dir.path().join("cur").join(format!("{name}:2,S"))).unwrap();
+        assert_eq!(maildir.recover_staged(&name).unwrap(), None);
+        assert!(files(&dir.path().join("new")).is_empty());
+        assert!(!tmp.exists());
+        assert_eq!(maildir.recover_staged("../escape").unwrap(), None);
     }
 }

@@ -105,9 +105,10 @@ verified), capabilities (each CAPA line), logins.",
     Section {
         title: "STORAGE",
         body: "\
---maildir DIR: each message is written in DIR/tmp, synced, then linked into
-DIR/new under a unique name, and the directory synced (cur, new and tmp are
-created when missing). --mbox FILE: mboxrd, with fcntl and dot-file locks,
+--maildir DIR: each message is written in DIR/tmp; a batch of them (up to
+64 messages or 16 MiB) is synced at once, recorded, linked into DIR/new under
+unique names, and the directory synced (cur, new and tmp are created when
+missing). --mbox FILE: mboxrd, with fcntl and dot-file locks,
 synced. --mda CMD: each message on the standard input of `sh -c CMD`, which
 must exit 0 (see MDA). Stored messages have LF line ends, otherwise
 byte-exact; --keep-crlf keeps CRLF as sent.
