@@ -929,35 +929,52 @@ enum Kill {
     After(Duration),
     /// As soon as the transcript shows the `n`th line starting with this.
     AtLine(&'static str, usize),
+    /// At the RETR of this fraction (1/N) of the messages not yet stored.
+    AtRetrOfRemaining(usize),
+    /// At the DELE of this share (percent) of the messages earlier runs
+    /// stored (deleted first, without fetching).
+    AtDeleOfStored(usize),
+}
+
+impl Kill {
+    /// The kill for a run that starts with `stored` of the messages in
+    /// the Maildir: the shares made line counts the run reaches.
+    fn resolve(self, stored: usize) -> Kill {
+        let remaining = KILL_TEST_MESSAGES - stored;
+        match self {
+            Kill::AtRetrOfRemaining(n) => Kill::AtLine("-> RETR", (remaining / n).max(1)),
+            Kill::AtDeleOfStored(p) => Kill::AtLine("-> DELE", (stored * p / 100).max(1)),
+            other => other,
+        }
+    }
 }
 
 /// The kills, in order, spread over a run's phases: before the greeting,
-/// at login, listing, during RETR, after a message is stored and its DELE
-/// sent, while deleting what earlier runs stored, and at QUIT; then runs
-/// go on unkilled.
+/// at login, listing, during RETR, after messages are stored and their
+/// DELE sent, while deleting what earlier runs stored, with every DELE
+/// sent and QUIT not yet, and at QUIT; then runs go on unkilled. Each is
+/// reached whatever the earlier ones left to do.
 const KILLS: &[Kill] = &[
     Kill::After(Duration::from_millis(15)),
     Kill::AtLine("-> CAPA", 1),
     Kill::AtLine("-> STAT", 1),
     Kill::AtLine("-> UIDL", 1),
     Kill::AtLine("-> RETR", 1),
+    Kill::After(Duration::from_millis(100)),
+    Kill::AtDeleOfStored(50),
+    Kill::AtRetrOfRemaining(20),
+    Kill::After(Duration::from_millis(200)),
+    Kill::AtRetrOfRemaining(10),
+    Kill::AtDeleOfStored(90),
+    Kill::AtRetrOfRemaining(8),
     Kill::AtLine("-> DELE", 1),
-    Kill::AtLine("-> RETR", 20),
-    Kill::After(Duration::from_millis(150)),
-    Kill::AtLine("-> DELE", 60),
-    Kill::AtLine("-> RETR", 100),
-    Kill::After(Duration::from_millis(300)),
-    Kill::AtLine("-> RETR", 150),
-    Kill::AtLine("-> DELE", 400),
-    Kill::After(Duration::from_millis(450)),
-    Kill::AtLine("-> RETR", 250),
-    Kill::After(Duration::from_millis(600)),
-    Kill::AtLine("-> RETR", 300),
-    Kill::AtLine("-> DELE", 1200),
+    Kill::AtRetrOfRemaining(6),
+    Kill::AtRetrOfRemaining(4),
+    Kill::AtRetrOfRemaining(3),
+    Kill::AtRetrOfRemaining(2),
     // Everything stored and every DELE sent, QUIT not yet.
     Kill::AtLine("-> DELE", KILL_TEST_MESSAGES),
     Kill::AtLine("-> QUIT", 1),
-    Kill::AtLine("-> DELE", 1000),
     Kill::AtLine("-> QUIT", 1),
 ];
 
@@ -1060,7 +1077,9 @@ fn sigkill_at_many_points_loses_and_repeats_nothing() {
     let mut killed_at = Vec::new();
     let mut kills = KILLS.iter().copied();
     let (status, transcript) = loop {
-        let kill = kills.next();
+        let kill = kills
+            .next()
+            .map(|k| k.resolve(stored(&place.maildir).len()));
         match run_killed(&args, kill) {
             Ended::Finished(status, transcript) => break (status, transcript),
             Ended::Killed(last) => killed_at.push((kill.unwrap(), last)),
@@ -1072,6 +1091,10 @@ fn sigkill_at_many_points_loses_and_repeats_nothing() {
     }
     assert_eq!(status.code(), Some(0), "{transcript}");
     assert!(killed_at.len() >= 15, "too few kills to mean anything");
+    for phase in ["RETR", "DELE", "QUIT"] {
+        let hit = killed_at.iter().any(|(_, last)| last == phase);
+        assert!(hit, "no run was killed at {phase}");
+    }
     assert_all_once(&place.maildir, &want);
     assert!(dovecot.delivered("alice").is_empty(), "left on the server");
     assert_eq!(server_count(dovecot.pop3, "alicepw"), 0);
