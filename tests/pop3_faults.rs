@@ -1174,7 +1174,8 @@ struct CrashPoint {
     reached: fn(&Place) -> bool,
 }
 
-/// The message is recorded in the state file (then linked into new/).
+/// The first message is recorded in the state file, none is linked into
+/// new/ yet.
 fn recorded_not_linked(place: &Place) -> bool {
     let recorded = state_text(&place.state)
         .lines()
@@ -1182,13 +1183,14 @@ fn recorded_not_linked(place: &Place) -> bool {
     recorded && files_in(&place.maildir.join("new")).is_empty()
 }
 
-/// The message is in new/ and still has its name in tmp/.
+/// A message is in new/ and tmp/ still holds a name (its own, or another
+/// message's not linked yet).
 fn linked_not_unlinked(place: &Place) -> bool {
     !files_in(&place.maildir.join("new")).is_empty()
         && !files_in(&place.maildir.join("tmp")).is_empty()
 }
 
-/// The message is in new/ only (the directory is being synced; DELE
+/// Messages are in new/ and none in tmp/ (new/ is being synced; DELE
 /// comes after).
 fn stored_not_deleted(place: &Place) -> bool {
     !files_in(&place.maildir.join("new")).is_empty()
@@ -1270,12 +1272,13 @@ fn sigkill_at_each_step_of_a_store_is_finished_by_the_next_run() {
     }
 }
 
-/// Holds a `--new --delete` run at `point`, kills it there, and checks
-/// that the next run finishes the store without fetching again.
+/// Holds a `--new --delete` run of three messages at `point` (the first
+/// time it gets there), kills it there, and checks that the next run
+/// finishes the store without fetching again.
 fn crash_and_rerun(point: &CrashPoint) {
     let what = point.what;
-    let m = message(1, 50);
-    let (port, server) = Pop3Script::new(vec![m.clone()]).start();
+    let messages: Vec<Vec<u8>> = (1..=3).map(|n| message(n, 50)).collect();
+    let (port, server) = Pop3Script::new(messages.clone()).start();
     let place = Place::new();
     let url = plain_url(port);
     let inject = format!("inject={}:delay_enter={}", point.syscalls, point.delay_us);
@@ -1307,15 +1310,24 @@ fn crash_and_rerun(point: &CrashPoint) {
     assert!(reached, "{what}: the run never got there");
     assert!(!log.received("DELE"), "{what}: {:?}", log.lines);
 
-    let (out, log) = fetch_into(&place, Pop3Script::new(vec![m.clone()]), &["--new"]);
+    let (out, log) = fetch_into(&place, Pop3Script::new(messages.clone()), &["--new"]);
     assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
     assert!(
         !log.received("RETR"),
         "{what}: fetched again: {:?}",
         log.lines
     );
-    assert_eq!(log.committed_deletions, vec![1], "{what}: {:?}", log.lines);
-    assert_eq!(stored(&place.maildir), vec![lf(&m)], "{what}");
+    assert_eq!(
+        log.committed_deletions,
+        vec![1, 2, 3],
+        "{what}: {:?}",
+        log.lines
+    );
+    let mut got = stored(&place.maildir);
+    got.sort();
+    let mut want: Vec<Vec<u8>> = messages.iter().map(|m| lf(m)).collect();
+    want.sort();
+    assert_eq!(got, want, "{what}: each once");
     let left = files_in(&place.maildir.join("tmp"));
     assert!(left.is_empty(), "{what}: left in tmp/: {left:?}");
 }
