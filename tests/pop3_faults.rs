@@ -487,6 +487,53 @@ fn response_codes_in_the_greeting_decide_the_exit_status() {
     }
 }
 
+#[test]
+fn response_codes_after_login_decide_the_exit_status() {
+    let cases = [
+        ("STAT", "-ERR [SYS/TEMP] index being rebuilt\r\n", 75),
+        ("LIST", "-ERR [SYS/TEMP] index being rebuilt\r\n", 75),
+        ("RETR", "-ERR [SYS/TEMP] storage unavailable\r\n", 75),
+        ("USER", "-ERR [IN-USE] busy\r\n", 75),
+        ("USER", "-ERR [SYS/PERM] no such service\r\n", 69),
+    ];
+    for (command, reply, status) in cases {
+        let script = Pop3Script::new(vec![message(1, 3)])
+            .on(command, Action::Reply(reply.as_bytes().to_vec()));
+        let (out, log, place) = fetch_from(script, &["--new"]);
+        let case = format!("{command} answered {}", reply.trim_end());
+        assert_eq!(code(&out), status, "{case}: {}", stderr(&out));
+        assert!(!log.received("DELE"), "{case}: {:?}", log.lines);
+        assert_maildir_empty(&place.maildir, &case);
+    }
+}
+
+#[test]
+fn a_message_gone_before_its_retr_loses_nothing_else() {
+    let messages: Vec<Vec<u8>> = (1..=3).map(|n| message(n, 5)).collect();
+    let gone = Action::Reply(b"-ERR no such message\r\n".to_vec());
+    let script = Pop3Script::new(messages.clone()).on("RETR 2", gone);
+    let place = Place::new();
+    let (out, log) = fetch_into(&place, script, &["--new"]);
+    let status = code(&out);
+    eprintln!("RETR 2 refused: exit {status}, {:?}", stderr(&out));
+    assert!(stderr(&out).contains("RETR 2"), "{}", stderr(&out));
+    assert!(!log.received("DELE 2"), "{:?}", log.lines);
+    assert_nothing_lost(&place, &messages, &log);
+    assert!(stored(&place.maildir).contains(&lf(&messages[0])));
+}
+
+/// Each message is stored once or was not deleted, and nothing is
+/// stored twice.
+fn assert_nothing_lost(place: &Place, messages: &[Vec<u8>], log: &Pop3Log) {
+    let got = stored(&place.maildir);
+    for (i, m) in messages.iter().enumerate() {
+        let copies = got.iter().filter(|g| **g == lf(m)).count();
+        assert!(copies <= 1, "message {} stored {copies} times", i + 1);
+        let deleted = log.committed_deletions.contains(&(i + 1));
+        assert!(copies == 1 || !deleted, "message {} lost", i + 1);
+    }
+}
+
 // ---------------------------------------------------------------------
 // After the messages are stored.
 
@@ -1388,15 +1435,21 @@ impl Drop for SmallDisk {
     }
 }
 
-#[test]
-fn a_full_disk_stores_nothing_and_deletes_nothing() {
-    let test = "a_full_disk_stores_nothing_and_deletes_nothing";
-    let disk = match SmallDisk::mount("64k") {
-        Ok(disk) => disk,
+/// A 64 KiB disk, or `None` after saying on stderr why `test` is skipped.
+fn small_disk(test: &str) -> Option<SmallDisk> {
+    match SmallDisk::mount("64k") {
+        Ok(disk) => Some(disk),
         Err(why) => {
             eprintln!("SKIPPED {test}: needs a tmpfs mount (run as root): {why}");
-            return;
+            None
         }
+    }
+}
+
+#[test]
+fn a_full_disk_stores_nothing_and_deletes_nothing() {
+    let Some(disk) = small_disk("a_full_disk_stores_nothing_and_deletes_nothing") else {
+        return;
     };
     let dovecot = Dovecot::start();
     let mut big = b"Subject: big\nMessage-ID: <big@example.test>\n\n".to_vec();
@@ -1454,4 +1507,33 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
         .filter(|f| f != &mbox && f != &maildir)
         .collect();
     assert!(stray.is_empty(), "left on the disk: {stray:?}");
+}
+
+#[test]
+fn a_disk_full_in_the_middle_keeps_what_was_stored_and_loses_nothing() {
+    let Some(disk) =
+        small_disk("a_disk_full_in_the_middle_keeps_what_was_stored_and_loses_nothing")
+    else {
+        return;
+    };
+    let mut big = b"Subject: big\r\nMessage-ID: <big@example.test>\r\n\r\n".to_vec();
+    while big.len() < 512 * 1024 {
+        big.extend_from_slice(b"From the start, a line of a long body.\r\n");
+    }
+    let messages = vec![message(1, 5), big, message(3, 5)];
+    let dir = Scratch::new();
+    let place = Place {
+        maildir: disk.dir.path().join("Maildir"),
+        state: dir.path().join("state"),
+        dir,
+    };
+    let (out, log) = fetch_into(&place, Pop3Script::new(messages.clone()), &["--new"]);
+    let status = code(&out);
+    eprintln!("disk full at message 2: exit {status}, {:?}", stderr(&out));
+    assert!(status == 73 || status == 74, "{status}: {}", stderr(&out));
+    assert!(!log.received("DELE 2"), "{:?}", log.lines);
+    assert_nothing_lost(&place, &messages, &log);
+    assert!(stored(&place.maildir).contains(&lf(&messages[0])));
+    let left = files_in(&place.maildir.join("tmp"));
+    assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
