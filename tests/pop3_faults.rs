@@ -18,6 +18,7 @@ use common::pop3_script::{Action, Pop3Log, Pop3Script, StoredCheck, capa};
 use common::tlscert::TlsCert;
 use common::{Scratch, code, run_tool_env, stderr, stdout};
 
+/// The tool under test.
 const BIN: &str = env!("CARGO_BIN_EXE_pop3-fetch");
 
 /// The variable that carries the password to the tool.
@@ -120,12 +121,17 @@ fn state_text(path: &Path) -> String {
 
 /// A directory for a run: the Maildir and the state file in it.
 struct Place {
+    /// The scratch directory (also the home of the default state).
     dir: Scratch,
+    /// The Maildir (not created beforehand).
     maildir: PathBuf,
+    /// The state file.
     state: PathBuf,
 }
 
+/// A new place and the arguments that point the tool at it.
 impl Place {
+    /// A Maildir and a state file path in a new scratch directory.
     fn new() -> Place {
         let dir = Scratch::new();
         let maildir = dir.path().join("Maildir");
@@ -983,6 +989,7 @@ enum Kill {
     AtDeleOfStored(usize),
 }
 
+/// Kills given as shares, made line counts.
 impl Kill {
     /// The kill for a run that starts with `stored` of the messages in
     /// the Maildir: the shares made line counts the run reaches.
@@ -1028,7 +1035,9 @@ const KILLS: &[Kill] = &[
 /// How a run ended: its status when it finished, or the last command its
 /// transcript showed when it was killed.
 enum Ended {
+    /// It exited: its status and transcript.
     Finished(std::process::ExitStatus, String),
+    /// Killed: the last command its transcript showed.
     Killed(String),
 }
 
@@ -1215,9 +1224,13 @@ fn a_run_killed_while_writing_a_message_leaves_nothing_in_tmp_after_the_next() {
 /// Where a run is held and killed: the syscalls strace delays, how long
 /// (µs), and what shows that the run is inside the delay.
 struct CrashPoint {
+    /// The point, in words.
     what: &'static str,
+    /// strace's syscall set.
     syscalls: &'static str,
+    /// The delay at each entry into one of them, in microseconds.
     delay_us: u32,
+    /// Whether the files show the run held at the point.
     reached: fn(&Place) -> bool,
 }
 
@@ -1244,6 +1257,7 @@ fn stored_not_deleted(place: &Place) -> bool {
         && files_in(&place.maildir.join("tmp")).is_empty()
 }
 
+/// Recorded not linked, linked not unlinked, stored not deleted.
 const CRASH_POINTS: &[CrashPoint] = &[
     CrashPoint {
         what: "recorded in the state, not yet linked into new/",
@@ -1409,9 +1423,11 @@ fn assert_all_once(maildir: &Path, want: &BTreeMap<String, Vec<u8>>) {
 
 /// A small tmpfs, unmounted when dropped.
 struct SmallDisk {
+    /// The mount point.
     dir: tempfile::TempDir,
 }
 
+/// Mounting.
 impl SmallDisk {
     /// Mounts it, or says why it cannot (not root, no mount permission).
     fn mount(size: &str) -> Result<SmallDisk, String> {
@@ -1429,7 +1445,9 @@ impl SmallDisk {
     }
 }
 
+/// Unmounts the disk.
 impl Drop for SmallDisk {
+    /// Unmounts it; the directory then goes.
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }

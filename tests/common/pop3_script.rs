@@ -109,6 +109,7 @@ pub struct Pop3Log {
     pub dele_before_store: Vec<usize>,
 }
 
+/// Questions about what the clients sent.
 impl Pop3Log {
     /// Whether a line starting with `prefix` (case-insensitive) was received.
     pub fn received(&self, prefix: &str) -> bool {
@@ -119,6 +120,7 @@ impl Pop3Log {
     }
 }
 
+/// Building and starting a script.
 impl Pop3Script {
     /// A server with USER, UIDL and TOP (no STLS, no PIPELINING) keeping
     /// `messages`.
@@ -206,25 +208,35 @@ pub fn stuffed(message: &[u8]) -> Vec<u8> {
 
 /// Whether the session goes on after a command.
 enum Next {
+    /// Read the next command.
     Continue,
+    /// End the session (the connection is closed).
     Stop,
 }
 
 /// A plain or TLS connection.
 trait Stream: Read + Write + Send {}
 
+/// Any byte stream both ways.
 impl<T: Read + Write + Send> Stream for T {}
 
 /// One connection.
 struct Session<'a> {
+    /// What to say.
     script: &'a Pop3Script,
+    /// The socket, for peeking and timeouts.
     tcp: TcpStream,
+    /// The plain or TLS stream, read by line.
     io: BufReader<Box<dyn Stream>>,
+    /// Whether STLS succeeded.
     tls: bool,
+    /// Which messages DELE marked.
     deleted: Vec<bool>,
 }
 
+/// The conversation.
 impl<'a> Session<'a> {
+    /// A plain session on an accepted connection.
     fn new(script: &'a Pop3Script, tcp: TcpStream) -> Session<'a> {
         let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
         let plain: Box<dyn Stream> = Box::new(tcp.try_clone().unwrap());
@@ -237,6 +249,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The greeting, then each command answered until the session ends.
     fn converse(mut self, log: &mut Pop3Log) {
         if let Next::Stop = self.act(&self.script.greeting.clone(), log) {
             return;
@@ -259,6 +272,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Adds a received line to the log (and to the TLS lines under TLS).
     fn record(&self, line: &str, log: &mut Pop3Log) {
         log.lines.push(line.to_string());
         if self.tls {
@@ -282,6 +296,7 @@ impl<'a> Session<'a> {
         waiting
     }
 
+    /// The first matching action, else the RFC 1939 answer.
     fn answer(&mut self, command: &str, log: &mut Pop3Log) -> Next {
         let upper = command.to_ascii_uppercase();
         let action = self
@@ -296,6 +311,7 @@ impl<'a> Session<'a> {
         self.normal(command, log)
     }
 
+    /// Carries out an action for `command` (RETR faults need the message).
     fn act_on(&mut self, action: &Action, command: &str, log: &mut Pop3Log) -> Next {
         match action {
             Action::CutRetr { octets } => {
@@ -329,6 +345,7 @@ impl<'a> Session<'a> {
         stuffed(&self.script.messages[number - 1])
     }
 
+    /// Carries out an action that needs no command.
     fn act(&mut self, action: &Action, log: &mut Pop3Log) -> Next {
         match action {
             Action::Reply(bytes) => {
@@ -391,6 +408,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// `prefix` and then `x` until `total` octets or the client hangs up.
     fn endless(&mut self, prefix: &[u8], total: usize) {
         self.send(prefix);
         let chunk = vec![b'x'; 64 * 1024];
@@ -407,6 +425,7 @@ impl<'a> Session<'a> {
         while matches!(self.io.get_mut().read(&mut sink), Ok(n) if n > 0) {}
     }
 
+    /// Writes and flushes; a client that hung up is not an error here.
     fn send(&mut self, bytes: &[u8]) {
         let writer = self.io.get_mut();
         let _ = writer.write_all(bytes).and_then(|()| writer.flush());
@@ -442,6 +461,7 @@ impl<'a> Session<'a> {
         Next::Continue
     }
 
+    /// The CAPA answer.
     fn capa(&self) -> Vec<u8> {
         let Some(lines) = &self.script.capa else {
             return b"-ERR no CAPA\r\n".to_vec();
@@ -467,6 +487,7 @@ impl<'a> Session<'a> {
         argument(command).filter(|n| self.present().contains(n))
     }
 
+    /// The STAT answer: messages not marked as deleted, and their octets.
     fn stat(&self) -> Vec<u8> {
         let present = self.present();
         let total: usize = present
@@ -476,10 +497,12 @@ impl<'a> Session<'a> {
         format!("+OK {} {total}\r\n", present.len()).into_bytes()
     }
 
+    /// The LIST answer: sizes with CRLF line ends.
     fn list(&self, command: &str) -> Vec<u8> {
         self.listing(command, |n| self.script.messages[n - 1].len().to_string())
     }
 
+    /// The UIDL answer: `uid-NUMBER`.
     fn uidl(&self, command: &str) -> Vec<u8> {
         self.listing(command, Pop3Script::uidl_of)
     }
@@ -516,6 +539,7 @@ impl<'a> Session<'a> {
         out
     }
 
+    /// The TOP answer: the header and the first lines of the body.
     fn top(&self, command: &str) -> Vec<u8> {
         let lines = command.split(' ').nth(2).and_then(|k| k.parse().ok());
         match lines {
@@ -524,6 +548,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The DELE answer; marks the message, after asking the stored check.
     fn dele(&mut self, command: &str, log: &mut Pop3Log) -> Vec<u8> {
         match self.named(command) {
             Some(n) => {
