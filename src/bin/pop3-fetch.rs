@@ -85,6 +85,12 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
                     "message {} ({} octets) is larger than --max-size: skipped",
                     record.number, record.size
                 ));
+            } else if record.status == "gone" {
+                diag.warning(&format!(
+                    "message {}: the server refused RETR {} (removed by another session \
+                     since the listing?): skipped",
+                    record.number, record.number
+                ));
             } else if record.status != "deleted" {
                 progress.message_done(record.size);
             }

@@ -95,7 +95,8 @@ pub struct Record {
     pub size: u64,
     /// Its UIDL.
     pub uidl: Option<String>,
-    /// `stored`, `header_stored`, `skipped` (too large), or `deleted`
+    /// `stored`, `header_stored`, `skipped` (too large), `gone` (RETR
+    /// refused: another session removed it meanwhile), or `deleted`
     /// (stored by an earlier run, deleted now).
     pub status: &'static str,
     /// The Maildir file written.
@@ -110,7 +111,7 @@ pub struct Summary {
     pub record: &'static str,
     /// Messages stored (header-only ones included).
     pub fetched: u64,
-    /// Messages skipped as too large.
+    /// Messages skipped as too large, or gone before their RETR.
     pub skipped: u64,
     /// Messages deleted from the server.
     pub deleted: u64,
@@ -216,7 +217,11 @@ pub fn fetch(
     }
     // After the recovery above, which delivers what was recorded.
     if let Destination::Maildir(maildir) = destination {
-        maildir.remove_stale_tmp();
+        let recorded: HashSet<&str> = state
+            .as_deref()
+            .map(|s| s.staged_names().collect())
+            .unwrap_or_default();
+        maildir.remove_stale_tmp(&|name| recorded.contains(name));
     }
     let jobs = plan(&messages, state.as_deref(), options, observe);
     let mut run = Run {
@@ -232,6 +237,7 @@ pub fn fetch(
         in_flight: 0,
         batch: Vec::new(),
         batch_octets: 0,
+        deleted: Vec::new(),
     };
     let outcome = run.execute(jobs, observe);
     let Run {
@@ -239,10 +245,19 @@ pub fn fetch(
         summary,
         deletes_sent,
         in_flight,
+        deleted,
+        state,
         ..
     } = run;
     let in_step = in_flight == 0;
-    finish(session, outcome, deletes_sent, in_step).map(|()| summary)
+    finish(session, outcome, deletes_sent, in_step)?;
+    // Gone from the server for good: a server that gives the UIDL to a
+    // new message later (RFC 1939 §7 asks it not to) gets it fetched.
+    if let Some(state) = state {
+        let deleted: HashSet<String> = deleted.into_iter().collect();
+        state.compact(|key| !deleted.contains(key))?;
+    }
+    Ok(summary)
 }
 
 /// Ends the session after the work: QUIT commits the deletions. After a
@@ -397,14 +412,17 @@ struct Run<'a, 's> {
     batch: Vec<Fetched>,
     /// Their octets.
     batch_octets: u64,
+    /// The UIDLs of the messages deleted (DELE answered).
+    deleted: Vec<String>,
 }
 
 /// A message read and written, waiting until its batch is durable.
 struct Fetched {
     message: Listed,
     header_only: bool,
-    /// Too large: not fetched, only reported.
-    skipped: bool,
+    /// Not fetched, only reported: `skipped` (too large) or `gone` (the
+    /// server no longer had it).
+    not_fetched: Option<&'static str>,
     /// The state key, when the server gives UIDLs.
     key: Option<String>,
     octets: u64,
@@ -482,6 +500,7 @@ impl Run<'_, '_> {
             Job::Delete { message, earlier } => {
                 self.session.read_deleted(message.number)?;
                 self.summary.deleted += 1;
+                self.deleted.extend(message.uidl.clone());
                 if earlier {
                     observe(Event::Handled(&record(&message, "deleted", None)));
                 }
@@ -490,7 +509,17 @@ impl Run<'_, '_> {
                 message,
                 header_only,
             } => {
-                let fetched = self.receive(message, header_only)?;
+                let fetched = match self.receive(message.clone(), header_only) {
+                    Err(e) if is_gone(&e) => Fetched {
+                        message,
+                        header_only,
+                        not_fetched: Some("gone"),
+                        key: None,
+                        octets: 0,
+                        staged: None,
+                    },
+                    fetched => fetched?,
+                };
                 self.batch_octets += fetched.octets;
                 self.batch.push(fetched);
             }
@@ -498,7 +527,7 @@ impl Run<'_, '_> {
             Job::Skip { message } => self.batch.push(Fetched {
                 message,
                 header_only: false,
-                skipped: true,
+                not_fetched: Some("skipped"),
                 key: None,
                 octets: 0,
                 staged: None,
@@ -542,7 +571,7 @@ impl Run<'_, '_> {
             return Ok(Fetched {
                 message,
                 header_only,
-                skipped: false,
+                not_fetched: None,
                 key,
                 octets,
                 staged: Some(staged),
@@ -560,7 +589,7 @@ impl Run<'_, '_> {
         Ok(Fetched {
             message,
             header_only,
-            skipped: false,
+            not_fetched: None,
             key,
             octets: spool.len,
             staged: None,
@@ -586,7 +615,7 @@ impl Run<'_, '_> {
             let mut names = staged.iter().map(Staged::name);
             let records: Vec<(&str, Option<&str>)> = batch
                 .iter()
-                .filter(|f| !f.skipped)
+                .filter(|f| f.not_fetched.is_none())
                 .filter_map(|f| {
                     let name = maildir.and_then(|_| names.next());
                     Some((f.key.as_deref()?, name))
@@ -601,16 +630,16 @@ impl Run<'_, '_> {
         };
         let mut paths: Vec<Option<PathBuf>> = batch
             .iter()
-            .map(|f| match f.skipped || maildir.is_none() {
+            .map(|f| match f.not_fetched.is_some() || maildir.is_none() {
                 true => None,
                 false => delivered.next(),
             })
             .collect();
         let mut deletes = Vec::new();
         for (fetched, path) in batch.into_iter().zip(paths.drain(..)) {
-            if fetched.skipped {
+            if let Some(status) = fetched.not_fetched {
                 self.summary.skipped += 1;
-                observe(Event::Handled(&record(&fetched.message, "skipped", None)));
+                observe(Event::Handled(&record(&fetched.message, status, None)));
                 continue;
             }
             self.summary.fetched += 1;
@@ -635,6 +664,13 @@ impl Job {
     fn is_fetch(&self) -> bool {
         matches!(self, Job::Fetch { .. })
     }
+}
+
+/// A plain `-ERR` to RETR or TOP: the message is not there (another
+/// session removed it after the LIST); the others are still fetched. A
+/// response code (`[SYS/TEMP]`, `[IN-USE]`) is a failure of the run.
+fn is_gone(error: &Error) -> bool {
+    error.kind() == ErrorKind::NoSuchRecipient && error.reply().is_some()
 }
 
 /// A message read whole into memory or an unnamed temporary file, ready

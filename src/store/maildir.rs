@@ -176,11 +176,13 @@ impl Maildir {
     }
 
     /// Removes what killed deliveries of mailkit left in `tmp/`: files
-    /// named as [`unique_name`] makes them, last changed more than 36
-    /// hours ago (the age after which the Maildir convention lets a
+    /// named as [`unique_name`] makes them on this host, except those in
+    /// `keep` (recorded, to be delivered) and those of a process that is
+    /// still running (another delivery at work), unless they are older
+    /// than 36 hours (the age after which the Maildir convention lets a
     /// reader clean `tmp/`). Other programs' files are left alone. Returns
     /// how many were removed; a file that cannot be removed is skipped.
-    pub fn remove_stale_tmp(&self) -> usize {
+    pub fn remove_stale_tmp(&self, keep: &dyn Fn(&str) -> bool) -> usize {
         const STALE: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
         let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
             return 0;
@@ -189,14 +191,20 @@ impl Maildir {
         let mut removed = 0;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let stale = entry
+            let Some(pid) = our_name_pid(&name) else {
+                continue;
+            };
+            let Some(age) = entry
                 .metadata()
                 .ok()
                 .filter(|m| m.is_file())
                 .and_then(|m| m.modified().ok())
-                .and_then(|modified| now.duration_since(modified).ok())
-                .is_some_and(|age| age > STALE);
-            if stale && is_our_name(&name) && fs::remove_file(entry.path()).is_ok() {
+                .map(|modified| now.duration_since(modified).unwrap_or_default())
+            else {
+                continue;
+            };
+            let abandoned = !keep(&name) && !process_running(pid);
+            if (abandoned || age > STALE) && fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
             }
         }
@@ -315,31 +323,27 @@ pub fn unique_name() -> String {
     )
 }
 
-/// Whether `name` has the form [`unique_name`] gives:
-/// `DIGITS.M<digits>P<digits>Q<digits>R<hex>.HOST`.
-fn is_our_name(name: &str) -> bool {
-    let Some((seconds, rest)) = name.split_once('.') else {
-        return false;
-    };
-    let Some((unique, host)) = rest.split_once('.') else {
-        return false;
-    };
+/// The process id in `name` when it has the form [`unique_name`] gives
+/// on this host: `DIGITS.M<digits>P<pid>Q<digits>R<hex>.HOST`.
+fn our_name_pid(name: &str) -> Option<u32> {
+    let (seconds, rest) = name.split_once('.')?;
+    let (unique, host) = rest.split_once('.')?;
+    let (usec, rest) = unique.strip_prefix('M')?.split_once('P')?;
+    let (pid, rest) = rest.split_once('Q')?;
+    let (count, random) = rest.split_once('R')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let fields = unique
-        .strip_prefix('M')
-        .and_then(|r| r.split_once('P'))
-        .and_then(|(usec, r)| Some((usec, r.split_once('Q')?)))
-        .and_then(|(usec, (pid, r))| Some((usec, pid, r.split_once('R')?)));
-    let Some((usec, pid, (count, random))) = fields else {
-        return false;
-    };
-    digits(seconds)
+    let ours = digits(seconds)
         && digits(usec)
-        && digits(pid)
         && digits(count)
         && !random.is_empty()
         && random.bytes().all(|b| b.is_ascii_hexdigit())
-        && host == host_name()
+        && host == host_name();
+    ours.then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether process `pid` is running: this one, or one `/proc` shows.
+fn process_running(pid: u32) -> bool {
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// This host's name for Maildir file names, read once per process.
@@ -582,22 +586,33 @@ mod tests {
     }
 
     #[test]
-    fn only_our_stale_files_leave_tmp() {
+    fn only_abandoned_or_stale_files_of_ours_leave_tmp() {
         let dir = tempfile::tempdir().unwrap();
         let maildir = Maildir::open_or_create(dir.path()).unwrap();
         let tmp = dir.path().join("tmp");
         let ours = unique_name();
-        assert!(is_our_name(&ours), "{ours}");
+        assert_eq!(our_name_pid(&ours), Some(std::process::id()));
+        // A process that has exited: a child, reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = ours.replace(&format!("P{}Q", std::process::id()), &format!("P{dead}Q"));
+        let recorded = abandoned.replace("Q", "Q9");
         let old = SystemTime::now() - std::time::Duration::from_secs(40 * 3600);
-        for name in [ours.as_str(), "1700000000.M1P1.other-program"] {
-            let file = File::create(tmp.join(name)).unwrap();
-            file.set_modified(old).unwrap();
+        let other = "1700000000.M1P1.other-program";
+        for name in [ours.as_str(), &abandoned, &recorded, other] {
+            File::create(tmp.join(name))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
         }
         let fresh = unique_name();
         File::create(tmp.join(&fresh)).unwrap();
-        assert_eq!(maildir.remove_stale_tmp(), 1);
-        assert!(!tmp.join(&ours).exists());
-        assert!(tmp.join("1700000000.M1P1.other-program").exists());
-        assert!(tmp.join(&fresh).exists());
+        let keep = |name: &str| name == recorded;
+        assert_eq!(maildir.remove_stale_tmp(&keep), 3);
+        assert!(!tmp.join(&ours).exists() && !tmp.join(&abandoned).exists());
+        assert!(!tmp.join(&recorded).exists(), "older than 36 hours");
+        assert!(tmp.join(other).exists());
+        assert!(tmp.join(&fresh).exists(), "this process is running");
     }
 }

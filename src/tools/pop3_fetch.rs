@@ -95,14 +95,16 @@ Listing, one object per message:
 Fetching, one object per message handled:
   record  \"message\"
   number, size, uidl  as above
-  status  stored | header_stored | skipped | deleted
+  status  stored | header_stored | skipped | gone | deleted
           header_stored: the header alone (--headers-only), the message
-          left on the server; skipped: larger than --max-size; deleted:
-          stored by an earlier run, deleted now (--delete)
+          left on the server; skipped: larger than --max-size; gone: the
+          server refused its RETR (removed by another session since the
+          listing; a warning says so); deleted: stored by an earlier run,
+          deleted now (--delete)
   path    the Maildir file written (Maildir only)
 then one summary object:
   record  \"summary\"
-  fetched, skipped, deleted, bytes
+  fetched, skipped (skipped and gone), deleted, bytes
 
 --capabilities --json: one object with greeting, tls (version, cipher,
 verified), capabilities (each CAPA line), logins.",
