@@ -1332,3 +1332,28 @@ json.dump([" ".join([k] + v) for k, v in caps.items()], sys.stdout)
         "{value}"
     );
 }
+
+/// --capabilities logs in to nothing: a user in the URL without any
+/// password source (and no ~/.netrc) is not an error, and no login is
+/// sent.
+#[test]
+fn capabilities_need_no_password() {
+    let server = Server::start();
+    let home = Scratch::new();
+    let url = server.url();
+    let cafile = server.dovecot.cert.to_str().unwrap();
+    let home_dir = home.path().to_str().unwrap();
+    let out = run_tool_env(
+        BIN,
+        &[&url, "--capabilities", "--cafile", cafile, "-v"],
+        b"",
+        &[("HOME", home_dir)],
+    );
+    assert_code(&out, 0);
+    assert!(stdout(&out).contains("capa\tUIDL"), "{}", stdout(&out));
+    assert!(
+        !sent_lines(&out).iter().any(|l| is_login(l)),
+        "{}",
+        stderr(&out)
+    );
+}

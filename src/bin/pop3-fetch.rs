@@ -23,9 +23,18 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let diag = Diagnostics::new(TOOL, args.common.quiet);
     check_usage(&args)?;
+    // --capabilities logs in to nothing: no password is looked up.
+    let no_login = cli::CredentialArgs {
+        without_login: true,
+        ..args.credentials.clone()
+    };
+    let credentials = match args.capabilities {
+        true => &no_login,
+        false => &args.credentials,
+    };
     let (server, endpoint) =
         args.connection
-            .endpoint(&args.url, "pop3", &args.credentials, args.timeout.timeout)?;
+            .endpoint(&args.url, "pop3", credentials, args.timeout.timeout)?;
     if args.capabilities {
         let session = connect(&args, &endpoint)?;
         return capabilities(&args, session);
