@@ -132,54 +132,7 @@ fn dot_reader_regressions() {
     assert!(each_input("dot_reader", dot_reader_props::dot_reader) > 0);
 }
 
-/// Inputs in `tests/fuzz-regressions/pop3_response/` that `src/pop3` does
-/// not yet pass: a status line ending in white space (space, tab, CR)
-/// does not print back the same, a `SYS/TEMP` sub-code is taken as
-/// permanent, a signed message number is accepted, two UIDLs differing in
-/// non-UTF-8 octets share a key.
-const POP3_OPEN: [&str; 6] = [
-    "open-trailing-space",
-    "open-fuzz-trailing-cr",
-    "open-fuzz-trailing-tab",
-    "open-sys-temp-subcode",
-    "open-signed-number",
-    "open-non-utf8-uidls",
-];
-
 #[test]
 fn pop3_response_regressions() {
-    let mut count = 0;
-    for_pop3_inputs(|name, data| {
-        if !POP3_OPEN.contains(&name) {
-            pop3_props::pop3_response(data);
-            count += 1;
-        }
-    });
-    assert!(count > 0);
-}
-
-#[test]
-#[ignore = "open findings in src/pop3 (see POP3_OPEN)"]
-fn pop3_response_open_findings() {
-    let mut failing = Vec::new();
-    for_pop3_inputs(|name, data| {
-        if POP3_OPEN.contains(&name)
-            && std::panic::catch_unwind(|| pop3_props::pop3_response(data)).is_err()
-        {
-            failing.push(name.to_string());
-        }
-    });
-    assert!(failing.is_empty(), "still failing: {failing:?}");
-}
-
-/// Calls `check` with the name and bytes of each POP3 regression input.
-fn for_pop3_inputs(mut check: impl FnMut(&str, &[u8])) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz-regressions/pop3_response");
-    for entry in std::fs::read_dir(&dir).expect("the regression directory") {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let data = std::fs::read(&path).unwrap();
-        check(&name, &data);
-    }
+    assert!(each_input("pop3_response", pop3_props::pop3_response) > 0);
 }

@@ -31,9 +31,10 @@ pub fn pop3_response(data: &[u8]) {
     for line in &lines {
         check_response(line);
     }
-    check_uidl_keys(&lines);
     let body = multi_line_body(&lines);
-    check_capabilities(&body);
+    check_uidl_keys(&body);
+    let text: Vec<String> = body.iter().map(|line| lossy(line)).collect();
+    check_capabilities(&text);
     for line in &body {
         check_escape(line);
         for count in COUNTS {
@@ -54,13 +55,13 @@ fn wire_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The lines of a multi-line response as the session reads them: after
 /// the status line, up to the `.` line (or the end), one leading `.`
-/// taken off, as text.
-fn multi_line_body(lines: &[&[u8]]) -> Vec<String> {
+/// taken off (CAPA's are then made text, LIST's and UIDL's are not).
+fn multi_line_body<'a>(lines: &[&'a [u8]]) -> Vec<&'a [u8]> {
     lines
         .iter()
         .skip(1)
         .take_while(|line| **line != b".")
-        .map(|line| lossy(line.strip_prefix(b".").unwrap_or(line)))
+        .map(|line| line.strip_prefix(b".").unwrap_or(line))
         .collect()
 }
 
@@ -121,12 +122,13 @@ fn model_response(line: &[u8]) -> Option<Response> {
 }
 
 /// What a response code means (RFC 2449 §8, RFC 3206): the levels a
-/// client knows decide, deeper unknown levels are ignored.
+/// client knows decide, deeper unknown levels are ignored; a `SYS` code
+/// that says neither `TEMP` nor `PERM` says nothing.
 fn model_failure_kind(code: Option<&str>, otherwise: ErrorKind) -> ErrorKind {
     let levels: Vec<&str> = code.map(|c| c.split('/').collect()).unwrap_or_default();
     match levels.as_slice() {
         ["IN-USE", ..] | ["LOGIN-DELAY", ..] | ["SYS", "TEMP", ..] => ErrorKind::Deferred,
-        ["SYS", ..] => ErrorKind::Refused,
+        ["SYS", "PERM", ..] => ErrorKind::Refused,
         ["AUTH", ..] => ErrorKind::AuthRefused,
         _ => otherwise,
     }
@@ -166,57 +168,58 @@ fn check_capabilities(lines: &[String]) {
 
 /// A LIST or UIDL line against `count`: accepted exactly when the first
 /// word is decimal digits naming 1 to `count` and a second word follows
-/// (words split at ASCII white space), and the value is that word.
-fn check_numbered(line: &str, count: u32) {
+/// (words split at ASCII white space), and the value is that word, as
+/// the octets sent.
+fn check_numbered(line: &[u8], count: u32) {
     let got = parse_numbered_line("LIST", line, count);
-    let mut words = line.split_ascii_whitespace();
+    let mut words = line
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty());
     let number = words.next().and_then(|w| decimal(w, count));
-    let expected = number.zip(words.next().map(str::to_string));
+    let expected = number.zip(words.next().map(<[u8]>::to_vec));
     match (got, expected) {
         (Ok(got), Some(expected)) => {
-            assert_eq!(got, expected, "{line:?} with {count} messages");
+            assert_eq!(got, expected, "{:?} with {count} messages", lossy(line));
             check_escape(&got.1);
         }
         (Err(e), None) => assert_eq!(e.kind(), ErrorKind::Protocol),
-        (got, expected) => panic!("{line:?} with {count} messages: {got:?}, expected {expected:?}"),
+        (got, expected) => panic!(
+            "{:?} with {count} messages: {got:?}, expected {expected:?}",
+            lossy(line)
+        ),
     }
 }
 
 /// The message number a word of decimal digits names, when it is 1 to
 /// `count` (leading zeros allowed, no sign, however many digits).
-fn decimal(word: &str, count: u32) -> Option<u32> {
-    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+fn decimal(word: &[u8], count: u32) -> Option<u32> {
+    if word.is_empty() || !word.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let digits = word.trim_start_matches('0');
-    let number: u32 = if digits.len() > 10 {
-        None
-    } else {
-        digits.parse().ok()
+    let digits = lossy(word);
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 10 {
+        return None;
     }
-    .or_else(|| digits.is_empty().then_some(0))?;
-    (1..=count).contains(&number).then_some(number)
+    let number = digits.parse::<u64>().unwrap_or(0);
+    (1..=u64::from(count))
+        .contains(&number)
+        .then(|| u32::try_from(number).unwrap())
 }
 
 /// `escape_uidl`: printable ASCII only, unchanged when the input is
 /// already that without `%`, and undone by [`unescape`].
-fn check_escape(uidl: &str) {
+fn check_escape(uidl: &[u8]) {
     let escaped = escape_uidl(uidl);
     assert!(
         escaped.bytes().all(|b| (0x21..=0x7e).contains(&b)),
-        "{uidl:?} escaped as {escaped:?}"
+        "{:?} escaped as {escaped:?}",
+        lossy(uidl)
     );
-    if uidl
-        .bytes()
-        .all(|b| (0x21..=0x7e).contains(&b) && b != b'%')
-    {
-        assert_eq!(escaped, uidl);
+    if uidl.iter().all(|b| (0x21..=0x7e).contains(b) && *b != b'%') {
+        assert_eq!(escaped.as_bytes(), uidl);
     }
-    assert_eq!(
-        unescape(&escaped),
-        uidl.as_bytes(),
-        "{uidl:?} as {escaped:?}"
-    );
+    assert_eq!(unescape(&escaped), uidl, "{:?} as {escaped:?}", lossy(uidl));
 }
 
 /// The octets a `%XX`-escaped UIDL stands for.
@@ -247,13 +250,12 @@ fn lossy(bytes: &[u8]) -> String {
 /// The state keys a UIDL response gives (RFC 1939 §7): two messages with
 /// different UIDLs, as octets on the wire, must not share a key, or one
 /// is taken for the other (`--new` skips it, `--delete` deletes it
-/// unfetched). Each line is read as the session reads it (un-stuffed, as
-/// text), its value escaped.
-fn check_uidl_keys(lines: &[&[u8]]) {
+/// unfetched). Each line is read as the session reads it (un-stuffed),
+/// its value escaped.
+fn check_uidl_keys(body: &[&[u8]]) {
     let mut keys = std::collections::HashMap::new();
-    for raw in lines.iter().skip(1).take_while(|line| **line != b".") {
-        let raw = raw.strip_prefix(b".").unwrap_or(raw);
-        let Ok((_, value)) = parse_numbered_line("UIDL", &lossy(raw), u32::MAX) else {
+    for raw in body {
+        let Ok((_, value)) = parse_numbered_line("UIDL", raw, u32::MAX) else {
             continue;
         };
         let Some(wire) = raw
