@@ -9,11 +9,12 @@
 //!   before it skipped, upper case), the text the rest; `line()` parses
 //!   back to the same response; `failure_kind` follows the code's first
 //!   levels, unknown deeper levels ignored (RFC 2449 §8, RFC 3206);
-//! - the lines after the first up to a `.` line, un-stuffed and made text as the session's
-//!   multi-line reader makes them, through `Capabilities::parse` (each tag
-//!   in any case, RFC 2449 §5) and `parse_numbered_line` (RFC 1939 §5, §7:
-//!   accepted exactly when the first word is a decimal number from 1 to
-//!   the count and a second word follows, which is the value);
+//! - the lines after the first up to a `.` line, un-stuffed as the
+//!   session's multi-line reader un-stuffs them, through
+//!   `Capabilities::parse` (as text; each tag in any case, RFC 2449 §5)
+//!   and `parse_numbered_line` (as octets; RFC 1939 §5, §7: accepted
+//!   exactly when the first word is a decimal number from 1 to the count
+//!   and a second word follows, which is the value);
 //! - every such line and value through `escape_uidl`: the output is only
 //!   octets 0x21–0x7E, is the input itself when that already is and has no
 //!   `%`, and unescapes back to the input; two UIDL lines whose values
