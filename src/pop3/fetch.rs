@@ -334,8 +334,10 @@ fn header_key(uidl: &str) -> String {
     format!("{uidl}{HEADER_SUFFIX}")
 }
 
-/// Marks a header-only record in the state file.
-const HEADER_SUFFIX: &str = "#H";
+/// Marks a header-only record in the state file. An escaped UIDL never
+/// ends so ([`crate::pop3::escape_uidl`] writes `%` only before two hex
+/// digits), so no message's own key can be taken for it.
+const HEADER_SUFFIX: &str = "%H";
 
 /// The jobs, in message order: messages already stored (by the state) are
 /// deleted with `--delete` and otherwise left; the rest fetched up to
@@ -834,6 +836,13 @@ mod tests {
         assert_eq!(return_path(head).as_deref(), Some("bounce@example.org"));
         assert_eq!(return_path(b"Return-Path: <>\n\n").as_deref(), Some(""));
         assert_eq!(return_path(b"From: a@b\n\nReturn-Path: <x@y>\n"), None);
+    }
+
+    #[test]
+    fn a_header_only_key_is_no_message_key() {
+        let header = header_key(&crate::pop3::escape_uidl(b"x"));
+        assert_ne!(crate::pop3::escape_uidl(header.as_bytes()), header);
+        assert_ne!(crate::pop3::escape_uidl(b"x%H"), header);
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub const REFERENCES: References = References {
             name: "$XDG_STATE_HOME/mailkit/pop3-USER@HOST:PORT",
             about: "the state file (--state FILE chooses another), a journal: a first \
                     line naming the format, then one line per stored message, its UIDL and, \
-                    for a Maildir, the file name it was written under (a UIDL ending in #H: \
+                    for a Maildir, the file name it was written under (a UIDL followed by %H: \
                     its header alone, --headers-only); appended and synced as messages are \
                     stored, rewritten at the start of a run with only the messages still on \
                     the server",
