@@ -211,7 +211,10 @@ impl ConnectionArgs {
             certificate: self.tls_settings(),
             tls_name: None,
             timeout,
-            login: credentials.login(&server)?,
+            login: match credentials.without_login {
+                true => None,
+                false => credentials.login(&server)?,
+            },
             allow_plaintext_auth: credentials.allow_plaintext_auth,
         };
         Ok((server, endpoint))
@@ -270,6 +273,10 @@ pub struct CredentialArgs {
     /// Allow a password to cross a connection that is not encrypted.
     #[arg(long)]
     pub allow_plaintext_auth: bool,
+    /// Set by a tool that only connects (`pop3-fetch --capabilities`):
+    /// no login, and no password looked up, whatever the URL's user.
+    #[arg(skip)]
+    pub without_login: bool,
 }
 
 impl CredentialArgs {

@@ -173,10 +173,9 @@ fn help_and_man_pages_show_no_tool_that_does_not_exist_yet() {
         let mut command = manual.command;
         let name = command.get_name().to_string();
         let help = command.render_long_help().to_string();
-        for planned in ["imap-list"] {
-            assert!(!help.contains(planned), "{name} --help: {planned}");
-            let roff = planned.replace('-', "\\-");
-            assert!(!pages[&name].contains(&roff), "{name}.1: {planned}");
-        }
+        let planned = "imap-list";
+        assert!(!help.contains(planned), "{name} --help: {planned}");
+        let roff = planned.replace('-', "\\-");
+        assert!(!pages[&name].contains(&roff), "{name}.1: {planned}");
     }
 }

@@ -23,9 +23,18 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let diag = Diagnostics::new(TOOL, args.common.quiet);
     check_usage(&args)?;
+    // --capabilities logs in to nothing: no password is looked up.
+    let no_login = cli::CredentialArgs {
+        without_login: true,
+        ..args.credentials.clone()
+    };
+    let credentials = match args.capabilities {
+        true => &no_login,
+        false => &args.credentials,
+    };
     let (server, endpoint) =
         args.connection
-            .endpoint(&args.url, "pop3", &args.credentials, args.timeout.timeout)?;
+            .endpoint(&args.url, "pop3", credentials, args.timeout.timeout)?;
     if args.capabilities {
         let session = connect(&args, &endpoint)?;
         return capabilities(&args, session);
@@ -85,6 +94,12 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
                     "message {} ({} octets) is larger than --max-size: skipped",
                     record.number, record.size
                 ));
+            } else if record.status == "gone" {
+                diag.warning(&format!(
+                    "message {}: the server refused RETR {} (removed by another session \
+                     since the listing?): skipped",
+                    record.number, record.number
+                ));
             } else if record.status != "deleted" {
                 progress.message_done(record.size);
             }
@@ -126,11 +141,16 @@ fn check_usage(args: &Args) -> Result<(), Error> {
              standard output is not one",
         ));
     }
+    if args.output.json && args.mbox.as_deref() == Some(std::path::Path::new("-")) {
+        return Err(Error::usage(
+            "--json and --mbox - would both write to standard output: choose one",
+        ));
+    }
     let fetching = args.maildir.is_some() || args.mbox.is_some() || args.mda.is_some();
     if !fetching && (args.new || args.delete || args.limit.is_some() || args.max_size.is_some()) {
         return Err(Error::usage(
-            "--new, --delete, --limit and --max-size go with a destination \
-             (--maildir, --mbox or --mda); without one pop3-fetch only lists",
+            "--new, --delete, --limit and --max-size go with --maildir, --mbox or --mda \
+             (not with --message, --uid or a listing)",
         ));
     }
     Ok(())

@@ -161,6 +161,9 @@ pub struct Connection {
     output: Vec<u8>,
     secret_queued: bool,
     timeout: Duration,
+    /// The read timeout last set on the socket, so that reads with the
+    /// same wait (a message streamed in) set it once, not once per read.
+    read_timeout_set: Option<Duration>,
     transcript: Transcript,
     tls: Option<TlsInfo>,
 }
@@ -217,6 +220,7 @@ impl Connection {
             output: Vec::new(),
             secret_queued: false,
             timeout,
+            read_timeout_set: None,
             transcript,
             tls: None,
         };
@@ -252,6 +256,7 @@ impl Connection {
             .and_then(|()| tcp.set_write_timeout(Some(self.timeout)))
             .and_then(|()| tcp.set_nodelay(true));
         setup.map_err(|e| self.io_error("connecting to", &e))?;
+        self.read_timeout_set = Some(self.timeout);
         self.local = tcp.local_addr().ok();
         self.stream = Stream::Plain(tcp);
         Ok(())
@@ -545,9 +550,12 @@ impl Connection {
         if wait.is_zero() {
             return Err(self.io_error("reading from", &io::ErrorKind::TimedOut.into()));
         }
-        if let Some(tcp) = self.stream.tcp() {
+        if let Some(tcp) = self.stream.tcp()
+            && self.read_timeout_set != Some(wait)
+        {
             // Failing to set a timeout leaves the longer one: still bounded.
             let _ = tcp.set_read_timeout(Some(wait));
+            self.read_timeout_set = Some(wait);
         }
         loop {
             match self.stream.read(&mut self.input) {
@@ -686,6 +694,7 @@ impl Connection {
             // On failure the old timeout stays: still bounded.
             let _ = tcp.set_read_timeout(Some(self.timeout));
             let _ = tcp.set_write_timeout(Some(self.timeout));
+            self.read_timeout_set = Some(self.timeout);
         }
     }
 

@@ -120,6 +120,9 @@ pub trait Handshake: Sized {
     /// Asks for the server's capabilities (EHLO, CAPA, CAPABILITY); called
     /// again after TLS, when everything learnt before is forgotten.
     fn capabilities(&mut self) -> Result<(), Error>;
+    /// The protocol's name for the TLS upgrade, as errors name it:
+    /// `STARTTLS` (SMTP, IMAP) or `STLS` (POP3).
+    const TLS_COMMAND: &'static str = "STARTTLS";
     /// Whether the server offers STARTTLS/STLS.
     fn offers_tls(&self) -> bool;
     /// Asks for STARTTLS/STLS, alone, and reads the answer.
@@ -246,9 +249,11 @@ fn secure<S: Handshake>(mut session: S, endpoint: &Endpoint) -> Result<Secured<S
         TlsMode::StartTls => {
             if !session.offers_tls() {
                 return Err(Error::protocol(format!(
-                    "{}:{} does not offer STARTTLS, which is required by default; \
+                    "{}:{} does not offer {}, which is required by default; \
                      --tls opportunistic goes on without it, --tls none never asks",
-                    endpoint.host, endpoint.port
+                    endpoint.host,
+                    endpoint.port,
+                    S::TLS_COMMAND
                 )));
             }
             start_tls(&mut session, endpoint, false)?;
@@ -282,12 +287,13 @@ pub fn start_tls<S: Handshake>(
         TlsAnswer::Proceed => {}
         TlsAnswer::Refused(reply) if refusal_ok => {
             session.connection_mut().note(&format!(
-                "STARTTLS refused ({reply}); going on without TLS (opportunistic)"
+                "{} refused ({reply}); going on without TLS (opportunistic)",
+                S::TLS_COMMAND
             ));
             return Ok(());
         }
         TlsAnswer::Refused(reply) => {
-            let message = format!("STARTTLS refused: the server said {reply}");
+            let message = format!("{} refused: the server said {reply}", S::TLS_COMMAND);
             return Err(Error::refusal(ErrorKind::Protocol, reply, message));
         }
     }

@@ -28,6 +28,7 @@ use super::{Listed, Session};
 use crate::error::{Error, ErrorKind};
 use crate::net::dot_reader::DotOptions;
 use crate::store::fetch_state::FetchState;
+use crate::store::maildir::Staged;
 use crate::store::{LineEnds, Maildir, Mbox};
 
 /// Commands in flight at most with PIPELINING: enough to keep the
@@ -35,6 +36,12 @@ use crate::store::{LineEnds, Maildir, Mbox};
 /// which could deadlock a server that writes while we write (RFC 2449
 /// §6.6).
 const WINDOW: usize = 32;
+/// Most messages in a batch made durable together (one file-system sync,
+/// one state record sync, one sync of `new/`).
+const BATCH_MESSAGES: usize = 64;
+/// Most octets in a batch: a crash loses at most this much received work
+/// (fetched again by the next run), never a stored message.
+const BATCH_OCTETS: u64 = 16 << 20;
 /// Messages up to this size are spooled in memory before going to an
 /// mbox, an MDA or stdout; larger ones in an unnamed temporary file.
 const SPOOL_IN_MEMORY: usize = 8 << 20;
@@ -88,7 +95,8 @@ pub struct Record {
     pub size: u64,
     /// Its UIDL.
     pub uidl: Option<String>,
-    /// `stored`, `header_stored`, `skipped` (too large), or `deleted`
+    /// `stored`, `header_stored`, `skipped` (too large), `gone` (RETR
+    /// refused: another session removed it meanwhile), or `deleted`
     /// (stored by an earlier run, deleted now).
     pub status: &'static str,
     /// The Maildir file written.
@@ -103,7 +111,7 @@ pub struct Summary {
     pub record: &'static str,
     /// Messages stored (header-only ones included).
     pub fetched: u64,
-    /// Messages skipped as too large.
+    /// Messages skipped as too large, or gone before their RETR.
     pub skipped: u64,
     /// Messages deleted from the server.
     pub deleted: u64,
@@ -186,6 +194,8 @@ enum Job {
     Fetch { message: Listed, header_only: bool },
     /// DELE of a message stored before.
     Delete { message: Listed, earlier: bool },
+    /// Nothing sent: a message too large, reported in its place.
+    Skip { message: Listed },
 }
 
 /// Fetches the maildrop into `destination` as `options` say, with `state`
@@ -205,6 +215,14 @@ pub fn fetch(
     if let Some(state) = state.as_deref_mut() {
         prepare_state(state, &messages, destination, options)?;
     }
+    // After the recovery above, which delivers what was recorded.
+    if let Destination::Maildir(maildir) = destination {
+        let recorded: HashSet<&str> = state
+            .as_deref()
+            .map(|s| s.staged_names().collect())
+            .unwrap_or_default();
+        maildir.remove_stale_tmp(&|name| recorded.contains(name));
+    }
     let jobs = plan(&messages, state.as_deref(), options, observe);
     let mut run = Run {
         session,
@@ -216,29 +234,50 @@ pub fn fetch(
             ..Summary::default()
         },
         deletes_sent: false,
+        in_flight: 0,
+        batch: Vec::new(),
+        batch_octets: 0,
+        deleted: Vec::new(),
     };
     let outcome = run.execute(jobs, observe);
     let Run {
         session,
         summary,
         deletes_sent,
+        in_flight,
+        deleted,
+        state,
         ..
     } = run;
-    finish(session, outcome, deletes_sent).map(|()| summary)
+    let in_step = in_flight == 0;
+    finish(session, outcome, deletes_sent, in_step)?;
+    // Gone from the server for good: a server that gives the UIDL to a
+    // new message later (RFC 1939 §7 asks it not to) gets it fetched.
+    if let Some(state) = state {
+        let deleted: HashSet<String> = deleted.into_iter().collect();
+        state.compact(|key| !deleted.contains(key))?;
+    }
+    Ok(summary)
 }
 
 /// Ends the session after the work: QUIT commits the deletions. After a
-/// local failure (a full disk, an MDA that failed) the connection still
-/// works, and what was stored and deleted before is committed; after a
-/// network or protocol failure nothing more is sent.
-fn finish(session: Session, outcome: Result<(), Error>, deletes_sent: bool) -> Result<(), Error> {
+/// failure that left the conversation in step (a full disk, an MDA that
+/// failed, a refusal, with no command still unanswered) what was stored
+/// and deleted before is committed too; otherwise nothing more is sent,
+/// and the next `--delete` run deletes what this one stored.
+fn finish(
+    session: Session,
+    outcome: Result<(), Error>,
+    deletes_sent: bool,
+    in_step: bool,
+) -> Result<(), Error> {
     match outcome {
         Ok(()) => match session.quit_and_commit() {
             Ok(()) => Ok(()),
             Err(e) if deletes_sent => Err(e),
             Err(_) => Ok(()),
         },
-        Err(error) if is_local(&error) => {
+        Err(error) if in_step && still_talking(&error) => {
             let _ = session.quit_and_commit();
             Err(error)
         }
@@ -246,11 +285,16 @@ fn finish(session: Session, outcome: Result<(), Error>, deletes_sent: bool) -> R
     }
 }
 
-/// A failure on this side that leaves the conversation in step.
-fn is_local(error: &Error) -> bool {
-    matches!(
+/// A failure after which the connection still works: anything but a
+/// broken connection, TLS or protocol.
+fn still_talking(error: &Error) -> bool {
+    !matches!(
         error.kind(),
-        ErrorKind::LocalIo | ErrorKind::CannotCreate | ErrorKind::Config
+        ErrorKind::ConnectionLost
+            | ErrorKind::Timeout
+            | ErrorKind::Protocol
+            | ErrorKind::Tls
+            | ErrorKind::Certificate
     )
 }
 
@@ -262,6 +306,14 @@ fn prepare_state(
     destination: &Destination,
     options: &Options,
 ) -> Result<(), Error> {
+    if let Destination::Maildir(maildir) = destination {
+        // Every record, on the server still or not: a message deleted by
+        // another client since is stored here only.
+        let in_tmp = maildir.tmp_names();
+        for name in state.staged_names().filter(|n| in_tmp.contains(*n)) {
+            maildir.recover_staged(name)?;
+        }
+    }
     let on_server: HashSet<&str> = messages.iter().filter_map(|m| m.uidl.as_deref()).collect();
     if on_server.len() < messages.len() {
         if options.new {
@@ -271,16 +323,6 @@ fn prepare_state(
             ));
         }
         return Ok(());
-    }
-    if let Destination::Maildir(maildir) = destination {
-        for message in messages {
-            let uidl = message.uidl.as_deref().unwrap_or_default();
-            for key in [uidl.to_string(), header_key(uidl)] {
-                if let Some(name) = state.staged_name(&key) {
-                    maildir.recover_staged(name)?;
-                }
-            }
-        }
     }
     state.compact(|key| on_server.contains(key.strip_suffix(HEADER_SUFFIX).unwrap_or(key)))
 }
@@ -320,7 +362,9 @@ fn plan(
         }
         let too_large = options.max_size.is_some_and(|max| message.size > max);
         if too_large && !options.headers_only {
-            observe(Event::Handled(&record(message, "skipped", None)));
+            jobs.push(Job::Skip {
+                message: message.clone(),
+            });
             continue;
         }
         if too_large && options.new && uidl.is_some_and(|u| stored(&header_key(u))) {
@@ -362,13 +406,50 @@ struct Run<'a, 's> {
     options: &'a Options,
     summary: Summary,
     deletes_sent: bool,
+    /// Commands sent and not yet answered.
+    in_flight: usize,
+    /// Messages received, not yet durable and recorded.
+    batch: Vec<Fetched>,
+    /// Their octets.
+    batch_octets: u64,
+    /// The UIDLs of the messages deleted (DELE answered).
+    deleted: Vec<String>,
+}
+
+/// A message read and written, waiting until its batch is durable.
+struct Fetched {
+    message: Listed,
+    header_only: bool,
+    /// Not fetched, only reported: `skipped` (too large) or `gone` (the
+    /// server no longer had it).
+    not_fetched: Option<&'static str>,
+    /// The state key, when the server gives UIDLs.
+    key: Option<String>,
+    octets: u64,
+    /// The Maildir file, staged in `tmp/`.
+    staged: Option<Staged>,
 }
 
 impl Run<'_, '_> {
     /// Sends the jobs' commands, up to the window ahead of the answers
     /// read (one at a time without PIPELINING), and handles each answer in
-    /// order; a DELE is queued once its message is stored.
+    /// order; a DELE is queued once its message is stored. After a
+    /// failure, the messages received whole are still made durable and
+    /// recorded (not deleted), so that the next run does not fetch them
+    /// again.
     fn execute(&mut self, jobs: Vec<Job>, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
+        let outcome = self.exchange(jobs, observe);
+        if outcome.is_err() && !self.batch.is_empty() {
+            let _ = self.commit_batch(observe);
+        }
+        outcome
+    }
+
+    fn exchange(
+        &mut self,
+        jobs: Vec<Job>,
+        observe: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
         let window = match self.session.capabilities().pipelining {
             true => WINDOW,
             false => 1,
@@ -386,9 +467,15 @@ impl Run<'_, '_> {
             let Some(job) = in_flight.pop_front() else {
                 return Ok(());
             };
-            if let Some(delete) = self.answer(job, observe)? {
+            // Should answering this job fail, these stay unanswered.
+            self.in_flight = in_flight.len();
+            self.answer(job, observe)?;
+            let more_coming = in_flight.iter().chain(&waiting).any(Job::is_fetch);
+            if self.batch_due(more_coming) {
                 // Ahead of the fetches not yet sent: DELE goes out at once.
-                waiting.push_front(delete);
+                for delete in self.commit_batch(observe)?.into_iter().rev() {
+                    waiting.push_front(delete);
+                }
             }
         }
     }
@@ -403,54 +490,68 @@ impl Run<'_, '_> {
                 self.deletes_sent = true;
                 self.session.send_delete(message.number)
             }
+            Job::Skip { .. } => Ok(()),
         }
     }
 
-    /// Reads the answer to `job`'s command; a stored message gives its
-    /// DELE job with `--delete`.
-    fn answer(
-        &mut self,
-        job: Job,
-        observe: &mut dyn FnMut(Event<'_>),
-    ) -> Result<Option<Job>, Error> {
+    /// Reads the answer to `job`'s command: a message goes into the batch.
+    fn answer(&mut self, job: Job, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
         match job {
             Job::Delete { message, earlier } => {
                 self.session.read_deleted(message.number)?;
                 self.summary.deleted += 1;
+                self.deleted.extend(message.uidl.clone());
                 if earlier {
                     observe(Event::Handled(&record(&message, "deleted", None)));
                 }
-                Ok(None)
             }
             Job::Fetch {
                 message,
                 header_only,
             } => {
-                let (path, octets) = self.store(&message, header_only)?;
-                self.summary.fetched += 1;
-                self.summary.bytes += octets;
-                let status = if header_only {
-                    "header_stored"
-                } else {
-                    "stored"
+                let fetched = match self.receive(message.clone(), header_only) {
+                    Err(e) if is_gone(&e) => Fetched {
+                        message,
+                        header_only,
+                        not_fetched: Some("gone"),
+                        key: None,
+                        octets: 0,
+                        staged: None,
+                    },
+                    fetched => fetched?,
                 };
-                observe(Event::Handled(&record(&message, status, path)));
-                let delete = self.options.delete && !header_only;
-                Ok(delete.then_some(Job::Delete {
-                    message,
-                    earlier: false,
-                }))
+                self.batch_octets += fetched.octets;
+                self.batch.push(fetched);
             }
+            // In the batch, so that it is reported in message order.
+            Job::Skip { message } => self.batch.push(Fetched {
+                message,
+                header_only: false,
+                not_fetched: Some("skipped"),
+                key: None,
+                octets: 0,
+                staged: None,
+            }),
         }
+        Ok(())
     }
 
-    /// Stores one message whose RETR (or TOP) was sent, and records it in
-    /// the state; returns the Maildir path and the octets stored.
-    fn store(
-        &mut self,
-        message: &Listed,
-        header_only: bool,
-    ) -> Result<(Option<PathBuf>, u64), Error> {
+    /// Whether the batch is to be made durable now: it is full, or no
+    /// other message is coming. An mbox or MDA message is stored already:
+    /// it is recorded at once.
+    fn batch_due(&self, more_coming: bool) -> bool {
+        let maildir = matches!(self.destination, Destination::Maildir(_));
+        !self.batch.is_empty()
+            && (!maildir
+                || !more_coming
+                || self.batch.len() >= BATCH_MESSAGES
+                || self.batch_octets >= BATCH_OCTETS)
+    }
+
+    /// Receives one message whose RETR (or TOP) was sent: into a Maildir's
+    /// `tmp/` (durable later, with its batch), or spooled whole and then
+    /// stored at once in an mbox or by the MDA.
+    fn receive(&mut self, message: Listed, header_only: bool) -> Result<Fetched, Error> {
         let key = message.uidl.as_deref().map(|u| match header_only {
             true => header_key(u),
             false => u.to_string(),
@@ -467,25 +568,109 @@ impl Run<'_, '_> {
                 octets = session.read_message(number, sink, &dot)?.octets;
                 Ok(())
             })?;
-            if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
-                state.record(key, Some(staged.name()))?;
-            }
-            return Ok((Some(staged.deliver()?), octets));
+            return Ok(Fetched {
+                message,
+                header_only,
+                not_fetched: None,
+                key,
+                octets,
+                staged: Some(staged),
+            });
         }
         let mut spool = spool_message(&mut self.session, number, self.options.line_ends)?;
-        let octets = spool.len;
         match &mut *self.destination {
             Destination::Mbox(mbox) => {
-                mbox.append("MAILER-DAEMON", SystemTime::now(), &mut spool)?
+                let sender = spool.return_path()?;
+                mbox.append(&sender, SystemTime::now(), &mut spool)?
             }
-            Destination::Mda(mda) => run_mda(mda, message, &mut spool)?,
+            Destination::Mda(mda) => run_mda(mda, &message, &mut spool)?,
             Destination::Maildir(_) => unreachable!("handled above"),
         }
-        if let (Some(state), Some(key)) = (self.state.as_deref_mut(), &key) {
-            state.record(key, None)?;
-        }
-        Ok((None, octets))
+        Ok(Fetched {
+            message,
+            header_only,
+            not_fetched: None,
+            key,
+            octets: spool.len,
+            staged: None,
+        })
     }
+
+    /// Makes the batch durable (Maildir: one sync for all, then the
+    /// records, then the links into `new/`; the others are stored
+    /// already: their records), reports each message, and returns the
+    /// DELE jobs of those to delete.
+    fn commit_batch(&mut self, observe: &mut dyn FnMut(Event<'_>)) -> Result<Vec<Job>, Error> {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.batch_octets = 0;
+        let mut staged: Vec<Staged> = batch.iter_mut().filter_map(|f| f.staged.take()).collect();
+        let maildir = match &*self.destination {
+            Destination::Maildir(maildir) => Some(maildir),
+            _ => None,
+        };
+        if let Some(maildir) = maildir {
+            maildir.sync_staged(&staged)?;
+        }
+        if let Some(state) = self.state.as_deref_mut() {
+            let mut names = staged.iter().map(Staged::name);
+            let records: Vec<(&str, Option<&str>)> = batch
+                .iter()
+                .filter(|f| f.not_fetched.is_none())
+                .filter_map(|f| {
+                    let name = maildir.and_then(|_| names.next());
+                    Some((f.key.as_deref()?, name))
+                })
+                .collect();
+            state.record_all(&records)?;
+            staged.iter_mut().for_each(Staged::keep);
+        }
+        let mut delivered = match maildir {
+            Some(maildir) => maildir.deliver_staged(staged)?.into_iter(),
+            None => Vec::new().into_iter(),
+        };
+        let mut paths: Vec<Option<PathBuf>> = batch
+            .iter()
+            .map(|f| match f.not_fetched.is_some() || maildir.is_none() {
+                true => None,
+                false => delivered.next(),
+            })
+            .collect();
+        let mut deletes = Vec::new();
+        for (fetched, path) in batch.into_iter().zip(paths.drain(..)) {
+            if let Some(status) = fetched.not_fetched {
+                self.summary.skipped += 1;
+                observe(Event::Handled(&record(&fetched.message, status, None)));
+                continue;
+            }
+            self.summary.fetched += 1;
+            self.summary.bytes += fetched.octets;
+            let status = match fetched.header_only {
+                true => "header_stored",
+                false => "stored",
+            };
+            observe(Event::Handled(&record(&fetched.message, status, path)));
+            if self.options.delete && !fetched.header_only {
+                deletes.push(Job::Delete {
+                    message: fetched.message,
+                    earlier: false,
+                });
+            }
+        }
+        Ok(deletes)
+    }
+}
+
+impl Job {
+    fn is_fetch(&self) -> bool {
+        matches!(self, Job::Fetch { .. })
+    }
+}
+
+/// A plain `-ERR` to RETR or TOP: the message is not there (another
+/// session removed it after the LIST); the others are still fetched. A
+/// response code (`[SYS/TEMP]`, `[IN-USE]`) is a failure of the run.
+fn is_gone(error: &Error) -> bool {
+    error.kind() == ErrorKind::NoSuchRecipient && error.reply().is_some()
 }
 
 /// A message read whole into memory or an unnamed temporary file, ready
@@ -499,6 +684,43 @@ impl Read for Spool {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.file.read(buf)
     }
+}
+
+impl Spool {
+    /// The address of the message's `Return-Path:` field, for the mbox
+    /// `From ` line (empty when there is none, or `<>`: the mbox writes
+    /// MAILER-DAEMON then); the spool is read again from the start after.
+    fn return_path(&mut self) -> Result<String, Error> {
+        let mut head = Vec::with_capacity(8192);
+        let read = (&mut self.file)
+            .take(64 * 1024)
+            .read_to_end(&mut head)
+            .and_then(|_| self.file.rewind());
+        read.map_err(|e| Error::from_io(ErrorKind::LocalIo, "reading a spooled message", &e))?;
+        Ok(return_path(&head).unwrap_or_default())
+    }
+}
+
+/// The address in the first `Return-Path:` field of a header (RFC 5322
+/// §3.6.7), without its angle brackets.
+fn return_path(head: &[u8]) -> Option<String> {
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return None;
+        }
+        let Some(value) = line
+            .get(..12)
+            .filter(|name| name.eq_ignore_ascii_case(b"return-path:"))
+            .map(|_| &line[12..])
+        else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(value);
+        let address = value.trim().trim_start_matches('<').trim_end_matches('>');
+        return Some(address.trim().to_string());
+    }
+    None
 }
 
 /// Reads the answer to a RETR sent before into a spool.
@@ -601,8 +823,17 @@ mod tests {
                 } => format!("RETR {}", message.number),
                 Job::Fetch { message, .. } => format!("TOP {}", message.number),
                 Job::Delete { message, .. } => format!("DELE {}", message.number),
+                Job::Skip { message } => format!("SKIP {}", message.number),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_return_path_names_the_mbox_sender() {
+        let head = b"Received: x\r\nreturn-path: <bounce@example.org>\r\nFrom: a@b\r\n\r\nReturn-Path: <no>";
+        assert_eq!(return_path(head).as_deref(), Some("bounce@example.org"));
+        assert_eq!(return_path(b"Return-Path: <>\n\n").as_deref(), Some(""));
+        assert_eq!(return_path(b"From: a@b\n\nReturn-Path: <x@y>\n"), None);
     }
 
     #[test]
@@ -643,7 +874,7 @@ mod tests {
             limit: Some(1),
             ..Options::default()
         };
-        assert_eq!(jobs(&messages, Some(&state), &small), ["RETR 1"]);
+        assert_eq!(jobs(&messages, Some(&state), &small), ["RETR 1", "SKIP 3"]);
         let headers = Options {
             max_size: Some(100),
             headers_only: true,

@@ -82,9 +82,10 @@ impl Response {
     /// The line as the server sent it (without the line end).
     pub fn line(&self) -> String {
         let status = if self.ok { "+OK" } else { "-ERR" };
-        match &self.code {
-            Some(code) => format!("{status} [{code}] {}", self.text),
-            None => format!("{status} {}", self.text).trim_end().to_string(),
+        match (&self.code, self.text.is_empty()) {
+            (Some(code), _) => format!("{status} [{code}] {}", self.text),
+            (None, true) => status.to_string(),
+            (None, false) => format!("{status} {}", self.text),
         }
     }
 
@@ -94,15 +95,14 @@ impl Response {
     /// temporary (75), `AUTH` a refused login (77), `SYS/PERM` a refused
     /// service (69).
     pub fn failure_kind(&self, otherwise: ErrorKind) -> ErrorKind {
-        match self
-            .code
-            .as_deref()
-            .map(|c| c.split('/').next().unwrap_or(c))
-        {
-            Some("IN-USE" | "LOGIN-DELAY") => ErrorKind::Deferred,
-            Some("SYS") if self.code.as_deref() == Some("SYS/TEMP") => ErrorKind::Deferred,
-            Some("SYS") => ErrorKind::Refused,
-            Some("AUTH") => ErrorKind::AuthRefused,
+        // Codes are hierarchical: deeper levels a client does not know
+        // are ignored (RFC 2449 §8).
+        let mut levels = self.code.as_deref().unwrap_or("").split('/');
+        match (levels.next(), levels.next()) {
+            (Some("IN-USE" | "LOGIN-DELAY"), _) => ErrorKind::Deferred,
+            (Some("SYS"), Some("TEMP")) => ErrorKind::Deferred,
+            (Some("SYS"), Some("PERM")) => ErrorKind::Refused,
+            (Some("AUTH"), _) => ErrorKind::AuthRefused,
             _ => otherwise,
         }
     }
@@ -444,7 +444,7 @@ impl Session {
         let sizes = self.numbered_lines("LIST", count)?;
         let mut messages = Vec::with_capacity(sizes.len());
         for (number, size) in sizes {
-            let size = size.parse().map_err(|_| {
+            let size = decimal(&size).ok_or_else(|| {
                 Error::protocol(format!(
                     "LIST: {size:?} is not the size of message {number}"
                 ))
@@ -473,25 +473,15 @@ impl Session {
     /// The lines of a multi-line `NUMBER VALUE` response to the command
     /// just sent: at most `count` of them, numbers between 1 and `count`
     /// (RFC 1939 §5). A `-ERR` is a refusal (69) carrying the reply.
-    fn numbered_lines(&mut self, what: &str, count: u32) -> Result<Vec<(u32, String)>, Error> {
+    fn numbered_lines(&mut self, what: &str, count: u32) -> Result<Vec<(u32, Vec<u8>)>, Error> {
         let response = self.read_response(what)?;
         if !response.ok {
             return Err(response.error(what, ErrorKind::Refused));
         }
-        let lines = self.read_lines(what, count as usize)?;
+        let lines = self.read_raw_lines(what, count as usize)?;
         lines
-            .into_iter()
-            .map(|line| {
-                let mut words = line.split_whitespace();
-                let number = words.next().and_then(|n| n.parse::<u32>().ok());
-                match (number, words.next()) {
-                    (Some(n), Some(value)) if (1..=count).contains(&n) => Ok((n, value.to_string())),
-                    _ => Err(Error::protocol(format!(
-                        "{what}: the server sent {:?}, not a message number (1 to {count}) and a value",
-                        crate::output::printable(&truncated(&line))
-                    ))),
-                }
-            })
+            .iter()
+            .map(|line| parse_numbered_line(what, line, count))
             .collect()
     }
 
@@ -603,9 +593,18 @@ impl Session {
     /// The lines of a multi-line response up to its terminating `.`,
     /// un-stuffed; more than `max` lines is a protocol error (76).
     fn read_lines(&mut self, what: &str, max: usize) -> Result<Vec<String>, Error> {
+        let lines = self.read_raw_lines(what, max)?;
+        Ok(lines
+            .iter()
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect())
+    }
+
+    /// [`Session::read_lines`] as the octets sent.
+    fn read_raw_lines(&mut self, what: &str, max: usize) -> Result<Vec<Vec<u8>>, Error> {
         let mut lines = Vec::new();
         loop {
-            let line = self
+            let mut line = self
                 .conn
                 .read_line(MAX_LINE)
                 .map_err(|e| e.prefixed(what))?;
@@ -617,35 +616,65 @@ impl Session {
                     "{what}: the server sent more than {max} lines"
                 )));
             }
-            let line = line.strip_prefix(b".").unwrap_or(&line);
-            lines.push(String::from_utf8_lossy(line).into_owned());
+            if line.first() == Some(&b'.') {
+                line.remove(0);
+            }
+            lines.push(line);
         }
     }
+}
+
+/// One line of a LIST or UIDL response (RFC 1939 §5, §7): a message
+/// number from 1 to `count` (STAT's), a space, and a value (a size, a
+/// UIDL); anything after the value is ignored (RFC 1939 §5 allows it). A
+/// line that is not that is a protocol error (76).
+pub fn parse_numbered_line(what: &str, line: &[u8], count: u32) -> Result<(u32, Vec<u8>), Error> {
+    let mut words = line
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    let number = words.next().and_then(decimal);
+    match (number, words.next()) {
+        (Some(n), Some(value)) if (1..=count).contains(&n) => Ok((n, value.to_vec())),
+        _ => Err(Error::protocol(format!(
+            "{what}: the server sent {:?}, not a message number (1 to {count}) and a value",
+            crate::output::printable(&truncated(&String::from_utf8_lossy(line)))
+        ))),
+    }
+}
+
+/// A number of decimal digits only (no sign, RFC 1939 §5), if it fits.
+pub fn decimal<T: std::str::FromStr>(digits: &[u8]) -> Option<T> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// Puts each UIDL on its message; a number LIST did not give is a
 /// protocol error. A UIDL is 1 to 70 octets from 0x21 to 0x7E (RFC 1939
 /// §7); one outside that is kept with its other octets escaped as `%XX`,
 /// so that it still works as a key and prints safely.
-fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, String)>) -> Result<(), Error> {
+fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, Vec<u8>)>) -> Result<(), Error> {
+    let position: std::collections::HashMap<u32, usize> = messages
+        .iter()
+        .enumerate()
+        .map(|(at, m)| (m.number, at))
+        .collect();
     for (number, uidl) in uidls {
-        let message = messages
-            .iter_mut()
-            .find(|m| m.number == number)
-            .ok_or_else(|| {
-                Error::protocol(format!(
-                    "UIDL: message {number} is not in the LIST response"
-                ))
-            })?;
-        message.uidl = Some(escape_uidl(&uidl));
+        let at = position.get(&number).ok_or_else(|| {
+            Error::protocol(format!(
+                "UIDL: message {number} is not in the LIST response"
+            ))
+        })?;
+        messages[*at].uidl = Some(escape_uidl(&uidl));
     }
     Ok(())
 }
 
 /// A UIDL with `%` and octets outside 0x21–0x7E as `%XX`.
-pub fn escape_uidl(uidl: &str) -> String {
+pub fn escape_uidl(uidl: &[u8]) -> String {
     let mut escaped = String::with_capacity(uidl.len());
-    for byte in uidl.bytes() {
+    for &byte in uidl {
         match byte {
             b'%' => escaped.push_str("%25"),
             0x21..=0x7e => escaped.push(byte as char),
@@ -674,6 +703,7 @@ fn none_if_empty(text: &str) -> &str {
 /// the greeting, CAPA, STLS (RFC 2595 §4).
 impl Handshake for Session {
     type Options = ();
+    const TLS_COMMAND: &'static str = "STLS";
 
     fn greet(conn: Connection, _: &()) -> Result<Session, Error> {
         Session::greet(conn)
@@ -729,6 +759,8 @@ mod tests {
         assert!(Response::parse(b"+OKAY").is_err());
         assert!(Response::parse(b"* OK imap").is_err());
         assert!(Response::parse(b"").is_err());
+        let spaced = Response::parse(b"+OK ready ").unwrap();
+        assert_eq!(Response::parse(spaced.line().as_bytes()).unwrap(), spaced);
         let bracket = Response::parse(b"-ERR [no end").unwrap();
         assert_eq!((bracket.code, bracket.text.as_str()), (None, "[no end"));
     }
@@ -746,6 +778,8 @@ mod tests {
         assert_eq!(kind(b"-ERR [SYS/PERM] x"), ErrorKind::Refused);
         assert_eq!(kind(b"-ERR [AUTH] x"), ErrorKind::AuthRefused);
         assert_eq!(kind(b"-ERR [UNKNOWN/CODE] x"), ErrorKind::AuthRefused);
+        assert_eq!(kind(b"-ERR [SYS/TEMP/FULL] x"), ErrorKind::Deferred);
+        assert_eq!(kind(b"-ERR [SYS] x"), ErrorKind::AuthRefused);
         assert_eq!(kind(b"-ERR wrong"), ErrorKind::AuthRefused);
         let delay = Response::parse(b"-ERR [LOGIN-DELAY] wait").unwrap();
         assert!(
@@ -807,7 +841,13 @@ mod tests {
             Some("whqtswO00WBw418f9t5JxYwZ")
         );
         assert_eq!(messages[0].uidl.as_deref(), Some("a%25b%C3%A9"));
-        assert!(attach_uidls(&mut messages, vec![(3, "x".into())]).is_err());
+        assert!(attach_uidls(&mut messages, vec![(3, b"x".to_vec())]).is_err());
+        assert_ne!(escape_uidl(b"a\xff"), escape_uidl(b"a\xfe"));
+        assert!(parse_numbered_line("LIST", b"+1 87", 5).is_err());
+        assert_eq!(
+            parse_numbered_line("LIST", b"2\t87 extra", 5).unwrap(),
+            (2, b"87".to_vec())
+        );
     }
 
     #[test]

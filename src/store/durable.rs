@@ -3,9 +3,12 @@
 //! name, `fsync` the directory (the Maildir recipe, also used by the
 //! outgoing queue of [`crate::spool`]). A crash at any moment leaves at most
 //! a stray temporary file, never a partial file under the final name.
+//! Files are created 0600: mail and queue entries are the owner's alone
+//! (as maildrop, mpop and fetchmail write them).
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// How the finished file takes its final name.
@@ -70,6 +73,7 @@ pub fn write_temporary(
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(tmp)
         .map_err(|error| failed(Step::Create, error))?;
     let temporary = Temporary {
@@ -80,6 +84,41 @@ pub fn write_temporary(
         .and_then(|()| file.sync_all())
         .map_err(|error| failed(Step::Write, error))?;
     Ok(temporary)
+}
+
+/// [`write_temporary`] without the sync: for a batch of files made
+/// durable together ([`sync_batch`]) before any is published.
+pub fn write_temporary_unsynced(
+    tmp: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<Temporary, Failure> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(tmp)
+        .map_err(|error| failed(Step::Create, error))?;
+    let temporary = Temporary {
+        path: tmp.to_path_buf(),
+        published: false,
+    };
+    fill(&mut file).map_err(|error| failed(Step::Write, error))?;
+    Ok(temporary)
+}
+
+/// Makes every file written so far on the file system that holds `dir`
+/// durable with one `syncfs(2)` (which reports write-back errors since
+/// Linux 5.8), the barrier of a batch of [`write_temporary_unsynced`]
+/// files; where `syncfs` fails, each of `files` is synced instead.
+pub fn sync_batch(dir: &Path, files: &[&Path]) -> io::Result<()> {
+    let synced = File::open(dir).and_then(|d| rustix::fs::syncfs(&d).map_err(io::Error::from));
+    if synced.is_ok() {
+        return Ok(());
+    }
+    for file in files {
+        File::open(file)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// A complete, synced file under its temporary name; removed on drop
@@ -99,6 +138,27 @@ impl Temporary {
         move_into_place(&self.path, target, publish).map_err(|e| failed(Step::Publish, e))?;
         self.published = true;
         sync_parent(target).map_err(|e| failed(Step::SyncDir, e))
+    }
+}
+
+impl Temporary {
+    /// Moves the file to `target` as `publish` says, without syncing the
+    /// directory (the caller syncs it once for a batch, [`sync_dir`]).
+    pub fn publish_unsynced(&mut self, target: &Path, publish: Publish) -> Result<(), Failure> {
+        move_into_place(&self.path, target, publish).map_err(|e| failed(Step::Publish, e))?;
+        self.published = true;
+        Ok(())
+    }
+
+    /// The file's temporary path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Keeps the file when this is dropped unpublished: its name is
+    /// recorded somewhere, and a later run finishes the publication.
+    pub fn keep(&mut self) {
+        self.published = true;
     }
 }
 

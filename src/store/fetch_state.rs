@@ -141,6 +141,11 @@ impl FetchState {
         self.stored.get(key).and_then(|n| n.as_deref())
     }
 
+    /// The Maildir names of every record that has one.
+    pub fn staged_names(&self) -> impl Iterator<Item = &str> {
+        self.stored.values().filter_map(|n| n.as_deref())
+    }
+
     /// How many messages are recorded.
     pub fn len(&self) -> usize {
         self.stored.len()
@@ -155,19 +160,32 @@ impl FetchState {
     /// `name`), appended and synced before this returns. Keys and names
     /// hold no white space (a UIDL cannot, RFC 1939 §7; callers escape).
     pub fn record(&mut self, key: &str, name: Option<&str>) -> Result<(), Error> {
-        if key.is_empty() || key.contains(char::is_whitespace) {
-            return Err(Error::bug(format!("state key {key:?} has white space")));
+        self.record_all(&[(key, name)])
+    }
+
+    /// [`FetchState::record`] for several messages, synced once.
+    pub fn record_all(&mut self, records: &[(&str, Option<&str>)]) -> Result<(), Error> {
+        if records.is_empty() {
+            return Ok(());
         }
-        let line = match name {
-            Some(name) => format!("{key} {name}\n"),
-            None => format!("{key}\n"),
-        };
+        let mut lines = String::new();
+        for (key, name) in records {
+            if key.is_empty() || key.contains(char::is_whitespace) {
+                return Err(Error::bug(format!("state key {key:?} has white space")));
+            }
+            match name {
+                Some(name) => lines.push_str(&format!("{key} {name}\n")),
+                None => lines.push_str(&format!("{key}\n")),
+            }
+        }
         self.journal
-            .write_all(line.as_bytes())
+            .write_all(lines.as_bytes())
             .and_then(|()| self.journal.sync_data())
             .map_err(|e| write_failed(&self.path, &e))?;
-        self.stored
-            .insert(key.to_string(), name.map(str::to_string));
+        for (key, name) in records {
+            self.stored
+                .insert(key.to_string(), name.map(str::to_string));
+        }
         Ok(())
     }
 

@@ -104,7 +104,7 @@ impl Maildir {
     }
 
     /// Writes a message into `tmp/` with `fill` (which writes it as it is
-    /// to be stored: no line ends are converted here) and syncs it; see
+    /// to be stored: no line ends are converted here), not synced yet; see
     /// [`Staged`]. Errors: as [`Maildir::deliver`]'s, and `fill`'s own.
     pub fn stage(
         &self,
@@ -117,15 +117,98 @@ impl Maildir {
             fill(&mut sink).map_err(io::Error::other)?;
             sink.flush()
         };
-        match durable::write_temporary(&tmp, write) {
-            Ok(temporary) => Ok(Staged {
-                temporary,
-                name,
-                root: self.root.clone(),
-            }),
+        match durable::write_temporary_unsynced(&tmp, write) {
+            Ok(temporary) => Ok(Staged { temporary, name }),
             Err(f) if f.step == Step::Create => Err(cant_create(&tmp, &f.error)),
             Err(f) => Err(own_error_or(f.error, |e| write_failed(tmp.display(), &e))),
         }
+    }
+
+    /// Makes staged messages durable in `tmp/`: one file-system sync for
+    /// the batch ([`durable::sync_batch`]). Errors: 74.
+    pub fn sync_staged(&self, staged: &[Staged]) -> Result<(), Error> {
+        let paths: Vec<&Path> = staged.iter().map(|s| s.temporary.path()).collect();
+        let tmp = self.root.join("tmp");
+        durable::sync_batch(&tmp, &paths).map_err(|e| write_failed(tmp.display(), &e))
+    }
+
+    /// Delivers synced staged messages: each linked into `new/` under its
+    /// name (another if taken), then `new/` synced once; returns their
+    /// paths there, in order. On an error the messages not yet linked stay
+    /// in `tmp/` if [`Staged::keep`] was called, and are removed if not.
+    pub fn deliver_staged(&self, staged: Vec<Staged>) -> Result<Vec<PathBuf>, Error> {
+        let new = self.root.join("new");
+        let mut delivered = Vec::with_capacity(staged.len());
+        for mut one in staged {
+            delivered.push(self.link_into_new(&mut one)?);
+        }
+        durable::sync_dir(&new).map_err(|e| write_failed(new.display(), &e))?;
+        Ok(delivered)
+    }
+
+    /// Links one staged message into `new/`, unsynced.
+    fn link_into_new(&self, staged: &mut Staged) -> Result<PathBuf, Error> {
+        let new = self.root.join("new");
+        let mut target = new.join(&staged.name);
+        for _ in 0..NAME_ATTEMPTS {
+            match staged
+                .temporary
+                .publish_unsynced(&target, Publish::NoReplace)
+            {
+                Ok(()) => return Ok(target),
+                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
+                Err(f) => return Err(cant_create(&target, &f.error)),
+            }
+        }
+        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+    }
+
+    /// The names of the files in `tmp/` (none when it cannot be read).
+    pub fn tmp_names(&self) -> std::collections::HashSet<String> {
+        fs::read_dir(self.root.join("tmp"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Removes what killed deliveries of mailkit left in `tmp/`: files
+    /// named as [`unique_name`] makes them on this host, except those in
+    /// `keep` (recorded, to be delivered) and those of a process that is
+    /// still running (another delivery at work), unless they are older
+    /// than 36 hours (the age after which the Maildir convention lets a
+    /// reader clean `tmp/`). Other programs' files are left alone. Returns
+    /// how many were removed; a file that cannot be removed is skipped.
+    pub fn remove_stale_tmp(&self, keep: &dyn Fn(&str) -> bool) -> usize {
+        const STALE: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = our_name_pid(&name) else {
+                continue;
+            };
+            let Some(age) = entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok())
+                .map(|modified| now.duration_since(modified).unwrap_or_default())
+            else {
+                continue;
+            };
+            let abandoned = !keep(&name) && !process_running(pid);
+            if (abandoned || age > STALE) && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Finishes a delivery that a crash interrupted after the message was
@@ -189,16 +272,17 @@ impl Maildir {
     }
 }
 
-/// A message written into `tmp/` and synced, not yet delivered: its name
-/// can be recorded (a fetch state) before [`Staged::deliver`] links it
-/// into `new/`, so that a crash in between is finished by
+/// A message written into `tmp/`, not yet delivered: a batch of them is
+/// made durable at once ([`Maildir::sync_staged`]), their names can be
+/// recorded (a fetch state) and then they are linked into `new/`
+/// ([`Maildir::deliver_staged`]); a crash after the record is finished by
 /// [`Maildir::recover_staged`] rather than repeated. Dropped undelivered,
-/// the file is removed.
+/// the file is removed, unless [`Staged::keep`] said its name was
+/// recorded.
 #[derive(Debug)]
 pub struct Staged {
     temporary: Temporary,
     name: String,
-    root: PathBuf,
 }
 
 impl Staged {
@@ -207,23 +291,10 @@ impl Staged {
         &self.name
     }
 
-    /// Links the message into `new/` (another name if its own is taken)
-    /// and syncs `new/`; returns its path there. Errors as
-    /// [`Maildir::deliver`]'s.
-    pub fn deliver(mut self) -> Result<PathBuf, Error> {
-        let new = self.root.join("new");
-        let mut target = new.join(&self.name);
-        for _ in 0..NAME_ATTEMPTS {
-            match self.temporary.publish(&target, Publish::NoReplace) {
-                Ok(()) => return Ok(target),
-                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
-                Err(f) if f.step == Step::SyncDir => {
-                    return Err(write_failed(new.display(), &f.error));
-                }
-                Err(f) => return Err(cant_create(&target, &f.error)),
-            }
-        }
-        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+    /// Keeps the file in `tmp/` even if it is never delivered: its name is
+    /// recorded, and the next run delivers it.
+    pub fn keep(&mut self) {
+        self.temporary.keep();
     }
 }
 
@@ -250,6 +321,29 @@ pub fn unique_name() -> String {
         crate::random::hex(8),
         host_name()
     )
+}
+
+/// The process id in `name` when it has the form [`unique_name`] gives
+/// on this host: `DIGITS.M<digits>P<pid>Q<digits>R<hex>.HOST`.
+fn our_name_pid(name: &str) -> Option<u32> {
+    let (seconds, rest) = name.split_once('.')?;
+    let (unique, host) = rest.split_once('.')?;
+    let (usec, rest) = unique.strip_prefix('M')?.split_once('P')?;
+    let (pid, rest) = rest.split_once('Q')?;
+    let (count, random) = rest.split_once('R')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ours = digits(seconds)
+        && digits(usec)
+        && digits(count)
+        && !random.is_empty()
+        && random.bytes().all(|b| b.is_ascii_hexdigit())
+        && host == host_name();
+    ours.then(|| pid.parse().ok()).flatten()
+}
+
+/// Whether process `pid` is running: this one, or one `/proc` shows.
+fn process_running(pid: u32) -> bool {
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
 }
 
 /// This host's name for Maildir file names, read once per process.
@@ -437,5 +531,88 @@ mod tests {
         fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
             Err(io::Error::other(self.0.take().unwrap()))
         }
+    }
+
+    fn staged(maildir: &Maildir, text: &'static [u8]) -> Staged {
+        maildir
+            .stage(|sink| sink.write_all(text).map_err(|e| Error::io(e.to_string())))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_staged_batch_is_delivered_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let batch = vec![staged(&maildir, b"one"), staged(&maildir, b"two")];
+        maildir.sync_staged(&batch).unwrap();
+        let paths = maildir.deliver_staged(batch).unwrap();
+        assert_eq!(fs::read(&paths[0]).unwrap(), b"one");
+        assert_eq!(fs::read(&paths[1]).unwrap(), b"two");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn a_staged_message_is_removed_unless_kept_and_then_recovered_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        drop(staged(&maildir, b"dropped"));
+        assert!(files(&dir.path().join("tmp")).is_empty());
+        let mut kept = staged(&maildir, b"kept");
+        kept.keep();
+        let name = kept.name().to_string();
+        drop(kept);
+        let recovered = maildir.recover_staged(&name).unwrap().unwrap();
+        assert_eq!(fs::read(&recovered).unwrap(), b"kept");
+        assert!(files(&dir.path().join("tmp")).is_empty());
+        assert_eq!(maildir.recover_staged(&name).unwrap(), None);
+        assert_eq!(files(&dir.path().join("new")).len(), 1);
+    }
+
+    #[test]
+    fn a_crash_between_link_and_unlink_is_not_delivered_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let mut kept = staged(&maildir, b"linked");
+        kept.keep();
+        let name = kept.name().to_string();
+        drop(kept);
+        let tmp = dir.path().join("tmp").join(&name);
+        // Linked, then moved to cur/ by a reader; the tmp name stayed.
+        fs::hard_link(&tmp, dir.path().join("cur").join(format!("{name}:2,S"))).unwrap();
+        assert_eq!(maildir.recover_staged(&name).unwrap(), None);
+        assert!(files(&dir.path().join("new")).is_empty());
+        assert!(!tmp.exists());
+        assert_eq!(maildir.recover_staged("../escape").unwrap(), None);
+    }
+
+    #[test]
+    fn only_abandoned_or_stale_files_of_ours_leave_tmp() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Maildir::open_or_create(dir.path()).unwrap();
+        let tmp = dir.path().join("tmp");
+        let ours = unique_name();
+        assert_eq!(our_name_pid(&ours), Some(std::process::id()));
+        // A process that has exited: a child, reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let abandoned = ours.replace(&format!("P{}Q", std::process::id()), &format!("P{dead}Q"));
+        let recorded = abandoned.replace("Q", "Q9");
+        let old = SystemTime::now() - std::time::Duration::from_secs(40 * 3600);
+        let other = "1700000000.M1P1.other-program";
+        for name in [ours.as_str(), &abandoned, &recorded, other] {
+            File::create(tmp.join(name))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let fresh = unique_name();
+        File::create(tmp.join(&fresh)).unwrap();
+        let keep = |name: &str| name == recorded;
+        assert_eq!(maildir.remove_stale_tmp(&keep), 3);
+        assert!(!tmp.join(&ours).exists() && !tmp.join(&abandoned).exists());
+        assert!(!tmp.join(&recorded).exists(), "older than 36 hours");
+        assert!(tmp.join(other).exists());
+        assert!(tmp.join(&fresh).exists(), "this process is running");
     }
 }

@@ -44,10 +44,12 @@ pub const REFERENCES: References = References {
         },
         Entry {
             name: "$XDG_STATE_HOME/mailkit/pop3-USER@HOST:PORT",
-            about: "the state file (--state FILE chooses another): the UIDLs of the \
-                    messages stored, one a line, appended and synced after each stored \
-                    message; rewritten at the start of a run with only the messages still \
-                    on the server",
+            about: "the state file (--state FILE chooses another), a journal: a first \
+                    line naming the format, then one line per stored message, its UIDL and, \
+                    for a Maildir, the file name it was written under (a UIDL ending in #H: \
+                    its header alone, --headers-only); appended and synced as messages are \
+                    stored, rewritten at the start of a run with only the messages still on \
+                    the server",
         },
         Entry {
             name: "STATE.lock",
@@ -93,11 +95,16 @@ Listing, one object per message:
 Fetching, one object per message handled:
   record  \"message\"
   number, size, uidl  as above
-  status  stored | skipped | deleted (deleted: stored by an earlier run)
+  status  stored | header_stored | skipped | gone | deleted
+          header_stored: the header alone (--headers-only), the message
+          left on the server; skipped: larger than --max-size; gone: the
+          server refused its RETR (removed by another session since the
+          listing; a warning says so); deleted: stored by an earlier run,
+          deleted now (--delete)
   path    the Maildir file written (Maildir only)
 then one summary object:
   record  \"summary\"
-  fetched, skipped, deleted, bytes
+  fetched, skipped (skipped and gone), deleted, bytes
 
 --capabilities --json: one object with greeting, tls (version, cipher,
 verified), capabilities (each CAPA line), logins.",
@@ -105,9 +112,10 @@ verified), capabilities (each CAPA line), logins.",
     Section {
         title: "STORAGE",
         body: "\
---maildir DIR: each message is written in DIR/tmp, synced, then linked into
-DIR/new under a unique name, and the directory synced (cur, new and tmp are
-created when missing). --mbox FILE: mboxrd, with fcntl and dot-file locks,
+--maildir DIR: each message is written in DIR/tmp; a batch of them (up to
+64 messages or 16 MiB) is synced at once, recorded, linked into DIR/new under
+unique names, and the directory synced (cur, new and tmp are created when
+missing). --mbox FILE: mboxrd, with fcntl and dot-file locks,
 synced. --mda CMD: each message on the standard input of `sh -c CMD`, which
 must exit 0 (see MDA). Stored messages have LF line ends, otherwise
 byte-exact; --keep-crlf keeps CRLF as sent.

@@ -427,6 +427,7 @@ pub fn route(recorded: &SendRoute, timeout: std::time::Duration) -> Result<Route
         netrc_file: recorded.netrc_file.clone(),
         oauth: recorded.oauth,
         allow_plaintext_auth: recorded.allow_plaintext_auth,
+        without_login: false,
     };
     let (_, endpoint) = connection.endpoint(server, "smtp", &credentials, timeout)?;
     Ok(Route::Server(endpoint))

@@ -22,11 +22,11 @@ use super::{Daemon, Scratch, set_mode};
 pub struct Dovecot {
     /// IMAP with STARTTLS.
     pub imap: u16,
-    /// IMAP over TLS.
+    /// IMAP over TLS (0 without TLS).
     pub imaps: u16,
     /// POP3 with STLS.
     pub pop3: u16,
-    /// POP3 over TLS.
+    /// POP3 over TLS (0 without TLS).
     pub pop3s: u16,
     /// LMTP (no TLS needed).
     pub lmtp: u16,
@@ -42,19 +42,58 @@ pub struct Dovecot {
     _scratch: Scratch,
 }
 
+/// How a Dovecot differs from the default one ([`Dovecot::start_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct DovecotOptions {
+    /// Also offer APOP (`auth_mechanisms = plain login apop`): the POP3
+    /// greeting then ends in a `<timestamp>` (RFC 1939 §7).
+    pub apop: bool,
+    /// No TLS at all (`ssl = no`): no STLS or STARTTLS is offered and there
+    /// are no IMAPS and POP3S listeners (their ports are 0).
+    pub no_tls: bool,
+    /// The certificate's common name and subject alternative names (as
+    /// [`TlsCert::generate_for`] takes them) instead of localhost and
+    /// 127.0.0.1.
+    pub cert_names: Option<(String, String)>,
+    /// One POP3 session at a time per mailbox (`pop3_lock_session = yes`):
+    /// a second login gets `-ERR [IN-USE]`.
+    pub pop3_lock_session: bool,
+}
+
+/// An implicit-TLS listener block (inside a `service`), or nothing when
+/// `port` is 0.
+fn tls_listener(name: &str, port: u16) -> String {
+    match port {
+        0 => String::new(),
+        _ => format!("  inet_listener {name} {{\n    port = {port}\n    ssl = yes\n  }}\n"),
+    }
+}
+
 impl Dovecot {
     /// Starts Dovecot with users alice, bob and relay, and waits until IMAP,
     /// POP3 and LMTP greet (~50 ms).
     pub fn start() -> Dovecot {
-        retry_port_clash(Dovecot::start_once)
+        Dovecot::start_with(&DovecotOptions::default())
     }
 
-    fn start_once() -> Dovecot {
+    /// Starts Dovecot as [`Dovecot::start`] does, changed by `options`.
+    pub fn start_with(options: &DovecotOptions) -> Dovecot {
+        retry_port_clash(|| Dovecot::start_once(options))
+    }
+
+    fn start_once(options: &DovecotOptions) -> Dovecot {
         let scratch = Scratch::new();
         let d = scratch.subdir("dovecot");
-        let tls = TlsCert::generate(&d);
+        let tls = match &options.cert_names {
+            Some((name, alt_names)) => TlsCert::generate_for(&d, name, alt_names),
+            None => TlsCert::generate(&d),
+        };
         let ports = free_ports(5);
-        let (imap, imaps, pop3, pop3s, lmtp) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
+        let (imap, mut imaps, pop3, mut pop3s, lmtp) =
+            (ports[0], ports[1], ports[2], ports[3], ports[4]);
+        if options.no_tls {
+            (imaps, pop3s) = (0, 0);
+        }
         let root = is_root();
         let (mail_owner, extra) = if root {
             // Dovecot refuses uid 0 for mail access.
@@ -79,31 +118,45 @@ impl Dovecot {
              protocols = imap pop3 lmtp\n\
              listen = 127.0.0.1\n\
              hostname = mail.example.test\n\
-             ssl = yes\n\
+             ssl = {ssl}\n\
              ssl_cert = <{cert}\n\
              ssl_key = <{key}\n\
              disable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\n\
+             auth_mechanisms = {mechanisms}\n\
              auth_username_format = %Ln\n\
              auth_failure_delay = 0\n\
              first_valid_uid = 1\n\
              mail_location = maildir:~/Maildir\n\
              default_process_limit = 20\n\
              default_client_limit = 200\n\
+             pop3_lock_session = {lock}\n\
              passdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
              userdb {{\n  driver = passwd-file\n  args = {d}/passwd\n}}\n\
              service anvil {{\n  unix_listener anvil-auth-penalty {{\n    mode = 0\n  }}\n}}\n\
              service auth {{\n  unix_listener auth-smtp {{\n    mode = 0666\n  }}\n}}\n\
              service imap-login {{\n\
              \x20 inet_listener imap {{\n    port = {imap}\n  }}\n\
-             \x20 inet_listener imaps {{\n    port = {imaps}\n    ssl = yes\n  }}\n}}\n\
+             {imaps_listener}}}\n\
              service pop3-login {{\n\
              \x20 inet_listener pop3 {{\n    port = {pop3}\n  }}\n\
-             \x20 inet_listener pop3s {{\n    port = {pop3s}\n    ssl = yes\n  }}\n}}\n\
+             {pop3s_listener}}}\n\
              service lmtp {{\n\
              \x20 inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtp}\n  }}\n}}\n\
              {extra}",
             d = d.display(),
+            ssl = if options.no_tls { "no" } else { "yes" },
+            lock = if options.pop3_lock_session {
+                "yes"
+            } else {
+                "no"
+            },
+            mechanisms = if options.apop {
+                "plain login apop"
+            } else {
+                "plain login"
+            },
+            imaps_listener = tls_listener("imaps", imaps),
+            pop3s_listener = tls_listener("pop3s", pop3s),
             cert = tls.cert.display(),
             key = tls.key.display(),
         );
@@ -216,6 +269,62 @@ impl Dovecot {
         let new = maildir.join("new").join(&name);
         std::fs::rename(&tmp, &new).expect("move the message into new/");
         new
+    }
+
+    /// Puts many messages into the user's `new/` at once (thousands in well
+    /// under a second), named so that Dovecot numbers them in the order
+    /// given when it next opens the mailbox: Dovecot sorts new files by the
+    /// time stamp in their names (seconds, then the `M` microseconds),
+    /// which here count up from now by one microsecond a message. Returns
+    /// the paths, in that order.
+    pub fn deposit_many<'a>(
+        &self,
+        user: &str,
+        messages: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Vec<PathBuf> {
+        let maildir = self.maildir(user);
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let mut paths = Vec::new();
+        for (i, message) in messages.into_iter().enumerate() {
+            let at = start + Duration::from_micros(i as u64);
+            let name = format!(
+                "{}.M{}P{}B{i}.test",
+                at.as_secs(),
+                at.subsec_micros(),
+                std::process::id()
+            );
+            let tmp = maildir.join("tmp").join(&name);
+            std::fs::write(&tmp, message).expect("write the message");
+            set_mode(&tmp, 0o644);
+            chown(&tmp, self.mail_owner);
+            let new = maildir.join("new").join(&name);
+            std::fs::rename(&tmp, &new).expect("move the message into new/");
+            paths.push(new);
+        }
+        paths
+    }
+
+    /// Every message file of the user's Maildir, as `new/NAME` or
+    /// `cur/NAME` (flags included, e.g. `cur/…:2,S` once seen) with its
+    /// bytes: a snapshot to compare before and after a client ran.
+    pub fn mail_files(&self, user: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let maildir = self.maildir(user);
+        let mut files = std::collections::BTreeMap::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(maildir.join(sub)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') && entry.path().is_file() {
+                    let bytes = std::fs::read(entry.path()).expect("read a message file");
+                    files.insert(format!("{sub}/{name}"), bytes);
+                }
+            }
+        }
+        files
     }
 
     /// Dovecot's log and its stdout/stderr, for diagnosis.

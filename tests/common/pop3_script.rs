@@ -1,0 +1,586 @@
+//! A scripted POP3 server on 127.0.0.1 for the faults no real server makes
+//! (a connection lost inside RETR, a response without its terminating
+//! line, STLS response injection, RFC 2449 response codes, endless lines,
+//! silence, no UIDL, commands sent before an answer without PIPELINING).
+//!
+//! It keeps a small maildrop and answers CAPA, USER, PASS, STAT, LIST,
+//! UIDL, TOP, RETR, DELE, RSET, NOOP and QUIT as RFC 1939 says, with
+//! multi-line responses dot-stuffed and ended by `.`; an [`Action`] given
+//! for a command prefix replaces the normal answer. Every line received
+//! is recorded, and with [`Pop3Script::lockstep_check`] so is every command
+//! that arrived before the previous one was answered.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the server does instead of its normal answer.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Sends these bytes as they are (several lines may be in one write).
+    Reply(Vec<u8>),
+    /// Sends these bytes, then answers nothing more, reading until the
+    /// client hangs up or 30 s have passed.
+    ReplyThenSilence(Vec<u8>),
+    /// Hangs up.
+    Close,
+    /// Answers nothing, reading (and recording) until the client hangs up
+    /// or 30 s have passed.
+    Silence,
+    /// For RETR: `+OK`, then only the first `octets` of the stuffed
+    /// message and its terminating line, then hangs up.
+    CutRetr {
+        /// How much of the message is sent.
+        octets: usize,
+    },
+    /// For RETR: `+OK` and the whole stuffed message, but no terminating
+    /// `.` line; then hangs up.
+    NoTerminator,
+    /// For RETR: `+OK`, the first `octets` of the stuffed message, then
+    /// nothing more until the client hangs up (at most 30 s).
+    Stall {
+        /// How much of the message is sent.
+        octets: usize,
+    },
+    /// Sends `prefix`, then `x` without a line end until `total` octets
+    /// are sent or the client hangs up.
+    Endless {
+        /// The start of the line.
+        prefix: Vec<u8>,
+        /// How many octets at most.
+        total: usize,
+    },
+    /// For STLS: `+OK begin TLS` and `injected` in one write, then the TLS
+    /// handshake with [`Pop3Script::tls`], then the session goes on over
+    /// TLS.
+    StartTls {
+        /// Bytes sent after the `+OK` line, before the handshake.
+        injected: Vec<u8>,
+    },
+}
+
+/// What the server says and keeps.
+#[derive(Clone)]
+pub struct Pop3Script {
+    /// The first line (with its CRLF), or an action in its place.
+    pub greeting: Action,
+    /// The CAPA lines; `None` answers CAPA with `-ERR`.
+    pub capa: Option<Vec<String>>,
+    /// The messages (CRLF line ends, as on the wire before stuffing).
+    pub messages: Vec<Vec<u8>>,
+    /// Whether UIDL is answered (else `-ERR`).
+    pub uidl: bool,
+    /// (command prefix, action), case-insensitive; the first match wins
+    /// over the normal answer.
+    pub overrides: Vec<(String, Action)>,
+    /// Before each answer, waits a little and records the command if
+    /// another one already arrived (for servers without PIPELINING).
+    pub lockstep_check: bool,
+    /// How many connections to serve, one after the other.
+    pub connections: usize,
+    /// The certificate and key (PEM files) for STLS; without them STLS
+    /// is answered with `-ERR`.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Asked at each DELE whether the client has stored that message
+    /// (by number); a no is recorded in [`Pop3Log::dele_before_store`].
+    pub stored_check: Option<StoredCheck>,
+}
+
+/// Whether message NUMBER is stored where the client keeps messages.
+pub type StoredCheck = Arc<dyn Fn(usize) -> bool + Send + Sync>;
+
+/// What the clients did, once all connections ended.
+#[derive(Debug, Default)]
+pub struct Pop3Log {
+    /// Every line received, line end removed.
+    pub lines: Vec<String>,
+    /// The lines received over TLS (also in `lines`).
+    pub tls_lines: Vec<String>,
+    /// Commands after which another command had already arrived before
+    /// the answer (only with `lockstep_check`).
+    pub early: Vec<String>,
+    /// Message numbers deleted by a QUIT that was answered.
+    pub committed_deletions: Vec<usize>,
+    /// Message numbers whose DELE came before [`Pop3Script::stored_check`]
+    /// found them stored.
+    pub dele_before_store: Vec<usize>,
+}
+
+/// Questions about what the clients sent.
+impl Pop3Log {
+    /// Whether a line starting with `prefix` (case-insensitive) was received.
+    pub fn received(&self, prefix: &str) -> bool {
+        let prefix = prefix.to_ascii_uppercase();
+        self.lines
+            .iter()
+            .any(|l| l.to_ascii_uppercase().starts_with(&prefix))
+    }
+}
+
+/// Building and starting a script.
+impl Pop3Script {
+    /// A server with USER, UIDL and TOP (no STLS, no PIPELINING) keeping
+    /// `messages`.
+    pub fn new(messages: Vec<Vec<u8>>) -> Pop3Script {
+        Pop3Script {
+            greeting: Action::Reply(b"+OK scripted POP3 ready\r\n".to_vec()),
+            capa: Some(capa(&["USER", "UIDL", "TOP", "RESP-CODES"])),
+            messages,
+            uidl: true,
+            overrides: Vec::new(),
+            lockstep_check: false,
+            connections: 1,
+            tls: None,
+            stored_check: None,
+        }
+    }
+
+    /// Adds an action for commands starting with `prefix`.
+    pub fn on(mut self, prefix: &str, action: Action) -> Pop3Script {
+        self.overrides.push((prefix.to_string(), action));
+        self
+    }
+
+    /// The UIDL of message `number` (1-based): `uid-NUMBER`.
+    pub fn uidl_of(number: usize) -> String {
+        format!("uid-{number}")
+    }
+
+    /// Starts serving; gives the port and a handle that yields the log once
+    /// all connections ended (or none came within 30 s).
+    pub fn start(self) -> (u16, JoinHandle<Pop3Log>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let handle = std::thread::spawn(move || {
+            let mut log = Pop3Log::default();
+            for _ in 0..self.connections {
+                let Some(stream) = accept(&listener, Duration::from_secs(30)) else {
+                    break;
+                };
+                Session::new(&self, stream).converse(&mut log);
+            }
+            log
+        });
+        (port, handle)
+    }
+}
+
+/// CAPA lines from words.
+pub fn capa(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|l| l.to_string()).collect()
+}
+
+/// A connection, or `None` after `wait`.
+fn accept(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).unwrap();
+                return Some(stream);
+            }
+            Err(_) if Instant::now() > deadline => return None,
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Dot-stuffs a message and ends it with the terminating line.
+pub fn stuffed(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 8);
+    let mut at_line_start = true;
+    for &byte in message {
+        if at_line_start && byte == b'.' {
+            out.push(b'.');
+        }
+        out.push(byte);
+        at_line_start = byte == b'\n';
+    }
+    if !at_line_start {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Whether the session goes on after a command.
+enum Next {
+    /// Read the next command.
+    Continue,
+    /// End the session (the connection is closed).
+    Stop,
+}
+
+/// A plain or TLS connection.
+trait Stream: Read + Write + Send {}
+
+/// Any byte stream both ways.
+impl<T: Read + Write + Send> Stream for T {}
+
+/// One connection.
+struct Session<'a> {
+    /// What to say.
+    script: &'a Pop3Script,
+    /// The socket, for peeking and timeouts.
+    tcp: TcpStream,
+    /// The plain or TLS stream, read by line.
+    io: BufReader<Box<dyn Stream>>,
+    /// Whether STLS succeeded.
+    tls: bool,
+    /// Which messages DELE marked.
+    deleted: Vec<bool>,
+}
+
+/// The conversation.
+impl<'a> Session<'a> {
+    /// A plain session on an accepted connection.
+    fn new(script: &'a Pop3Script, tcp: TcpStream) -> Session<'a> {
+        let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
+        let plain: Box<dyn Stream> = Box::new(tcp.try_clone().unwrap());
+        Session {
+            deleted: vec![false; script.messages.len()],
+            script,
+            tcp,
+            io: BufReader::new(plain),
+            tls: false,
+        }
+    }
+
+    /// The greeting, then each command answered until the session ends.
+    fn converse(mut self, log: &mut Pop3Log) {
+        if let Next::Stop = self.act(&self.script.greeting.clone(), log) {
+            return;
+        }
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match self.io.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let command = String::from_utf8_lossy(&line).trim_end().to_string();
+            self.record(&command, log);
+            if self.script.lockstep_check && self.more_arrived() {
+                log.early.push(command.clone());
+            }
+            if let Next::Stop = self.answer(&command, log) {
+                return;
+            }
+        }
+    }
+
+    /// Adds a received line to the log (and to the TLS lines under TLS).
+    fn record(&self, line: &str, log: &mut Pop3Log) {
+        log.lines.push(line.to_string());
+        if self.tls {
+            log.tls_lines.push(line.to_string());
+        }
+    }
+
+    /// Whether more input is there already, after a short wait.
+    fn more_arrived(&mut self) -> bool {
+        if !self.io.buffer().is_empty() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        if self.tls {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        self.tcp.set_nonblocking(true).unwrap();
+        let waiting = matches!(self.tcp.peek(&mut byte), Ok(n) if n > 0);
+        self.tcp.set_nonblocking(false).unwrap();
+        waiting
+    }
+
+    /// The first matching action, else the RFC 1939 answer.
+    fn answer(&mut self, command: &str, log: &mut Pop3Log) -> Next {
+        let upper = command.to_ascii_uppercase();
+        let action = self
+            .script
+            .overrides
+            .iter()
+            .find(|(prefix, _)| upper.starts_with(&prefix.to_ascii_uppercase()))
+            .map(|(_, action)| action.clone());
+        if let Some(action) = action {
+            return self.act_on(&action, command, log);
+        }
+        self.normal(command, log)
+    }
+
+    /// Carries out an action for `command` (RETR faults need the message).
+    fn act_on(&mut self, action: &Action, command: &str, log: &mut Pop3Log) -> Next {
+        match action {
+            Action::CutRetr { octets } => {
+                let mut data = self.retr_data(command);
+                data.extend_from_slice(b".\r\n");
+                let cut = &data[..(*octets).min(data.len())];
+                self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
+                self.send(cut);
+                Next::Stop
+            }
+            Action::NoTerminator => {
+                let data = self.retr_data(command);
+                self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
+                self.send(&data);
+                Next::Stop
+            }
+            Action::Stall { octets } => {
+                let data = self.retr_data(command);
+                self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
+                self.send(&data[..(*octets).min(data.len())]);
+                self.drain(log);
+                Next::Stop
+            }
+            other => self.act(other, log),
+        }
+    }
+
+    /// The stuffed message a `RETR n` names (without the terminating line).
+    fn retr_data(&self, command: &str) -> Vec<u8> {
+        let number = argument(command).unwrap_or(1);
+        stuffed(&self.script.messages[number - 1])
+    }
+
+    /// Carries out an action that needs no command.
+    fn act(&mut self, action: &Action, log: &mut Pop3Log) -> Next {
+        match action {
+            Action::Reply(bytes) => {
+                self.send(bytes);
+                Next::Continue
+            }
+            Action::Close => Next::Stop,
+            Action::ReplyThenSilence(bytes) => {
+                self.send(bytes);
+                self.drain(log);
+                Next::Stop
+            }
+            Action::Silence => {
+                self.drain(log);
+                Next::Stop
+            }
+            Action::Endless { prefix, total } => {
+                self.endless(prefix, *total);
+                Next::Stop
+            }
+            Action::StartTls { injected } => self.start_tls(injected),
+            Action::CutRetr { .. } | Action::NoTerminator | Action::Stall { .. } => Next::Stop,
+        }
+    }
+
+    /// `+OK`, the injected bytes, then the TLS handshake; the session goes
+    /// on over TLS when it succeeds.
+    fn start_tls(&mut self, injected: &[u8]) -> Next {
+        use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
+        let Some((cert, key)) = &self.script.tls else {
+            self.send(b"-ERR no TLS here\r\n");
+            return Next::Continue;
+        };
+        let mut reply = b"+OK begin TLS\r\n".to_vec();
+        reply.extend_from_slice(injected);
+        self.send(&reply);
+        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        acceptor
+            .set_private_key_file(key, SslFiletype::PEM)
+            .unwrap();
+        acceptor.set_certificate_chain_file(cert).unwrap();
+        let acceptor = acceptor.build();
+        match acceptor.accept(self.tcp.try_clone().unwrap()) {
+            Ok(stream) => {
+                self.io = BufReader::new(Box::new(stream));
+                self.tls = true;
+                Next::Continue
+            }
+            Err(_) => Next::Stop,
+        }
+    }
+
+    /// Reads until the client hangs up (at most 30 s), recording lines.
+    fn drain(&mut self, log: &mut Pop3Log) {
+        let mut line = Vec::new();
+        while matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let text = String::from_utf8_lossy(&line).trim_end().to_string();
+            self.record(&text, log);
+            line.clear();
+        }
+    }
+
+    /// `prefix` and then `x` until `total` octets or the client hangs up.
+    fn endless(&mut self, prefix: &[u8], total: usize) {
+        self.send(prefix);
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut sent = prefix.len();
+        while sent < total {
+            if self.io.get_mut().write_all(&chunk).is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+        // Let the client read what is in flight before the connection goes.
+        let mut sink = [0u8; 1024];
+        let _ = self.tcp.set_read_timeout(Some(Duration::from_secs(10)));
+        while matches!(self.io.get_mut().read(&mut sink), Ok(n) if n > 0) {}
+    }
+
+    /// Writes and flushes; a client that hung up is not an error here.
+    fn send(&mut self, bytes: &[u8]) {
+        let writer = self.io.get_mut();
+        let _ = writer.write_all(bytes).and_then(|()| writer.flush());
+    }
+
+    /// The RFC 1939 answer.
+    fn normal(&mut self, command: &str, log: &mut Pop3Log) -> Next {
+        let upper = command.to_ascii_uppercase();
+        let verb = upper.split(' ').next().unwrap_or("").to_string();
+        let reply = match verb.as_str() {
+            "CAPA" => self.capa(),
+            "USER" | "PASS" | "NOOP" => b"+OK\r\n".to_vec(),
+            "STAT" => self.stat(),
+            "LIST" => self.list(command),
+            "UIDL" if self.script.uidl => self.uidl(command),
+            "RETR" => self.retr(command, None),
+            "TOP" => self.top(command),
+            "DELE" => self.dele(command, log),
+            "STLS" => return self.start_tls(b""),
+            "RSET" => {
+                self.deleted.iter_mut().for_each(|d| *d = false);
+                b"+OK\r\n".to_vec()
+            }
+            "QUIT" => {
+                self.send(b"+OK bye\r\n");
+                let gone = (1..=self.deleted.len()).filter(|n| self.deleted[n - 1]);
+                log.committed_deletions.extend(gone);
+                return Next::Stop;
+            }
+            _ => b"-ERR unknown command\r\n".to_vec(),
+        };
+        self.send(&reply);
+        Next::Continue
+    }
+
+    /// The CAPA answer.
+    fn capa(&self) -> Vec<u8> {
+        let Some(lines) = &self.script.capa else {
+            return b"-ERR no CAPA\r\n".to_vec();
+        };
+        let mut out = b"+OK capabilities\r\n".to_vec();
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    /// The numbers of the messages not marked as deleted.
+    fn present(&self) -> Vec<usize> {
+        (1..=self.deleted.len())
+            .filter(|n| !self.deleted[n - 1])
+            .collect()
+    }
+
+    /// The message a command argument names, if present.
+    fn named(&self, command: &str) -> Option<usize> {
+        argument(command).filter(|n| self.present().contains(n))
+    }
+
+    /// The STAT answer: messages not marked as deleted, and their octets.
+    fn stat(&self) -> Vec<u8> {
+        let present = self.present();
+        let total: usize = present
+            .iter()
+            .map(|n| self.script.messages[n - 1].len())
+            .sum();
+        format!("+OK {} {total}\r\n", present.len()).into_bytes()
+    }
+
+    /// The LIST answer: sizes with CRLF line ends.
+    fn list(&self, command: &str) -> Vec<u8> {
+        self.listing(command, |n| self.script.messages[n - 1].len().to_string())
+    }
+
+    /// The UIDL answer: `uid-NUMBER`.
+    fn uidl(&self, command: &str) -> Vec<u8> {
+        self.listing(command, Pop3Script::uidl_of)
+    }
+
+    /// LIST or UIDL, for one message or all.
+    fn listing(&self, command: &str, value: impl Fn(usize) -> String) -> Vec<u8> {
+        if command.contains(' ') {
+            return match self.named(command) {
+                Some(n) => format!("+OK {n} {}\r\n", value(n)).into_bytes(),
+                None => b"-ERR no such message\r\n".to_vec(),
+            };
+        }
+        let mut out = b"+OK\r\n".to_vec();
+        for n in self.present() {
+            out.extend_from_slice(format!("{n} {}\r\n", value(n)).as_bytes());
+        }
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    /// RETR, or TOP with `lines` lines of the body.
+    fn retr(&self, command: &str, lines: Option<usize>) -> Vec<u8> {
+        let Some(n) = self.named(command) else {
+            return b"-ERR no such message\r\n".to_vec();
+        };
+        let message = &self.script.messages[n - 1];
+        let body = match lines {
+            Some(k) => head_and_lines(message, k),
+            None => message.clone(),
+        };
+        let mut out = format!("+OK {} octets\r\n", message.len()).into_bytes();
+        out.extend_from_slice(&stuffed(&body));
+        out.extend_from_slice(b".\r\n");
+        out
+    }
+
+    /// The TOP answer: the header and the first lines of the body.
+    fn top(&self, command: &str) -> Vec<u8> {
+        let lines = command.split(' ').nth(2).and_then(|k| k.parse().ok());
+        match lines {
+            Some(k) => self.retr(command, Some(k)),
+            None => b"-ERR TOP needs a message and a line count\r\n".to_vec(),
+        }
+    }
+
+    /// The DELE answer; marks the message, after asking the stored check.
+    fn dele(&mut self, command: &str, log: &mut Pop3Log) -> Vec<u8> {
+        match self.named(command) {
+            Some(n) => {
+                if let Some(check) = &self.script.stored_check
+                    && !check(n)
+                {
+                    log.dele_before_store.push(n);
+                }
+                self.deleted[n - 1] = true;
+                b"+OK deleted\r\n".to_vec()
+            }
+            None => b"-ERR no such message\r\n".to_vec(),
+        }
+    }
+}
+
+/// The first argument of a command, as a number.
+fn argument(command: &str) -> Option<usize> {
+    command.split(' ').nth(1)?.trim().parse().ok()
+}
+
+/// The header, the empty line and the first `k` body lines.
+fn head_and_lines(message: &[u8], k: usize) -> Vec<u8> {
+    let end_of_header = message
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .unwrap_or(message.len());
+    let mut out = message[..end_of_header].to_vec();
+    let body = &message[end_of_header..];
+    for line in body.split_inclusive(|&b| b == b'\n').take(k) {
+        out.extend_from_slice(line);
+    }
+    out
+}
