@@ -1357,3 +1357,30 @@ fn capabilities_need_no_password() {
         stderr(&out)
     );
 }
+
+/// A download-and-keep run records what it stores too: a later --new run
+/// stores nothing of it, and a run without --new fetches everything again
+/// (into another Maildir, say).
+#[test]
+fn a_keep_run_counts_for_new_and_without_new_everything_is_fetched() {
+    let server = Server::start();
+    let mine = shapes()[..3].to_vec();
+    server.deposit(&mine);
+    let state = server.path("state-file");
+    let first = server.path("first");
+    let out = server.fetch(&["--state", &state, "--maildir", &first]);
+    assert_code(&out, 0);
+    assert_eq!(maildir_messages(Path::new(&first)).len(), 3);
+
+    let later = server.path("later");
+    let out = server.fetch(&["--state", &state, "--new", "--maildir", &later, "--json"]);
+    assert_code(&out, 0);
+    let (_, summary) = records(&out);
+    assert_eq!(summary["fetched"], 0, "{summary}");
+
+    let again = server.path("again");
+    let out = server.fetch(&["--state", &state, "--maildir", &again]);
+    assert_code(&out, 0);
+    let expected = sorted(mine.iter().map(Shape::lf).collect());
+    assert!(maildir_messages(Path::new(&again)) == expected);
+}

@@ -68,10 +68,9 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
         let session = logged_in(&args, &endpoint)?;
         return list(&args, session);
     };
-    let mut state = match args.new || args.delete {
-        true => Some(open_state(&args, &user, &endpoint)?),
-        false => None,
-    };
+    // Every fetch records what it stored, so that a later --new run does
+    // not fetch it again.
+    let mut state = Some(open_state(&args, &user, &endpoint)?);
     let session = logged_in(&args, &endpoint)?;
     let options = Options {
         new: args.new,

@@ -199,8 +199,9 @@ enum Job {
 }
 
 /// Fetches the maildrop into `destination` as `options` say, with `state`
-/// (required for `--new`; used with `--delete` so that a message stored by
-/// an interrupted run is deleted, not fetched again). Deletions are
+/// (every stored message is recorded; with `--new` what it holds is not
+/// fetched again, and with `--new --delete` a message stored by an
+/// interrupted run is deleted, not fetched again). Deletions are
 /// committed by QUIT, which ends the session; an error ends it too
 /// (committing what was stored and deleted when the connection still
 /// works).
@@ -339,8 +340,8 @@ fn header_key(uidl: &str) -> String {
 /// digits), so no message's own key can be taken for it.
 const HEADER_SUFFIX: &str = "%H";
 
-/// The jobs, in message order: messages already stored (by the state) are
-/// deleted with `--delete` and otherwise left; the rest fetched up to
+/// The jobs, in message order: with `--new`, messages already stored (by
+/// the state) are deleted with `--delete` and otherwise left; the rest fetched up to
 /// `--limit`, the too large skipped (or their header fetched).
 fn plan(
     messages: &[Listed],
@@ -353,7 +354,7 @@ fn plan(
     let (mut fetches, mut octets) = (0u64, 0u64);
     for message in messages {
         let uidl = message.uidl.as_deref();
-        if uidl.is_some_and(stored) && (options.new || options.delete) {
+        if uidl.is_some_and(stored) && options.new {
             if options.delete {
                 jobs.push(Job::Delete {
                     message: message.clone(),
@@ -870,6 +871,7 @@ mod tests {
             ["RETR 1", "RETR 3", "RETR 4"]
         );
         let delete = Options {
+            new: true,
             delete: true,
             ..Options::default()
         };

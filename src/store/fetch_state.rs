@@ -28,6 +28,9 @@ pub struct FetchState {
     path: PathBuf,
     journal: File,
     stored: HashMap<String, Option<String>>,
+    /// Records in the file: more than `stored` holds when a key was
+    /// recorded again (a download-and-keep run fetches everything).
+    records: usize,
     _lock: File,
 }
 
@@ -88,7 +91,7 @@ impl FetchState {
                 ));
             }
         };
-        let stored = parse(&text).ok_or_else(|| {
+        let (stored, records) = parse(&text).ok_or_else(|| {
             Error::config(format!(
                 "{} is not a mailkit state file (its first line is not {HEADER:?}); \
                  give another --state FILE",
@@ -122,6 +125,7 @@ impl FetchState {
             path: path.to_path_buf(),
             journal,
             stored,
+            records,
             _lock: lock,
         })
     }
@@ -186,6 +190,7 @@ impl FetchState {
             self.stored
                 .insert(key.to_string(), name.map(str::to_string));
         }
+        self.records += records.len();
         Ok(())
     }
 
@@ -193,7 +198,10 @@ impl FetchState {
     /// still on the server), atomically: a crash leaves the old file or
     /// the new one.
     pub fn compact(&mut self, keep: impl Fn(&str) -> bool) -> Result<(), Error> {
-        if self.stored.keys().all(|k| keep(k)) {
+        // Records repeated by download-and-keep runs are dropped too, once
+        // they outnumber the messages.
+        let repeated = self.records > 2 * self.stored.len() + 100;
+        if !repeated && self.stored.keys().all(|k| keep(k)) {
             return Ok(());
         }
         self.stored.retain(|k, _| keep(k));
@@ -218,16 +226,18 @@ impl FetchState {
             .append(true)
             .open(&self.path)
             .map_err(|e| cant_create(&self.path, &e))?;
+        self.records = self.stored.len();
         Ok(())
     }
 }
 
-/// The records of a state file's text; `None` when it is not one. An
-/// empty file is an empty state.
-fn parse(text: &[u8]) -> Option<HashMap<String, Option<String>>> {
+/// The records of a state file's text, and how many lines held them;
+/// `None` when it is not one. An empty file is an empty state.
+fn parse(text: &[u8]) -> Option<(HashMap<String, Option<String>>, usize)> {
     let mut stored = HashMap::new();
+    let mut records = 0;
     if text.is_empty() {
-        return Some(stored);
+        return Some((stored, records));
     }
     let text = String::from_utf8_lossy(text);
     let mut lines = text.split_inclusive('\n');
@@ -245,8 +255,9 @@ fn parse(text: &[u8]) -> Option<HashMap<String, Option<String>>> {
         };
         let name = words.next().filter(|n| !n.is_empty()).map(str::to_string);
         stored.insert(key.to_string(), name);
+        records += 1;
     }
-    Some(stored)
+    Some((stored, records))
 }
 
 /// Takes `PATH.lock` exclusively, or fails with 75 when another run holds
@@ -338,6 +349,22 @@ mod tests {
         assert!(state.contains("a") && !state.contains("b") && state.contains("d"));
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 2, "the state and its lock only");
+    }
+
+    #[test]
+    fn records_repeated_by_keep_runs_are_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        let mut state = FetchState::open(&path).unwrap();
+        for _ in 0..200 {
+            state.record_all(&[("a", Some("n1")), ("b", None)]).unwrap();
+        }
+        state.compact(|_| true).unwrap();
+        drop(state);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        let state = FetchState::open(&path).unwrap();
+        assert!(state.contains("a") && state.contains("b"));
     }
 
     #[test]

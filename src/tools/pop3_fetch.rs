@@ -120,11 +120,12 @@ synced. --mda CMD: each message on the standard input of `sh -c CMD`, which
 must exit 0 (see MDA). Stored messages have LF line ends, otherwise
 byte-exact; --keep-crlf keeps CRLF as sent.
 
-A message is recorded in the state file once stored. With --delete it is
+Every message stored is recorded in the state file. With --delete it is
 deleted (DELE) only after that, and deletions are committed by QUIT: a run
-killed at any point loses nothing and, with --new, repeats nothing. A
-message recorded as stored by an earlier run that is still on the server is
-deleted by the next --delete run without being fetched again.",
+killed at any point loses nothing and, with --new, repeats nothing: a
+message an earlier run stored that is still on the server is deleted by the
+next --new --delete run without being fetched again. Without --new every
+message is fetched, stored ones too (into another destination, say).",
     },
     Section {
         title: "MDA",
