@@ -6,6 +6,9 @@
 //! against a real Dovecot, and a full disk under the Maildir.
 
 mod common;
+#[path = "support/small_disk.rs"]
+mod small_disk;
+use small_disk::small_disk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -635,23 +638,7 @@ fn a_second_run_on_the_same_state_is_75() {
     let stall = Pop3Script::new(vec![m.clone()]).on("RETR", Action::Stall { octets: 100 });
     let (port, server) = stall.start();
     let place = Place::new();
-    let url = plain_url(port);
-    let mut args = vec![
-        url.as_str(),
-        "--password-env",
-        PASSWORD_VAR,
-        "--new",
-        "--delete",
-    ];
-    args.extend(place.args(&[]));
-    let mut first = Command::new(BIN)
-        .args(&args)
-        .env(PASSWORD_VAR, PASSWORD)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_quiet_run(&place, port);
     let staged = wait_for_file(&place.maildir.join("tmp"));
     let (second_port, second) = Pop3Script::new(vec![m]).start();
     let out = place.fetch(second_port, &["--new"]);
@@ -1161,6 +1148,28 @@ fn sigkill_at_many_points_loses_and_repeats_nothing() {
     assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
 
+/// A `--new --delete` run into `place` from the scripted server on
+/// `port`, in the background, its output discarded.
+fn spawn_quiet_run(place: &Place, port: u16) -> std::process::Child {
+    let url = plain_url(port);
+    let mut args = vec![
+        url.as_str(),
+        "--password-env",
+        PASSWORD_VAR,
+        "--new",
+        "--delete",
+    ];
+    args.extend(place.args(&[]));
+    Command::new(BIN)
+        .args(&args)
+        .env(PASSWORD_VAR, PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits until `dir` holds a file, at most 10 s.
 fn wait_for_file(dir: &Path) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -1184,23 +1193,7 @@ fn a_run_killed_while_writing_a_message_leaves_nothing_in_tmp_after_the_next() {
     );
     let (port, server) = stall.start();
     let place = Place::new();
-    let url = plain_url(port);
-    let mut args = vec![
-        url.as_str(),
-        "--password-env",
-        PASSWORD_VAR,
-        "--new",
-        "--delete",
-    ];
-    args.extend(place.args(&[]));
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .env(PASSWORD_VAR, PASSWORD)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet_run(&place, port);
     let staged = wait_for_file(&place.maildir.join("tmp"));
     std::thread::sleep(Duration::from_millis(100));
     child.kill().unwrap();
@@ -1423,49 +1416,6 @@ fn assert_all_once(maildir: &Path, want: &BTreeMap<String, Vec<u8>>) {
 // ---------------------------------------------------------------------
 // A full disk.
 
-/// A small tmpfs, unmounted when dropped.
-struct SmallDisk {
-    /// The mount point.
-    dir: tempfile::TempDir,
-}
-
-/// Mounting.
-impl SmallDisk {
-    /// Mounts it, or says why it cannot (not root, no mount permission).
-    fn mount(size: &str) -> Result<SmallDisk, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !output.status.success() {
-            let why = String::from_utf8_lossy(&output.stderr);
-            return Err(format!("mount -t tmpfs failed: {}", why.trim()));
-        }
-        Ok(SmallDisk { dir })
-    }
-}
-
-/// Unmounts the disk.
-impl Drop for SmallDisk {
-    /// Unmounts it; the directory then goes.
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-/// A 64 KiB disk, or `None` after saying on stderr why `test` is skipped.
-fn small_disk(test: &str) -> Option<SmallDisk> {
-    match SmallDisk::mount("64k") {
-        Ok(disk) => Some(disk),
-        Err(why) => {
-            eprintln!("SKIPPED {test}: needs a tmpfs mount (run as root): {why}");
-            None
-        }
-    }
-}
-
 #[test]
 fn a_full_disk_stores_nothing_and_deletes_nothing() {
     let Some(disk) = small_disk("a_full_disk_stores_nothing_and_deletes_nothing") else {
@@ -1481,7 +1431,7 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
     let password = home.path().join("password");
     std::fs::write(&password, "alicepw\n").unwrap();
     common::set_mode(&password, 0o600);
-    let maildir = disk.dir.path().join("Maildir");
+    let maildir = disk.path().join("Maildir");
     let state = home.path().join("state");
     let url = format!("pop3://alice@127.0.0.1:{}", dovecot.pop3);
     let mut args = vec![url.as_str(), "--delete", "--new"];
@@ -1505,7 +1455,7 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
     assert!(recorded.is_empty(), "recorded as stored: {recorded:?}");
 
     // The same with an mbox on the full disk: nothing half-appended.
-    let mbox = disk.dir.path().join("mbox");
+    let mbox = disk.path().join("mbox");
     let mut args = vec![url.as_str(), "--delete", "--new"];
     args.extend(PLAIN);
     args.extend(["--password-file", password.to_str().unwrap()]);
@@ -1522,7 +1472,7 @@ fn a_full_disk_stores_nothing_and_deletes_nothing() {
         1,
         "deleted on the server"
     );
-    let stray: Vec<PathBuf> = files_in(disk.dir.path())
+    let stray: Vec<PathBuf> = files_in(disk.path())
         .into_iter()
         .filter(|f| f != &mbox && f != &maildir)
         .collect();
@@ -1543,7 +1493,7 @@ fn a_disk_full_in_the_middle_keeps_what_was_stored_and_loses_nothing() {
     let messages = vec![message(1, 5), big, message(3, 5)];
     let dir = Scratch::new();
     let place = Place {
-        maildir: disk.dir.path().join("Maildir"),
+        maildir: disk.path().join("Maildir"),
         state: dir.path().join("state"),
         dir,
     };

@@ -11,50 +11,9 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use mailkit::ExitStatus;
 use mailkit::store::{LineEnds, Maildir, Mbox};
 
-/// A tmpfs of a few kilobytes mounted on a fresh directory, unmounted on
-/// drop (also when a test fails).
-struct SmallDisk {
-    dir: tempfile::TempDir,
-}
-
-impl SmallDisk {
-    /// Mounts it, or says why it cannot (not root, no mount permission).
-    fn mount(size: &str) -> Result<SmallDisk, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !output.status.success() {
-            let why = String::from_utf8_lossy(&output.stderr);
-            return Err(format!("mount -t tmpfs failed: {}", why.trim()));
-        }
-        Ok(SmallDisk { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
-/// The small disk, or `None` after saying on stderr why the test is
-/// skipped (the test then proves nothing and must not look as if it did).
-fn small_disk(test: &str) -> Option<SmallDisk> {
-    match SmallDisk::mount("64k") {
-        Ok(disk) => Some(disk),
-        Err(why) => {
-            eprintln!("SKIPPED {test}: needs a tmpfs mount (run as root): {why}");
-            None
-        }
-    }
-}
+#[path = "support/small_disk.rs"]
+mod small_disk;
+use small_disk::small_disk;
 
 fn entries(dir: &Path) -> Vec<PathBuf> {
     fs::read_dir(dir)

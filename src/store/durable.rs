@@ -70,20 +70,7 @@ pub fn write_temporary(
     tmp: &Path,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> Result<Temporary, Failure> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(tmp)
-        .map_err(|error| failed(Step::Create, error))?;
-    let temporary = Temporary {
-        path: tmp.to_path_buf(),
-        published: false,
-    };
-    fill(&mut file)
-        .and_then(|()| file.sync_all())
-        .map_err(|error| failed(Step::Write, error))?;
-    Ok(temporary)
+    write_temporary_unsynced(tmp, |file| fill(file).and_then(|()| file.sync_all()))
 }
 
 /// [`write_temporary`] without the sync: for a batch of files made
