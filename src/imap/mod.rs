@@ -6,6 +6,7 @@
 //! read with a bound.
 
 pub mod literal;
+pub mod response;
 
 use std::io::Write;
 
