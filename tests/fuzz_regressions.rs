@@ -11,6 +11,8 @@ mod dot_reader_props;
 mod encoders;
 #[path = "support/fuzz_fingerprint.rs"]
 mod fingerprint_props;
+#[path = "support/fuzz_imap_response.rs"]
+mod imap_response_props;
 #[path = "support/linear_time.rs"]
 mod linear_time;
 #[path = "support/fuzz_mime.rs"]
@@ -130,6 +132,11 @@ fn lint_message_regressions() {
 #[test]
 fn dot_reader_regressions() {
     assert!(each_input("dot_reader", dot_reader_props::dot_reader) > 0);
+}
+
+#[test]
+fn imap_response_regressions() {
+    assert!(each_input("imap_response", imap_response_props::imap_response) > 0);
 }
 
 #[test]
