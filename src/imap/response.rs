@@ -22,7 +22,7 @@
 use std::io::Write;
 
 use crate::error::{Error, ErrorKind};
-use crate::imap::literal::ImapWire;
+use crate::imap::literal::{ImapWire, literal_at_end};
 
 /// Bounds on one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,13 +546,14 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
     }
 
     /// Unknown data: the rest as values, or as one raw string when it is
-    /// not a sequence of values and no literal was read.
+    /// not a sequence of values and no literal was announced or read (a
+    /// literal's octets must never be taken for responses).
     fn other(&mut self, name: String, mut rest: Vec<Value>) -> Result<Untagged, Error> {
         let start = self.pos;
         let literals = self.literals;
         match self.values_to_end() {
             Ok(values) => rest.extend(values),
-            Err(error) if self.literals != literals => return Err(error),
+            Err(error) if !self.may_keep_raw(&error, literals) => return Err(error),
             Err(_) => {
                 let raw = self.line[start..]
                     .strip_prefix(b" ")
@@ -565,6 +566,13 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
             name,
             rest: Value::List(rest),
         })
+    }
+
+    /// Whether a failed parse of unknown data may be kept as raw text: a
+    /// grammar error on the first line, which announces no literal.
+    fn may_keep_raw(&self, error: &Error, literals: usize) -> bool {
+        let announces = matches!(literal_at_end(&self.line), Ok(Some(_)) | Err(_));
+        error.kind() == ErrorKind::Protocol && self.literals == literals && !announces
     }
 
     /// `*(SP value)` up to the end of the line.
@@ -1774,6 +1782,24 @@ a003 OK FETCH completed\r\n\
                 ])
             }
         );
+    }
+
+    #[test]
+    fn unknown_data_never_hides_a_literal() {
+        let limits = Limits {
+            max_literal: 4,
+            ..Limits::default()
+        };
+        for stream in [
+            &b"* XAPPLE ) {5}\r\n* 1 EXISTS\r\n"[..],
+            b"* XAPPLE {5}\r\n* 1 EXISTS\r\n",
+            b"* XAPPLE {99999999999999999999}\r\n* 1 EXISTS\r\n",
+        ] {
+            fails(stream, &limits);
+        }
+        let mut script = Script::new(b"* XAPPLE {3}\r\nab");
+        let error = read_response(&mut script, &limits).unwrap_err();
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
     }
 
     #[test]
