@@ -1784,6 +1784,89 @@ a003 OK FETCH completed\r\n\
         );
     }
 
+    /// A whole session with Dovecot 2.3.19 (LOGIN, LIST with special-use
+    /// and LIST-STATUS, LSUB, STATUS, EXAMINE, FETCH of ENVELOPE with
+    /// literals and BODYSTRUCTURE, UID FETCH of sections, SEARCH, NAMESPACE,
+    /// ID, ENABLE, a missing mailbox, LOGOUT), as it came off the wire.
+    const DOVECOT_SESSION: &[u8] =
+        include_bytes!("../../tests/fuzz-regressions/imap_response/dovecot-session");
+
+    #[test]
+    fn a_real_dovecot_session() {
+        let responses = all(DOVECOT_SESSION);
+        assert_eq!(responses.len(), 72);
+        let names: Vec<Vec<u8>> = responses
+            .iter()
+            .filter_map(|r| match r {
+                Response::Untagged(Untagged::List {
+                    kind: ListKind::List,
+                    delimiter: Some('/'),
+                    name,
+                    ..
+                }) => Some(name.clone()),
+                _ => None,
+            })
+            .take(10)
+            .collect();
+        assert!(names.contains(&b"a \"quoted\" name".to_vec()), "{names:?}");
+        assert!(names.contains(&b"back\\slash".to_vec()));
+        assert!(names.contains(&b"Entw&APw-rfe".to_vec()));
+        assert!(responses.contains(&Response::Untagged(Untagged::List {
+            kind: ListKind::List,
+            flags: atoms(&["\\HasNoChildren", "\\Sent"]),
+            delimiter: Some('/'),
+            name: b"Sent".to_vec(),
+            extended: vec![],
+        })));
+        assert!(responses.contains(&Response::Untagged(Untagged::Status {
+            mailbox: b"INBOX".to_vec(),
+            items: vec![("MESSAGES".to_owned(), 2), ("UNSEEN".to_owned(), 2)],
+        })));
+        let fetches: Vec<&Vec<(String, Value)>> = responses
+            .iter()
+            .filter_map(|r| match r {
+                Response::Untagged(Untagged::Fetch { items, .. }) => Some(items),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fetches.len(), 6);
+        let envelope = Envelope::from_value(fetch_item(fetches[0], "ENVELOPE").unwrap()).unwrap();
+        assert_eq!(
+            envelope.subject.as_deref(),
+            Some(&b"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= and \"quotes\" \\ back"[..])
+        );
+        assert_eq!(
+            envelope.to[1].name.as_deref(),
+            Some(&b"Bob \"B\" Smith"[..])
+        );
+        let envelope = Envelope::from_value(fetch_item(fetches[1], "ENVELOPE").unwrap()).unwrap();
+        assert_eq!(envelope.date, None);
+        assert_eq!(envelope.subject.as_deref(), Some(&b"caf\xc3\xa9 8-bit"[..]));
+        let structure = fetch_item(fetches[1], "BODYSTRUCTURE").and_then(Value::as_list);
+        assert_eq!(structure.map(<[Value]>::len), Some(7));
+        assert_eq!(
+            fetch_item(fetches[2], "BODY[1]").and_then(Value::as_bytes),
+            Some(&b"Hello Alice.\r\n"[..])
+        );
+        assert_eq!(
+            fetch_item(fetches[3], "BODY[]<0>").and_then(Value::as_bytes),
+            Some(&b"From: =?UTF-8?B?w6TD"[..])
+        );
+        assert_eq!(
+            fetch_item(fetches[5], "BODY[]")
+                .and_then(Value::as_bytes)
+                .map(<[u8]>::len),
+            Some(353)
+        );
+        assert!(matches!(
+            responses.last(),
+            Some(Response::Tagged {
+                status: Completion::Ok,
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn unknown_data_never_hides_a_literal() {
         let limits = Limits {
