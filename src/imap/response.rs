@@ -33,7 +33,8 @@ pub struct Limits {
     pub max_collected: u64,
     /// The largest literal written to a sink by [`read_response_to`].
     pub max_streamed: u64,
-    /// The deepest nesting of parenthesised lists.
+    /// The deepest nesting of parenthesised lists (parsing recurses once
+    /// per level, so keep it in the hundreds).
     pub max_depth: usize,
     /// The most values (atoms, strings, numbers, lists, flags) in one
     /// response; SEARCH numbers are bounded by the line length instead.
@@ -1865,6 +1866,33 @@ a003 OK FETCH completed\r\n\
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_real_dovecot_session_with_bodies_streamed() {
+        let mut script = Script::new(DOVECOT_SESSION);
+        let mut sink = Vec::new();
+        let mut streamed = Vec::new();
+        while script.unread() > 0 {
+            let response = read_response_to(&mut script, &Limits::default(), &mut sink).unwrap();
+            if let Response::Untagged(Untagged::Fetch { items, .. }) = response {
+                streamed.extend(
+                    items
+                        .into_iter()
+                        .filter(|(_, v)| matches!(v, Value::Streamed(_))),
+                );
+            }
+        }
+        let lengths: Vec<u64> = streamed
+            .iter()
+            .filter_map(|(_, v)| match v {
+                Value::Streamed(len) => Some(*len),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lengths, [94, 20, 14, 69, 20, 2, 242, 353]);
+        assert_eq!(sink.len(), 94 + 20 + 14 + 69 + 20 + 2 + 242 + 353);
+        assert!(sink.ends_with(b"AAECAw==\r\n--b1--\r\n"));
     }
 
     #[test]
