@@ -15,6 +15,8 @@ mod fingerprint_props;
 mod imap_response_props;
 #[path = "support/linear_time.rs"]
 mod linear_time;
+#[path = "support/fuzz_mailbox_name.rs"]
+mod mailbox_name_props;
 #[path = "support/fuzz_mime.rs"]
 mod mime_props;
 #[path = "support/fuzz_netrc.rs"]
@@ -142,4 +144,9 @@ fn imap_response_regressions() {
 #[test]
 fn pop3_response_regressions() {
     assert!(each_input("pop3_response", pop3_props::pop3_response) > 0);
+}
+
+#[test]
+fn imap_mailbox_name_regressions() {
+    assert!(each_input("imap_mailbox_name", mailbox_name_props::mailbox_name) > 0);
 }

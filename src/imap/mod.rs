@@ -1,11 +1,14 @@
 //! The IMAP client (IMAP4rev1, RFC 3501) of `imap-list` will live here: the
-//! session with one method per protocol step, response parsing, mailbox
-//! names in modified UTF-7. For now it holds [`literal`]: how a string
-//! argument goes on the wire (atom, quoted string or literal, with
-//! LITERAL+/LITERAL-, RFC 7888) and how a literal in a server response is
-//! read with a bound.
+//! session with one method per protocol step. So far it holds the parts
+//! the session is built on: [`literal`], how a string argument goes on the
+//! wire (atom, quoted string or literal, with LITERAL+/LITERAL-, RFC 7888)
+//! and how a literal in a server response is read with a bound;
+//! [`response`], the parser of server responses (RFC 3501 §7, §9) with
+//! literals streamed where they hold message text; and [`mailbox_name`],
+//! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
 
 pub mod literal;
+pub mod mailbox_name;
 pub mod response;
 
 use std::io::Write;
