@@ -10,6 +10,7 @@
 pub mod literal;
 pub mod mailbox_name;
 pub mod response;
+pub mod session;
 
 use std::io::Write;
 
