@@ -227,6 +227,14 @@ fn imaps_login_and_wrong_password() {
     let mut session = logged_in(&good, &log);
     assert!(session.connection().is_tls());
     assert_eq!(session.examine(b"INBOX").unwrap().exists, 1);
+    let mut text = Vec::new();
+    let fetched = session
+        .uid_fetch_to("1:*", "(UID BODY.PEEK[])", &mut text)
+        .unwrap();
+    assert_eq!(fetched.len(), 1);
+    let streamed = fetch_item(&fetched[0].items, "BODY[]");
+    assert_eq!(streamed, Some(&Value::Streamed(text.len() as u64)));
+    assert_eq!(text, crlf(&message(1)));
     session.logout().unwrap();
 
     let bad = endpoint(&dovecot, dovecot.imaps, TlsMode::Implicit, "wrong");
@@ -504,4 +512,41 @@ fn without_list_status_each_folder_gets_a_status() {
     let sent = handle.join().unwrap();
     assert_eq!(sent[1], "a2 LIST \"\" \"*\"");
     assert_eq!(sent[3], "a4 STATUS \"top/Entw&APw-rfe\" (MESSAGES UNSEEN)");
+}
+
+#[test]
+fn after_enable_utf8_accept_names_go_as_utf8() {
+    let (port, handle) = scripted(
+        b"* OK [CAPABILITY IMAP4rev1 LITERAL+ ENABLE UTF8=ACCEPT] hi\r\n",
+        vec![
+            (
+                "a1 CAPABILITY",
+                b"* CAPABILITY IMAP4rev1 LITERAL+ ENABLE UTF8=ACCEPT\r\na1 OK\r\n",
+            ),
+            ("a2 ENABLE", b"* ENABLED UTF8=ACCEPT\r\na2 OK\r\n"),
+            (
+                "a3 EXAMINE",
+                b"* 0 EXISTS\r\n* OK [UIDVALIDITY 5] v\r\na3 OK [READ-ONLY] done\r\n",
+            ),
+            ("a4 LOGOUT", b"* BYE bye\r\na4 OK done\r\n"),
+        ],
+    );
+    let endpoint = plain(port, TlsMode::None);
+    let mut session: Session = negotiate(
+        &endpoint,
+        &(),
+        Transcript::off(),
+        &mut Negotiation::default(),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(session.enable_utf8().unwrap());
+    assert_eq!(session.wire_name("Entwürfe"), "Entwürfe".as_bytes());
+    let examined = session.examine(&session.wire_name("Entwürfe")).unwrap();
+    assert_eq!((examined.exists, examined.uid_next), (0, None));
+    session.logout().unwrap();
+    let sent = handle.join().unwrap();
+    assert_eq!(sent[1], "a2 ENABLE UTF8=ACCEPT");
+    assert_eq!(sent[2], "a3 EXAMINE {9+}");
+    assert_eq!(sent[3], "Entwürfe");
 }
