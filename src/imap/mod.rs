@@ -1,8 +1,9 @@
-//! The IMAP client (IMAP4rev1, RFC 3501) of `imap-list` will live here: the
-//! session with one method per protocol step. So far it holds the parts
-//! the session is built on: [`literal`], how a string argument goes on the
-//! wire (atom, quoted string or literal, with LITERAL+/LITERAL-, RFC 7888)
-//! and how a literal in a server response is read with a bound;
+//! The IMAP client (IMAP4rev1, RFC 3501) of `imap-list`: [`session`], one
+//! method per protocol step, read-only by construction (EXAMINE, never
+//! SELECT; no STORE, EXPUNGE or APPEND; no FETCH item that sets `\Seen`),
+//! over the parts it is built on: [`literal`], how a string argument goes
+//! on the wire (atom, quoted string or literal, with LITERAL+/LITERAL-,
+//! RFC 7888) and how a literal in a server response is read with a bound;
 //! [`response`], the parser of server responses (RFC 3501 §7, §9) with
 //! literals streamed where they hold message text; and [`mailbox_name`],
 //! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
