@@ -17,6 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::durable::{self, Publish};
+use super::{cant_create, write_failed};
 use crate::error::{Error, ErrorKind};
 
 /// The first line of a state file.
@@ -108,7 +109,7 @@ impl FetchState {
             journal
                 .write_all(format!("{HEADER}\n").as_bytes())
                 .and_then(|()| journal.sync_all())
-                .map_err(|e| write_failed(path, &e))?;
+                .map_err(|e| write_failed(path.display(), &e))?;
         } else if !text.ends_with(b"\n") {
             // A torn last line was never recorded: cut it off, so that the
             // next record starts on a line of its own.
@@ -119,7 +120,7 @@ impl FetchState {
             journal
                 .set_len(whole as u64)
                 .and_then(|()| journal.sync_all())
-                .map_err(|e| write_failed(path, &e))?;
+                .map_err(|e| write_failed(path.display(), &e))?;
         }
         Ok(FetchState {
             path: path.to_path_buf(),
@@ -185,7 +186,7 @@ impl FetchState {
         self.journal
             .write_all(lines.as_bytes())
             .and_then(|()| self.journal.sync_data())
-            .map_err(|e| write_failed(&self.path, &e))?;
+            .map_err(|e| write_failed(self.path.display(), &e))?;
         for (key, name) in records {
             self.stored
                 .insert(key.to_string(), name.map(str::to_string));
@@ -221,7 +222,7 @@ impl FetchState {
         durable::write_new(&aside, &self.path, Publish::Replace, |f| {
             f.write_all(text.as_bytes())
         })
-        .map_err(|f| write_failed(&self.path, &f.error))?;
+        .map_err(|f| write_failed(self.path.display(), &f.error))?;
         self.journal = OpenOptions::new()
             .append(true)
             .open(&self.path)
@@ -289,20 +290,6 @@ fn take_lock(path: &Path) -> Result<File, Error> {
             &e,
         )),
     }
-}
-
-fn cant_create(path: &Path, error: &io::Error) -> Error {
-    Error::new(
-        ErrorKind::CannotCreate,
-        format!("cannot create {}: {error}", path.display()),
-    )
-}
-
-fn write_failed(path: &Path, error: &io::Error) -> Error {
-    Error::new(
-        ErrorKind::LocalIo,
-        format!("writing {}: {error}", path.display()),
-    )
 }
 
 #[cfg(test)]

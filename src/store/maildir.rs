@@ -89,18 +89,10 @@ impl Maildir {
         names: &mut dyn FnMut() -> String,
     ) -> Result<PathBuf, Error> {
         let (mut temporary, name) = self.write_into_tmp(message, names)?;
-        let mut target = self.root.join("new").join(name);
-        for _ in 0..NAME_ATTEMPTS {
-            match temporary.publish(&target, Publish::NoReplace) {
-                Ok(()) => return Ok(target),
-                Err(f) if is_taken(&f.error) => target = self.root.join("new").join(names()),
-                Err(f) if f.step == Step::SyncDir => {
-                    return Err(write_failed(self.root.join("new").display(), &f.error));
-                }
-                Err(f) => return Err(cant_create(&target, &f.error)),
-            }
-        }
-        Err(cant_create(&target, &io::ErrorKind::AlreadyExists.into()))
+        let target = self.link_into_new(&mut temporary, &name, names)?;
+        let new = self.root.join("new");
+        durable::sync_dir(&new).map_err(|e| write_failed(new.display(), &e))?;
+        Ok(target)
     }
 
     /// Writes a message into `tmp/` with `fill` (which writes it as it is
@@ -140,23 +132,27 @@ impl Maildir {
         let new = self.root.join("new");
         let mut delivered = Vec::with_capacity(staged.len());
         for mut one in staged {
-            delivered.push(self.link_into_new(&mut one)?);
+            let name = one.name.clone();
+            delivered.push(self.link_into_new(&mut one.temporary, &name, &mut unique_name)?);
         }
         durable::sync_dir(&new).map_err(|e| write_failed(new.display(), &e))?;
         Ok(delivered)
     }
 
-    /// Links one staged message into `new/`, unsynced.
-    fn link_into_new(&self, staged: &mut Staged) -> Result<PathBuf, Error> {
+    /// Links a complete file of `tmp/` into `new/` under `name`, or under
+    /// one of `names` while a name is taken; `new/` is not synced.
+    fn link_into_new(
+        &self,
+        temporary: &mut Temporary,
+        name: &str,
+        names: &mut dyn FnMut() -> String,
+    ) -> Result<PathBuf, Error> {
         let new = self.root.join("new");
-        let mut target = new.join(&staged.name);
+        let mut target = new.join(name);
         for _ in 0..NAME_ATTEMPTS {
-            match staged
-                .temporary
-                .publish_unsynced(&target, Publish::NoReplace)
-            {
+            match temporary.publish_unsynced(&target, Publish::NoReplace) {
                 Ok(()) => return Ok(target),
-                Err(f) if is_taken(&f.error) => target = new.join(unique_name()),
+                Err(f) if is_taken(&f.error) => target = new.join(names()),
                 Err(f) => return Err(cant_create(&target, &f.error)),
             }
         }
