@@ -433,6 +433,20 @@ struct Fetched {
     staged: Option<Staged>,
 }
 
+impl Fetched {
+    /// A message only reported, with `status` (`skipped`, `gone`).
+    fn not_fetched(message: Listed, status: &'static str) -> Fetched {
+        Fetched {
+            message,
+            header_only: false,
+            not_fetched: Some(status),
+            key: None,
+            octets: 0,
+            staged: None,
+        }
+    }
+}
+
 impl Run<'_, '_> {
     /// Sends the jobs' commands, up to the window ahead of the answers
     /// read (one at a time without PIPELINING), and handles each answer in
@@ -513,28 +527,14 @@ impl Run<'_, '_> {
                 header_only,
             } => {
                 let fetched = match self.receive(message.clone(), header_only) {
-                    Err(e) if is_gone(&e) => Fetched {
-                        message,
-                        header_only,
-                        not_fetched: Some("gone"),
-                        key: None,
-                        octets: 0,
-                        staged: None,
-                    },
+                    Err(e) if is_gone(&e) => Fetched::not_fetched(message, "gone"),
                     fetched => fetched?,
                 };
                 self.batch_octets += fetched.octets;
                 self.batch.push(fetched);
             }
             // In the batch, so that it is reported in message order.
-            Job::Skip { message } => self.batch.push(Fetched {
-                message,
-                header_only: false,
-                not_fetched: Some("skipped"),
-                key: None,
-                octets: 0,
-                staged: None,
-            }),
+            Job::Skip { message } => self.batch.push(Fetched::not_fetched(message, "skipped")),
         }
         Ok(())
     }
