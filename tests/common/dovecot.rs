@@ -62,10 +62,11 @@ pub struct DovecotOptions {
     /// a second login gets `-ERR [IN-USE]`.
     pub pop3_lock_session: bool,
     /// Special-use folders (RFC 6154): `Sent`, `Drafts`, `Trash` and `Junk`,
-    /// made on disk at start (and subscribed), listed with `\Sent`,
-    /// `\Drafts`, `\Trash` and `\Junk`; `SPECIAL-USE` among the
-    /// capabilities after login. The INBOX namespace then has the
-    /// hierarchy separator `/` (on disk still Maildir++ `.NAME.SUB`).
+    /// made in alice's Maildir at start (for other users at their first
+    /// login), listed with `\Sent`, `\Drafts`, `\Trash` and `\Junk`;
+    /// `SPECIAL-USE` among the capabilities after login. The INBOX
+    /// namespace then has the hierarchy separator `/` (on disk still
+    /// Maildir++ `.NAME.SUB`).
     pub special_use: bool,
 }
 
