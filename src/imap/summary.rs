@@ -65,12 +65,19 @@ impl FolderRecord {
         let count = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
         format!(
             "{}\t{}\t{}\t{}",
-            crate::output::printable(&self.name),
+            column(&self.name),
             count(self.messages),
             count(self.unseen),
             dash_if_empty(&self.special_use.join(" ")),
         )
     }
+}
+
+/// Server text for one tab-separated column: made printable, and a tab
+/// (which [`crate::output::printable`] keeps) shown as `\t`, so that a
+/// name or subject with a tab cannot shift the columns after it.
+fn column(text: &str) -> String {
+    crate::output::printable(text).replace('\t', "\\t")
 }
 
 /// The special uses among a folder's attributes, spelled as RFC 6154 does.
@@ -131,14 +138,11 @@ impl MessageRecord {
     /// The text line: UID, flags, date, size, from, subject, tab-separated,
     /// `-` for what is missing; server text made printable.
     pub fn text_line(&self) -> String {
-        let shown = |v: &Option<String>| {
-            v.as_deref()
-                .map_or("-".into(), |v| crate::output::printable(v).into_owned())
-        };
+        let shown = |v: &Option<String>| v.as_deref().map_or("-".into(), column);
         format!(
             "{}\t{}\t{}\t{}\t{}\t{}",
             self.uid,
-            dash_if_empty(&crate::output::printable(&self.flags.join(" "))),
+            dash_if_empty(&column(&self.flags.join(" "))),
             shown(&self.date),
             self.size.map_or("-".into(), |n| n.to_string()),
             shown(&self.from),
