@@ -170,7 +170,7 @@ fn in_folder(
         return structure::write_part(session, uid, &part);
     }
     if !uids.is_empty() {
-        return fetch_messages(args, session, &uids, line_ends);
+        return fetch_messages(args, session, folder, &uids, line_ends);
     }
     list_messages(args, session, &examined)
 }
@@ -246,6 +246,7 @@ fn list_messages(
 fn fetch_messages(
     args: &Args,
     session: &mut Session,
+    folder: &str,
     uids: &[u32],
     line_ends: LineEnds,
 ) -> anyhow::Result<ExitStatus> {
@@ -267,6 +268,7 @@ fn fetch_messages(
         if json && failed.is_none() {
             let record = serde_json::json!({
                 "record": "message",
+                "folder": folder,
                 "uid": stored.uid,
                 "size": stored.size,
                 "path": stored.path,
@@ -289,10 +291,12 @@ fn capabilities(args: &Args, session: Session) -> anyhow::Result<ExitStatus> {
     let caps = session.capabilities().to_vec();
     let tls = session.connection().tls_info().cloned();
     let preauth = session.is_preauth();
+    let greeting = session.greeting().to_string();
     let _ = session.logout();
     let mut out = BufWriter::new(io::stdout().lock());
     if args.output.json {
         let record = serde_json::json!({
+            "greeting": greeting,
             "preauth": preauth,
             "tls": tls.as_ref().map(|t| serde_json::json!({
                 "version": t.version, "cipher": t.cipher, "verified": t.verified,
@@ -302,8 +306,13 @@ fn capabilities(args: &Args, session: Session) -> anyhow::Result<ExitStatus> {
         });
         output::write_json_line(&mut out, &record)?;
     } else {
-        if preauth {
-            writeln!(out, "greeting\tPREAUTH (logged in by the server already)")?;
+        let greeting = output::printable(&greeting);
+        match preauth {
+            true => writeln!(
+                out,
+                "greeting\tPREAUTH {greeting} (logged in by the server already)"
+            )?,
+            false => writeln!(out, "greeting\t{greeting}")?,
         }
         match &tls {
             Some(t) => writeln!(

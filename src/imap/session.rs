@@ -168,6 +168,7 @@ pub struct Session {
     tags: u32,
     capabilities: Vec<String>,
     preauth: bool,
+    greeting: String,
     names: NameForm,
 }
 
@@ -210,8 +211,14 @@ impl Session {
             tags: 0,
             capabilities,
             preauth,
+            greeting: text,
             names: NameForm::Utf7,
         })
+    }
+
+    /// The greeting's text, after its response code (for diagnosis).
+    pub fn greeting(&self) -> &str {
+        &self.greeting
     }
 
     /// The greeting was `* PREAUTH`: the session is authenticated already,
