@@ -75,6 +75,11 @@ pub struct DovecotOptions {
     /// takes tens of seconds to create and as long again to remove, but
     /// tmpfs a few (at ~4 KiB of memory each).
     pub mail_in_memory: bool,
+    /// What IMAP announces after login instead of Dovecot's long list
+    /// (`imap_capability`), e.g. `IMAP4rev1 LITERAL+` for a client's
+    /// paths without LIST-STATUS, SPECIAL-USE or ENABLE. Dovecot still
+    /// understands what it no longer announces.
+    pub imap_capability: Option<String>,
 }
 
 /// The special-use folders of [`DovecotOptions::special_use`], with their
@@ -194,8 +199,12 @@ impl Dovecot {
              {pop3s_listener}}}\n\
              service lmtp {{\n\
              \x20 inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtp}\n  }}\n}}\n\
-             {extra}{namespace}",
+             {extra}{namespace}{capability}",
             d = d.display(),
+            capability = match &options.imap_capability {
+                Some(names) => format!("protocol imap {{\n  imap_capability = {names}\n}}\n"),
+                None => String::new(),
+            },
             namespace = if options.special_use {
                 special_use_namespace()
             } else {
