@@ -170,7 +170,7 @@ fn in_folder(
         return structure::write_part(session, uid, &part);
     }
     if !uids.is_empty() {
-        return fetch_messages(args, session, &uids, line_ends);
+        return fetch_messages(args, session, folder, &uids, line_ends);
     }
     list_messages(args, session, &examined)
 }
@@ -182,7 +182,7 @@ fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Ex
     let shown = output::printable(folder).into_owned();
     let examined = session
         .examine(&wire)
-        .map_err(|e| e.prefixed(&format!("folder {shown:?}")))?;
+        .map_err(|e| in_folder_named(e, folder))?;
     if let Some(pinned) = server.param("UIDVALIDITY") {
         let pinned: u32 = pinned.parse().map_err(|_| {
             Error::usage(format!("the URL's ;UIDVALIDITY={pinned} is not a number"))
@@ -199,6 +199,11 @@ fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Ex
         }
     }
     Ok(examined)
+}
+
+/// An error about a message, with the folder named.
+fn in_folder_named(error: Error, folder: &str) -> Error {
+    error.prefixed(&format!("folder {:?}", output::printable(folder)))
 }
 
 /// A URL's `;UID=N`.
@@ -246,6 +251,7 @@ fn list_messages(
 fn fetch_messages(
     args: &Args,
     session: &mut Session,
+    folder: &str,
     uids: &[u32],
     line_ends: LineEnds,
 ) -> anyhow::Result<ExitStatus> {
@@ -256,27 +262,31 @@ fn fetch_messages(
         (_, Some(path)) => Destination::Mbox(Mbox::open(path)?.with_line_ends(LineEnds::Keep)),
         (None, None) => {
             let mut out = io::stdout().lock();
-            fetch::fetch_to(session, uids[0], line_ends, &mut out)?;
+            fetch::fetch_to(session, uids[0], line_ends, &mut out)
+                .map_err(|e| in_folder_named(e, folder))?;
             return Ok(ExitStatus::Ok);
         }
     };
     let json = args.output.json;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut failed = None;
-    fetch::fetch_into(session, uids, &mut destination, line_ends, &mut |stored| {
-        if json && failed.is_none() {
-            let record = serde_json::json!({
-                "record": "message",
-                "uid": stored.uid,
-                "size": stored.size,
-                "path": stored.path,
-                "status": "stored",
-            });
-            if let Err(e) = output::write_json_line(&mut out, &record) {
-                failed = Some(e);
-            }
+    let mut report = |stored: fetch::Stored| {
+        if json
+            && failed.is_none()
+            && let Err(e) = output::write_json_line(&mut out, &stored)
+        {
+            failed = Some(e);
         }
-    })?;
+    };
+    fetch::fetch_into(
+        session,
+        folder,
+        uids,
+        &mut destination,
+        line_ends,
+        &mut report,
+    )
+    .map_err(|e| in_folder_named(e, folder))?;
     if let Some(e) = failed {
         return Err(e.into());
     }
