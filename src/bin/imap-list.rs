@@ -85,6 +85,9 @@ fn check_usage(args: &Args) -> Result<(), Error> {
         ));
     }
     args.part_wanted()?;
+    if let Some(keys) = &args.search {
+        Query::parse(keys)?;
+    }
     Ok(())
 }
 

@@ -11,7 +11,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
-use crate::imap::session::Session;
+use crate::imap::response::fetch_item;
+use crate::imap::session::{Fetched, Session};
 use crate::imap::summary::{self, MESSAGE_ITEMS, MessageRecord};
 use crate::store::spool::Spool;
 use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
@@ -153,10 +154,7 @@ pub fn list_messages(
             .pop_front()
             .ok_or_else(|| Error::bug("a chunk without its tag"))?;
         session.read_fetches(&tag, &mut |fetched| {
-            let record = MessageRecord::from_fetched(&fetched)?;
-            if uids.binary_search(&record.uid).is_ok() {
-                received.insert(record.uid, record);
-            }
+            keep_listed(&mut received, uids, &fetched);
             Ok(())
         })?;
         if let Some(next) = chunks.get(at + 2) {
@@ -172,6 +170,29 @@ pub fn list_messages(
         }
     }
     Ok(())
+}
+
+/// Keeps the record of a FETCH response that answers the listing. A
+/// server may send FETCH responses of its own at any time (RFC 3501
+/// §7.4.2: flags changed by another session), without UID or ENVELOPE:
+/// such a response only updates the flags of a message already received.
+fn keep_listed(received: &mut BTreeMap<u32, MessageRecord>, uids: &[u32], fetched: &Fetched) {
+    let Ok(record) = MessageRecord::from_fetched(fetched) else {
+        return;
+    };
+    if uids.binary_search(&record.uid).is_err() {
+        return;
+    }
+    let answers = fetch_item(&fetched.items, "ENVELOPE").is_some();
+    match received.get_mut(&record.uid) {
+        Some(known) if !answers && fetch_item(&fetched.items, "FLAGS").is_some() => {
+            known.flags = record.flags
+        }
+        _ if answers => {
+            received.insert(record.uid, record);
+        }
+        _ => {}
+    }
 }
 
 /// A UID set (RFC 3501 §9 `sequence-set`) for ascending UIDs, runs
