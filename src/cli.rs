@@ -151,6 +151,18 @@ mod tests {
     }
 }
 
+/// A session with the server at `endpoint`, past its TLS policy, not
+/// logged in; the transcript on stderr when `verbose`.
+pub fn open_session<S: crate::net::session::Handshake<Options = ()>>(
+    endpoint: &crate::net::session::Endpoint,
+    verbose: bool,
+) -> Result<S, Error> {
+    use crate::net::session::{Negotiation, negotiate};
+    let transcript = crate::net::transcript::Transcript::stderr_if(verbose);
+    negotiate::<S>(endpoint, &(), transcript, &mut Negotiation::default())?
+        .ok_or_else(|| Error::bug("the negotiation stopped early"))
+}
+
 /// Where and how to connect, in every tool that talks to a mail server:
 /// `--port`, `--tls`, `--cafile`, `--fingerprint`, `--insecure`.
 #[derive(Args, Debug, Clone, Default)]
@@ -300,6 +312,15 @@ impl CredentialArgs {
             secret,
             oauth: self.oauth,
         }))
+    }
+
+    /// These credentials, or with `probing` (`--capabilities`) none at
+    /// all: the tool connects without logging in and looks up no password.
+    pub fn unless_probing(&self, probing: bool) -> CredentialArgs {
+        CredentialArgs {
+            without_login: probing,
+            ..self.clone()
+        }
     }
 
     /// The password source given, if any. With none, a tool that must log

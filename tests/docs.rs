@@ -167,15 +167,22 @@ fn synopsis_lines_keep_option_arguments() {
 }
 
 #[test]
-fn help_and_man_pages_show_no_tool_that_does_not_exist_yet() {
-    let pages = pages();
-    for manual in mailkit::tools::manuals() {
-        let mut command = manual.command;
-        let name = command.get_name().to_string();
-        let help = command.render_long_help().to_string();
-        let planned = "imap-list";
-        assert!(!help.contains(planned), "{name} --help: {planned}");
-        let roff = planned.replace('-', "\\-");
-        assert!(!pages[&name].contains(&roff), "{name}.1: {planned}");
-    }
+fn every_tool_of_the_family_has_a_manual() {
+    let mut names: Vec<String> = mailkit::tools::manuals()
+        .iter()
+        .map(|m| m.command.get_name().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "imap-list",
+            "mime-pack",
+            "mime-unpack",
+            "mx-lookup",
+            "pop3-fetch",
+            "rfc822-lint",
+            "smtp-send"
+        ]
+    );
 }

@@ -3,8 +3,7 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use mailkit::net::session::{self, Endpoint, Negotiation};
-use mailkit::net::transcript::Transcript;
+use mailkit::net::session::Endpoint;
 use mailkit::output::{self, Diagnostics};
 use mailkit::pop3::fetch::{self, Destination, Event, Mda, Options, Wanted};
 use mailkit::pop3::{LoginMethod, Session};
@@ -24,17 +23,10 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let diag = Diagnostics::new(TOOL, args.common.quiet);
     check_usage(&args)?;
     // --capabilities logs in to nothing: no password is looked up.
-    let no_login = cli::CredentialArgs {
-        without_login: true,
-        ..args.credentials.clone()
-    };
-    let credentials = match args.capabilities {
-        true => &no_login,
-        false => &args.credentials,
-    };
+    let credentials = args.credentials.unless_probing(args.capabilities);
     let (server, endpoint) =
         args.connection
-            .endpoint(&args.url, "pop3", credentials, args.timeout.timeout)?;
+            .endpoint(&args.url, "pop3", &credentials, args.timeout.timeout)?;
     if args.capabilities {
         let session = connect(&args, &endpoint)?;
         return capabilities(&args, session);
@@ -196,10 +188,7 @@ fn open_state(args: &Args, user: &str, endpoint: &Endpoint) -> Result<FetchState
 
 /// A session past the TLS policy, not logged in.
 fn connect(args: &Args, endpoint: &Endpoint) -> Result<Session, Error> {
-    let transcript = Transcript::stderr_if(args.common.verbose > 0);
-    let mut negotiation = Negotiation::default();
-    session::negotiate::<Session>(endpoint, &(), transcript, &mut negotiation)?
-        .ok_or_else(|| Error::bug("the negotiation stopped early"))
+    cli::open_session(endpoint, args.common.verbose > 0)
 }
 
 /// A logged-in session.

@@ -175,6 +175,8 @@ pub struct Command<'w, W: ImapWire + ?Sized> {
     line: String,
     shown: String,
     untagged: Vec<Vec<u8>>,
+    /// The next argument follows without a space (after `(`).
+    glued: bool,
 }
 
 impl<'w, W: ImapWire + ?Sized> Command<'w, W> {
@@ -188,6 +190,7 @@ impl<'w, W: ImapWire + ?Sized> Command<'w, W> {
             line: start.to_owned(),
             shown: start.to_owned(),
             untagged: Vec::new(),
+            glued: false,
         })
     }
 
@@ -197,6 +200,22 @@ impl<'w, W: ImapWire + ?Sized> Command<'w, W> {
         check_text(text)?;
         self.push(text, text);
         Ok(self)
+    }
+
+    /// Opens a parenthesised list: `(` after a space, the next argument
+    /// right after it.
+    pub fn open_list(&mut self) -> &mut Self {
+        self.push("(", "(");
+        self.glued = true;
+        self
+    }
+
+    /// Closes a parenthesised list: `)` right after the last argument.
+    pub fn close_list(&mut self) -> &mut Self {
+        self.line.push(')');
+        self.shown.push(')');
+        self.glued = false;
+        self
     }
 
     /// Adds an `astring` (RFC 3501 §9): an atom when that is safe, else a
@@ -241,9 +260,11 @@ impl<'w, W: ImapWire + ?Sized> Command<'w, W> {
     /// Appends one argument after a space (after a literal, the continued
     /// line starts with that space, as RFC 3501 §9 `SP` requires).
     fn push(&mut self, text: &str, shown: &str) {
-        self.line.push(' ');
+        if !std::mem::take(&mut self.glued) {
+            self.line.push(' ');
+            self.shown.push(' ');
+        }
         self.line.push_str(text);
-        self.shown.push(' ');
         self.shown.push_str(shown);
     }
 

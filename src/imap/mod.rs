@@ -8,10 +8,13 @@
 //! literals streamed where they hold message text; and [`mailbox_name`],
 //! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
 
+pub mod fetch;
 pub mod literal;
 pub mod mailbox_name;
 pub mod response;
+pub mod search;
 pub mod session;
+pub mod summary;
 
 use std::io::Write;
 

@@ -29,6 +29,7 @@ use crate::imap::response::{
     Code, Completion, Condition, Limits, ListKind, Response, Untagged, Value, read_response,
     read_response_to,
 };
+use crate::imap::search::{Query, Token};
 use crate::net::connection::Connection;
 use crate::net::sasl;
 use crate::net::session::{Handshake, Login, TlsAnswer};
@@ -507,13 +508,40 @@ impl Session {
         let done = self
             .finish(&tag, None)?
             .check("UID SEARCH", ErrorKind::Protocol)?;
-        let mut uids = Vec::new();
-        for untagged in done.untagged {
-            if let Untagged::Search(found) = untagged {
-                uids.extend(found);
-            }
+        Ok(searched(done.untagged))
+    }
+
+    /// `UID SEARCH` (RFC 3501 §6.4.4) with a user's [`Query`]: atoms as
+    /// they are, strings quoted or as literals, `CHARSET UTF-8` first when a
+    /// string is not ASCII (not after ENABLE UTF8=ACCEPT, RFC 6855 §3,
+    /// where UTF-8 is the charset). The UIDs found; a BAD (keys the server
+    /// cannot read) is a usage error (64).
+    pub fn uid_search_query(&mut self, query: &Query) -> Result<Vec<u32>, Error> {
+        let tag = self.tag();
+        let literals = self.literals();
+        let mut start = format!("{tag} UID SEARCH");
+        if query.needs_charset() && self.names != NameForm::Utf8 {
+            start.push_str(" CHARSET UTF-8");
         }
-        Ok(uids)
+        let mut command = literal::Command::new(&mut self.conn, literals, &start)?;
+        for token in &query.tokens {
+            match token {
+                Token::Atom(atom) => command.raw(atom)?,
+                Token::Text(text) => command.string(text)?,
+                Token::Open => command.open_list(),
+                Token::Close => command.close_list(),
+            };
+        }
+        command.send()?;
+        let done = self.finish(&tag, None)?;
+        if done.status == Completion::Bad {
+            return Err(Error::usage(format!(
+                "--search: the server cannot read these search keys: {}",
+                done.line()
+            )));
+        }
+        let done = done.check("UID SEARCH", ErrorKind::Refused)?;
+        Ok(searched(done.untagged))
     }
 
     /// `UID FETCH range items` (RFC 3501 §6.4.5, §6.4.8) in the folder
@@ -738,6 +766,20 @@ impl Session {
             }
         }
     }
+}
+
+/// The UIDs of every `* SEARCH` response, sorted, each once (RFC 3501
+/// §7.2.5 gives no order, and a server may split the answer).
+fn searched(untagged: Vec<Untagged>) -> Vec<u32> {
+    let mut uids = Vec::new();
+    for data in untagged {
+        if let Untagged::Search(found) = data {
+            uids.extend(found);
+        }
+    }
+    uids.sort_unstable();
+    uids.dedup();
+    uids
 }
 
 /// The mechanism of an `AUTH=` capability (RFC 3501 §6.2.2).

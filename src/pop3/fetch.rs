@@ -17,7 +17,7 @@
 //! the window is one sync long.
 
 use std::collections::{HashSet, VecDeque};
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
@@ -29,6 +29,7 @@ use crate::error::{Error, ErrorKind};
 use crate::net::dot_reader::DotOptions;
 use crate::store::fetch_state::FetchState;
 use crate::store::maildir::Staged;
+use crate::store::spool::Spool;
 use crate::store::{LineEnds, Maildir, Mbox};
 
 /// Commands in flight at most with PIPELINING: enough to keep the
@@ -42,9 +43,6 @@ const BATCH_MESSAGES: usize = 64;
 /// Most octets in a batch: a crash loses at most this much received work
 /// (fetched again by the next run), never a stored message.
 const BATCH_OCTETS: u64 = 16 << 20;
-/// Messages up to this size are spooled in memory before going to an
-/// mbox, an MDA or stdout; larger ones in an unnamed temporary file.
-const SPOOL_IN_MEMORY: usize = 8 << 20;
 
 /// Where fetched messages go.
 pub enum Destination {
@@ -163,9 +161,7 @@ pub fn fetch_one(
     })?;
     session.send_retrieve(message.number, false)?;
     let mut spool = spool_message(session, message.number, line_ends)?;
-    io::copy(&mut spool, out)
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "writing the message", &e))?;
+    spool.copy_to(out)?;
     Ok(message)
 }
 
@@ -594,7 +590,7 @@ impl Run<'_, '_> {
             header_only,
             not_fetched: None,
             key,
-            octets: spool.len,
+            octets: spool.len(),
             staged: None,
         })
     }
@@ -676,70 +672,16 @@ fn is_gone(error: &Error) -> bool {
     error.kind() == ErrorKind::NoSuchRecipient && error.reply().is_some()
 }
 
-/// A message read whole into memory or an unnamed temporary file, ready
-/// to be read from the start.
-struct Spool {
-    file: tempfile::SpooledTempFile,
-    len: u64,
-}
-
-impl Read for Spool {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read(buf)
-    }
-}
-
-impl Spool {
-    /// The address of the message's `Return-Path:` field, for the mbox
-    /// `From ` line (empty when there is none, or `<>`: the mbox writes
-    /// MAILER-DAEMON then); the spool is read again from the start after.
-    fn return_path(&mut self) -> Result<String, Error> {
-        let mut head = Vec::with_capacity(8192);
-        let read = (&mut self.file)
-            .take(64 * 1024)
-            .read_to_end(&mut head)
-            .and_then(|_| self.file.rewind());
-        read.map_err(|e| Error::from_io(ErrorKind::LocalIo, "reading a spooled message", &e))?;
-        Ok(return_path(&head).unwrap_or_default())
-    }
-}
-
-/// The address in the first `Return-Path:` field of a header (RFC 5322
-/// §3.6.7), without its angle brackets.
-fn return_path(head: &[u8]) -> Option<String> {
-    for line in head.split(|&b| b == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() {
-            return None;
-        }
-        let Some(value) = line
-            .get(..12)
-            .filter(|name| name.eq_ignore_ascii_case(b"return-path:"))
-            .map(|_| &line[12..])
-        else {
-            continue;
-        };
-        let value = String::from_utf8_lossy(value);
-        let address = value.trim().trim_start_matches('<').trim_end_matches('>');
-        return Some(address.trim().to_string());
-    }
-    None
-}
-
 /// Reads the answer to a RETR sent before into a spool.
 fn spool_message(session: &mut Session, number: u32, line_ends: LineEnds) -> Result<Spool, Error> {
-    let mut file = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+    let mut spool = Spool::new();
     let dot = DotOptions {
         line_ends,
         ..DotOptions::default()
     };
-    let complete = session.read_message(number, &mut file, &dot)?;
-    file.rewind()
-        .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))?;
-    Ok(Spool {
-        file,
-        len: complete.octets,
-    })
+    let complete = session.read_message(number, spool.writer(), &dot)?;
+    spool.ready(complete.octets)?;
+    Ok(spool)
 }
 
 /// Runs the MDA for one message: `sh -c COMMAND`, the message on its
@@ -829,14 +771,6 @@ mod tests {
                 Job::Skip { message } => format!("SKIP {}", message.number),
             })
             .collect()
-    }
-
-    #[test]
-    fn the_return_path_names_the_mbox_sender() {
-        let head = b"Received: x\r\nreturn-path: <bounce@example.org>\r\nFrom: a@b\r\n\r\nReturn-Path: <no>";
-        assert_eq!(return_path(head).as_deref(), Some("bounce@example.org"));
-        assert_eq!(return_path(b"Return-Path: <>\n\n").as_deref(), Some(""));
-        assert_eq!(return_path(b"From: a@b\n\nReturn-Path: <x@y>\n"), None);
     }
 
     #[test]

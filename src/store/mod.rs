@@ -14,6 +14,7 @@ pub mod durable;
 pub mod fetch_state;
 pub mod maildir;
 pub mod mbox;
+pub mod spool;
 
 use std::fmt;
 use std::io::{self, Write};

@@ -2,6 +2,7 @@
 //! pages and shell completions are generated from the very same clap
 //! definitions the binaries parse.
 
+pub mod imap_list;
 pub mod mime_pack;
 pub mod mime_unpack;
 pub mod mx_lookup;
@@ -48,6 +49,41 @@ pub const COMMON_ENVIRONMENT: &[Entry] = &[Entry {
     about: "when set (to anything), diagnostics are never coloured; they are \
             not coloured either when stderr is not a terminal",
 }];
+
+/// `XDG_STATE_HOME`, for the tools that keep state files.
+pub const STATE_HOME: Entry = Entry {
+    name: "XDG_STATE_HOME",
+    about: "where the state files are kept: $XDG_STATE_HOME/mailkit/ \
+            (default ~/.local/state/mailkit/)",
+};
+
+/// `--password-env VAR` in the tools that fetch.
+pub const PASSWORD_VAR: Entry = Entry {
+    name: "VAR",
+    about: "the variable that --password-env VAR names: the password (or with \
+            --oauth the access token)",
+};
+
+/// `HOME`, for `~/.netrc` and the default state directory.
+pub const HOME_STATE: Entry = Entry {
+    name: "HOME",
+    about: "where ~/.netrc and the default state directory are",
+};
+
+/// `SSL_CERT_FILE` in the tools that connect.
+pub const CERT_FILE: Entry = Entry {
+    name: "SSL_CERT_FILE",
+    about: "a PEM file of trusted roots instead of the system's, when --cafile is \
+            not given",
+};
+
+/// `~/.netrc` in the tools that log in.
+pub const NETRC: Entry = Entry {
+    name: "~/.netrc",
+    about: "the user and password for the server's host when no other password \
+            source is given (--netrc-file names another file); refused (78) when \
+            others may read it",
+};
 
 impl References {
     /// The ENVIRONMENT and FILES sections, in that order, as `--help` and
@@ -100,6 +136,11 @@ pub fn manuals() -> Vec<Manual> {
             rfc822_lint::Args::command(),
             rfc822_lint::sections(),
             rfc822_lint::REFERENCES,
+        ),
+        manual(
+            imap_list::Args::command(),
+            imap_list::SECTIONS.to_vec(),
+            imap_list::REFERENCES,
         ),
         manual(
             pop3_fetch::Args::command(),

@@ -10,25 +10,10 @@ use crate::cli::{CommonArgs, ConnectionArgs, CredentialArgs, OutputArgs, Timeout
 /// ENVIRONMENT, FILES and SEE ALSO of the man page.
 pub const REFERENCES: References = References {
     environment: &[
-        Entry {
-            name: "XDG_STATE_HOME",
-            about: "where the state files are kept: $XDG_STATE_HOME/mailkit/ \
-                    (default ~/.local/state/mailkit/)",
-        },
-        Entry {
-            name: "VAR",
-            about: "the variable that --password-env VAR names: the password (or with \
-                    --oauth the access token)",
-        },
-        Entry {
-            name: "HOME",
-            about: "where ~/.netrc and the default state directory are",
-        },
-        Entry {
-            name: "SSL_CERT_FILE",
-            about: "a PEM file of trusted roots instead of the system's, when --cafile is \
-                    not given",
-        },
+        super::STATE_HOME,
+        super::PASSWORD_VAR,
+        super::HOME_STATE,
+        super::CERT_FILE,
         Entry {
             name: "MAILKIT_*",
             about: "set for each --mda command: MAILKIT_NUMBER, MAILKIT_UIDL, MAILKIT_SIZE, \
@@ -36,12 +21,7 @@ pub const REFERENCES: References = References {
         },
     ],
     files: &[
-        Entry {
-            name: "~/.netrc",
-            about: "the user and password for the server's host when no other password \
-                    source is given (--netrc-file names another file); refused (78) when \
-                    others may read it",
-        },
+        super::NETRC,
         Entry {
             name: "$XDG_STATE_HOME/mailkit/pop3-USER@HOST:PORT",
             about: "the state file (--state FILE chooses another), a journal: a first \

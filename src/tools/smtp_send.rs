@@ -40,12 +40,7 @@ pub const REFERENCES: References = References {
         },
     ],
     files: &[
-        Entry {
-            name: "~/.netrc",
-            about: "the user and password for the server's host when no other password \
-                    source is given (--netrc-file names another file); refused (78) when \
-                    others may read it",
-        },
+        super::NETRC,
         Entry {
             name: "DIR/new/",
             about: "the queue (--queue DIR, --flush DIR, --list-queue DIR): one file per \

@@ -1,0 +1,363 @@
+//! imap-list: list folders and messages on an IMAP server; fetch messages,
+//! read-only. See `imap-list --help`.
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use mailkit::imap::fetch::{self, Destination};
+use mailkit::imap::search::Query;
+use mailkit::imap::session::{Examined, Session};
+use mailkit::imap::summary::FolderRecord;
+use mailkit::net::session::Endpoint;
+use mailkit::net::url::ServerUrl;
+use mailkit::output::{self, Diagnostics};
+use mailkit::store::{LineEnds, Maildir, Mbox};
+use mailkit::tools::imap_list::Args;
+use mailkit::{Error, ExitStatus, cli};
+
+const TOOL: &str = "imap-list";
+
+fn main() -> ExitCode {
+    cli::main(TOOL, run)
+}
+
+fn run(args: Args) -> anyhow::Result<ExitStatus> {
+    let diag = Diagnostics::new(TOOL, args.common.quiet);
+    check_usage(&args)?;
+    // --capabilities logs in to nothing: no password is looked up.
+    let credentials = args.credentials.unless_probing(args.capabilities);
+    let (server, endpoint) =
+        args.connection
+            .endpoint(&args.url, "imap", &credentials, args.timeout.timeout)?;
+    if args.capabilities {
+        return capabilities(&args, connect(&args, &endpoint)?);
+    }
+    if endpoint.login.is_none() {
+        return Err(Error::usage(
+            "no user to log in as: give it in the URL (imap://USER@HOST) or with --user",
+        )
+        .into());
+    }
+    let folders = folders_asked(&args, &server)?;
+    if args.new {
+        return archive::run(&args, &server, &endpoint, &folders, &diag);
+    }
+    let mut session = logged_in(&args, &endpoint)?;
+    let status = match folders.first() {
+        None => list_folders(&args, &mut session)?,
+        Some(folder) => in_folder(&args, &server, &mut session, folder)?,
+    };
+    let _ = session.logout();
+    Ok(status)
+}
+
+/// Combinations that clap's groups do not cover.
+fn check_usage(args: &Args) -> Result<(), Error> {
+    let storing = args.maildir.is_some() || args.mbox.is_some();
+    if args.new && !storing {
+        return Err(Error::usage("--new needs --maildir DIR or --mbox FILE"));
+    }
+    if storing && !args.new && args.fetch.is_empty() {
+        return Err(Error::usage(
+            "--maildir and --mbox go with --fetch UID... or --new",
+        ));
+    }
+    if args.fetch.len() > 1 && !storing {
+        return Err(Error::usage(
+            "several --fetch UIDs need --maildir DIR or --mbox FILE (one message goes to \
+             stdout)",
+        ));
+    }
+    if args.folder.len() > 1 && !args.new {
+        return Err(Error::usage(
+            "--folder may be repeated only with --new (one folder is listed at a time)",
+        ));
+    }
+    let listing = args.fetch.is_empty()
+        && args.structure.is_none()
+        && args.part.is_none()
+        && !args.capabilities
+        && !args.new;
+    if !listing && (args.limit.is_some() || args.search.is_some()) {
+        return Err(Error::usage(
+            "--limit and --search go with a listing of messages, not with --fetch, \
+             --structure, --part, --new or --capabilities",
+        ));
+    }
+    args.part_wanted()?;
+    Ok(())
+}
+
+/// The folders named: `--folder` (repeatable with `--new`), else the
+/// URL's path.
+fn folders_asked(args: &Args, server: &ServerUrl) -> Result<Vec<String>, Error> {
+    let folders = match (&args.folder[..], &server.path) {
+        ([], Some(path)) if !path.is_empty() => vec![path.clone()],
+        (given, _) => given.to_vec(),
+    };
+    let needs_folder = !args.fetch.is_empty()
+        || args.structure.is_some()
+        || args.part.is_some()
+        || args.limit.is_some()
+        || args.search.is_some()
+        || server.param("UID").is_some();
+    if folders.is_empty() && needs_folder {
+        return Err(Error::usage(
+            "which folder? give it in the URL (imaps://HOST/INBOX) or with --folder",
+        ));
+    }
+    if folders.is_empty() && args.new && !args.all_folders {
+        return Err(Error::usage(
+            "--new needs folders: in the URL, with --folder (repeatable) or --all-folders",
+        ));
+    }
+    Ok(folders)
+}
+
+/// A session past the TLS policy, not logged in.
+fn connect(args: &Args, endpoint: &Endpoint) -> Result<Session, Error> {
+    cli::open_session(endpoint, args.common.verbose > 0)
+}
+
+/// A logged-in session, with UTF-8 names when the server offers them.
+fn logged_in(args: &Args, endpoint: &Endpoint) -> Result<Session, Error> {
+    let mut session = connect(args, endpoint)?;
+    let login = endpoint
+        .login
+        .as_ref()
+        .ok_or_else(|| Error::usage("no user to log in as"))?;
+    session.login(login)?;
+    session.enable_utf8()?;
+    Ok(session)
+}
+
+/// Every folder, one line or JSON object each.
+fn list_folders(args: &Args, session: &mut Session) -> anyhow::Result<ExitStatus> {
+    let folders = session.list()?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    for folder in &folders {
+        let record = FolderRecord::from(folder);
+        match args.output.json {
+            true => output::write_json_line(&mut out, &record)?,
+            false => writeln!(out, "{}", record.text_line())?,
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}
+
+/// What is asked of one folder: open it read-only, check the URL's pin,
+/// then fetch, show a structure or a part, or list.
+fn in_folder(
+    args: &Args,
+    server: &ServerUrl,
+    session: &mut Session,
+    folder: &str,
+) -> anyhow::Result<ExitStatus> {
+    let examined = examine(session, server, folder)?;
+    let line_ends = match args.keep_crlf {
+        true => LineEnds::Keep,
+        false => LineEnds::Lf,
+    };
+    let pinned_uid = server.param("UID").map(parse_uid).transpose()?;
+    let mut uids: Vec<u32> = args.fetch.iter().copied().chain(pinned_uid).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    if let Some(uid) = args.structure {
+        return structure::show(args, session, uid);
+    }
+    if let Some((uid, part)) = args.part_wanted()? {
+        return structure::write_part(session, uid, &part);
+    }
+    if !uids.is_empty() {
+        return fetch_messages(args, session, &uids, line_ends);
+    }
+    list_messages(args, session, &examined)
+}
+
+/// EXAMINE of a folder named in UTF-8, checked against the URL's
+/// `;UIDVALIDITY=` (RFC 5092 §6): a different one is 67.
+fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Examined, Error> {
+    let wire = session.wire_name(folder);
+    let shown = output::printable(folder).into_owned();
+    let examined = session
+        .examine(&wire)
+        .map_err(|e| e.prefixed(&format!("folder {shown:?}")))?;
+    if let Some(pinned) = server.param("UIDVALIDITY") {
+        let pinned: u32 = pinned.parse().map_err(|_| {
+            Error::usage(format!("the URL's ;UIDVALIDITY={pinned} is not a number"))
+        })?;
+        if pinned != examined.uid_validity {
+            return Err(Error::new(
+                mailkit::error::ErrorKind::NoSuchRecipient,
+                format!(
+                    "folder {shown:?} has UIDVALIDITY {}, not {pinned} as the URL says: its \
+                     UIDs may name other messages now; nothing fetched",
+                    examined.uid_validity
+                ),
+            ));
+        }
+    }
+    Ok(examined)
+}
+
+/// A URL's `;UID=N`.
+fn parse_uid(text: &str) -> Result<u32, Error> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|&uid| uid > 0)
+        .ok_or_else(|| Error::usage(format!("the URL's ;UID={text} is not a UID")))
+}
+
+/// The folder's messages (all, searched, or the newest `--limit`), oldest
+/// first.
+fn list_messages(
+    args: &Args,
+    session: &mut Session,
+    examined: &Examined,
+) -> anyhow::Result<ExitStatus> {
+    let mut uids = match (&args.search, examined.exists) {
+        (None, 0) => Vec::new(),
+        (None, _) => session.uid_search("ALL")?,
+        (Some(keys), _) => session.uid_search_query(&Query::parse(keys)?)?,
+    };
+    if let Some(limit) = args.limit {
+        let keep = usize::try_from(limit).unwrap_or(usize::MAX).min(uids.len());
+        uids.drain(..uids.len() - keep);
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    let json = args.output.json;
+    let mut written = Ok(());
+    fetch::list_messages(session, &uids, &mut |record| {
+        written = match json {
+            true => output::write_json_line(&mut out, &record),
+            false => writeln!(out, "{}", record.text_line()),
+        };
+        written
+            .as_ref()
+            .map_err(|e| Error::from_io(mailkit::error::ErrorKind::LocalIo, "writing", e))
+            .map(drop)
+    })?;
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `--fetch`: one message to stdout, or each into the destination.
+fn fetch_messages(
+    args: &Args,
+    session: &mut Session,
+    uids: &[u32],
+    line_ends: LineEnds,
+) -> anyhow::Result<ExitStatus> {
+    let mut destination = match (&args.maildir, &args.mbox) {
+        (Some(dir), _) => {
+            Destination::Maildir(Maildir::open_or_create(dir)?.with_line_ends(line_ends))
+        }
+        (_, Some(path)) => Destination::Mbox(Mbox::open(path)?.with_line_ends(LineEnds::Keep)),
+        (None, None) => {
+            let mut out = io::stdout().lock();
+            fetch::fetch_to(session, uids[0], line_ends, &mut out)?;
+            return Ok(ExitStatus::Ok);
+        }
+    };
+    let json = args.output.json;
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut failed = None;
+    fetch::fetch_into(session, uids, &mut destination, line_ends, &mut |stored| {
+        if json && failed.is_none() {
+            let record = serde_json::json!({
+                "record": "message",
+                "uid": stored.uid,
+                "size": stored.size,
+                "path": stored.path,
+                "status": "stored",
+            });
+            if let Err(e) = output::write_json_line(&mut out, &record) {
+                failed = Some(e);
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `--capabilities`: what the server offers, for operators.
+fn capabilities(args: &Args, session: Session) -> anyhow::Result<ExitStatus> {
+    let caps = session.capabilities().to_vec();
+    let tls = session.connection().tls_info().cloned();
+    let preauth = session.is_preauth();
+    let _ = session.logout();
+    let mut out = BufWriter::new(io::stdout().lock());
+    if args.output.json {
+        let record = serde_json::json!({
+            "preauth": preauth,
+            "tls": tls.as_ref().map(|t| serde_json::json!({
+                "version": t.version, "cipher": t.cipher, "verified": t.verified,
+                "fingerprint": t.fingerprint,
+            })),
+            "capabilities": caps,
+        });
+        output::write_json_line(&mut out, &record)?;
+    } else {
+        if preauth {
+            writeln!(out, "greeting\tPREAUTH (logged in by the server already)")?;
+        }
+        match &tls {
+            Some(t) => writeln!(
+                out,
+                "tls\t{} {} certificate {}",
+                t.version,
+                t.cipher,
+                if t.verified {
+                    "verified"
+                } else {
+                    "NOT verified (--insecure)"
+                }
+            )?,
+            None => writeln!(out, "tls\tnone")?,
+        }
+        for name in &caps {
+            writeln!(out, "capability\t{}", output::printable(name))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitStatus::Ok)
+}
+
+/// `--structure` and `--part`.
+mod structure {
+    use super::*;
+
+    /// Prints the MIME structure of message `uid`.
+    pub fn show(_args: &Args, _session: &mut Session, _uid: u32) -> anyhow::Result<ExitStatus> {
+        Err(Error::usage("--structure is not available yet").into())
+    }
+
+    /// Writes one part of message `uid`, decoded.
+    pub fn write_part(
+        _session: &mut Session,
+        _uid: u32,
+        _part: &str,
+    ) -> anyhow::Result<ExitStatus> {
+        Err(Error::usage("--part is not available yet").into())
+    }
+}
+
+/// `--new`: download and keep.
+mod archive {
+    use super::*;
+
+    /// Archives the folders asked for.
+    pub fn run(
+        _args: &Args,
+        _server: &ServerUrl,
+        _endpoint: &Endpoint,
+        _folders: &[String],
+        _diag: &Diagnostics,
+    ) -> anyhow::Result<ExitStatus> {
+        Err(Error::usage("--new is not available yet").into())
+    }
+}
