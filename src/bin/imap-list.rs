@@ -85,6 +85,9 @@ fn check_usage(args: &Args) -> Result<(), Error> {
         ));
     }
     args.part_wanted()?;
+    if let Some(keys) = &args.search {
+        Query::parse(keys)?;
+    }
     Ok(())
 }
 
@@ -182,7 +185,7 @@ fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Ex
     let shown = output::printable(folder).into_owned();
     let examined = session
         .examine(&wire)
-        .map_err(|e| e.prefixed(&format!("folder {shown:?}")))?;
+        .map_err(|e| in_folder_named(e, folder))?;
     if let Some(pinned) = server.param("UIDVALIDITY") {
         let pinned: u32 = pinned.parse().map_err(|_| {
             Error::usage(format!("the URL's ;UIDVALIDITY={pinned} is not a number"))
@@ -199,6 +202,11 @@ fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Ex
         }
     }
     Ok(examined)
+}
+
+/// An error about a message, with the folder named.
+fn in_folder_named(error: Error, folder: &str) -> Error {
+    error.prefixed(&format!("folder {:?}", output::printable(folder)))
 }
 
 /// A URL's `;UID=N`.
@@ -257,28 +265,31 @@ fn fetch_messages(
         (_, Some(path)) => Destination::Mbox(Mbox::open(path)?.with_line_ends(LineEnds::Keep)),
         (None, None) => {
             let mut out = io::stdout().lock();
-            fetch::fetch_to(session, uids[0], line_ends, &mut out)?;
+            fetch::fetch_to(session, uids[0], line_ends, &mut out)
+                .map_err(|e| in_folder_named(e, folder))?;
             return Ok(ExitStatus::Ok);
         }
     };
     let json = args.output.json;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut failed = None;
-    fetch::fetch_into(session, uids, &mut destination, line_ends, &mut |stored| {
-        if json && failed.is_none() {
-            let record = serde_json::json!({
-                "record": "message",
-                "folder": folder,
-                "uid": stored.uid,
-                "size": stored.size,
-                "path": stored.path,
-                "status": "stored",
-            });
-            if let Err(e) = output::write_json_line(&mut out, &record) {
-                failed = Some(e);
-            }
+    let mut report = |stored: fetch::Stored| {
+        if json
+            && failed.is_none()
+            && let Err(e) = output::write_json_line(&mut out, &stored)
+        {
+            failed = Some(e);
         }
-    })?;
+    };
+    fetch::fetch_into(
+        session,
+        folder,
+        uids,
+        &mut destination,
+        line_ends,
+        &mut report,
+    )
+    .map_err(|e| in_folder_named(e, folder))?;
     if let Some(e) = failed {
         return Err(e.into());
     }

@@ -5,18 +5,20 @@
 //! listing of a folder's messages is read in UID chunks, memory bounded
 //! whatever the folder's size.
 
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind};
-use crate::imap::session::Session;
+use crate::imap::response::fetch_item;
+use crate::imap::session::{Fetched, Session};
 use crate::imap::summary::{self, MESSAGE_ITEMS, MessageRecord};
 use crate::store::spool::Spool;
 use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
 
 /// UIDs listed per `UID FETCH` command: a few MiB of ENVELOPEs at most.
-const LIST_CHUNK: usize = 1000;
+const LIST_CHUNK: usize = 2000;
 
 /// Where messages fetched by UID go.
 pub enum Destination {
@@ -26,15 +28,22 @@ pub enum Destination {
     Mbox(Mbox),
 }
 
-/// One message stored, for the report.
+/// One message stored, for the report (`--json`: `record` `"message"`,
+/// `status` `"stored"`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Stored {
+    /// `"message"`.
+    pub record: &'static str,
+    /// The folder, in UTF-8.
+    pub folder: String,
     /// Its UID.
     pub uid: u32,
     /// Octets received.
     pub size: u64,
     /// The Maildir file written (Maildir only).
     pub path: Option<std::path::PathBuf>,
+    /// `"stored"`.
+    pub status: &'static str,
 }
 
 /// The message with `uid` in the folder examined, spooled: 67 when the
@@ -91,6 +100,7 @@ pub fn fetch_to(
 /// is fetched.
 pub fn fetch_into(
     session: &mut Session,
+    folder: &str,
     uids: &[u32],
     destination: &mut Destination,
     line_ends: LineEnds,
@@ -111,39 +121,78 @@ pub fn fetch_into(
             }
         };
         stored(Stored {
+            record: "message",
+            folder: folder.to_owned(),
             uid,
             size: spool.len(),
             path,
+            status: "stored",
         });
     }
     Ok(())
 }
 
-/// Lists the messages with `uids` (ascending), oldest first, in chunks of
-/// [`LIST_CHUNK`]: each record goes to `each` as its chunk arrives. A UID
-/// expunged meanwhile is left out.
+/// Lists the messages with `uids` (ascending), oldest first: a `UID
+/// FETCH` per chunk of [`LIST_CHUNK`] UIDs, the next one sent before the
+/// current one is read so that the server never waits for the client.
+/// Each record goes to `each` once its chunk is complete, in UID order
+/// whatever the order of the responses; memory holds two chunks at most.
+/// A UID expunged meanwhile is left out.
 pub fn list_messages(
     session: &mut Session,
     uids: &[u32],
     each: &mut dyn FnMut(MessageRecord) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    for chunk in uids.chunks(LIST_CHUNK) {
-        let fetched = session.uid_fetch(&uid_set(chunk), MESSAGE_ITEMS)?;
-        let mut records = fetched
-            .iter()
-            .map(MessageRecord::from_fetched)
-            .collect::<Result<Vec<_>, _>>()?;
-        // RFC 3501 gives FETCH responses no order; a UID asked for once
-        // is shown once even if the server repeats it.
-        records.sort_by_key(|r| r.uid);
-        records.dedup_by_key(|r| r.uid);
-        for record in records {
-            if chunk.binary_search(&record.uid).is_ok() {
-                each(record)?;
-            }
+    let chunks: Vec<&[u32]> = uids.chunks(LIST_CHUNK).collect();
+    let mut tags = std::collections::VecDeque::new();
+    let mut received: BTreeMap<u32, MessageRecord> = BTreeMap::new();
+    for chunk in chunks.iter().take(2) {
+        tags.push_back(session.send_uid_fetch(&uid_set(chunk), MESSAGE_ITEMS)?);
+    }
+    for (at, chunk) in chunks.iter().enumerate() {
+        let tag = tags
+            .pop_front()
+            .ok_or_else(|| Error::bug("a chunk without its tag"))?;
+        session.read_fetches(&tag, &mut |fetched| {
+            keep_listed(&mut received, uids, &fetched);
+            Ok(())
+        })?;
+        if let Some(next) = chunks.get(at + 2) {
+            tags.push_back(session.send_uid_fetch(&uid_set(next), MESSAGE_ITEMS)?);
+        }
+        let last = chunk[chunk.len() - 1];
+        let later = match last.checked_add(1) {
+            Some(next) => received.split_off(&next),
+            None => BTreeMap::new(),
+        };
+        for (_, record) in std::mem::replace(&mut received, later) {
+            each(record)?;
         }
     }
     Ok(())
+}
+
+/// Keeps the record of a FETCH response that answers the listing. A
+/// server may send FETCH responses of its own at any time (RFC 3501
+/// §7.4.2: flags changed by another session), without UID or ENVELOPE:
+/// such a response only updates the flags of a message already received.
+fn keep_listed(received: &mut BTreeMap<u32, MessageRecord>, uids: &[u32], fetched: &Fetched) {
+    let Ok(record) = MessageRecord::from_fetched(fetched) else {
+        return;
+    };
+    if uids.binary_search(&record.uid).is_err() {
+        return;
+    }
+    let answers = fetch_item(&fetched.items, "ENVELOPE").is_some();
+    match received.get_mut(&record.uid) {
+        Some(known) if !answers && fetch_item(&fetched.items, "FLAGS").is_some() => {
+            known.flags = record.flags
+        }
+        _ if answers => {
+            received.insert(record.uid, record);
+        }
+        _ => {}
+    }
 }
 
 /// A UID set (RFC 3501 §9 `sequence-set`) for ascending UIDs, runs

@@ -170,6 +170,10 @@ pub struct Session {
     preauth: bool,
     greeting: String,
     names: NameForm,
+    /// Tags of FETCH commands sent and not yet read to their completion.
+    in_flight: Vec<String>,
+    /// Completions that arrived before the one being read.
+    completed: Vec<(String, Done)>,
 }
 
 impl Session {
@@ -213,6 +217,8 @@ impl Session {
             preauth,
             greeting: text,
             names: NameForm::Utf7,
+            in_flight: Vec::new(),
+            completed: Vec::new(),
         })
     }
 
@@ -569,6 +575,61 @@ impl Session {
                 _ => None,
             })
             .collect())
+    }
+
+    /// Sends `UID FETCH range items` and returns its tag without reading
+    /// the answer, so that several can be in flight (RFC 3501 §5.5); each
+    /// is then read with [`Session::read_fetches`]. Items that would set
+    /// `\Seen` are refused (65).
+    pub fn send_uid_fetch(&mut self, range: &str, items: &str) -> Result<String, Error> {
+        check_peek(items)?;
+        let tag = self.simple(&format!("UID FETCH {range} {items}"))?;
+        self.in_flight.push(tag.clone());
+        Ok(tag)
+    }
+
+    /// Reads until the completion of the FETCH tagged `tag`, giving every
+    /// FETCH response to `each` as it arrives, whichever command in flight
+    /// it answers (a caller tells them apart by UID). A completion of
+    /// another command in flight is kept for its own call.
+    pub fn read_fetches(
+        &mut self,
+        tag: &str,
+        each: &mut dyn FnMut(Fetched) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        loop {
+            if let Some(at) = self.completed.iter().position(|(t, _)| t == tag) {
+                let (_, done) = self.completed.remove(at);
+                self.in_flight.retain(|t| t != tag);
+                done.check("UID FETCH", ErrorKind::Protocol)?;
+                return Ok(());
+            }
+            match read_response(&mut self.conn, &self.limits)? {
+                Response::Tagged {
+                    tag: got,
+                    status,
+                    code,
+                    text,
+                } if self.in_flight.contains(&got) => {
+                    let done = Done {
+                        status,
+                        code,
+                        text,
+                        untagged: Vec::new(),
+                    };
+                    self.completed.push((got, done));
+                }
+                Response::Tagged { .. } | Response::Continuation { .. } => {
+                    return Err(Error::protocol(
+                        "UID FETCH: the server sent a completion or continuation out of turn",
+                    ));
+                }
+                Response::Untagged(Untagged::Fetch { seq, items }) => each(Fetched { seq, items })?,
+                Response::Untagged(data) => {
+                    self.untagged(data, false)?;
+                }
+            }
+        }
     }
 
     /// LOGOUT (RFC 3501 §6.1.3), read to its completion.
