@@ -163,7 +163,10 @@ impl Drop for BulkWriter {
 /// show as `invoiceexe.pdf`), become visible escapes such as `\u{1b}` and
 /// `\u{202e}`. Ordinary non-ASCII letters are kept.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    let plain_ascii = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t');
+    if plain_ascii || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut safe = String::with_capacity(text.len() + 8);

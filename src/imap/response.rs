@@ -899,17 +899,20 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
         self.pos += 1;
         let mut out = Vec::new();
         loop {
+            let rest = &self.line[self.pos..];
+            let Some(at) = memchr::memchr2(b'"', b'\\', rest) else {
+                self.pos = self.line.len();
+                return Err(self.error("'\"' ending a quoted string"));
+            };
+            out.extend_from_slice(&rest[..at]);
+            self.pos += at;
+            if rest[at] == b'"' {
+                break;
+            }
+            self.pos += 1;
             match self.peek() {
-                None => return Err(self.error("'\"' ending a quoted string")),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    self.pos += 1;
-                    match self.peek() {
-                        Some(c @ (b'"' | b'\\')) => out.push(c),
-                        _ => return Err(self.error("'\\\"' or '\\\\' in a quoted string")),
-                    }
-                }
-                Some(c) => out.push(c),
+                Some(c @ (b'"' | b'\\')) => out.push(c),
+                _ => return Err(self.error("'\\\"' or '\\\\' in a quoted string")),
             }
             self.pos += 1;
         }

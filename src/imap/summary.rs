@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::decode::rfc2047;
 use crate::error::Error;
-use crate::imap::response::{Address, Envelope, Value, fetch_item};
+use crate::imap::response::{Value, fetch_item};
 use crate::imap::session::{Fetched, Folder};
 
 /// The FETCH items a message listing asks for: nothing that sets `\Seen`.
@@ -121,17 +121,21 @@ impl MessageRecord {
             .map(|atoms| atoms.into_iter().map(String::from).collect())
             .unwrap_or_default();
         let size = fetch_item(&fetched.items, "RFC822.SIZE").and_then(Value::as_number);
-        let envelope = fetch_item(&fetched.items, "ENVELOPE")
-            .and_then(|value| Envelope::from_value(value).ok());
-        let text = |raw: &Option<Vec<u8>>| raw.as_deref().map(rfc2047::header_text);
+        // The four fields shown, read in place (RFC 3501 §7.4.2: date,
+        // subject, from, ..., message-id); a malformed ENVELOPE leaves them
+        // null rather than dropping the message.
+        let fields = fetch_item(&fetched.items, "ENVELOPE")
+            .and_then(Value::as_list)
+            .filter(|fields| fields.len() == 10);
+        let field = |at: usize| fields.and_then(|f| f[at].as_nstring()).flatten();
         Ok(MessageRecord {
             uid,
             flags,
             size,
-            date: envelope.as_ref().and_then(|e| iso_date(e.date.as_deref()?)),
-            from: envelope.as_ref().and_then(|e| first_address(&e.from)),
-            subject: envelope.as_ref().and_then(|e| text(&e.subject)),
-            message_id: envelope.as_ref().and_then(|e| text(&e.message_id)),
+            date: field(0).and_then(iso_date),
+            from: fields.and_then(|f| first_address(&f[2])),
+            subject: field(1).map(rfc2047::header_text),
+            message_id: field(9).map(rfc2047::header_text),
         })
     }
 
@@ -172,22 +176,30 @@ fn dash_if_empty(text: &str) -> String {
     }
 }
 
-/// The first mailbox of an address list (RFC 3501 §7.4.2: a NIL host
-/// marks a group's start or end): `Name <local@domain>` or the address.
-fn first_address(list: &[Address]) -> Option<String> {
-    let address = list.iter().find(|a| a.host.is_some())?;
-    let part =
-        |raw: &Option<Vec<u8>>| String::from_utf8_lossy(raw.as_deref().unwrap_or(b"")).into_owned();
-    let spec = format!("{}@{}", part(&address.mailbox), part(&address.host));
-    let name = address
-        .name
-        .as_deref()
-        .map(rfc2047::header_text)
-        .filter(|n| !n.trim().is_empty());
-    Some(match name {
-        Some(name) => format!("{} <{spec}>", name.trim()),
-        None => spec,
+/// The first mailbox of an ENVELOPE address list (RFC 3501 §7.4.2: each
+/// address a list of name, route, mailbox and host; a NIL host marks a
+/// group's start or end): `Name <local@domain>` or the address.
+fn first_address(list: &Value) -> Option<String> {
+    let parts = list.as_list()?.iter().find_map(|address| {
+        let parts = address.as_list().filter(|p| p.len() == 4)?;
+        parts[3].as_nstring().flatten().is_some().then_some(parts)
+    })?;
+    let text = |at: usize| parts[at].as_nstring().flatten().unwrap_or(b"");
+    let spec = format!(
+        "{}@{}",
+        String::from_utf8_lossy(text(2)),
+        String::from_utf8_lossy(text(3))
+    );
+    let name = rfc2047::header_text(text(0));
+    Some(match name.trim() {
+        "" => spec,
+        name => format!("{name} <{spec}>"),
     })
+}
+
+/// A date without its day name: `Mon, 2 Nov 2026 ...` as `2 Nov 2026 ...`.
+fn without_day(text: &str) -> &str {
+    text.split_once(',').map_or(text, |(_, rest)| rest).trim()
 }
 
 /// A Date field (RFC 5322 §3.3, the obsolete zones of §4.3 too) as ISO
@@ -195,19 +207,16 @@ fn first_address(list: &[Address]) -> Option<String> {
 pub fn iso_date(raw: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim();
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc2822(t).ok();
     // A trailing comment, `(CET)`, and a day name that does not match the
     // date (written by many programs) do not make the date unreadable.
     let bare = text.rsplit_once('(').map_or(text, |(head, _)| head.trim());
-    let no_day = |t: &'_ str| {
-        t.split_once(',')
-            .map_or(t, |(_, rest)| rest)
-            .trim()
-            .to_owned()
-    };
-    [text.to_owned(), bare.to_owned(), no_day(text), no_day(bare)]
-        .iter()
-        .find_map(|t| chrono::DateTime::parse_from_rfc2822(t).ok())
-        .map(|date| date.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
+    let date = parse(text)
+        .or_else(|| parse(bare))
+        .or_else(|| parse(without_day(text)))
+        .or_else(|| parse(without_day(bare)))?;
+    // RFC 3339 with seconds and the date's own offset.
+    Some(date.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
 }
 
 #[cfg(test)]
@@ -238,35 +247,28 @@ mod tests {
         assert_eq!(iso_date(b""), None);
     }
 
-    fn address(name: Option<&str>, mailbox: Option<&str>, host: Option<&str>) -> Address {
-        let bytes = |v: Option<&str>| v.map(|v| v.as_bytes().to_vec());
-        Address {
-            name: bytes(name),
-            adl: None,
-            mailbox: bytes(mailbox),
-            host: bytes(host),
-        }
+    fn address(name: Option<&str>, mailbox: Option<&str>, host: Option<&str>) -> Value {
+        let text = |v: Option<&str>| v.map_or(Value::Nil, |v| Value::String(v.into()));
+        Value::List(vec![text(name), Value::Nil, text(mailbox), text(host)])
     }
 
     #[test]
     fn first_address_skips_group_markers_and_decodes_names() {
-        let list = [
+        let list = Value::List(vec![
             address(None, Some("friends"), None),
             address(
                 Some("=?UTF-8?Q?J=C3=BCrgen?="),
                 Some("j"),
                 Some("example.org"),
             ),
-        ];
+        ]);
         assert_eq!(
             first_address(&list).as_deref(),
             Some("Jürgen <j@example.org>")
         );
-        assert_eq!(
-            first_address(&[address(None, Some("a"), Some("b.example"))]).as_deref(),
-            Some("a@b.example")
-        );
-        assert_eq!(first_address(&[]), None);
+        let one = Value::List(vec![address(None, Some("a"), Some("b.example"))]);
+        assert_eq!(first_address(&one).as_deref(), Some("a@b.example"));
+        assert_eq!(first_address(&Value::Nil), None);
     }
 
     #[test]
