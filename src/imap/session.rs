@@ -699,9 +699,38 @@ impl Session {
         items: &str,
         sink: &mut dyn Write,
     ) -> Result<Vec<Fetched>, Error> {
+        let pending = self.send_uid_fetch(range, items)?;
+        let mut fetched = Vec::new();
+        while let Some(one) = self.read_fetch(&pending, sink)? {
+            if fetched.len() >= MAX_UNTAGGED {
+                return Err(Error::protocol(
+                    "the server sent more FETCH responses than mailkit keeps",
+                ));
+            }
+            fetched.push(one);
+        }
+        Ok(fetched)
+    }
+
+    /// Sends `UID FETCH range items` (refused, 65, when an item would set
+    /// `\Seen`); its responses are then read one at a time with
+    /// [`Session::read_fetch`], each into a sink of its own (one file per
+    /// message), until it returns `None`.
+    pub fn send_uid_fetch(&mut self, range: &str, items: &str) -> Result<PendingFetch, Error> {
         check_peek(items)?;
         let tag = self.simple(&format!("UID FETCH {range} {items}"))?;
-        let mut fetched = Vec::new();
+        Ok(PendingFetch { tag })
+    }
+
+    /// Reads the next FETCH response of `pending`, its message text
+    /// written to `sink` (nothing is written for other responses); `None`
+    /// once the command completed OK. Other untagged data is handled as
+    /// everywhere (a `* BYE` is an error) and skipped.
+    pub fn read_fetch(
+        &mut self,
+        pending: &PendingFetch,
+        sink: &mut dyn Write,
+    ) -> Result<Option<Fetched>, Error> {
         loop {
             match read_response_to(&mut self.conn, &self.limits, sink)? {
                 Response::Tagged {
@@ -709,7 +738,7 @@ impl Session {
                     status,
                     code,
                     text,
-                } if got == tag => {
+                } if got == pending.tag => {
                     let done = Done {
                         status,
                         code,
@@ -717,7 +746,7 @@ impl Session {
                         untagged: Vec::new(),
                     };
                     done.check("UID FETCH", ErrorKind::Protocol)?;
-                    return Ok(fetched);
+                    return Ok(None);
                 }
                 Response::Tagged { .. } | Response::Continuation { .. } => {
                     return Err(Error::protocol(
@@ -725,12 +754,7 @@ impl Session {
                     ));
                 }
                 Response::Untagged(Untagged::Fetch { seq, items }) => {
-                    if fetched.len() >= MAX_UNTAGGED {
-                        return Err(Error::protocol(
-                            "the server sent more FETCH responses than mailkit keeps",
-                        ));
-                    }
-                    fetched.push(Fetched { seq, items });
+                    return Ok(Some(Fetched { seq, items }));
                 }
                 Response::Untagged(data) => {
                     self.untagged(data, false)?;
@@ -738,6 +762,13 @@ impl Session {
             }
         }
     }
+}
+
+/// A `UID FETCH` sent by [`Session::send_uid_fetch`] whose responses are
+/// still to be read.
+#[derive(Debug)]
+pub struct PendingFetch {
+    tag: String,
 }
 
 /// The mechanism of an `AUTH=` capability (RFC 3501 §6.2.2).
