@@ -21,19 +21,21 @@
 //! synced once, the state records the messages with their `tmp/` names
 //! (synced), then each is linked into `new/`; a run that finds a recorded
 //! name still in `tmp/` finishes the link, and removes unrecorded leftovers.
-//! mbox — the batch spooled, then per message in UID order: the state
-//! records the mbox's length and the length the append will add (synced),
-//! the append is synced, the record is written again as finished; a run
-//! that finds an unfinished append keeps it when the mbox holds all of it,
-//! and otherwise cuts the mbox back to its length before and fetches the
-//! message again. Records go in UID order, so the highest recorded UID
+//! mbox — the batch spooled, then under the mbox's locks: the state
+//! records each message with the offset its append starts at and the
+//! length it adds (synced once), the appends follow in UID order (each
+//! synced), then the state records them as finished; a run that finds an
+//! unfinished append keeps it when the mbox holds all of it, and otherwise
+//! cuts the mbox back to where it started, the message to be fetched
+//! again. Records go in UID order, so the highest recorded UID
 //! never passes a message not stored.
 //!
 //! Limits: messages without a Message-ID are fetched again after a
 //! UIDVALIDITY change (storing a message twice is better than losing a
 //! different one of the same size); the comparison uses the state alone,
-//! not what other programs put into the destination; an mbox written by
-//! other programs too may, after a crash, get a message twice.
+//! not what other programs put into the destination; settling an
+//! interrupted mbox append assumes that no other program appended to the
+//! mbox between the killed run and the next (it judges by lengths).
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
@@ -241,8 +243,15 @@ impl<'a> Store<'a> {
                 maildir.remove_stale_tmp(&|name| recorded.contains(name));
             }
             Store::Mbox { path, mbox, .. } => {
-                for (entry, appending) in state.appending() {
-                    let _lock = mbox.lock()?;
+                let mut appending = state.appending();
+                if appending.is_empty() {
+                    return Ok(());
+                }
+                // In the order they were written: once one is cut off, the
+                // later ones were never begun.
+                appending.sort_by_key(|(_, a)| a.offset);
+                let _lock = mbox.lock()?;
+                for (entry, appending) in appending {
                     match settle_append(path, appending)? {
                         true => state.record(&[(&entry, None)])?,
                         false => state.forget(&entry)?,
@@ -495,52 +504,57 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    /// mbox: in UID order, each received message appended (recorded as
-    /// under way first, and as finished after), the duplicates recorded.
+    /// mbox: the batch's received messages appended in UID order under
+    /// one lock: first all recorded as under way with the offsets they
+    /// will take (one sync), then appended (each synced), then recorded as
+    /// finished together with the duplicates (one sync).
     fn commit_mbox(
         &mut self,
-        outcomes: Vec<Outcome>,
+        mut outcomes: Vec<Outcome>,
         observe: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
-        for (entry, message, status) in outcomes {
-            match (status, message) {
-                ("duplicate", _) => self.state.record(&[(&entry, None)])?,
-                (_, Some(Received::Spooled(spool))) => self.append(&entry, spool)?,
-                _ => {}
-            }
-            self.report(&entry, status, None, observe);
-        }
-        Ok(())
-    }
-
-    /// Appends one spooled message to the mbox under its locks, with the
-    /// state's record of the append under way around it.
-    fn append(&mut self, entry: &Entry, mut spool: tempfile::SpooledTempFile) -> Result<(), Error> {
         let Store::Mbox {
             path,
             mbox,
             line_ends,
         } = &mut *self.store
         else {
-            return Err(Error::bug("an mbox append without an mbox"));
+            return Err(Error::bug("an mbox batch without an mbox"));
         };
-        let spooled = |e: io::Error| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e);
-        spool.rewind().map_err(spooled)?;
-        let sender = sender(&mut spool).map_err(spooled)?;
-        let received = SystemTime::now();
-        let len = appended_len(&mut spool, &sender, received, *line_ends)?;
-        spool.rewind().map_err(spooled)?;
-        let mut lock = mbox.lock()?;
-        let offset = mbox_len(path)?;
-        let gap = gap_before(path, offset)?;
-        let appending = Appending {
-            offset,
-            len: gap + len,
-        };
-        self.state.begin_append(entry, appending)?;
-        lock.append(&sender, received, &mut spool)?;
-        drop(lock);
-        self.state.record(&[(entry, None)])
+        let mut appends = Vec::new();
+        for (entry, message, _) in &mut outcomes {
+            if let Some(Received::Spooled(spool)) = message.take() {
+                appends.push((&*entry, Append::prepare(spool, *line_ends)?));
+            }
+        }
+        if !appends.is_empty() {
+            let mut lock = mbox.lock()?;
+            let mut offset = mbox_len(path)?;
+            let mut gap = gap_before(path, offset)?;
+            let mut begun = Vec::with_capacity(appends.len());
+            for (entry, append) in &appends {
+                let appending = Appending {
+                    offset,
+                    len: gap + append.len,
+                };
+                begun.push((*entry, appending));
+                (offset, gap) = (offset + appending.len, 0);
+            }
+            self.state.begin_appends(&begun)?;
+            for (_, append) in &mut appends {
+                lock.append(&append.sender, append.received, &mut append.spool)?;
+            }
+        }
+        let records: Vec<(&Entry, Option<&str>)> = outcomes
+            .iter()
+            .filter(|(_, _, status)| *status != "gone")
+            .map(|(entry, _, _)| (entry, None))
+            .collect();
+        self.state.record(&records)?;
+        for (entry, _, status) in outcomes {
+            self.report(&entry, status, None, observe);
+        }
+        Ok(())
     }
 
     /// Counts and reports one handled message.
@@ -587,6 +601,32 @@ fn outcomes(jobs: Vec<Job>, mut received: HashMap<u32, Received>, complete: bool
         outcomes.push((job.entry, message, status));
     }
     outcomes
+}
+
+/// A spooled message ready for its mbox append: the `From ` line's
+/// sender and time, and the octets the append writes.
+struct Append {
+    spool: tempfile::SpooledTempFile,
+    sender: String,
+    received: SystemTime,
+    len: u64,
+}
+
+impl Append {
+    fn prepare(mut spool: tempfile::SpooledTempFile, line_ends: LineEnds) -> Result<Append, Error> {
+        let spooled = |e: io::Error| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e);
+        spool.rewind().map_err(spooled)?;
+        let sender = sender(&mut spool).map_err(spooled)?;
+        let received = SystemTime::now();
+        let len = appended_len(&mut spool, &sender, received, line_ends)?;
+        spool.rewind().map_err(spooled)?;
+        Ok(Append {
+            spool,
+            sender,
+            received,
+            len,
+        })
+    }
 }
 
 /// The UIDs above `after`, sorted: none without a search when the folder

@@ -201,12 +201,27 @@ impl FolderState {
         Ok(())
     }
 
-    /// Records that `entry` is being appended to an mbox as `appending`
-    /// says (synced): a run killed before [`FolderState::record`] follows
-    /// leaves it for [`FolderState::appending`] to settle.
-    pub fn begin_append(&mut self, entry: &Entry, appending: Appending) -> Result<(), Error> {
-        let name = format!("{APPENDING}{}:{}", appending.offset, appending.len);
-        self.journal.record(&message_key(entry), Some(&name))
+    /// Records that messages are being appended to an mbox, each as its
+    /// [`Appending`] says (synced once): a run killed before
+    /// [`FolderState::record`] follows leaves them for
+    /// [`FolderState::appending`] to settle.
+    pub fn begin_appends(&mut self, appends: &[(&Entry, Appending)]) -> Result<(), Error> {
+        let lines: Vec<(String, String)> = appends
+            .iter()
+            .map(|(entry, a)| {
+                let name = format!("{APPENDING}{}:{}", a.offset, a.len);
+                (message_key(entry), name)
+            })
+            .collect();
+        let records: Vec<(&str, Option<&str>)> = lines
+            .iter()
+            .map(|(key, name)| (key.as_str(), Some(name.as_str())))
+            .collect();
+        self.journal.record_all(&records)?;
+        for (entry, _) in appends {
+            note_uid(self.folders.entry(entry.folder.clone()).or_default(), entry);
+        }
+        Ok(())
     }
 
     /// The mbox appends begun and never recorded as finished.
@@ -433,9 +448,9 @@ mod tests {
             offset: 10,
             len: 20,
         };
-        state.begin_append(&done, appending).unwrap();
+        state.begin_appends(&[(&done, appending)]).unwrap();
         state.record(&[(&done, None)]).unwrap();
-        state.begin_append(&cut, appending).unwrap();
+        state.begin_appends(&[(&cut, appending)]).unwrap();
         drop(state);
         let mut state = FolderState::open(&path).unwrap();
         assert_eq!(state.appending(), [(cut.clone(), appending)]);
