@@ -271,7 +271,29 @@ struct Job {
 }
 
 /// A message of a batch, its file when it was received, and its status.
-type Outcome = (Entry, Option<Received>, &'static str);
+type Outcome = (Entry, Option<Received>, Status);
+
+/// What became of a message of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// Received whole and stored.
+    Stored,
+    /// Stored before a UIDVALIDITY change: only recorded.
+    Duplicate,
+    /// Not sent by the server: expunged since the plan.
+    Gone,
+}
+
+impl Status {
+    /// The name in a [`Record`].
+    fn name(self) -> &'static str {
+        match self {
+            Status::Stored => "stored",
+            Status::Duplicate => "duplicate",
+            Status::Gone => "gone",
+        }
+    }
+}
 
 /// A message received whole, waiting for its batch to be stored.
 enum Received {
@@ -467,7 +489,7 @@ impl Run<'_, '_> {
         let Store::Maildir(maildir, _) = &*self.store else {
             return Err(Error::bug("a Maildir batch without a Maildir"));
         };
-        let mut handled: Vec<(Entry, &'static str)> = Vec::new();
+        let mut handled: Vec<(Entry, Status)> = Vec::new();
         let mut staged: Vec<Staged> = Vec::new();
         for (entry, message, status) in outcomes {
             if let Some(Received::Staged(one)) = message {
@@ -482,9 +504,9 @@ impl Run<'_, '_> {
         let mut name = names.iter();
         let records: Vec<(&Entry, Option<&str>)> = handled
             .iter()
-            .filter(|(_, status)| *status != "gone")
+            .filter(|(_, status)| *status != Status::Gone)
             .map(|(entry, status)| match *status {
-                "stored" => (entry, name.next().map(String::as_str)),
+                Status::Stored => (entry, name.next().map(String::as_str)),
                 _ => (entry, None),
             })
             .collect();
@@ -496,7 +518,7 @@ impl Run<'_, '_> {
         };
         for (entry, status) in handled {
             let path = match status {
-                "stored" => paths.next(),
+                Status::Stored => paths.next(),
                 _ => None,
             };
             self.report(&entry, status, path, observe);
@@ -547,7 +569,7 @@ impl Run<'_, '_> {
         }
         let records: Vec<(&Entry, Option<&str>)> = outcomes
             .iter()
-            .filter(|(_, _, status)| *status != "gone")
+            .filter(|(_, _, status)| *status != Status::Gone)
             .map(|(entry, _, _)| (entry, None))
             .collect();
         self.state.record(&records)?;
@@ -561,24 +583,24 @@ impl Run<'_, '_> {
     fn report(
         &mut self,
         entry: &Entry,
-        status: &'static str,
+        status: Status,
         path: Option<PathBuf>,
         observe: &mut dyn FnMut(Event<'_>),
     ) {
         match status {
-            "stored" => {
+            Status::Stored => {
                 self.summary.fetched += 1;
                 self.summary.bytes += entry.size;
             }
-            "duplicate" => self.summary.duplicates += 1,
-            _ => self.summary.gone += 1,
+            Status::Duplicate => self.summary.duplicates += 1,
+            Status::Gone => self.summary.gone += 1,
         }
         observe(Event::Handled(&Record {
             record: "message",
             folder: self.display.to_string(),
             uid: entry.uid,
             size: entry.size,
-            status,
+            status: status.name(),
             path,
         }));
     }
@@ -593,9 +615,9 @@ fn outcomes(jobs: Vec<Job>, mut received: HashMap<u32, Received>, complete: bool
     for job in jobs {
         let message = received.remove(&job.entry.uid);
         let status = match (job.duplicate, &message) {
-            (true, _) => "duplicate",
-            (false, Some(_)) => "stored",
-            (false, None) if complete => "gone",
+            (true, _) => Status::Duplicate,
+            (false, Some(_)) => Status::Stored,
+            (false, None) if complete => Status::Gone,
             (false, None) => break,
         };
         outcomes.push((job.entry, message, status));
