@@ -194,12 +194,41 @@ fn server_messages(dovecot: &Dovecot) -> BTreeMap<String, (String, Vec<u8>)> {
         .collect()
 }
 
+/// The INBOX's UIDs with their flags, `\Recent` included, as a session
+/// of its own sees them.
+fn flags_seen_from_another_session(dovecot: &Dovecot) -> Vec<(u64, Vec<String>)> {
+    use mailkit::imap::response::{Value, fetch_item};
+    let mut probe = session(dovecot);
+    probe.examine(b"INBOX").unwrap();
+    let fetched = probe.uid_fetch("1:*", "(UID FLAGS)").unwrap();
+    probe.logout().unwrap();
+    let mut flags: Vec<(u64, Vec<String>)> = fetched
+        .iter()
+        .map(|f| {
+            let uid = fetch_item(&f.items, "UID").and_then(Value::as_number);
+            let list = fetch_item(&f.items, "FLAGS").and_then(Value::as_atoms);
+            let mut list: Vec<String> = list.unwrap().into_iter().map(String::from).collect();
+            list.sort();
+            (uid.unwrap(), list)
+        })
+        .collect();
+    flags.sort();
+    flags
+}
+
 #[test]
 fn each_run_stores_only_what_no_earlier_run_stored_and_the_server_is_unchanged() {
     let dovecot = Dovecot::start();
     let first: Vec<Vec<u8>> = (1..=3).map(|n| message("inbox", n, 300)).collect();
     put(&dovecot, "INBOX", 1, &first);
     let before = server_messages(&dovecot);
+    let flags_before = flags_seen_from_another_session(&dovecot);
+    // \Recent stays with a message until a session that may change the
+    // folder has seen it: EXAMINE and BODY.PEEK leave it.
+    assert!(
+        flags_before.iter().all(|(_, f)| f == &["\\Recent"]),
+        "{flags_before:?}"
+    );
     let scratch = tempfile::tempdir().unwrap();
     let dest = scratch.path().join("archive");
     let state = scratch.path().join("state/imap-alice");
@@ -223,6 +252,7 @@ fn each_run_stores_only_what_no_earlier_run_stored_and_the_server_is_unchanged()
     assert!(reported.handled.is_empty());
     assert_eq!(reported.started, [("INBOX".to_string(), 0, 0)]);
 
+    assert_eq!(flags_seen_from_another_session(&dovecot), flags_before);
     let after = server_messages(&dovecot);
     assert_eq!(before.len(), 3);
     for (name, (flags, bytes)) in &before {
