@@ -7,7 +7,10 @@
 //! [`response`], the parser of server responses (RFC 3501 §7, §9) with
 //! literals streamed where they hold message text; and [`mailbox_name`],
 //! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
+//! [`archive`] is the download-and-keep archive of `imap-list --new` over a
+//! session, recorded in a [`crate::store::folder_state::FolderState`].
 
+pub mod archive;
 pub mod fetch;
 pub mod literal;
 pub mod mailbox_name;

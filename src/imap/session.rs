@@ -577,61 +577,6 @@ impl Session {
             .collect())
     }
 
-    /// Sends `UID FETCH range items` and returns its tag without reading
-    /// the answer, so that several can be in flight (RFC 3501 §5.5); each
-    /// is then read with [`Session::read_fetches`]. Items that would set
-    /// `\Seen` are refused (65).
-    pub fn send_uid_fetch(&mut self, range: &str, items: &str) -> Result<String, Error> {
-        check_peek(items)?;
-        let tag = self.simple(&format!("UID FETCH {range} {items}"))?;
-        self.in_flight.push(tag.clone());
-        Ok(tag)
-    }
-
-    /// Reads until the completion of the FETCH tagged `tag`, giving every
-    /// FETCH response to `each` as it arrives, whichever command in flight
-    /// it answers (a caller tells them apart by UID). A completion of
-    /// another command in flight is kept for its own call.
-    pub fn read_fetches(
-        &mut self,
-        tag: &str,
-        each: &mut dyn FnMut(Fetched) -> Result<(), Error>,
-    ) -> Result<(), Error> {
-        loop {
-            if let Some(at) = self.completed.iter().position(|(t, _)| t == tag) {
-                let (_, done) = self.completed.remove(at);
-                self.in_flight.retain(|t| t != tag);
-                done.check("UID FETCH", ErrorKind::Protocol)?;
-                return Ok(());
-            }
-            match read_response(&mut self.conn, &self.limits)? {
-                Response::Tagged {
-                    tag: got,
-                    status,
-                    code,
-                    text,
-                } if self.in_flight.contains(&got) => {
-                    let done = Done {
-                        status,
-                        code,
-                        text,
-                        untagged: Vec::new(),
-                    };
-                    self.completed.push((got, done));
-                }
-                Response::Tagged { .. } | Response::Continuation { .. } => {
-                    return Err(Error::protocol(
-                        "UID FETCH: the server sent a completion or continuation out of turn",
-                    ));
-                }
-                Response::Untagged(Untagged::Fetch { seq, items }) => each(Fetched { seq, items })?,
-                Response::Untagged(data) => {
-                    self.untagged(data, false)?;
-                }
-            }
-        }
-    }
-
     /// LOGOUT (RFC 3501 §6.1.3), read to its completion.
     pub fn logout(mut self) -> Result<(), Error> {
         let tag = self.simple("LOGOUT")?;
@@ -795,25 +740,64 @@ impl Session {
         items: &str,
         sink: &mut dyn Write,
     ) -> Result<Vec<Fetched>, Error> {
+        let pending = self.send_uid_fetch(range, items)?;
+        let mut fetched = Vec::new();
+        while let Some(one) = self.read_fetch(&pending, sink)? {
+            if fetched.len() >= MAX_UNTAGGED {
+                return Err(Error::protocol(
+                    "the server sent more FETCH responses than mailkit keeps",
+                ));
+            }
+            fetched.push(one);
+        }
+        Ok(fetched)
+    }
+
+    /// Sends `UID FETCH range items` (refused, 65, when an item would set
+    /// `\Seen`); its responses are then read one at a time with
+    /// [`Session::read_fetch`], each into a sink of its own (one file per
+    /// message), until it returns `None`.
+    pub fn send_uid_fetch(&mut self, range: &str, items: &str) -> Result<PendingFetch, Error> {
         check_peek(items)?;
         let tag = self.simple(&format!("UID FETCH {range} {items}"))?;
-        let mut fetched = Vec::new();
+        self.in_flight.push(tag.clone());
+        Ok(PendingFetch { tag })
+    }
+
+    /// Reads the next FETCH response of `pending`, its message text
+    /// written to `sink` (nothing is written for other responses); `None`
+    /// once the command completed OK. Several commands may be in flight
+    /// (RFC 3501 §5.5): a FETCH response is given to whichever is read
+    /// (a caller with several in flight tells them apart by UID, and asks
+    /// message text of one at a time), and a completion of another is kept
+    /// for its own read. Other untagged data is handled as everywhere (a
+    /// `* BYE` is an error) and skipped.
+    pub fn read_fetch(
+        &mut self,
+        pending: &PendingFetch,
+        sink: &mut dyn Write,
+    ) -> Result<Option<Fetched>, Error> {
         loop {
+            if let Some(at) = self.completed.iter().position(|(t, _)| *t == pending.tag) {
+                let (_, done) = self.completed.remove(at);
+                self.in_flight.retain(|t| *t != pending.tag);
+                done.check("UID FETCH", ErrorKind::Protocol)?;
+                return Ok(None);
+            }
             match read_response_to(&mut self.conn, &self.limits, sink)? {
                 Response::Tagged {
-                    tag: got,
+                    tag,
                     status,
                     code,
                     text,
-                } if got == tag => {
+                } if self.in_flight.contains(&tag) => {
                     let done = Done {
                         status,
                         code,
                         text,
                         untagged: Vec::new(),
                     };
-                    done.check("UID FETCH", ErrorKind::Protocol)?;
-                    return Ok(fetched);
+                    self.completed.push((tag, done));
                 }
                 Response::Tagged { .. } | Response::Continuation { .. } => {
                     return Err(Error::protocol(
@@ -821,18 +805,26 @@ impl Session {
                     ));
                 }
                 Response::Untagged(Untagged::Fetch { seq, items }) => {
-                    if fetched.len() >= MAX_UNTAGGED {
-                        return Err(Error::protocol(
-                            "the server sent more FETCH responses than mailkit keeps",
-                        ));
-                    }
-                    fetched.push(Fetched { seq, items });
+                    return Ok(Some(Fetched { seq, items }));
                 }
                 Response::Untagged(data) => {
                     self.untagged(data, false)?;
                 }
             }
         }
+    }
+
+    /// Reads `pending` to its completion, every FETCH response (without
+    /// message text: use [`Session::read_fetch`] for that) given to `each`.
+    pub fn read_fetches(
+        &mut self,
+        pending: &PendingFetch,
+        each: &mut dyn FnMut(Fetched) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        while let Some(fetched) = self.read_fetch(pending, &mut std::io::sink())? {
+            each(fetched)?;
+        }
+        Ok(())
     }
 }
 
@@ -848,6 +840,13 @@ fn searched(untagged: Vec<Untagged>) -> Vec<u32> {
     uids.sort_unstable();
     uids.dedup();
     uids
+}
+
+/// A `UID FETCH` sent by [`Session::send_uid_fetch`] whose responses are
+/// still to be read.
+#[derive(Debug)]
+pub struct PendingFetch {
+    tag: String,
 }
 
 /// The mechanism of an `AUTH=` capability (RFC 3501 §6.2.2).

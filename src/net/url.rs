@@ -345,7 +345,7 @@ fn decode_text(text: &str, what: &str) -> Result<String, String> {
 }
 
 /// `%XX` escapes decoded; `None` when one is malformed.
-fn percent_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn percent_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -151,6 +151,11 @@ impl FetchState {
         self.stored.values().filter_map(|n| n.as_deref())
     }
 
+    /// Every record: its key and the name it was staged under, if any.
+    pub fn records(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.stored.iter().map(|(k, n)| (k.as_str(), n.as_deref()))
+    }
+
     /// How many messages are recorded.
     pub fn len(&self) -> usize {
         self.stored.len()

@@ -3,6 +3,9 @@
 //! stored, and may be deleted from a server, only once it is durably on
 //! disk. [`durable`] is the write-sync-rename recipe they share with the
 //! outgoing queue ([`crate::spool`]).
+//! [`fetch_state`] and [`folder_state`] record what a fetch stored (POP3
+//! UIDLs; IMAP folders, UIDVALIDITY and UIDs), so that no run stores a
+//! message twice.
 //!
 //! Errors: an output that cannot be created (a Maildir, an mbox, a lock
 //! file) is [`ExitStatus::CantCreate`] (73); a failed write, sync or
@@ -12,6 +15,7 @@
 
 pub mod durable;
 pub mod fetch_state;
+pub mod folder_state;
 pub mod maildir;
 pub mod mbox;
 pub mod spool;

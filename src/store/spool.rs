@@ -86,7 +86,7 @@ impl Spool {
 
 /// The address in the first `Return-Path:` field of a header (RFC 5322
 /// §3.6.7), without its angle brackets.
-fn return_path(head: &[u8]) -> Option<String> {
+pub fn return_path(head: &[u8]) -> Option<String> {
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
