@@ -5,9 +5,12 @@
 //! on the wire (atom, quoted string or literal, with LITERAL+/LITERAL-,
 //! RFC 7888) and how a literal in a server response is read with a bound;
 //! [`response`], the parser of server responses (RFC 3501 §7, §9) with
-//! literals streamed where they hold message text; and [`mailbox_name`],
-//! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
+//! literals streamed where they hold message text; [`mailbox_name`],
+//! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855);
+//! and [`body_structure`], a BODYSTRUCTURE as `mime-unpack`'s part tree,
+//! and one fetched part decoded.
 
+pub mod body_structure;
 pub mod literal;
 pub mod mailbox_name;
 pub mod response;
