@@ -11,12 +11,19 @@
 //! message inside as `N.0` (a multipart) or `N.1` (one part). [`section`]
 //! turns a number into the section to fetch.
 //!
-//! What a BODYSTRUCTURE cannot say, and so differs from mime-unpack:
+//! What a BODYSTRUCTURE cannot say, or says otherwise, and so differs
+//! from mime-unpack:
 //! - sizes: see [`parts`];
 //! - uuencoded files inside a text part (mime-unpack's `ID.uN` parts)
 //!   are not seen: they are in the body;
+//! - a text part without a charset has RFC 2045's default, `us-ascii`,
+//!   from servers that fill it in (Dovecot, Cyrus);
+//! - a multipart's own Content-Transfer-Encoding and Content-ID are not
+//!   given: shown as `7bit` and none;
+//! - subjects are the ENVELOPE's, unfolded as the server unfolds them;
 //! - damaged mail (a multipart whose boundary never occurs, a header
-//!   without its blank line) is described as the server read it.
+//!   without its blank line, malformed encodings) is described as the
+//!   server read it.
 //!
 //! Servers are read leniently: strings in any case, NIL where a string
 //! belongs, extension data absent, NIL or present, the non-extensible
@@ -291,22 +298,74 @@ impl Walk {
         depth: usize,
         related: Option<Related>,
     ) -> Result<u64, Error> {
-        // A type or subtype missing or empty: text/plain, as mime_reader
-        // takes a Content-Type it cannot read.
-        let content_type = match (lower(fields.first()), lower(fields.get(1))) {
-            (Some(kind), Some(subtype)) if !kind.is_empty() && !subtype.is_empty() => {
-                format!("{kind}/{subtype}")
-            }
-            _ => "text/plain".to_string(),
+        let content_type = single_type(fields);
+        let tail = Tail::read(fields, &content_type);
+        let (id, subject, message_header) = match slot {
+            Slot::Child(id) => (id, None, false),
+            Slot::Root(prefix, subject) if prefix.is_empty() => ("1".into(), subject, true),
+            Slot::Root(prefix, subject) => (format!("{prefix}.1"), subject, true),
         };
-        let params = params(fields.get(2));
-        let encoding = lower(fields.get(5)).map_or_else(|| "7bit".into(), |e| e.trim().to_string());
+        let mut part = new_part(id, depth, content_type, &params(fields.get(2)), &tail.ext);
+        part.encoding = lower(fields.get(5)).map_or_else(|| "7bit".into(), |e| e.trim().into());
+        part.content_id = nstring(fields.get(3)).map(|id| {
+            let id = id.trim().trim_start_matches('<');
+            id.trim_end_matches('>').to_string()
+        });
+        part.subject = subject;
+        part.message_header = message_header;
+        part.related_resource = is_related_resource(related, part.content_id.as_deref(), &tail.ext);
         let octets = fields.get(6).and_then(Value::as_number).unwrap_or(0);
+        // A message part is read into as mime_reader reads into it.
+        let message = tail.embedded.filter(|_| {
+            matches!(
+                part.content_type.as_str(),
+                "message/rfc822" | "message/global"
+            ) && matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary")
+                && depth < Limits::default().max_depth
+        });
+        let Some((envelope, body)) = message else {
+            part.size = leaf_size(&part, octets, tail.lines);
+            self.parts.push(part);
+            return Ok(octets);
+        };
+        part.kind = PartKind::Message;
+        part.size = octets;
+        let prefix = part.id.clone();
+        self.parts.push(part);
+        let root = Slot::Root(prefix, envelope_subject(envelope));
+        self.body(body, root, depth + 1, None)?;
+        Ok(octets)
+    }
+}
+
+/// The `type/subtype` of a single part in lower case; a type or subtype
+/// missing or empty makes it text/plain, as mime_reader takes a
+/// Content-Type it cannot read.
+fn single_type(fields: &[Value]) -> String {
+    match (lower(fields.first()), lower(fields.get(1))) {
+        (Some(kind), Some(subtype)) if !kind.is_empty() && !subtype.is_empty() => {
+            format!("{kind}/{subtype}")
+        }
+        _ => "text/plain".to_string(),
+    }
+}
+
+/// What follows `body-fields` in a single part: for a message part the
+/// ENVELOPE and body of the message inside, the line count (text and
+/// message parts), and the extension data.
+struct Tail<'a> {
+    embedded: Option<(&'a Value, &'a Value)>,
+    lines: Option<u64>,
+    ext: Extension,
+}
+
+impl<'a> Tail<'a> {
+    fn read(fields: &'a [Value], content_type: &str) -> Tail<'a> {
         let embedded = match (fields.get(7), fields.get(8)) {
-            (Some(Value::List(envelope)), Some(body @ Value::List(_)))
-                if content_type.starts_with("message/") && envelope.len() == 10 =>
+            (Some(envelope @ Value::List(list)), Some(body @ Value::List(_)))
+                if content_type.starts_with("message/") && list.len() == 10 =>
             {
-                Some((&envelope[1], body))
+                Some((envelope, body))
             }
             _ => None,
         };
@@ -316,48 +375,18 @@ impl Walk {
             None => None,
         }
         .and_then(Value::as_number);
-        let ext_at = match embedded {
+        let md5_at = match embedded {
             Some(_) => 10,
             None if lines.is_some() => 8,
             None => 7,
         };
         // body-ext-1part: body-fld-md5 first, then what multiparts have.
-        let ext = Extension::read(fields.get(ext_at + 1..).unwrap_or_default());
-        let (id, subject, message_header) = match slot {
-            Slot::Child(id) => (id, None, false),
-            Slot::Root(prefix, subject) if prefix.is_empty() => ("1".into(), subject, true),
-            Slot::Root(prefix, subject) => (format!("{prefix}.1"), subject, true),
-        };
-        let mut part = new_part(id, depth, content_type, &params, &ext);
-        part.encoding = encoding;
-        part.content_id = nstring(fields.get(3)).map(|id| {
-            id.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        });
-        part.subject = subject;
-        part.message_header = message_header;
-        part.related_resource = is_related_resource(related, part.content_id.as_deref(), &ext);
-        let message = embedded.filter(|_| {
-            matches!(
-                part.content_type.as_str(),
-                "message/rfc822" | "message/global"
-            ) && matches!(part.encoding.as_str(), "7bit" | "8bit" | "binary")
-                && depth < Limits::default().max_depth
-        });
-        let Some((subject, body)) = message else {
-            part.size = leaf_size(&part, octets, lines);
-            self.parts.push(part);
-            return Ok(octets);
-        };
-        part.kind = PartKind::Message;
-        part.size = octets;
-        let prefix = part.id.clone();
-        self.parts.push(part);
-        let subject = nstring(Some(subject)).map(|s| decode::decode_header_text(&s));
-        self.body(body, Slot::Root(prefix, subject), depth + 1, None)?;
-        Ok(octets)
+        let ext = Extension::read(fields.get(md5_at + 1..).unwrap_or_default());
+        Tail {
+            embedded,
+            lines,
+            ext,
+        }
     }
 }
 
