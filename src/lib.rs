@@ -23,7 +23,7 @@
 //! | [`mbox_reader`] | an mbox (RFC 4155) split into its messages as it is read: separators, `>From ` un-quoting; any other input is one message |
 //! | [`mime_reader`] | the streaming MIME engine under unpack, lint and fix |
 //! | [`compose`] | building messages for `mime-pack`, `--message` included |
-//! | [`unpack`] | what `mime-unpack` does with the parts: list, extract, one part, the text |
+//! | [`unpack`] | what `mime-unpack` does with the parts: list (and print the tree), extract, one part, the text |
 //! | [`filename`] | safe names for sender-chosen file names; exclusive creation |
 //! | [`lint`] | `rfc822-lint`'s rules, checks and fixes; one file per field grammar in [`lint::fields`]; [`lint::report`]: findings as lines or JSON |
 //! | [`envelope`] | a message prepared for SMTP: envelope addresses, header facts, Bcc removed |
@@ -31,7 +31,7 @@
 //! | [`smtp`] | the SMTP client session; [`smtp::data`] (the DATA/BDAT writer), [`smtp::submit`] (smtp-send's work), [`smtp::queue`] and [`smtp::retry`] (the queue and its flush) |
 //! | [`pop3`] | the POP3 client session (RFC 1939, 2449, 2595, 5034); [`pop3::fetch`] (pop3-fetch's work: plan, pipelined RETR, store, record, delete) |
 //! | [`progress`] | the progress bar of long fetches, on a terminal only |
-//! | [`imap`] | the IMAP client: [`imap::session`] (read-only by construction), [`imap::literal`] (arguments on the wire, literals read with a bound), [`imap::response`] (the response parser), [`imap::mailbox_name`] (modified UTF-7 names) |
+//! | [`imap`] | the IMAP client: [`imap::session`] (read-only by construction), [`imap::literal`] (arguments on the wire, literals read with a bound), [`imap::response`] (the response parser), [`imap::mailbox_name`] (modified UTF-7 names), [`imap::body_structure`] (BODYSTRUCTURE as the MIME part tree) |
 //! | [`dns`] | DNS resolution of mail routes (MX, RFC 5321 §5.1, RFC 7505): [`dns::client`], and [`dns::probe`] (`mx-lookup --probe`) |
 //! | [`store`] | mailbox storage: Maildir and mbox delivery, durable files, the fetch state file ([`store::fetch_state`]) |
 //! | [`random`] | unpredictable ids and boundaries |

@@ -68,6 +68,35 @@ impl<'a> From<&'a Part> for Listed<'a> {
     }
 }
 
+/// Writes the part tree as `mime-unpack` lists it (and `imap-list
+/// --structure`): one line per part, tab-separated: number, type,
+/// charset, encoding, size, disposition as [`Part::is_attachment`]
+/// decides it, file name (`-` for none; what the sender wrote made
+/// printable); with `json`, one [`Listed`] object per line instead.
+pub fn write_tree(out: &mut impl Write, parts: &[Part], json: bool) -> std::io::Result<()> {
+    use crate::output::{printable, write_json_record};
+    for part in parts {
+        if json {
+            write_json_record(out, &Listed::from(part))?;
+            continue;
+        }
+        // Everything but the number and size comes from the sender.
+        let shown = |v: Option<&str>| v.map_or("-".into(), |v| printable(v).into_owned());
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            part.id,
+            printable(&part.content_type),
+            shown(part.charset.as_deref()),
+            printable(&part.encoding),
+            part.size,
+            part.effective_disposition().unwrap_or("-"),
+            shown(part.filename.as_deref()),
+        )?;
+    }
+    Ok(())
+}
+
 /// `part 1.2: message`, or the message alone.
 pub fn warning_text(part: Option<&str>, message: &str) -> String {
     match part {

@@ -1,6 +1,8 @@
 //! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
 //! through the same property checks as the fuzz targets in `fuzz/`.
 
+#[path = "support/fuzz_imap_body_structure.rs"]
+mod body_structure_props;
 #[path = "support/chunking.rs"]
 mod chunking;
 #[path = "support/fuzz_decode.rs"]
@@ -144,6 +146,16 @@ fn imap_response_regressions() {
 #[test]
 fn pop3_response_regressions() {
     assert!(each_input("pop3_response", pop3_props::pop3_response) > 0);
+}
+
+#[test]
+fn imap_body_structure_regressions() {
+    assert!(
+        each_input(
+            "imap_body_structure",
+            body_structure_props::imap_body_structure
+        ) > 0
+    );
 }
 
 #[test]

@@ -53,23 +53,7 @@ fn crlf(data: &[u8]) -> Vec<u8> {
 
 /// An endpoint on 127.0.0.1 trusting the test certificate.
 fn endpoint(dovecot: &Dovecot, port: u16, tls: TlsMode, password: &str) -> Endpoint {
-    Endpoint {
-        host: "127.0.0.1".into(),
-        port,
-        tls,
-        certificate: TlsSettings {
-            cafile: Some(dovecot.cert.clone()),
-            ..TlsSettings::default()
-        },
-        tls_name: None,
-        timeout: Duration::from_secs(10),
-        login: Some(Login {
-            user: "alice".into(),
-            secret: Secret::new(password.into()),
-            oauth: false,
-        }),
-        allow_plaintext_auth: false,
-    }
+    dovecot.endpoint(port, tls, password)
 }
 
 /// A negotiated session logged in as alice, its transcript kept in `log`.

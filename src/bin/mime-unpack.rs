@@ -10,7 +10,7 @@ use mailkit::mbox_reader::MboxReader;
 use mailkit::mime_reader::{self, Limits, Part};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::mime_unpack::Args;
-use mailkit::unpack::{Extractor, Listed, Lister, PartWriter, TextCollector};
+use mailkit::unpack::{Extractor, Lister, PartWriter, TextCollector, write_tree};
 use mailkit::{Error, ErrorKind, ExitStatus, cli};
 
 const TOOL: &str = "mime-unpack";
@@ -104,25 +104,7 @@ fn warn_all(diag: &Diagnostics, warnings: &[String]) {
 /// One line (or JSON object) per part.
 fn print_tree(args: &Args, parts: &[Part]) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
-    for part in parts {
-        if args.output.json {
-            output::write_json_record(&mut out, &Listed::from(part))?;
-            continue;
-        }
-        // Everything but the number and size comes from the sender.
-        let shown = |v: Option<&str>| v.map_or("-".into(), |v| output::printable(v).into_owned());
-        writeln!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            part.id,
-            output::printable(&part.content_type),
-            shown(part.charset.as_deref()),
-            output::printable(&part.encoding),
-            part.size,
-            part.effective_disposition().unwrap_or("-"),
-            shown(part.filename.as_deref()),
-        )?;
-    }
+    write_tree(&mut out, parts, args.output.json)?;
     out.flush()
 }
 

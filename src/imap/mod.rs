@@ -5,12 +5,20 @@
 //! on the wire (atom, quoted string or literal, with LITERAL+/LITERAL-,
 //! RFC 7888) and how a literal in a server response is read with a bound;
 //! [`response`], the parser of server responses (RFC 3501 §7, §9) with
-//! literals streamed where they hold message text; and [`mailbox_name`],
-//! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855).
-//! [`archive`] is the download-and-keep archive of `imap-list --new` over a
-//! session, recorded in a [`crate::store::folder_state::FolderState`].
+//! literals streamed where they hold message text; [`mailbox_name`],
+//! mailbox names in modified UTF-7 (RFC 3501 §5.1.3) or UTF-8 (RFC 6855);
+//! and [`body_structure`], a BODYSTRUCTURE as `mime-unpack`'s part tree,
+//! and a part fetched alone decoded.
+//!
+//! What `imap-list` does with a session: [`summary`] (a folder or a
+//! message as one record), [`search`] (a user's search keys, passed
+//! safely), [`fetch`] (listing in pipelined chunks, messages by UID to
+//! stdout, a Maildir or an mbox) and [`archive`] (the download-and-keep
+//! archive of `--new`, recorded in a
+//! [`crate::store::folder_state::FolderState`]).
 
 pub mod archive;
+pub mod body_structure;
 pub mod fetch;
 pub mod literal;
 pub mod mailbox_name;

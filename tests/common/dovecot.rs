@@ -326,6 +326,37 @@ impl Dovecot {
         }
     }
 
+    /// An endpoint for alice on 127.0.0.1:`port` with `tls`, trusting the
+    /// test certificate, logging in with `password`: what library tests
+    /// connect a session with.
+    pub fn endpoint(
+        &self,
+        port: u16,
+        tls: mailkit::net::connection::TlsMode,
+        password: &str,
+    ) -> mailkit::net::session::Endpoint {
+        use mailkit::net::connection::TlsSettings;
+        use mailkit::net::credentials::Secret;
+        use mailkit::net::session::{Endpoint, Login};
+        Endpoint {
+            host: "127.0.0.1".into(),
+            port,
+            tls,
+            certificate: TlsSettings {
+                cafile: Some(self.cert.clone()),
+                ..TlsSettings::default()
+            },
+            tls_name: None,
+            timeout: Duration::from_secs(10),
+            login: Some(Login {
+                user: "alice".into(),
+                secret: Secret::new(password.into()),
+                oauth: false,
+            }),
+            allow_plaintext_auth: false,
+        }
+    }
+
     /// Puts a message into the user's `new/` directly, as if delivered (for
     /// IMAP/POP3 tests); returns its path.
     pub fn deposit(&self, user: &str, message: &[u8]) -> PathBuf {

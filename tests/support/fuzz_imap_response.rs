@@ -86,7 +86,7 @@ impl ImapWire for Wire {
 
 /// Every response up to the first error or the end, each with what went
 /// to the sink while reading it (when `stream`).
-fn read_all(data: &[u8], limits: &Limits, stream: bool) -> Vec<(Response, Vec<u8>)> {
+pub fn read_all(data: &[u8], limits: &Limits, stream: bool) -> Vec<(Response, Vec<u8>)> {
     let mut wire = Wire {
         server: Cursor::new(data.to_vec()),
     };
