@@ -11,6 +11,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     messages: u64,
     done: u64,
+    /// `NAME: ` before the counts, or nothing.
+    name: String,
 }
 
 impl Progress {
@@ -31,15 +33,28 @@ impl Progress {
             bar,
             messages: 0,
             done: 0,
+            name: String::new(),
         }
     }
 
     /// The work ahead: `messages` messages of `octets` in all.
     pub fn plan(&mut self, messages: u64, octets: u64) {
+        self.plan_named("", messages, octets);
+    }
+
+    /// The work ahead in one of several steps (a folder), named on the
+    /// bar; the bar starts again from zero.
+    pub fn plan_named(&mut self, name: &str, messages: u64, octets: u64) {
         self.messages = messages;
+        self.done = 0;
+        self.name = match name.is_empty() {
+            true => String::new(),
+            false => format!("{}: ", crate::output::printable(name)),
+        };
         if let Some(bar) = &self.bar {
+            bar.set_position(0);
             bar.set_length(octets);
-            bar.set_message(format!("0/{messages} messages"));
+            bar.set_message(format!("{}0/{messages} messages", self.name));
         }
     }
 
@@ -48,7 +63,10 @@ impl Progress {
         self.done += 1;
         if let Some(bar) = &self.bar {
             bar.inc(octets);
-            bar.set_message(format!("{}/{} messages", self.done, self.messages));
+            bar.set_message(format!(
+                "{}{}/{} messages",
+                self.name, self.done, self.messages
+            ));
         }
     }
 

@@ -697,14 +697,10 @@ fn sigkill_at_many_points_stores_each_message_once_in_an_mbox() {
     );
 }
 
-/// The same against the tool, once it exists: `imap-list --new`.
+/// The same against the tool: `imap-list --new`.
 #[test]
-#[ignore = "needs the imap-list binary (src/bin/imap-list.rs): unignore once it is wired"]
 fn imap_list_new_killed_and_run_again_stores_each_message_once() {
-    // `env!` once the binary exists (it does not compile before).
-    let Some(bin) = option_env!("CARGO_BIN_EXE_imap-list") else {
-        panic!("no imap-list binary was built");
-    };
+    let bin = env!("CARGO_BIN_EXE_imap-list");
     let dovecot = Dovecot::start();
     let messages = kill_test_messages(&dovecot);
     let scratch = tempfile::tempdir().unwrap();

@@ -40,12 +40,12 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let folders = folders_asked(&args, &server)?;
     if args.new {
-        return archive::run(&args, &server, &endpoint, &folders, &diag);
+        return archive::run(&args, &endpoint, &folders, &diag);
     }
     let mut session = logged_in(&args, &endpoint)?;
     let status = match folders.first() {
         None => list_folders(&args, &mut session)?,
-        Some(folder) => in_folder(&args, &server, &mut session, folder)?,
+        Some(folder) => in_folder(&args, &server, &mut session, folder, &diag)?,
     };
     let _ = session.logout();
     Ok(status)
@@ -156,21 +156,20 @@ fn in_folder(
     server: &ServerUrl,
     session: &mut Session,
     folder: &str,
+    diag: &Diagnostics,
 ) -> anyhow::Result<ExitStatus> {
     let examined = examine(session, server, folder)?;
-    let line_ends = match args.keep_crlf {
-        true => LineEnds::Keep,
-        false => LineEnds::Lf,
-    };
+    let line_ends = line_ends(args);
     let pinned_uid = server.param("UID").map(parse_uid).transpose()?;
     let mut uids: Vec<u32> = args.fetch.iter().copied().chain(pinned_uid).collect();
     uids.sort_unstable();
     uids.dedup();
     if let Some(uid) = args.structure {
-        return structure::show(args, session, uid);
+        return structure::show(args, session, uid).map_err(|e| in_folder_anyhow(e, folder));
     }
     if let Some((uid, part)) = args.part_wanted()? {
-        return structure::write_part(session, uid, &part);
+        return structure::write_part(session, uid, &part, line_ends, diag)
+            .map_err(|e| in_folder_anyhow(e, folder));
     }
     if !uids.is_empty() {
         return fetch_messages(args, session, folder, &uids, line_ends);
@@ -207,6 +206,22 @@ fn examine(session: &mut Session, server: &ServerUrl, folder: &str) -> Result<Ex
 /// An error about a message, with the folder named.
 fn in_folder_named(error: Error, folder: &str) -> Error {
     error.prefixed(&format!("folder {:?}", output::printable(folder)))
+}
+
+/// [`in_folder_named`] for an error at the edge.
+fn in_folder_anyhow(error: anyhow::Error, folder: &str) -> anyhow::Error {
+    match error.downcast::<Error>() {
+        Ok(error) => in_folder_named(error, folder).into(),
+        Err(other) => other,
+    }
+}
+
+/// How messages are stored and written: LF line ends unless --keep-crlf.
+fn line_ends(args: &Args) -> LineEnds {
+    match args.keep_crlf {
+        true => LineEnds::Keep,
+        false => LineEnds::Lf,
+    }
 }
 
 /// A URL's `;UID=N`.
@@ -350,34 +365,123 @@ fn capabilities(args: &Args, session: Session) -> anyhow::Result<ExitStatus> {
 /// `--structure` and `--part`.
 mod structure {
     use super::*;
+    use mailkit::imap::fetch;
 
-    /// Prints the MIME structure of message `uid`.
-    pub fn show(_args: &Args, _session: &mut Session, _uid: u32) -> anyhow::Result<ExitStatus> {
-        Err(Error::usage("--structure is not available yet").into())
+    /// Prints the MIME structure of message `uid`, as mime-unpack does.
+    pub fn show(args: &Args, session: &mut Session, uid: u32) -> anyhow::Result<ExitStatus> {
+        let parts = fetch::structure(session, uid)?;
+        let mut out = BufWriter::new(io::stdout().lock());
+        mailkit::unpack::write_tree(&mut out, &parts, args.output.json)?;
+        out.flush()?;
+        Ok(ExitStatus::Ok)
     }
 
-    /// Writes one part of message `uid`, decoded.
+    /// Writes one part of message `uid`, decoded, to stdout; damage in
+    /// its encoding is a warning, as in mime-unpack.
     pub fn write_part(
-        _session: &mut Session,
-        _uid: u32,
-        _part: &str,
+        session: &mut Session,
+        uid: u32,
+        part: &str,
+        line_ends: LineEnds,
+        diag: &Diagnostics,
     ) -> anyhow::Result<ExitStatus> {
-        Err(Error::usage("--part is not available yet").into())
+        let mut out = io::stdout().lock();
+        if let Some(damage) = fetch::write_part(session, uid, part, line_ends, &mut out)? {
+            diag.warning(&format!("part {part}: {}", damage.describe()));
+        }
+        Ok(ExitStatus::Ok)
     }
 }
 
 /// `--new`: download and keep.
 mod archive {
     use super::*;
+    use mailkit::imap::archive::{self as library, Event, Options};
+    use mailkit::progress::Progress;
+    use mailkit::store::fetch_state;
+    use mailkit::store::folder_state::FolderState;
 
-    /// Archives the folders asked for.
+    /// Archives the folders asked for (or every selectable one) into the
+    /// destination, recording what was stored in the state file.
     pub fn run(
-        _args: &Args,
-        _server: &ServerUrl,
-        _endpoint: &Endpoint,
-        _folders: &[String],
-        _diag: &Diagnostics,
+        args: &Args,
+        endpoint: &Endpoint,
+        folders: &[String],
+        diag: &Diagnostics,
     ) -> anyhow::Result<ExitStatus> {
-        Err(Error::usage("--new is not available yet").into())
+        let mut destination = match (&args.maildir, &args.mbox) {
+            (Some(dir), _) => library::Destination::Maildir(Maildir::open_or_create(dir)?),
+            (_, Some(path)) => library::Destination::Mbox(path.clone()),
+            (None, None) => return Err(Error::usage("--new needs --maildir or --mbox").into()),
+        };
+        let mut state = open_state(args, endpoint)?;
+        let mut session = logged_in(args, endpoint)?;
+        let wire: Vec<Vec<u8>> = match args.all_folders {
+            true => library::selectable_folders(&mut session)?,
+            false => folders.iter().map(|f| session.wire_name(f)).collect(),
+        };
+        let options = Options {
+            line_ends: line_ends(args),
+        };
+        let json = args.output.json;
+        let mut out = BufWriter::new(io::stdout().lock());
+        let mut progress =
+            Progress::on_terminal(!json && args.common.verbose == 0 && !args.common.quiet);
+        let mut failed_output = None;
+        let mut observe = |event: Event<'_>| match event {
+            Event::FolderStarted {
+                folder,
+                messages,
+                octets,
+            } => progress.plan_named(folder, messages, octets),
+            Event::UidValidityChanged { folder, old, new } => diag.warning(&format!(
+                "folder {:?}: UIDVALIDITY is {new}, not {} as when it was last archived: the \
+                 server renumbered its messages; fetching again what is not stored yet \
+                 (same Message-ID and size)",
+                output::printable(folder),
+                old.map_or("known".into(), |n| n.to_string()),
+            )),
+            Event::Handled(record) => {
+                if record.status == "stored" {
+                    progress.message_done(record.size);
+                }
+                if json
+                    && failed_output.is_none()
+                    && let Err(e) = output::write_json_line(&mut out, record)
+                {
+                    failed_output = Some(e);
+                }
+            }
+        };
+        let outcome = library::archive(
+            &mut session,
+            &wire,
+            &mut destination,
+            &mut state,
+            &options,
+            &mut observe,
+        );
+        progress.finish();
+        let summary = outcome?;
+        let _ = session.logout();
+        if let Some(e) = failed_output {
+            return Err(e.into());
+        }
+        if json {
+            output::write_json_line(&mut out, &summary)?;
+        }
+        out.flush()?;
+        Ok(ExitStatus::Ok)
+    }
+
+    /// The state file (--state, or the default one for this user and
+    /// server), locked.
+    fn open_state(args: &Args, endpoint: &Endpoint) -> Result<FolderState, Error> {
+        let user = endpoint.login.as_ref().map_or("", |l| l.user.as_str());
+        let path = match &args.state {
+            Some(path) => path.clone(),
+            None => fetch_state::default_path("imap", user, &endpoint.host, endpoint.port)?,
+        };
+        FolderState::open(&path)
     }
 }

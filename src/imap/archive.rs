@@ -315,7 +315,12 @@ impl Run<'_, '_> {
     /// EXAMINE, plan, fetch in batches; after a UIDVALIDITY change the
     /// messages of the old one are forgotten once all are handled.
     fn folder(&mut self, observe: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
-        let examined = self.session.examine(self.folder)?;
+        let examined = self.session.examine(self.folder).map_err(|e| {
+            e.prefixed(&format!(
+                "folder {:?}",
+                crate::output::printable(self.display)
+            ))
+        })?;
         let uid_validity = examined.uid_validity;
         let (after, compare) = match self.state.begin(self.folder, uid_validity)? {
             Begin::First => (0, false),

@@ -10,10 +10,13 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::decode::Damage;
 use crate::error::{Error, ErrorKind};
-use crate::imap::response::fetch_item;
+use crate::imap::body_structure::{self, PartDecoder};
+use crate::imap::response::{Value, fetch_item};
 use crate::imap::session::{Fetched, Session};
 use crate::imap::summary::{self, MESSAGE_ITEMS, MessageRecord};
+use crate::mime_reader::Part;
 use crate::store::spool::Spool;
 use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
 
@@ -52,19 +55,13 @@ pub struct Stored {
 pub fn spool_message(session: &mut Session, uid: u32, line_ends: LineEnds) -> Result<Spool, Error> {
     let mut spool = Spool::new();
     let mut received = Counter::default();
-    let fetched = match line_ends {
-        LineEnds::Keep => {
-            let mut sink = Tee(spool.writer(), &mut received);
-            session.uid_fetch_to(&uid.to_string(), "(UID BODY.PEEK[])", &mut sink)?
-        }
-        LineEnds::Lf => {
-            let mut lf = LfWriter::new(Tee(spool.writer(), &mut received));
-            let fetched = session.uid_fetch_to(&uid.to_string(), "(UID BODY.PEEK[])", &mut lf)?;
-            lf.finish()
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))?;
-            fetched
-        }
-    };
+    let fetched = fetch_converted(
+        session,
+        uid,
+        "(UID BODY.PEEK[])",
+        line_ends,
+        &mut Tee(spool.writer(), &mut received),
+    )?;
     let found = fetched
         .iter()
         .any(|f| summary::fetched_uid(f).ok() == Some(uid));
@@ -73,6 +70,27 @@ pub fn spool_message(session: &mut Session, uid: u32, line_ends: LineEnds) -> Re
     }
     spool.ready(received.0)?;
     Ok(spool)
+}
+
+/// `UID FETCH uid items`, the message text written to `sink` with its line
+/// ends as `line_ends` says.
+fn fetch_converted(
+    session: &mut Session,
+    uid: u32,
+    items: &str,
+    line_ends: LineEnds,
+    sink: &mut dyn std::io::Write,
+) -> Result<Vec<Fetched>, Error> {
+    match line_ends {
+        LineEnds::Keep => session.uid_fetch_to(&uid.to_string(), items, sink),
+        LineEnds::Lf => {
+            let mut lf = LfWriter::new(sink);
+            let fetched = session.uid_fetch_to(&uid.to_string(), items, &mut lf)?;
+            lf.finish()
+                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))?;
+            Ok(fetched)
+        }
+    }
 }
 
 /// The error for a UID the folder does not have.
@@ -130,6 +148,85 @@ pub fn fetch_into(
         });
     }
     Ok(())
+}
+
+/// The MIME part tree of message `uid` from its BODYSTRUCTURE, as
+/// mime-unpack reads it from the message ([`body_structure::parts`]),
+/// without fetching the message: 67 when there is no such UID. Where the
+/// server offers BINARY (RFC 3516), the decoded sizes of encoded leaves
+/// are asked for; a server that refuses (a damaged part) leaves the
+/// estimates.
+pub fn structure(session: &mut Session, uid: u32) -> Result<Vec<Part>, Error> {
+    let fetched = session.uid_fetch(&uid.to_string(), "(UID BODYSTRUCTURE ENVELOPE)")?;
+    let answer = fetched
+        .iter()
+        .find(|f| summary::fetched_uid(f).ok() == Some(uid))
+        .ok_or_else(|| no_such_uid(uid))?;
+    let mut parts = body_structure::parts_of_fetch(&answer.items)?;
+    let Some(items) = body_structure::binary_size_items(&parts).filter(|_| session.has("BINARY"))
+    else {
+        return Ok(parts);
+    };
+    match session.uid_fetch(&uid.to_string(), &format!("(UID {items})")) {
+        Ok(sizes) => {
+            let mine = sizes
+                .iter()
+                .filter(|f| summary::fetched_uid(f).ok() == Some(uid));
+            for answer in mine {
+                body_structure::apply_binary_sizes(&mut parts, &answer.items);
+            }
+        }
+        Err(e) if e.is_refusal() && e.kind() != ErrorKind::ConnectionLost => {}
+        Err(e) => return Err(e),
+    }
+    Ok(parts)
+}
+
+/// Writes part `id` of message `uid` to `out`, decoded as `mime-unpack
+/// --part` decodes it, once the part arrived whole (`BODY.PEEK[section]`,
+/// spooled). With [`LineEnds::Lf`] the part's CRLF line ends become LF
+/// before decoding, as in a message stored by `--fetch`: the output is
+/// what `imap-list --fetch UID | mime-unpack --part ID` writes. A part
+/// number the message does not have is 67, naming those it has. Returns
+/// the damage met in decoding, for a warning.
+pub fn write_part(
+    session: &mut Session,
+    uid: u32,
+    id: &str,
+    line_ends: LineEnds,
+    out: &mut dyn std::io::Write,
+) -> Result<Option<Damage>, Error> {
+    let parts = structure(session, uid)?;
+    let Some(part) = parts.iter().find(|p| p.id == id) else {
+        let ids: Vec<String> = parts.iter().map(|p| p.id.clone()).collect();
+        let refused = crate::unpack::no_such_part(id, &ids);
+        return Err(Error::new(ErrorKind::NoSuchRecipient, refused.to_string()));
+    };
+    let mut spool = Spool::new();
+    let items = format!("(UID BODY.PEEK[{}])", body_structure::section(id));
+    let mut received = Counter::default();
+    let fetched = fetch_converted(
+        session,
+        uid,
+        &items,
+        line_ends,
+        &mut Tee(spool.writer(), &mut received),
+    )?;
+    let streamed = fetched.iter().any(|f| {
+        summary::fetched_uid(f).ok() == Some(uid)
+            && f.items.iter().any(|(_, v)| matches!(v, Value::Streamed(_)))
+    });
+    if !streamed {
+        return Err(Error::new(
+            ErrorKind::NoSuchRecipient,
+            format!("the server sent no content for part {id} of UID {uid}"),
+        ));
+    }
+    spool.ready(received.0)?;
+    let mut decoder = PartDecoder::new(part, out);
+    spool.copy_to(&mut decoder)?;
+    let (_, damage) = decoder.finish()?;
+    Ok(damage)
 }
 
 /// Lists the messages with `uids` (ascending), oldest first: a `UID
