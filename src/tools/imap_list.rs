@@ -59,7 +59,15 @@ FROM the first sender, FROM and SUBJECT decoded (RFC 2047). Control
 characters from the server are made visible, never sent to the terminal.
 
 --fetch UID writes the message, raw, to stdout; with --maildir or --mbox
-each message given is stored there, quietly. --capabilities prints the
+each message given is stored there, quietly.
+
+--structure UID prints the message's MIME tree as mime-unpack does, one
+line a part: PART TYPE CHARSET ENCODING SIZE DISPOSITION FILENAME, from
+the server's BODYSTRUCTURE, nothing downloaded. SIZE is exact for 7bit and
+8bit parts, and for base64 and quoted-printable ones when the server offers
+BINARY; otherwise it is estimated from the encoded size. --part UID PART
+writes that part, fetched alone and decoded: the bytes that --fetch UID
+piped into mime-unpack --part PART gives. --capabilities prints the
 greeting, TLS facts and capabilities, one line each.
 
 Nothing on the server changes: folders are opened with EXAMINE, messages
@@ -76,9 +84,12 @@ Messages, one object each:
   uid, flags, date (ISO 8601 or null), from, subject, size, message_id
 Stored messages (--fetch with --maildir or --mbox, and --new), one object
 each:
-  record \"message\", folder, uid, size, path (Maildir only), status
-  \"stored\"
-then for --new one summary: record \"summary\", folders, fetched, bytes.
+  record \"message\", folder, uid, size, path (Maildir only), status:
+  stored; with --new also duplicate (after a UIDVALIDITY change, the same
+  Message-ID and size as a message stored before: not stored again) or
+  gone (expunged by another session since the plan)
+then for --new one summary: record \"summary\", folders, fetched,
+duplicates, gone, bytes.
 --capabilities --json: one object with greeting, tls, capabilities.",
     },
     Section {
@@ -101,8 +112,10 @@ ends unless --keep-crlf; otherwise they are byte-exact.
 
 --new (download and keep, from cron) stores, folder by folder, only what
 no earlier run stored. The state file remembers per folder its
-UIDVALIDITY and the UIDs stored; it is written as messages are stored, so a
-run killed at any point repeats nothing and loses nothing. When a folder's
+UIDVALIDITY and each message stored (UID, size, Message-ID); it is synced
+with each batch of messages (up to 64 or 16 MiB) before they are linked
+into DIR/new or appended, so a run killed at any point repeats nothing and
+loses nothing. When a folder's
 UIDVALIDITY changed (the server renumbered it), a warning says so and the
 folder is fetched again, leaving out each message an earlier run stored
 (same Message-ID and size).",
