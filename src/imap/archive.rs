@@ -53,6 +53,7 @@ use super::session::{Examined, Fetched, PendingFetch, Session};
 use crate::error::{Error, ErrorKind};
 use crate::store::folder_state::{Appending, Begin, Entry, FolderState};
 use crate::store::maildir::Staged;
+use crate::store::spool::Spool;
 use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
 
 /// UIDs whose sizes and Message-IDs one `UID FETCH` asks for.
@@ -62,9 +63,6 @@ const BATCH_MESSAGES: usize = 64;
 /// Most octets in a batch (a larger message makes a batch alone): a crash
 /// loses at most this much received work, never a stored message.
 const BATCH_OCTETS: u64 = 16 << 20;
-/// Messages up to this size are spooled in memory before an mbox append,
-/// larger ones in an unnamed temporary file.
-const SPOOL_IN_MEMORY: usize = 8 << 20;
 /// What the plan fetches of each candidate.
 const PLAN_ITEMS: &str = "(UID RFC822.SIZE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])";
 /// What the fetch of a batch asks for: the whole message, `\Seen` unset.
@@ -298,7 +296,7 @@ impl Status {
 /// A message received whole, waiting for its batch to be stored.
 enum Received {
     Staged(Staged),
-    Spooled(tempfile::SpooledTempFile),
+    Spooled(Spool),
 }
 
 /// The archive of one folder.
@@ -476,8 +474,8 @@ impl Run<'_, '_> {
                 Ok(())
             })?),
             Store::Mbox { .. } => {
-                let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
-                fetched = session.read_fetch(pending, &mut spool)?;
+                let mut spool = Spool::new();
+                fetched = session.read_fetch(pending, spool.writer())?;
                 Received::Spooled(spool)
             }
         };
@@ -633,20 +631,19 @@ fn outcomes(jobs: Vec<Job>, mut received: HashMap<u32, Received>, complete: bool
 /// A spooled message ready for its mbox append: the `From ` line's
 /// sender and time, and the octets the append writes.
 struct Append {
-    spool: tempfile::SpooledTempFile,
+    spool: Spool,
     sender: String,
     received: SystemTime,
     len: u64,
 }
 
 impl Append {
-    fn prepare(mut spool: tempfile::SpooledTempFile, line_ends: LineEnds) -> Result<Append, Error> {
-        let spooled = |e: io::Error| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e);
-        spool.rewind().map_err(spooled)?;
-        let sender = sender(&mut spool).map_err(spooled)?;
+    fn prepare(mut spool: Spool, line_ends: LineEnds) -> Result<Append, Error> {
+        spool.rewind()?;
+        let sender = spool.return_path()?;
         let received = SystemTime::now();
         let len = appended_len(&mut spool, &sender, received, line_ends)?;
-        spool.rewind().map_err(spooled)?;
+        spool.rewind()?;
         Ok(Append {
             spool,
             sender,
@@ -772,15 +769,6 @@ fn read_fetch(
             Ok(fetched)
         }
     }
-}
-
-/// The `From ` line's sender: the message's Return-Path, or none
-/// (`MAILER-DAEMON`); the spool is read again from the start after.
-fn sender(spool: &mut tempfile::SpooledTempFile) -> io::Result<String> {
-    let mut head = Vec::with_capacity(8192);
-    (&mut *spool).take(64 * 1024).read_to_end(&mut head)?;
-    spool.rewind()?;
-    Ok(crate::store::spool::return_path(&head).unwrap_or_default())
 }
 
 /// The octets an append of `message` writes after any blank line needed

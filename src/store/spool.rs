@@ -47,6 +47,11 @@ impl Spool {
     /// the start next.
     pub fn ready(&mut self, len: u64) -> Result<(), Error> {
         self.len = len;
+        self.rewind()
+    }
+
+    /// Reads the message from the start again.
+    pub fn rewind(&mut self) -> Result<(), Error> {
         self.file
             .rewind()
             .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))
