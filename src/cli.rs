@@ -305,8 +305,18 @@ impl CredentialArgs {
             (_, source) => source.unwrap_or(PasswordSource::Netrc(None)),
         };
         let (user, secret) = credentials::load(&source, &server.host, user.as_deref())?;
-        let user =
-            user.ok_or_else(|| Error::config("no user to log in as (--user, or the URL's user)"))?;
+        // A netrc without a login for the host is its configuration's
+        // fault (78); a password given without saying whose, the
+        // command line's (64).
+        let user = user.ok_or_else(|| match source {
+            PasswordSource::Netrc(_) => {
+                Error::config("no user to log in as (--user, or the URL's user)")
+            }
+            _ => Error::usage(format!(
+                "no user to log in as: give it in the URL ({}://USER@HOST) or with --user",
+                server.scheme
+            )),
+        })?;
         Ok(Some(crate::net::session::Login {
             user,
             secret,

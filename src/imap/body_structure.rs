@@ -56,8 +56,10 @@ use crate::mime_reader::{Limits, Part, PartKind};
 ///   damaged base64;
 /// - a leaf in `quoted-printable` (or `x-uuencode`): its encoded octets,
 ///   an upper bound;
-/// - a message/rfc822 part: its octets (the message inside, raw), as
-///   mime-unpack;
+/// - a message/rfc822 part: its octets (the message inside, raw, as
+///   `mime-unpack --part` writes it); mime-unpack's listing shows two
+///   fewer when the message inside is a multipart (it leaves the line end
+///   after the inner closing delimiter to the delimiter that follows);
 /// - a multipart: the octets of the bodies it holds added up (no size is
 ///   given for a multipart; mime-unpack shows its raw size, which also
 ///   counts the part headers and delimiters).
