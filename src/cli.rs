@@ -209,7 +209,7 @@ impl ConnectionArgs {
         let server = crate::net::url::parse(text)?;
         if server.scheme.protocol() != protocol {
             return Err(Error::usage(format!(
-                "{text}: not a {protocol}:// or {protocol}s:// URL"
+                "{text}: not a URL for this tool: it takes {protocol}:// or {protocol}s://"
             )));
         }
         let tls = self.tls.unwrap_or(match server.scheme.implicit_tls() {

@@ -387,7 +387,12 @@ mod structure {
     ) -> anyhow::Result<ExitStatus> {
         let mut out = io::stdout().lock();
         if let Some(damage) = fetch::write_part(session, uid, part, line_ends, &mut out)? {
-            diag.warning(&format!("part {part}: {}", damage.describe()));
+            // Worded as mime-unpack words the same damage.
+            diag.warning(&format!(
+                "part {part}: {}: {}",
+                damage.encoding,
+                damage.damage.describe()
+            ));
         }
         Ok(ExitStatus::Ok)
     }

@@ -195,7 +195,7 @@ pub fn write_part(
     id: &str,
     line_ends: LineEnds,
     out: &mut dyn std::io::Write,
-) -> Result<Option<Damage>, Error> {
+) -> Result<Option<PartDamage>, Error> {
     let parts = structure(session, uid)?;
     let Some(part) = parts.iter().find(|p| p.id == id) else {
         let ids: Vec<String> = parts.iter().map(|p| p.id.clone()).collect();
@@ -226,7 +226,19 @@ pub fn write_part(
     let mut decoder = PartDecoder::new(part, out);
     spool.copy_to(&mut decoder)?;
     let (_, damage) = decoder.finish()?;
-    Ok(damage)
+    Ok(damage.map(|damage| PartDamage {
+        encoding: part.encoding.clone(),
+        damage,
+    }))
+}
+
+/// Damage met decoding a part: its transfer encoding and what was wrong.
+#[derive(Debug, Clone)]
+pub struct PartDamage {
+    /// The part's Content-Transfer-Encoding.
+    pub encoding: String,
+    /// What was wrong.
+    pub damage: Damage,
 }
 
 /// Lists the messages with `uids` (ascending), oldest first: a `UID

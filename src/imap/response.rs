@@ -837,14 +837,13 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
     /// Digits: a number, unless atom characters follow (`1a`).
     fn number_or_atom(&mut self) -> Result<Value, Error> {
         let start = self.pos;
-        let atom = self.atom_value()?;
-        let digits = &self.line[start..self.pos];
-        match digits.iter().all(u8::is_ascii_digit) {
-            true => {
-                self.pos = start;
-                Ok(Value::Number(self.number()?))
-            }
-            false => Ok(atom),
+        self.skip_where(|b| is_atom_char(b) && b != b'[', "a value")?;
+        let digits_only =
+            self.line[start..self.pos].iter().all(u8::is_ascii_digit) && self.peek() != Some(b'[');
+        self.pos = start;
+        match digits_only {
+            true => Ok(Value::Number(self.number()?)),
+            false => self.atom_value(),
         }
     }
 
@@ -855,7 +854,7 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
         if self.peek() == Some(b'\\') {
             return Ok(Value::Atom(self.flag()?));
         }
-        self.atom_where(|b| is_atom_char(b) && b != b'[', "a value")?;
+        self.skip_where(|b| is_atom_char(b) && b != b'[', "a value")?;
         if self.peek() == Some(b'[') {
             self.section()?;
         }
@@ -1085,12 +1084,22 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
     /// One or more octets satisfying `allowed`, as text.
     fn atom_where(&mut self, allowed: impl Fn(u8) -> bool, what: &str) -> Result<String, Error> {
         let start = self.pos;
-        while self.peek().is_some_and(&allowed) {
-            self.pos += 1;
-        }
-        match self.pos > start {
-            true => Ok(String::from_utf8_lossy(&self.line[start..self.pos]).into_owned()),
-            false => Err(self.error(what)),
+        self.skip_where(allowed, what)?;
+        Ok(String::from_utf8_lossy(&self.line[start..self.pos]).into_owned())
+    }
+
+    /// Moves past a run of at least one `allowed` octet.
+    fn skip_where(&mut self, allowed: impl Fn(u8) -> bool, what: &str) -> Result<(), Error> {
+        let run = self.line[self.pos.min(self.line.len())..]
+            .iter()
+            .take_while(|&&b| allowed(b))
+            .count();
+        match run {
+            0 => Err(self.error(what)),
+            _ => {
+                self.pos += run;
+                Ok(())
+            }
         }
     }
 
