@@ -862,12 +862,14 @@ fn build_context(settings: &TlsSettings) -> Result<SslContext, Error> {
         | SslOptions::SINGLE_DH_USE
         | SslOptions::SINGLE_ECDH_USE;
     builder.set_options(options & !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS);
+    // Buffers are kept (one connection: RELEASE_BUFFERS would free and
+    // allocate them again between records), and read-ahead takes what the
+    // socket holds in one read instead of a record header and its body in
+    // two: a long listing is hundreds of thousands of records.
     builder.set_mode(
-        SslMode::AUTO_RETRY
-            | SslMode::ACCEPT_MOVING_WRITE_BUFFER
-            | SslMode::ENABLE_PARTIAL_WRITE
-            | SslMode::RELEASE_BUFFERS,
+        SslMode::AUTO_RETRY | SslMode::ACCEPT_MOVING_WRITE_BUFFER | SslMode::ENABLE_PARTIAL_WRITE,
     );
+    builder.set_read_ahead(true);
     builder
         .set_cipher_list("DEFAULT:!aNULL:!eNULL:!MD5:!3DES:!DES:!RC4:!IDEA:!SEED:!aDSS:!SRP:!PSK")
         .map_err(setup)?;
