@@ -31,7 +31,8 @@ pub struct Maildir {
 
 impl Maildir {
     /// The Maildir at `dir`, created with its `cur/`, `new/` and `tmp/`
-    /// (mode 0700) where missing. Storing converts CRLF to LF
+    /// (mode 0700) where missing; the directory `dir` is in must exist.
+    /// Storing converts CRLF to LF
     /// ([`LineEnds::Lf`]) unless [`Maildir::with_line_ends`] says otherwise.
     ///
     /// Errors: a directory that cannot be created, or a name that exists
@@ -39,13 +40,15 @@ impl Maildir {
     ///
     /// [`ExitStatus::CantCreate`]: crate::exit::ExitStatus::CantCreate
     pub fn open_or_create(dir: &Path) -> Result<Maildir, Error> {
-        for sub in ["cur", "new", "tmp"] {
-            let path = dir.join(sub);
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&path)
-                .map_err(|e| cant_create(&path, &e))?;
+        // DIR itself, never its parents: a mistyped parent is an error,
+        // not a new tree somewhere.
+        let subs = ["cur", "new", "tmp"].map(|sub| dir.join(sub));
+        for path in std::iter::once(dir).chain(subs.iter().map(PathBuf::as_path)) {
+            match DirBuilder::new().mode(0o700).create(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+                Err(e) => return Err(cant_create(path, &e)),
+            }
         }
         Ok(Maildir {
             root: dir.to_path_buf(),
@@ -369,13 +372,22 @@ mod tests {
     #[test]
     fn creates_cur_new_and_tmp() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("Mail/inbox");
+        let root = dir.path().join("inbox");
         let maildir = Maildir::open_or_create(&root).unwrap();
         assert_eq!(maildir.path(), root);
         for sub in ["cur", "new", "tmp"] {
             assert!(root.join(sub).is_dir(), "{sub}");
         }
         Maildir::open_or_create(&root).unwrap();
+    }
+
+    #[test]
+    fn a_missing_parent_is_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("Mial/inbox");
+        let error = Maildir::open_or_create(&root).unwrap_err();
+        assert_eq!(error.status(), crate::exit::ExitStatus::CantCreate);
+        assert!(!dir.path().join("Mial").exists());
     }
 
     #[test]
