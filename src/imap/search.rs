@@ -197,4 +197,121 @@ mod tests {
             assert_eq!(e.kind(), crate::error::ErrorKind::Usage, "{bad:?}");
         }
     }
+
+    /// Everything a command sends, as the server reads it.
+    #[derive(Default)]
+    struct Wire(Vec<u8>);
+
+    impl crate::imap::literal::ImapWire for Wire {
+        fn send_line(&mut self, line: &str, _: &str) -> Result<(), Error> {
+            self.0.extend_from_slice(line.as_bytes());
+            self.0.extend_from_slice(b"\r\n");
+            Ok(())
+        }
+        fn send_literal(&mut self, data: &[u8], _: &str) -> Result<(), Error> {
+            self.0.extend_from_slice(data);
+            Ok(())
+        }
+        fn read_line(&mut self) -> Result<Vec<u8>, Error> {
+            Ok(b"+ go ahead".to_vec())
+        }
+        fn read_data(&mut self, _: u64, _: &mut dyn std::io::Write) -> Result<(), Error> {
+            Ok(())
+        }
+    }
+
+    /// The command lines a server reads from `sent`: each CRLF ends the
+    /// command unless a literal marker `{n}` or `{n+}` stands before it,
+    /// whose `n` octets are data. None when the octets do not make
+    /// exactly one command.
+    fn one_command(sent: &[u8]) -> Option<usize> {
+        let mut at = 0;
+        let mut literals = 0;
+        loop {
+            let end = at + sent[at..].windows(2).position(|w| w == b"\r\n")?;
+            let line = &sent[at..end];
+            if line.contains(&b'\r') || line.contains(&b'\n') {
+                return None;
+            }
+            let marker = line.strip_suffix(b"}").and_then(|l| {
+                l.iter()
+                    .rposition(|&b| b == b'{')
+                    .map(|open| &l[open + 1..])
+            });
+            let Some(marker) = marker else {
+                return (end + 2 == sent.len()).then_some(literals);
+            };
+            let digits = marker.strip_suffix(b"+").unwrap_or(marker);
+            let len: usize = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            at = end + 2 + len;
+            literals += 1;
+            if at > sent.len() {
+                return None;
+            }
+        }
+    }
+
+    #[test]
+    fn no_search_typed_can_end_the_command_or_start_another() {
+        use crate::imap::literal::{Command, Literals};
+        let alphabet: Vec<char> = "aZ09 ()\"\\{}+%*:,]\r\n\0üé日-".chars().collect();
+        let mut sent = 0;
+        for round in 0..20_000u64 {
+            let mut seed = round.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut next = || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            let len = (next() % 24) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let Ok(query) = Query::parse(&text) else {
+                continue;
+            };
+            sent += 1;
+            for literals in [
+                Literals::from_capabilities(["LITERAL+"]),
+                Literals::from_capabilities([]),
+            ] {
+                let mut wire = Wire::default();
+                let mut command = Command::new(&mut wire, literals, "a1 UID SEARCH").unwrap();
+                for token in &query.tokens {
+                    match token {
+                        Token::Atom(atom) => {
+                            command.raw(atom).unwrap();
+                        }
+                        Token::Text(bytes) => {
+                            command.string(bytes).unwrap();
+                        }
+                        Token::Open => {
+                            command.open_list();
+                        }
+                        Token::Close => {
+                            command.close_list();
+                        }
+                    }
+                }
+                command.send().unwrap();
+                assert!(
+                    one_command(&wire.0).is_some(),
+                    "{text:?} sent as {:?}",
+                    String::from_utf8_lossy(&wire.0)
+                );
+            }
+        }
+        assert!(sent > 1000, "only {sent} searches were valid");
+        // The check itself tells a second command, or a cut literal, apart.
+        assert_eq!(
+            one_command(b"a1 UID SEARCH {3+}\r\nx\r\n TEXT y\r\n"),
+            Some(1)
+        );
+        assert_eq!(
+            one_command(b"a1 UID SEARCH ALL\r\na2 DELETE INBOX\r\n"),
+            None
+        );
+        assert_eq!(one_command(b"a1 UID SEARCH {9+}\r\nx\r\n"), None);
+    }
 }
