@@ -37,6 +37,9 @@ use crate::output::printable;
 const READ_BUFFER: usize = 16 * 1024;
 /// Bytes collected before queued writes go out without an explicit flush.
 const WRITE_BUFFER: usize = 64 * 1024;
+/// How much later than a line's deadline a read may time out: the socket
+/// timeout is not set again for less.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(50);
 
 /// How TLS is used, as chosen with `--tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -550,8 +553,14 @@ impl Connection {
         if wait.is_zero() {
             return Err(self.io_error("reading from", &io::ErrorKind::TimedOut.into()));
         }
+        // A timeout already set that ends at most a little after the
+        // deadline is kept: each line's deadline moves the wait by
+        // microseconds, and setting it for every read costs a system call.
+        let close_enough = self
+            .read_timeout_set
+            .is_some_and(|set| set >= wait && set - wait <= TIMEOUT_SLACK);
         if let Some(tcp) = self.stream.tcp()
-            && self.read_timeout_set != Some(wait)
+            && !close_enough
         {
             // Failing to set a timeout leaves the longer one: still bounded.
             let _ = tcp.set_read_timeout(Some(wait));
