@@ -52,10 +52,15 @@ fn serve(rules: Vec<(&'static str, &'static [u8])>) -> (u16, std::thread::JoinHa
     .start()
 }
 
-fn envelope(subject: &str) -> String {
+/// The header fields a listing asks for, as a FETCH item with a literal.
+fn header(subject: &str) -> String {
+    let text = format!(
+        "Date: Mon, 2 Nov 2026 10:00:00 +0100\r\nFrom: Ann <ann@example.org>\r\n\
+         Subject: {subject}\r\nMessage-ID: <{subject}@example.org>\r\n\r\n"
+    );
     format!(
-        "(\"Mon, 2 Nov 2026 10:00:00 +0100\" \"{subject}\" ((\"Ann\" NIL \"ann\" \"example.org\")) \
-         NIL NIL NIL NIL NIL NIL \"<{subject}@example.org>\")"
+        "BODY[HEADER.FIELDS (DATE FROM SUBJECT MESSAGE-ID)] {{{}}}\r\n{text}",
+        text.len()
     )
 }
 
@@ -63,16 +68,16 @@ fn envelope(subject: &str) -> String {
 fn responses_out_of_order_and_unsolicited_flag_updates_are_listed_by_uid() {
     let fetch: &'static [u8] = Box::leak(
         format!(
-            "* 3 FETCH (UID 30 FLAGS () RFC822.SIZE 300 ENVELOPE {})\r\n\
+            "* 3 FETCH (UID 30 FLAGS () RFC822.SIZE 300 {})\r\n\
              * 2 FETCH (FLAGS (\\Seen))\r\n\
-             * 1 FETCH (UID 10 FLAGS (\\Seen) RFC822.SIZE 100 ENVELOPE {})\r\n\
-             * 2 FETCH (RFC822.SIZE 200 FLAGS () ENVELOPE {} UID 20)\r\n\
+             * 1 FETCH (UID 10 FLAGS (\\Seen) RFC822.SIZE 100 {})\r\n\
+             * 2 FETCH (RFC822.SIZE 200 FLAGS () {} UID 20)\r\n\
              * 1 FETCH (UID 10 FLAGS (\\Flagged))\r\n\
              * 4 EXISTS\r\n\
              a5 OK done\r\n",
-            envelope("three"),
-            envelope("one"),
-            envelope("two")
+            header("three"),
+            header("one"),
+            header("two")
         )
         .into_bytes()
         .into_boxed_slice(),
@@ -83,7 +88,7 @@ fn responses_out_of_order_and_unsolicited_flag_updates_are_listed_by_uid() {
             b"* SEARCH 30 10\r\n* SEARCH 20\r\na4 OK\r\n",
         ),
         (
-            "a5 UID FETCH 10,20,30 (UID FLAGS RFC822.SIZE ENVELOPE)",
+            "a5 UID FETCH 10,20,30 (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT MESSAGE-ID)])",
             fetch,
         ),
         ("a6 LOGOUT", b"* BYE bye\r\na6 OK done\r\n"),
@@ -118,7 +123,7 @@ fn a_fetch_response_that_cannot_be_parsed_is_an_error_not_a_gap() {
         ("a4 UID SEARCH ALL", b"* SEARCH 1 2\r\na4 OK\r\n"),
         (
             "a5 UID FETCH",
-            b"* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 5 ENVELOPE (NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL))\r\n\
+            b"* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 5 BODY[HEADER.FIELDS (SUBJECT)] \"Subject: x\")\r\n\
               * 2 FETCH (UID 2 FLAGS (\\Seen RFC822.SIZE 5)\r\na5 OK done\r\n",
         ),
     ]);

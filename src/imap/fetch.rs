@@ -283,7 +283,7 @@ pub fn list_messages(
 
 /// Keeps the record of a FETCH response that answers the listing. A
 /// server may send FETCH responses of its own at any time (RFC 3501
-/// §7.4.2: flags changed by another session), without UID or ENVELOPE:
+/// §7.4.2: flags changed by another session), without UID or header:
 /// such a response only updates the flags of a message already received.
 fn keep_listed(received: &mut BTreeMap<u32, MessageRecord>, uids: &[u32], fetched: &Fetched) {
     let Ok(record) = MessageRecord::from_fetched(fetched) else {
@@ -292,7 +292,7 @@ fn keep_listed(received: &mut BTreeMap<u32, MessageRecord>, uids: &[u32], fetche
     if uids.binary_search(&record.uid).is_err() {
         return;
     }
-    let answers = fetch_item(&fetched.items, "ENVELOPE").is_some();
+    let answers = summary::answers_listing(fetched);
     match received.get_mut(&record.uid) {
         Some(known) if !answers && fetch_item(&fetched.items, "FLAGS").is_some() => {
             known.flags = record.flags

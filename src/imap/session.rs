@@ -777,6 +777,16 @@ impl Session {
         pending: &PendingFetch,
         sink: &mut dyn Write,
     ) -> Result<Option<Fetched>, Error> {
+        self.next_fetch(pending, Some(sink))
+    }
+
+    /// [`Session::read_fetch`], message text kept in the items when there
+    /// is no sink.
+    fn next_fetch(
+        &mut self,
+        pending: &PendingFetch,
+        mut sink: Option<&mut dyn Write>,
+    ) -> Result<Option<Fetched>, Error> {
         loop {
             if let Some(at) = self.completed.iter().position(|(t, _)| *t == pending.tag) {
                 let (_, done) = self.completed.remove(at);
@@ -784,7 +794,11 @@ impl Session {
                 done.check("UID FETCH", ErrorKind::Protocol)?;
                 return Ok(None);
             }
-            match read_response_to(&mut self.conn, &self.limits, sink)? {
+            let response = match sink.as_deref_mut() {
+                Some(sink) => read_response_to(&mut self.conn, &self.limits, sink)?,
+                None => read_response(&mut self.conn, &self.limits)?,
+            };
+            match response {
                 Response::Tagged {
                     tag,
                     status,
@@ -814,14 +828,15 @@ impl Session {
         }
     }
 
-    /// Reads `pending` to its completion, every FETCH response (without
-    /// message text: use [`Session::read_fetch`] for that) given to `each`.
+    /// Reads `pending` to its completion, every FETCH response given to
+    /// `each` with its literals kept (within [`Limits`]: for header
+    /// fields, not whole messages, which [`Session::read_fetch`] streams).
     pub fn read_fetches(
         &mut self,
         pending: &PendingFetch,
         each: &mut dyn FnMut(Fetched) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        while let Some(fetched) = self.read_fetch(pending, &mut std::io::sink())? {
+        while let Some(fetched) = self.next_fetch(pending, None)? {
             each(fetched)?;
         }
         Ok(())

@@ -11,7 +11,15 @@ use crate::imap::response::{Value, fetch_item};
 use crate::imap::session::{Fetched, Folder};
 
 /// The FETCH items a message listing asks for: nothing that sets `\Seen`.
-pub const MESSAGE_ITEMS: &str = "(UID FLAGS RFC822.SIZE ENVELOPE)";
+/// The four header fields shown, raw, rather than ENVELOPE: servers send
+/// them with less work, and a literal per message parses with far fewer
+/// values than the ten fields and six address lists of an envelope.
+pub const MESSAGE_ITEMS: &str =
+    "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DATE FROM SUBJECT MESSAGE-ID)])";
+
+/// The item that answers the header fields: `BODY[HEADER.FIELDS (...)]`,
+/// however the server spells the field list.
+const HEADER_ITEM: &str = "BODY[HEADER.FIELDS";
 
 /// The special-use attributes (RFC 6154 §2, and `\Important` of RFC 8457).
 const SPECIAL_USES: [&str; 8] = [
@@ -121,21 +129,19 @@ impl MessageRecord {
             .map(|atoms| atoms.into_iter().map(String::from).collect())
             .unwrap_or_default();
         let size = fetch_item(&fetched.items, "RFC822.SIZE").and_then(Value::as_number);
-        // The four fields shown, read in place (RFC 3501 §7.4.2: date,
-        // subject, from, ..., message-id); a malformed ENVELOPE leaves them
-        // null rather than dropping the message.
-        let fields = fetch_item(&fetched.items, "ENVELOPE")
-            .and_then(Value::as_list)
-            .filter(|fields| fields.len() == 10);
-        let field = |at: usize| fields.and_then(|f| f[at].as_nstring()).flatten();
+        let fields = header_fields(&fetched.items);
         Ok(MessageRecord {
             uid,
             flags,
             size,
-            date: field(0).and_then(iso_date),
-            from: fields.and_then(|f| first_address(&f[2])),
-            subject: field(1).map(rfc2047::header_text),
-            message_id: field(9).map(rfc2047::header_text),
+            date: fields.date.as_deref().and_then(iso_date),
+            from: fields.from.and_then(first_mailbox),
+            subject: fields
+                .subject
+                .map(|raw| rfc2047::header_text(&raw).trim().to_owned()),
+            message_id: fields
+                .message_id
+                .map(|raw| rfc2047::header_text(&raw).trim().to_owned()),
         })
     }
 
@@ -176,24 +182,98 @@ fn dash_if_empty(text: &str) -> String {
     }
 }
 
-/// The first mailbox of an ENVELOPE address list (RFC 3501 §7.4.2: each
-/// address a list of name, route, mailbox and host; a NIL host marks a
-/// group's start or end): `Name <local@domain>` or the address.
-fn first_address(list: &Value) -> Option<String> {
-    let parts = list.as_list()?.iter().find_map(|address| {
-        let parts = address.as_list().filter(|p| p.len() == 4)?;
-        parts[3].as_nstring().flatten().is_some().then_some(parts)
-    })?;
-    let text = |at: usize| parts[at].as_nstring().flatten().unwrap_or(b"");
-    let spec = format!(
-        "{}@{}",
-        String::from_utf8_lossy(text(2)),
-        String::from_utf8_lossy(text(3))
-    );
-    let name = rfc2047::header_text(text(0));
-    Some(match name.trim() {
-        "" => spec,
-        name => format!("{name} <{spec}>"),
+/// Whether a FETCH response carries the header fields of a listing (not
+/// just flags the server sent on its own).
+pub fn answers_listing(fetched: &Fetched) -> bool {
+    header_item(&fetched.items).is_some()
+}
+
+/// The header fields item of a FETCH response, if any.
+fn header_item(items: &[(String, Value)]) -> Option<&[u8]> {
+    items
+        .iter()
+        .find(|(name, _)| {
+            name.get(..HEADER_ITEM.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(HEADER_ITEM))
+        })
+        .and_then(|(_, value)| value.as_nstring().flatten())
+}
+
+/// The raw, unfolded values of the fields a listing shows.
+#[derive(Default)]
+struct Fields {
+    date: Option<Vec<u8>>,
+    from: Option<Vec<u8>>,
+    subject: Option<Vec<u8>>,
+    message_id: Option<Vec<u8>>,
+}
+
+/// The fields of the header text in a FETCH response, each the first of
+/// its name, unfolded (RFC 5322 §2.2.3).
+fn header_fields(items: &[(String, Value)]) -> Fields {
+    let mut fields = Fields::default();
+    let Some(data) = header_item(items) else {
+        return fields;
+    };
+    let block = crate::grammar::header::split_header(data, crate::grammar::header::LineEnds::Lf);
+    for field in &block.fields {
+        let Some(name) = field.name(data) else {
+            continue;
+        };
+        let slot = match name.to_ascii_lowercase().as_slice() {
+            b"date" => &mut fields.date,
+            b"from" => &mut fields.from,
+            b"subject" => &mut fields.subject,
+            b"message-id" => &mut fields.message_id,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(unfolded_value(field, data));
+        }
+    }
+    fields
+}
+
+/// A field's value: its lines joined without their line ends, from after
+/// the colon, leading white space removed.
+fn unfolded_value(field: &crate::grammar::header::RawField, data: &[u8]) -> Vec<u8> {
+    let mut value = Vec::new();
+    for line in &field.lines {
+        value.extend_from_slice(data.get(line.clone()).unwrap_or_default());
+    }
+    let after = memchr::memchr(b':', &value).map_or(value.len(), |colon| colon + 1);
+    let start = value[after..]
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(value.len(), |at| after + at);
+    value.split_off(start)
+}
+
+/// The first mailbox of a From field, `Name <local@domain>` or the
+/// address, its name decoded (RFC 2047); the whole field decoded when it
+/// is not an address list.
+fn first_mailbox(raw: Vec<u8>) -> Option<String> {
+    let text = match std::str::from_utf8(&raw) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        // Raw 8-bit that is not UTF-8: what mail readers take it for.
+        Err(_) => crate::decode::charset::windows_1252(&raw),
+    };
+    let parsed = crate::address::parse_address_list(&text).ok();
+    let first = parsed
+        .as_deref()
+        .and_then(|list| crate::address::mailboxes(list).first().copied().cloned());
+    let Some(mailbox) = first else {
+        let whole = rfc2047::decode_header_text(&text);
+        return Some(whole.trim().to_owned()).filter(|w| !w.is_empty());
+    };
+    let name = mailbox
+        .name
+        .as_deref()
+        .map(rfc2047::decode_header_text)
+        .filter(|n| !n.trim().is_empty());
+    Some(match name {
+        Some(name) => format!("{} <{}>", name.trim(), mailbox.addr_spec()),
+        None => mailbox.addr_spec(),
     })
 }
 
@@ -247,28 +327,41 @@ mod tests {
         assert_eq!(iso_date(b""), None);
     }
 
-    fn address(name: Option<&str>, mailbox: Option<&str>, host: Option<&str>) -> Value {
-        let text = |v: Option<&str>| v.map_or(Value::Nil, |v| Value::String(v.into()));
-        Value::List(vec![text(name), Value::Nil, text(mailbox), text(host)])
+    #[test]
+    fn the_first_mailbox_of_from_with_its_name_decoded() {
+        let from = |raw: &[u8]| first_mailbox(raw.to_vec());
+        assert_eq!(
+            from(b"=?UTF-8?Q?J=C3=BCrgen?= <j@example.org>, b@example.org").as_deref(),
+            Some("J\u{fc}rgen <j@example.org>")
+        );
+        assert_eq!(
+            from(b"\"Doe, Jane\" <jane@example.org>").as_deref(),
+            Some("Doe, Jane <jane@example.org>")
+        );
+        assert_eq!(
+            from(b"friends: a@b.example, c@d.example;").as_deref(),
+            Some("a@b.example")
+        );
+        assert_eq!(
+            from(b"J\xfcrgen <j@example.org>").as_deref(),
+            Some("J\u{fc}rgen <j@example.org>")
+        );
+        assert_eq!(from(b"not an address").as_deref(), Some("not an address"));
+        assert_eq!(from(b"").as_deref(), None);
     }
 
     #[test]
-    fn first_address_skips_group_markers_and_decodes_names() {
-        let list = Value::List(vec![
-            address(None, Some("friends"), None),
-            address(
-                Some("=?UTF-8?Q?J=C3=BCrgen?="),
-                Some("j"),
-                Some("example.org"),
+    fn header_fields_are_found_whatever_the_item_spelling() {
+        let items = vec![(
+            "BODY[HEADER.FIELDS (\"DATE\" \"FROM\")]".to_string(),
+            Value::String(
+                b"subject: one\r\n two\r\nFrom: a@b.example\r\nSubject: later\r\n\r\n".to_vec(),
             ),
-        ]);
-        assert_eq!(
-            first_address(&list).as_deref(),
-            Some("Jürgen <j@example.org>")
-        );
-        let one = Value::List(vec![address(None, Some("a"), Some("b.example"))]);
-        assert_eq!(first_address(&one).as_deref(), Some("a@b.example"));
-        assert_eq!(first_address(&Value::Nil), None);
+        )];
+        let fields = header_fields(&items);
+        assert_eq!(fields.subject.as_deref(), Some(&b"one two"[..]));
+        assert_eq!(fields.from.as_deref(), Some(&b"a@b.example"[..]));
+        assert_eq!(fields.date, None);
     }
 
     #[test]
