@@ -908,6 +908,10 @@ fn usage_errors_say_what_to_do() {
             "required arguments were not provided:\n  --new",
         ),
         (&[&pop3, "--folder", "INBOX"], "imap:// or imaps://"),
+        (
+            &[&inbox, "--new", "--all-folders", "--maildir", maildir],
+            "leave the folder out of the URL",
+        ),
     ];
     for (args, says) in cases {
         let mut all = args.to_vec();

@@ -109,6 +109,11 @@ fn folders_asked(args: &Args, server: &ServerUrl) -> Result<Vec<String>, Error> 
             "which folder? give it in the URL (imaps://HOST/INBOX) or with --folder",
         ));
     }
+    if args.all_folders && !folders.is_empty() {
+        return Err(Error::usage(
+            "--all-folders walks every folder: leave the folder out of the URL",
+        ));
+    }
     if folders.is_empty() && args.new && !args.all_folders {
         return Err(Error::usage(
             "--new needs folders: in the URL, with --folder (repeatable) or --all-folders",
