@@ -59,9 +59,15 @@ fn written_files(dir: &Path, own: &[PathBuf]) -> Vec<PathBuf> {
     files
 }
 
-/// The password sources, as arguments and environment, written into
-/// `dir` for `host`.
-fn sources(dir: &Path, host: &str) -> Vec<(&'static str, Vec<String>, Vec<(String, String)>)> {
+/// A password source: its name, its arguments and its environment.
+struct Source {
+    name: &'static str,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// The password sources, written into `dir` for `host`.
+fn sources(dir: &Path, host: &str) -> Vec<Source> {
     use std::os::unix::fs::PermissionsExt;
     let private = |name: &str, text: String| {
         let path = dir.join(name);
@@ -99,20 +105,20 @@ fn sources(dir: &Path, host: &str) -> Vec<(&'static str, Vec<String>, Vec<(Strin
 fn run_clean(
     bin: &str,
     args: &[String],
-    source: &(&'static str, Vec<String>, Vec<(String, String)>),
+    source: &Source,
     stdin: &[u8],
     scratch: &Path,
     own: &[PathBuf],
 ) {
     let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
-    all.extend(source.1.iter().map(String::as_str));
+    all.extend(source.args.iter().map(String::as_str));
     let env: Vec<(&str, &str)> = source
-        .2
+        .env
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let out = run_tool_env(bin, &all, stdin, &env);
-    let what = format!("{} {}", Path::new(bin).display(), source.0);
+    let what = format!("{} {}", Path::new(bin).display(), source.name);
     assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
     // The transcript is there, and it shows the secrets as ****.
     assert!(stderr(&out).contains("****"), "{what}: {}", stderr(&out));
