@@ -80,23 +80,20 @@ fn sources(dir: &Path, host: &str) -> Vec<Source> {
         "netrc",
         format!("machine {host} login {USER} password {SECRET}\n"),
     );
+    let source = |name: &'static str, value: String, env: Vec<(String, String)>| Source {
+        name,
+        args: vec![name.to_string(), value],
+        env,
+    };
     vec![
-        (
-            "--password-file",
-            vec!["--password-file".into(), file.clone()],
-            vec![],
-        ),
-        (
+        source("--password-file", file.clone(), vec![]),
+        source(
             "--password-env",
-            vec!["--password-env".into(), "MAILKIT_TEST_SECRET".into()],
+            "MAILKIT_TEST_SECRET".into(),
             vec![("MAILKIT_TEST_SECRET".into(), SECRET.into())],
         ),
-        (
-            "--password-command",
-            vec!["--password-command".into(), format!("cat {file}")],
-            vec![],
-        ),
-        ("--netrc-file", vec!["--netrc-file".into(), netrc], vec![]),
+        source("--password-command", format!("cat {file}"), vec![]),
+        source("--netrc-file", netrc, vec![]),
     ]
 }
 
