@@ -4,6 +4,9 @@
 
 mod common;
 
+#[path = "support/small_disk.rs"]
+mod small_disk;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -1154,4 +1157,54 @@ fn message_n_beyond_the_last_is_65_naming_the_count() {
         stderr(&out),
         "mime-unpack: error: message 2: not a message: no header fields\n"
     );
+}
+
+/// `--extract` onto a full disk (a 64 KiB tmpfs): 74 in one line, and the
+/// attachment that did not fit is not left half-written under its name;
+/// the one that fitted before it is whole.
+#[test]
+fn extracting_onto_a_full_disk_leaves_no_half_written_file() {
+    let Some(disk) =
+        small_disk::small_disk("extracting_onto_a_full_disk_leaves_no_half_written_file")
+    else {
+        return;
+    };
+    let scratch = Scratch::new();
+    let small = scratch.path().join("small.txt");
+    std::fs::write(&small, "fits\n").unwrap();
+    let big = scratch.path().join("big.bin");
+    let data: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    std::fs::write(&big, &data).unwrap();
+    let packed = run_tool(
+        PACK,
+        &[
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+            "--subject",
+            "two",
+            small.to_str().unwrap(),
+            big.to_str().unwrap(),
+        ],
+        b"body\n",
+    );
+    assert_eq!(code(&packed), 0, "{}", stderr(&packed));
+    let out_dir = disk.path().join("out");
+    let out = run_tool(
+        BIN,
+        &["--extract", "-d", out_dir.to_str().unwrap(), "-"],
+        &packed.stdout,
+    );
+    let said = stderr(&out);
+    assert_eq!(code(&out), 74, "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("No space left"), "{said}");
+    assert!(
+        !out_dir.join("big.bin").exists(),
+        "a half-written big.bin stays"
+    );
+    assert_eq!(std::fs::read(out_dir.join("small.txt")).unwrap(), b"fits\n");
 }
