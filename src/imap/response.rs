@@ -534,7 +534,11 @@ impl<'a, W: ImapWire + ?Sized> Parser<'a, W> {
                     items: self.msg_att()?,
                 }
             }
-            _ => self.other(name, vec![Value::Number(number)])?,
+            _ => {
+                // The number is one of the values kept.
+                self.count()?;
+                self.other(name, vec![Value::Number(number)])?
+            }
         })
     }
 
