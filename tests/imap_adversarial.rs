@@ -622,9 +622,10 @@ fn endless(prefix: &str, chunk: &str) -> Act {
 /// Runs each (what, command answered, action, path, args) and checks the
 /// status is one of `allowed`, no credential where none was due, nothing
 /// stored, and the bounds.
-fn hostile_cases(cases: Vec<(&str, &str, Act, &str, &[&str])>, allowed: &[i32]) {
+fn hostile_cases<W: AsRef<str>>(cases: Vec<(W, &str, Act, &str, &[&str])>, allowed: &[i32]) {
     let mut failed = Vec::new();
     for (what, at, act, path, args) in cases {
+        let what = what.as_ref();
         let run = play_with(
             |mut s| match at {
                 "greeting" => {
@@ -653,7 +654,7 @@ fn hostile_cases(cases: Vec<(&str, &str, Act, &str, &[&str])>, allowed: &[i32]) 
             run.nothing_stored(what);
         });
         if checked.is_err() {
-            failed.push(what);
+            failed.push(what.to_string());
         }
     }
     assert!(failed.is_empty(), "failed: {failed:?}");
@@ -883,8 +884,13 @@ fn a_reset_at_each_step_is_75_within_bounds() {
         let cases = steps
             .iter()
             .map(|(what, at, args)| {
-                let what: &str = Box::leak(format!("{name} at {what}").into_boxed_str());
-                (what, *at, act.clone(), "INBOX", *args)
+                (
+                    format!("{name} at {what}"),
+                    *at,
+                    act.clone(),
+                    "INBOX",
+                    *args,
+                )
             })
             .collect();
         hostile_cases(cases, &[75]);
