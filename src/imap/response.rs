@@ -42,13 +42,15 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 16 MiB per literal, 64 MiB per response, streamed literals
-    /// unbounded, depth 100, a million values.
+    /// 16 MiB per literal, 24 MiB per response, streamed literals up to
+    /// 1 TiB (no mailbox holds a larger message: a literal declared larger,
+    /// `{18446744073709551615}`, is refused before it is read), depth 100,
+    /// a million values.
     fn default() -> Self {
         Limits {
             max_literal: 16 << 20,
-            max_collected: 64 << 20,
-            max_streamed: u64::MAX,
+            max_collected: 24 << 20,
+            max_streamed: 1 << 40,
             max_depth: 100,
             max_items: 1 << 20,
         }

@@ -35,8 +35,21 @@ use crate::net::sasl;
 use crate::net::session::{Handshake, Login, TlsAnswer};
 
 /// The most untagged responses kept for one command: a bound on memory
-/// whatever the server sends (a LIST of a million folders is refused).
-const MAX_UNTAGGED: usize = 1 << 20;
+/// whatever the server sends (a LIST of more than 32 768 folders, 16 384
+/// with LIST-STATUS counts, is refused; the listings and fetches here ask
+/// for at most a few thousand messages a command).
+const MAX_UNTAGGED: usize = 1 << 15;
+
+/// The most octets of untagged responses kept for one command (with
+/// [`MAX_UNTAGGED`], and [`Limits`] for one response, what keeps a run's
+/// memory small whatever the server sends).
+const MAX_KEPT_OCTETS: u64 = 24 << 20;
+
+/// The most untagged responses read between two tagged completions, kept
+/// or not: a server that sends untagged data forever (`* CAPABILITY`,
+/// `* OK`, flag updates) is given up on within a second or so instead of
+/// being read for as long as it goes on.
+const MAX_RESPONSES: usize = 1 << 17;
 
 /// A folder as LIST gives it (RFC 3501 §7.2.2), with its counts when the
 /// server gave them (LIST-STATUS, or STATUS).
@@ -174,6 +187,8 @@ pub struct Session {
     in_flight: Vec<String>,
     /// Completions that arrived before the one being read.
     completed: Vec<(String, Done)>,
+    /// Untagged responses read since the last tagged completion.
+    responses: usize,
 }
 
 impl Session {
@@ -219,6 +234,7 @@ impl Session {
             names: NameForm::Utf7,
             in_flight: Vec::new(),
             completed: Vec::new(),
+            responses: 0,
         })
     }
 
@@ -642,6 +658,7 @@ impl Session {
         bye_expected: bool,
     ) -> Result<Done, Error> {
         let mut untagged = Vec::new();
+        let start = self.conn.received_octets();
         loop {
             match read_response(&mut self.conn, &self.limits)? {
                 Response::Tagged {
@@ -650,6 +667,7 @@ impl Session {
                     code,
                     text,
                 } => {
+                    self.responses = 0;
                     if got != tag {
                         return Err(Error::protocol(format!(
                             "the server completed tag {:?}, not {tag}",
@@ -675,6 +693,7 @@ impl Session {
                     }
                 },
                 Response::Untagged(data) => {
+                    self.count_response()?;
                     if let Some(data) = self.untagged(data, bye_expected)? {
                         if untagged.len() >= MAX_UNTAGGED {
                             return Err(Error::protocol(
@@ -682,10 +701,28 @@ impl Session {
                             ));
                         }
                         untagged.push(data);
+                        if self.conn.received_octets() - start > MAX_KEPT_OCTETS {
+                            return Err(Error::protocol(format!(
+                                "the server sent more than {} MiB of responses to one command",
+                                MAX_KEPT_OCTETS >> 20
+                            )));
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Counts an untagged response against [`MAX_RESPONSES`].
+    fn count_response(&mut self) -> Result<(), Error> {
+        self.responses += 1;
+        if self.responses > MAX_RESPONSES {
+            return Err(Error::protocol(format!(
+                "the server sent more than {MAX_RESPONSES} untagged responses without \
+                 completing the command"
+            )));
+        }
+        Ok(())
     }
 
     /// One untagged response: capabilities noted, a BYE an error unless
@@ -805,6 +842,7 @@ impl Session {
                     code,
                     text,
                 } if self.in_flight.contains(&tag) => {
+                    self.responses = 0;
                     let done = Done {
                         status,
                         code,
@@ -819,9 +857,11 @@ impl Session {
                     ));
                 }
                 Response::Untagged(Untagged::Fetch { seq, items }) => {
+                    self.count_response()?;
                     return Ok(Some(Fetched { seq, items }));
                 }
                 Response::Untagged(data) => {
+                    self.count_response()?;
                     self.untagged(data, false)?;
                 }
             }

@@ -167,6 +167,8 @@ pub struct Connection {
     /// The read timeout last set on the socket, so that reads with the
     /// same wait (a message streamed in) set it once, not once per read.
     read_timeout_set: Option<Duration>,
+    /// Octets read from the server so far (after TLS decryption).
+    received: u64,
     transcript: Transcript,
     tls: Option<TlsInfo>,
 }
@@ -224,6 +226,7 @@ impl Connection {
             secret_queued: false,
             timeout,
             read_timeout_set: None,
+            received: 0,
             transcript,
             tls: None,
         };
@@ -497,18 +500,27 @@ impl Connection {
     }
 
     /// Reads exactly `len` octets (an IMAP literal, RFC 3501 §4.3) into
-    /// `sink`, a buffer at a time, each read with the timeout; the
-    /// transcript shows `<- [len octets of data]`. A failing sink is a
+    /// `sink`, a buffer at a time; the transcript shows `<- [len octets of
+    /// data]`. Each [`READ_BUFFER`] octets (or the rest, when less) must
+    /// arrive within the timeout, so that a server trickling a byte at a
+    /// time times out (75) as it would within a line. A failing sink is a
     /// local I/O error (74).
     pub fn read_data(&mut self, len: u64, sink: &mut dyn Write) -> Result<(), Error> {
         self.flush()?;
         self.note_received(len);
         let mut left = len;
+        let mut deadline = Instant::now() + self.timeout;
+        let mut since_deadline = 0usize;
         while left > 0 {
-            if self.start == self.end && self.fill(None)? == 0 {
+            if self.start == self.end && self.fill(Some(deadline))? == 0 {
                 return Err(self.closed("reading from"));
             }
             let take = (self.end - self.start).min(usize::try_from(left).unwrap_or(usize::MAX));
+            since_deadline += take;
+            if since_deadline >= READ_BUFFER {
+                since_deadline = 0;
+                deadline = Instant::now() + self.timeout;
+            }
             let chunk = &self.input[self.start..self.start + take];
             sink.write_all(chunk)
                 .map_err(|e| Error::io(format!("storing data from {}: {e}", self.peer)))?;
@@ -533,6 +545,12 @@ impl Connection {
         let complete = crate::net::dot_reader::read_dot_terminated(self, sink, options)?;
         self.note_received(complete.octets);
         Ok(complete)
+    }
+
+    /// The octets read from the server so far (read ahead into the buffer
+    /// included), for bounds on what one command may bring.
+    pub fn received_octets(&self) -> u64 {
+        self.received
     }
 
     /// Shows `<- [N octets of data]` in the transcript, for data read
@@ -570,6 +588,7 @@ impl Connection {
             match self.stream.read(&mut self.input) {
                 Ok(n) => {
                     self.end = n;
+                    self.received += n as u64;
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -1225,6 +1244,24 @@ mod tests {
         let mut connection = open(port, SECOND, None);
         let started = Instant::now();
         let error = connection.read_line(512).unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2000));
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_literal_trickled_a_byte_at_a_time_times_out() {
+        let (port, handle) = server(|mut tcp| {
+            for _ in 0..30 {
+                if tcp.write_all(b"x").is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let mut connection = open(port, SECOND, None);
+        let started = Instant::now();
+        let error = connection.read_data(1000, &mut Vec::new()).unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(2000));
         assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
         handle.join().unwrap();

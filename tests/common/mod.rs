@@ -10,6 +10,7 @@
 
 pub mod dovecot;
 pub mod exim;
+pub mod imap_script;
 pub mod nsd;
 pub mod pop3_script;
 pub mod scripted;
