@@ -792,6 +792,21 @@ fn silence_is_75_within_the_timeout() {
 }
 
 #[test]
+fn a_message_trickled_a_byte_at_a_time_is_75_within_the_timeout() {
+    // Each octet comes in time for a per-read timeout, but 16 KiB must
+    // arrive within --timeout: the run ends, nothing stored or deleted.
+    let trickled = Pop3Script::new(vec![message(1, 300)]).on(
+        "RETR",
+        Action::Trickle {
+            every: Duration::from_millis(50),
+        },
+    );
+    let (log, place) = assert_silence_is_75(trickled, "a trickled RETR");
+    assert!(!log.received("DELE"), "{:?}", log.lines);
+    assert_maildir_empty(&place.maildir, "a trickled RETR");
+}
+
+#[test]
 fn a_tls_handshake_never_answered_is_75_within_the_timeout() {
     let dir = Scratch::new();
     let (script, cert) = stls_script(&dir, vec![message(1, 3)]);

@@ -169,6 +169,10 @@ pub struct Connection {
     read_timeout_set: Option<Duration>,
     /// Octets read from the server so far (after TLS decryption).
     received: u64,
+    /// While a dot-terminated response is read: when the next
+    /// [`READ_BUFFER`] octets must have arrived, and how many have since
+    /// that deadline was set.
+    progress: Option<(Instant, usize)>,
     transcript: Transcript,
     tls: Option<TlsInfo>,
 }
@@ -227,6 +231,7 @@ impl Connection {
             timeout,
             read_timeout_set: None,
             received: 0,
+            progress: None,
             transcript,
             tls: None,
         };
@@ -532,8 +537,9 @@ impl Connection {
 
     /// Reads a dot-terminated multi-line response (POP3 RETR, LIST, UIDL,
     /// TOP; RFC 1939 §3) into `sink`, un-stuffed, streamed through the
-    /// read buffer (lines of any length, memory bounded), each read with
-    /// the timeout; the transcript shows `<- [N octets of data]`. Only the
+    /// read buffer (lines of any length, memory bounded), each 16 KiB (or
+    /// the rest) within the timeout, as [`Connection::read_data`] reads a
+    /// literal, so that a server trickling a byte at a time times out (75); the transcript shows `<- [N octets of data]`. Only the
     /// terminating line makes it `Ok`: a connection closed first is an
     /// error, so a message cut short is never taken as complete.
     pub fn read_dot_terminated(
@@ -542,7 +548,10 @@ impl Connection {
         options: &crate::net::dot_reader::DotOptions,
     ) -> Result<crate::net::dot_reader::Complete, Error> {
         self.flush()?;
-        let complete = crate::net::dot_reader::read_dot_terminated(self, sink, options)?;
+        self.progress = Some((Instant::now() + self.timeout, 0));
+        let complete = crate::net::dot_reader::read_dot_terminated(self, sink, options);
+        self.progress = None;
+        let complete = complete?;
         self.note_received(complete.octets);
         Ok(complete)
     }
@@ -765,13 +774,22 @@ impl Connection {
 impl crate::net::dot_reader::Chunks for Connection {
     fn chunk(&mut self) -> Result<&[u8], Error> {
         if self.start == self.end {
-            self.fill(None)?;
+            let deadline = self.progress.map(|(deadline, _)| deadline);
+            self.fill(deadline)?;
         }
         Ok(&self.input[self.start..self.end])
     }
 
     fn consume_chunk(&mut self, used: usize) {
-        self.start = (self.start + used).min(self.end);
+        let used = used.min(self.end - self.start);
+        self.start += used;
+        if let Some((deadline, since)) = &mut self.progress {
+            *since += used;
+            if *since >= READ_BUFFER {
+                *since = 0;
+                *deadline = Instant::now() + self.timeout;
+            }
+        }
     }
 }
 

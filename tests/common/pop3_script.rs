@@ -45,6 +45,12 @@ pub enum Action {
         /// How much of the message is sent.
         octets: usize,
     },
+    /// For RETR: `+OK`, then the stuffed message one octet every
+    /// `every`, until the client hangs up (at most 30 s).
+    Trickle {
+        /// The pause between octets.
+        every: std::time::Duration,
+    },
     /// Sends `prefix`, then `x` without a line end until `total` octets
     /// are sent or the client hangs up.
     Endless {
@@ -328,6 +334,20 @@ impl<'a> Session<'a> {
                 self.send(&data);
                 Next::Stop
             }
+            Action::Trickle { every } => {
+                let data = self.retr_data(command);
+                self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
+                let started = std::time::Instant::now();
+                for byte in data {
+                    if started.elapsed() > std::time::Duration::from_secs(30)
+                        || !self.send_checked(&[byte])
+                    {
+                        break;
+                    }
+                    std::thread::sleep(*every);
+                }
+                Next::Stop
+            }
             Action::Stall { octets } => {
                 let data = self.retr_data(command);
                 self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
@@ -367,7 +387,10 @@ impl<'a> Session<'a> {
                 Next::Stop
             }
             Action::StartTls { injected } => self.start_tls(injected),
-            Action::CutRetr { .. } | Action::NoTerminator | Action::Stall { .. } => Next::Stop,
+            Action::CutRetr { .. }
+            | Action::NoTerminator
+            | Action::Stall { .. }
+            | Action::Trickle { .. } => Next::Stop,
         }
     }
 
@@ -427,8 +450,16 @@ impl<'a> Session<'a> {
 
     /// Writes and flushes; a client that hung up is not an error here.
     fn send(&mut self, bytes: &[u8]) {
+        self.send_checked(bytes);
+    }
+
+    /// Sends `bytes`; whether the client still takes them.
+    fn send_checked(&mut self, bytes: &[u8]) -> bool {
         let writer = self.io.get_mut();
-        let _ = writer.write_all(bytes).and_then(|()| writer.flush());
+        writer
+            .write_all(bytes)
+            .and_then(|()| writer.flush())
+            .is_ok()
     }
 
     /// The RFC 1939 answer.
