@@ -508,6 +508,13 @@ pub fn write_onto_message(
         .filter(|ct| ct.essence() == "multipart/mixed")
         .and_then(|ct| ct.param("boundary").map(str::to_string));
     let body_start = header.body_start as u64;
+    // The body is copied as it is (8bit at most): a NUL cannot go
+    // (RFC 2045 §2.8, RFC 5322 §2.3), so say so before writing anything.
+    if find(message, body_start, b"\0")?.is_some() {
+        return Err(Error::data(
+            "the message body holds a NUL byte, which a message cannot carry as it is",
+        ));
+    }
     match mixed_boundary {
         Some(boundary) => {
             let close = format!("\n--{boundary}--");
