@@ -54,7 +54,7 @@ use crate::error::{Error, ErrorKind};
 use crate::store::folder_state::{Appending, Begin, Entry, FolderState};
 use crate::store::maildir::Staged;
 use crate::store::spool::Spool;
-use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
+use crate::store::{LineEnds, Maildir, Mbox};
 
 /// UIDs whose sizes and Message-IDs one `UID FETCH` asks for.
 const PLAN_CHUNK: usize = 1000;
@@ -758,17 +758,7 @@ fn read_fetch(
     sink: &mut dyn Write,
     line_ends: LineEnds,
 ) -> Result<Option<Fetched>, Error> {
-    match line_ends {
-        LineEnds::Keep => session.read_fetch(pending, sink),
-        LineEnds::Lf => {
-            let mut converter = LfWriter::new(sink);
-            let fetched = session.read_fetch(pending, &mut converter)?;
-            converter
-                .finish()
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "storing a message", &e))?;
-            Ok(fetched)
-        }
-    }
+    crate::store::write_with_line_ends(sink, line_ends, |sink| session.read_fetch(pending, sink))
 }
 
 /// The octets an append of `message` writes after any blank line needed

@@ -18,7 +18,7 @@ use crate::imap::session::{Fetched, Session};
 use crate::imap::summary::{self, MESSAGE_ITEMS, MessageRecord};
 use crate::mime_reader::Part;
 use crate::store::spool::Spool;
-use crate::store::{LfWriter, LineEnds, Maildir, Mbox};
+use crate::store::{LineEnds, Maildir, Mbox};
 
 /// UIDs listed per `UID FETCH` command: a few MiB of ENVELOPEs at most.
 const LIST_CHUNK: usize = 2000;
@@ -81,16 +81,9 @@ fn fetch_converted(
     line_ends: LineEnds,
     sink: &mut dyn std::io::Write,
 ) -> Result<Vec<Fetched>, Error> {
-    match line_ends {
-        LineEnds::Keep => session.uid_fetch_to(&uid.to_string(), items, sink),
-        LineEnds::Lf => {
-            let mut lf = LfWriter::new(sink);
-            let fetched = session.uid_fetch_to(&uid.to_string(), items, &mut lf)?;
-            lf.finish()
-                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "spooling a message", &e))?;
-            Ok(fetched)
-        }
-    }
+    crate::store::write_with_line_ends(sink, line_ends, |sink| {
+        session.uid_fetch_to(&uid.to_string(), items, sink)
+    })
 }
 
 /// The error for a UID the folder does not have.

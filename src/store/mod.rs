@@ -40,6 +40,26 @@ pub enum LineEnds {
     Keep,
 }
 
+/// Runs `fill` with a writer into `sink` that stores line ends as
+/// `line_ends` says (through an [`LfWriter`] for [`LineEnds::Lf`], finished
+/// after `fill`): what fetching a message into a destination shares.
+pub fn write_with_line_ends<T>(
+    sink: &mut dyn Write,
+    line_ends: LineEnds,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match line_ends {
+        LineEnds::Keep => fill(sink),
+        LineEnds::Lf => {
+            let mut lf = LfWriter::new(sink);
+            let filled = fill(&mut lf)?;
+            lf.finish()
+                .map_err(|e| Error::from_io(ErrorKind::LocalIo, "storing a message", &e))?;
+            Ok(filled)
+        }
+    }
+}
+
 /// A streaming writer that turns each CRLF into LF, across `write` calls
 /// (a CR at the end of one call waits for the next). [`LfWriter::finish`]
 /// writes a CR still held back. Other bytes pass unchanged.
