@@ -257,6 +257,27 @@ fn scripted(
     .start()
 }
 
+/// A session with a scripted server on `port`, without TLS, not logged in.
+fn scripted_session(port: u16) -> Session {
+    negotiate(
+        &plain(port, TlsMode::None),
+        &(),
+        Transcript::off(),
+        &mut Negotiation::default(),
+    )
+    .unwrap()
+    .unwrap()
+}
+
+/// alice with the password the scripted servers take.
+fn alice() -> Login {
+    Login {
+        user: "alice".into(),
+        secret: Secret::new("pw".into()),
+        oauth: false,
+    }
+}
+
 #[test]
 fn preauth_with_required_starttls_is_refused_before_anything_else() {
     let (port, handle) = scripted(
@@ -320,20 +341,8 @@ fn untagged_data_in_any_order_and_unknown_data_are_read() {
             ("a3 LOGOUT", b"* BYE bye\r\na3 OK done\r\n"),
         ],
     );
-    let endpoint = plain(port, TlsMode::None);
-    let mut session: Session = negotiate(
-        &endpoint,
-        &(),
-        Transcript::off(),
-        &mut Negotiation::default(),
-    )
-    .unwrap()
-    .unwrap();
-    let login = Login {
-        user: "alice".into(),
-        secret: Secret::new("pw".into()),
-        oauth: false,
-    };
+    let mut session = scripted_session(port);
+    let login = alice();
     let refused = session.login(&login).unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::AuthRefused);
     assert!(refused.to_string().contains("LOGINDISABLED"), "{refused}");
@@ -410,20 +419,8 @@ fn authenticate_answers_each_challenge_without_sasl_ir() {
             ("a4 LOGOUT", b"* BYE bye\r\na4 OK done\r\n"),
         ],
     );
-    let endpoint = plain(port, TlsMode::None);
-    let mut session: Session = negotiate(
-        &endpoint,
-        &(),
-        Transcript::off(),
-        &mut Negotiation::default(),
-    )
-    .unwrap()
-    .unwrap();
-    let login = Login {
-        user: "alice".into(),
-        secret: Secret::new("pw".into()),
-        oauth: false,
-    };
+    let mut session = scripted_session(port);
+    let login = alice();
     session.login(&login).unwrap();
     assert!(session.has("SPECIAL-USE"));
     session.logout().unwrap();
@@ -467,15 +464,7 @@ fn without_list_status_each_folder_gets_a_status() {
             ("a6 LOGOUT", b"* BYE bye\r\na6 OK done\r\n"),
         ],
     );
-    let endpoint = plain(port, TlsMode::None);
-    let mut session: Session = negotiate(
-        &endpoint,
-        &(),
-        Transcript::off(),
-        &mut Negotiation::default(),
-    )
-    .unwrap()
-    .unwrap();
+    let mut session = scripted_session(port);
     let folders = session.list().unwrap();
     let counts: Vec<(&str, Option<u64>, Option<u64>)> = folders
         .iter()
@@ -515,15 +504,7 @@ fn after_enable_utf8_accept_names_go_as_utf8() {
             ("a4 LOGOUT", b"* BYE bye\r\na4 OK done\r\n"),
         ],
     );
-    let endpoint = plain(port, TlsMode::None);
-    let mut session: Session = negotiate(
-        &endpoint,
-        &(),
-        Transcript::off(),
-        &mut Negotiation::default(),
-    )
-    .unwrap()
-    .unwrap();
+    let mut session = scripted_session(port);
     assert!(session.enable_utf8().unwrap());
     assert_eq!(session.wire_name("Entwürfe"), "Entwürfe".as_bytes());
     let examined = session.examine(&session.wire_name("Entwürfe")).unwrap();
