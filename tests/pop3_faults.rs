@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::dovecot::Dovecot;
+use common::killed::{self, KillAt};
 use common::pop3_script::{Action, Pop3Log, Pop3Script, StoredCheck, capa};
 use common::tlscert::TlsCert;
 use common::{Scratch, code, run_tool_env, stderr, stdout};
@@ -1046,60 +1047,14 @@ enum Ended {
 }
 
 /// Runs pop3-fetch with `args` (and `-v`), killed with SIGKILL as `kill`
-/// says (a line is acted on as soon as it is read), or after 60 s.
+/// says, or after 60 s.
 fn run_killed(args: &[&str], kill: Option<Kill>) -> Ended {
-    use std::io::BufRead;
-    use std::sync::{Arc, Mutex};
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("-v")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    // Held while the child is reaped, so that a kill never reaches a pid
-    // that was reused.
-    let reaped = Arc::new(Mutex::new(false));
-    let reader = std::io::BufReader::new(child.stderr.take().unwrap());
-    let collector = {
-        let reaped = Arc::clone(&reaped);
-        std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            let mut count = 0;
-            for line in reader.lines().map_while(Result::ok) {
-                if let Some(Kill::AtLine(prefix, n)) = kill {
-                    count += usize::from(line.starts_with(prefix));
-                    if count == n && !*reaped.lock().unwrap() {
-                        // SAFETY: our own child, not yet reaped (checked
-                        // under the lock).
-                        unsafe { libc::kill(pid, libc::SIGKILL) };
-                    }
-                }
-                lines.push(line);
-            }
-            lines.join("\n")
-        })
-    };
-    let started = Instant::now();
-    let status = loop {
-        let mut done = reaped.lock().unwrap();
-        if let Some(status) = child.try_wait().unwrap() {
-            *done = true;
-            break status;
-        }
-        drop(done);
-        let due = match kill {
-            Some(Kill::After(delay)) => started.elapsed() >= delay,
-            _ => false,
-        };
-        if due || started.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    };
-    let transcript = collector.join().unwrap();
+    let at = kill.map(|kill| match kill {
+        Kill::After(delay) => KillAt::After(delay),
+        Kill::AtLine(prefix, n) => KillAt::Line(prefix, n),
+        unresolved => panic!("{unresolved:?} not resolved"),
+    });
+    let (status, transcript) = killed::run_killed(BIN, args, at);
     match status.code() {
         Some(_) => Ended::Finished(status, transcript),
         None => Ended::Killed(last_command(&transcript)),

@@ -2,9 +2,14 @@
 //! each entry is one file holding its envelope (one JSON line) and the
 //! message, written into `tmp/`, synced, and renamed into `new/`, the
 //! directory synced after ([`crate::store::durable`]), so that an entry is
-//! either whole or absent.
+//! either whole or absent. A changed envelope is written the same way and
+//! renamed over the old entry, so that an entry is never there twice.
 //! `--flush` takes an exclusive lock, so two flushes never send one entry
-//! twice. The spool directories are created 0700 and each entry 0600: a
+//! twice. While a flush sends an entry, the entry is in `cur/`: a flush
+//! killed then leaves it there, and the next flush puts it back (see
+//! [`Queue::recover`]): sent again, never lost, and said to be possibly
+//! delivered twice, since no SMTP reply can tell whether the server took
+//! a message whose end it may have received (RFC 5321 §6.1, RFC 1047). The spool directories are created 0700 and each entry 0600: a
 //! queued message is nobody else's to read.
 //!
 //! Each entry records how it was to be sent ([`SendRoute`]: the server or
@@ -23,9 +28,10 @@ use crate::error::{Error, ErrorKind};
 use crate::output::printable;
 use crate::smtp::Dsn;
 use crate::store::durable::{self, Publish, sync_dir};
+use crate::store::maildir;
 
 /// The envelope of a queued message and its delivery history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedEnvelope {
     /// MAIL FROM.
     pub sender: String,
@@ -126,10 +132,13 @@ impl SendRoute {
     }
 }
 
+/// The spool's directories: entries being written, queued, being sent.
+const DIRECTORIES: [&str; 3] = ["tmp", "new", "cur"];
+
 /// A queued message.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// Its file in `new/`.
+    /// Its file in `new/` (in `cur/` once [`Queue::take`]n).
     pub path: PathBuf,
     /// Its envelope.
     pub envelope: QueuedEnvelope,
@@ -160,12 +169,12 @@ pub fn backoff(attempts: u32) -> Duration {
 }
 
 impl Queue {
-    /// The spool in `dir`, created (with `tmp/` and `new/`, each 0700) if
-    /// missing. `tmp/` and `new/` made by earlier versions, open to others,
+    /// The spool in `dir`, created (with `tmp/`, `new/` and `cur/`, each
+    /// 0700) if missing. Those made by earlier versions, open to others,
     /// are closed to 0700, so that no entry in them can be reached.
     pub fn open(dir: &Path) -> Result<Queue, Error> {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        for sub in ["tmp", "new"] {
+        for sub in DIRECTORIES {
             let path = dir.join(sub);
             let cannot = |e: io::Error| {
                 Error::new(
@@ -210,18 +219,22 @@ impl Queue {
             std::process::id(),
             crate::random::hex(16)
         );
-        self.write_entry(&name, envelope, message)
+        let target = self.dir.join("new").join(name);
+        self.write_entry(&target, envelope, message)?;
+        Ok(target)
     }
 
+    /// Writes an entry into `tmp/` under a name that tells its writer's
+    /// process (so that [`Queue::recover`] can tell an abandoned one), syncs
+    /// it, and renames it to `target`, replacing what is there.
     fn write_entry(
         &self,
-        name: &str,
+        target: &Path,
         envelope: &QueuedEnvelope,
         message: &mut dyn Read,
-    ) -> Result<PathBuf, Error> {
-        let tmp = self.dir.join("tmp").join(name);
-        let target = self.dir.join("new").join(name);
-        durable::write_new(&tmp, &target, Publish::Replace, |file| {
+    ) -> Result<(), Error> {
+        let tmp = self.dir.join("tmp").join(maildir::unique_name());
+        durable::write_new(&tmp, target, Publish::Replace, |file| {
             // Before a byte of the message is written (and the directory is
             // 0700 besides): only the owner may read an entry.
             use std::os::unix::fs::PermissionsExt;
@@ -236,8 +249,7 @@ impl Queue {
                 ErrorKind::CannotCreate,
                 format!("queueing into {}: {}", self.dir.display(), failure.error),
             )
-        })?;
-        Ok(target)
+        })
     }
 
     /// Takes the flush lock, or fails with 75 when another flush holds it.
@@ -262,14 +274,30 @@ impl Queue {
         }
     }
 
-    /// Every queued entry, oldest first. An unreadable entry is skipped
-    /// with its error in the second list.
+    /// Every queued entry, oldest first, with those a flush is sending (or
+    /// a killed flush left in `cur/`). An unreadable entry is skipped with
+    /// its error in the second list.
     pub fn entries(&self) -> Result<(Vec<Entry>, Vec<String>), Error> {
-        let dir = self.dir.join("new");
-        let listing = fs::read_dir(&dir)
-            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", dir.display())))?;
-        let mut paths: Vec<PathBuf> = listing.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
+        let mut paths = Vec::new();
+        for sub in ["new", "cur"] {
+            let dir = self.dir.join(sub);
+            let listing = fs::read_dir(&dir)
+                .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", dir.display())));
+            match listing {
+                Ok(listing) => paths.extend(listing.filter_map(|e| e.ok().map(|e| e.path()))),
+                // A queue made before `cur/` existed.
+                Err(_) if sub == "cur" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        // An entry updated in `new/` by a flush killed before it removed
+        // the copy it took into `cur/` is the one in `new/`.
+        let in_new = |p: &PathBuf| p.parent().is_some_and(|d| d.ends_with("new"));
+        let names: std::collections::HashSet<_> = (paths.iter().filter(|p| in_new(p)))
+            .filter_map(|p| p.file_name().map(|n| n.to_os_string()))
+            .collect();
+        paths.retain(|p| in_new(p) || !p.file_name().is_some_and(|n| names.contains(n)));
+        paths.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
         let mut entries = Vec::new();
         let mut problems = Vec::new();
         for path in paths {
@@ -294,28 +322,86 @@ impl Queue {
         Ok(Box::new(reader))
     }
 
-    /// Replaces an entry's envelope (the message is copied into a new file
-    /// that atomically takes the old one's place).
+    /// Replaces an entry's envelope: the message is copied into a new file
+    /// that atomically takes the place of the entry in `new/`; the copy a
+    /// flush took into `cur/` goes after.
     pub fn update(&self, entry: &Entry, envelope: &QueuedEnvelope) -> Result<(), Error> {
-        let name = entry
-            .path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("entry")
-            .to_string();
         let mut message = self.message(entry)?;
-        let tmp_name = format!("{name}.{}", crate::random::hex(8));
-        let written = self.write_entry(&tmp_name, envelope, &mut message)?;
-        fs::rename(&written, &entry.path)
-            .and_then(|()| sync_dir(&self.dir.join("new")))
-            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display())))
+        let queued = self.dir.join("new").join(entry.name());
+        self.write_entry(&queued, envelope, &mut message)?;
+        if entry.path != queued {
+            self.remove(entry)?;
+        }
+        Ok(())
     }
 
     /// Removes a finished entry.
     pub fn remove(&self, entry: &Entry) -> Result<(), Error> {
+        let parent = entry.path.parent().unwrap_or(&self.dir);
         fs::remove_file(&entry.path)
-            .and_then(|()| sync_dir(&self.dir.join("new")))
+            .and_then(|()| sync_dir(parent))
             .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display())))
+    }
+
+    /// Moves an entry from `new/` into `cur/` before it is sent: a flush
+    /// killed while sending leaves it there for [`Queue::recover`].
+    pub fn take(&self, entry: &Entry) -> Result<Entry, Error> {
+        let taken = self.dir.join("cur").join(entry.name());
+        self.rename(&entry.path, &taken)?;
+        Ok(Entry {
+            path: taken,
+            envelope: entry.envelope.clone(),
+        })
+    }
+
+    /// Puts an entry [`Queue::take`]n back into `new/` as it was.
+    pub fn put_back(&self, entry: &Entry) -> Result<(), Error> {
+        self.rename(&entry.path, &self.dir.join("new").join(entry.name()))
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> Result<(), Error> {
+        let synced = |dir: Option<&Path>| dir.map_or(Ok(()), sync_dir);
+        fs::rename(from, to)
+            .and_then(|()| synced(to.parent()))
+            .and_then(|()| synced(from.parent()))
+            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", from.display())))
+    }
+
+    /// Repairs what a flush killed mid-way left (call under the lock):
+    /// each entry in `cur/` goes back into `new/` (or, when an updated copy
+    /// already took its place there, is removed), and files left in `tmp/`
+    /// by processes that are gone are removed. Returns the files of the
+    /// entries put back: each was being sent, and may have been delivered.
+    pub fn recover(&self) -> Result<Vec<String>, Error> {
+        maildir::remove_abandoned(&self.dir.join("tmp"), &|_| false);
+        let cur = self.dir.join("cur");
+        let listing = fs::read_dir(&cur)
+            .map_err(|e| Error::new(ErrorKind::LocalIo, format!("{}: {e}", cur.display())))?;
+        let mut put_back = Vec::new();
+        for file in listing.flatten() {
+            let entry = Entry {
+                path: file.path(),
+                envelope: QueuedEnvelope::default(),
+            };
+            if self.dir.join("new").join(entry.name()).exists() {
+                self.remove(&entry)?;
+            } else {
+                self.put_back(&entry)?;
+                let queued = self.dir.join("new").join(entry.name());
+                put_back.push(queued.display().to_string());
+            }
+        }
+        put_back.sort();
+        Ok(put_back)
+    }
+}
+
+impl Entry {
+    /// The entry's file name, the same in `new/` and `cur/`.
+    pub fn name(&self) -> String {
+        self.path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     }
 }
 
@@ -506,6 +592,75 @@ mod tests {
         assert_eq!(again, message);
         queue.remove(&entries[0]).unwrap();
         assert!(queue.entries().unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn an_entry_taken_by_a_killed_flush_comes_back_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(dir.path()).unwrap();
+        let message = b"Subject: x\r\n\r\nbody\r\n";
+        for _ in 0..2 {
+            queue.add(&envelope(), &mut &message[..]).unwrap();
+        }
+        let (entries, _) = queue.entries().unwrap();
+        // The first was being sent, the second updated but not yet removed
+        // from cur/ when the flush was killed.
+        let first = queue.take(&entries[0]).unwrap();
+        assert!(first.path.starts_with(dir.path().join("cur")));
+        // Listed still, as being sent.
+        let listed = queue.entries().unwrap().0;
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].path, first.path);
+        let second = queue.take(&entries[1]).unwrap();
+        let mut later = envelope();
+        later.attempts = 2;
+        queue
+            .write_entry(
+                &entries[1].path,
+                &later,
+                &mut queue.message(&second).unwrap(),
+            )
+            .unwrap();
+        // And a writer killed in tmp/ (a process that is gone).
+        let abandoned =
+            maildir::unique_name().replace(&format!("P{}Q", std::process::id()), "P999999999Q");
+        fs::write(dir.path().join("tmp").join(&abandoned), b"half").unwrap();
+        assert_eq!(
+            queue.recover().unwrap(),
+            vec![entries[0].path.display().to_string()]
+        );
+        let (after, _) = queue.entries().unwrap();
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[0].envelope, envelope());
+        assert_eq!(after[1].envelope, later);
+        for entry in &after {
+            let mut read = Vec::new();
+            queue
+                .message(entry)
+                .unwrap()
+                .read_to_end(&mut read)
+                .unwrap();
+            assert_eq!(read, message);
+        }
+        assert_eq!(fs::read_dir(dir.path().join("cur")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_update_of_a_taken_entry_leaves_one_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let queue = Queue::open(dir.path()).unwrap();
+        queue.add(&envelope(), &mut &b"m"[..]).unwrap();
+        let (entries, _) = queue.entries().unwrap();
+        let taken = queue.take(&entries[0]).unwrap();
+        let mut later = envelope();
+        later.attempts = 5;
+        queue.update(&taken, &later).unwrap();
+        let (after, _) = queue.entries().unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].path, entries[0].path);
+        assert_eq!(after[0].envelope.attempts, 5);
+        assert!(queue.recover().unwrap().is_empty());
     }
 
     #[test]

@@ -133,6 +133,11 @@ pub struct FlushReport {
     /// Entries kept unsent because they recorded another route: (entry,
     /// that route).
     pub held: Vec<(String, String)>,
+    /// Entries an earlier flush was sending when it stopped: sent again.
+    pub interrupted: Vec<String>,
+    /// Entries whose new envelope could not be written after a delivery
+    /// attempt: (entry, why). Each is kept as it was.
+    pub not_updated: Vec<(String, String)>,
 }
 
 impl FlushReport {
@@ -147,7 +152,12 @@ impl FlushReport {
                 route.describe()
             )
         });
-        unreadable.chain(unrouted).collect()
+        let interrupted = self.interrupted.iter().map(|entry| {
+            format!(
+                "{entry}: an earlier flush stopped while sending it: back in the queue (its recipients may get it twice)"
+            )
+        });
+        unreadable.chain(unrouted).chain(interrupted).collect()
     }
 
     /// The notes to show: entries rerouted.
@@ -169,14 +179,20 @@ impl FlushReport {
         let given_up = (self.given_up.iter()).map(|(recipient, attempts, why)| {
             format!("{recipient}: given up after {attempts} attempts: {why}")
         });
-        held.chain(given_up).collect()
+        let not_updated = self.not_updated.iter().map(|(entry, why)| {
+            format!(
+                "{entry}: kept as it was, so it will be sent again to every recipient it had: {why}"
+            )
+        });
+        held.chain(given_up).chain(not_updated).collect()
     }
 
-    /// The exit status of the flush: 69 when a recipient was given up,
-    /// else 64 when an entry was kept for its route, else that of the
-    /// recipients tried.
+    /// The exit status of the flush: 73 when the queue could not be
+    /// updated, else 69 when a recipient was given up, else 64 when an
+    /// entry was kept for its route, else that of the recipients tried.
     pub fn status(&self) -> ExitStatus {
         let own = match (self.given_up.is_empty(), self.held.is_empty()) {
+            _ if !self.not_updated.is_empty() => ExitStatus::CantCreate,
             (false, _) => ExitStatus::Unavailable,
             (true, false) => ExitStatus::Usage,
             (true, true) => ExitStatus::Ok,
@@ -198,9 +214,11 @@ pub type Deliver<'a> =
 pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushReport, Error> {
     let queue = Queue::open(dir)?;
     let _lock = queue.lock()?;
+    let interrupted = queue.recover()?;
     let (entries, unreadable) = queue.entries()?;
     let mut report = FlushReport {
         unreadable,
+        interrupted,
         ..FlushReport::default()
     };
     let now = queue::now();
@@ -231,10 +249,17 @@ pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushRepo
             .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
         let message =
             submit::prepare(spooled, &envelope.recipients, false, Some(&envelope.sender))?;
-        let results = deliver(&route, envelope.dsn.as_ref(), &message)?;
+        let taken = queue.take(&entry)?;
+        let results = match deliver(&route, envelope.dsn.as_ref(), &message) {
+            Ok(results) => results,
+            Err(e) => {
+                queue.put_back(&taken)?;
+                return Err(e);
+            }
+        };
         let still_deferred = deferred(&results);
         if still_deferred.is_empty() {
-            queue.remove(&entry)?;
+            queue.remove(&taken)?;
         } else {
             let mut next = envelope.clone();
             next.attempts += 1;
@@ -242,7 +267,10 @@ pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushRepo
             next.last_error = first_deferral(&results);
             next.recipients = still_deferred;
             next.route = Some(route);
-            queue.update(&entry, &next)?;
+            if let Err(e) = queue.update(&taken, &next) {
+                queue.put_back(&taken)?;
+                report.not_updated.push((id, e.to_string()));
+            }
         }
         report.results.extend(results);
     }

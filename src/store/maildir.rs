@@ -174,40 +174,11 @@ impl Maildir {
             .unwrap_or_default()
     }
 
-    /// Removes what killed deliveries of mailkit left in `tmp/`: files
-    /// named as [`unique_name`] makes them on this host, except those in
-    /// `keep` (recorded, to be delivered) and those of a process that is
-    /// still running (another delivery at work), unless they are older
-    /// than 36 hours (the age after which the Maildir convention lets a
-    /// reader clean `tmp/`). Other programs' files are left alone. Returns
-    /// how many were removed; a file that cannot be removed is skipped.
+    /// Removes what killed deliveries of mailkit left in `tmp/`
+    /// ([`remove_abandoned`]), except the files in `keep` (recorded, to be
+    /// delivered). Returns how many were removed.
     pub fn remove_stale_tmp(&self, keep: &dyn Fn(&str) -> bool) -> usize {
-        const STALE: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
-        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
-            return 0;
-        };
-        let now = SystemTime::now();
-        let mut removed = 0;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = our_name_pid(&name) else {
-                continue;
-            };
-            let Some(age) = entry
-                .metadata()
-                .ok()
-                .filter(|m| m.is_file())
-                .and_then(|m| m.modified().ok())
-                .map(|modified| now.duration_since(modified).unwrap_or_default())
-            else {
-                continue;
-            };
-            let abandoned = !keep(&name) && !process_running(pid);
-            if (abandoned || age > STALE) && fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        removed
+        remove_abandoned(&self.root.join("tmp"), keep)
     }
 
     /// Finishes a delivery that a crash interrupted after the message was
@@ -343,6 +314,41 @@ fn our_name_pid(name: &str) -> Option<u32> {
 /// Whether process `pid` is running: this one, or one `/proc` shows.
 fn process_running(pid: u32) -> bool {
     pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes from `dir` the files named as [`unique_name`] makes them on
+/// this host, except those in `keep` and those of a process that is still
+/// running (another writer at work), unless they are older than 36 hours
+/// (the age after which the Maildir convention lets a reader clean
+/// `tmp/`). Other programs' files are left alone. Returns how many were
+/// removed; a file that cannot be removed is skipped.
+pub fn remove_abandoned(dir: &Path, keep: &dyn Fn(&str) -> bool) -> usize {
+    const STALE: std::time::Duration = std::time::Duration::from_secs(36 * 3600);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = our_name_pid(&name) else {
+            continue;
+        };
+        let Some(age) = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .map(|modified| now.duration_since(modified).unwrap_or_default())
+        else {
+            continue;
+        };
+        let abandoned = !keep(&name) && !process_running(pid);
+        if (abandoned || age > STALE) && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// This host's name for Maildir file names, read once per process.

@@ -11,6 +11,7 @@
 pub mod dovecot;
 pub mod exim;
 pub mod imap_script;
+pub mod killed;
 pub mod nsd;
 pub mod pop3_script;
 pub mod scripted;
