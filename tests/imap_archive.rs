@@ -601,13 +601,9 @@ fn kill_runs(spec: &str) -> usize {
     let mut delay = Duration::from_millis(20);
     while run_child(spec, Some(delay)).is_none() {
         killed += 1;
-        // A run killed while appending to an mbox leaves its dot-lock,
-        // which the mbox writers take as stale only after ten minutes
-        // (`store::mbox::STALE_LOCK`): removed here, as after that time.
+        // A run killed while appending to an mbox leaves its dot-lock;
+        // the next run sees that its process is gone and removes it.
         let fields: Vec<&str> = spec.split('|').collect();
-        if fields[2] == "mbox" {
-            let _ = std::fs::remove_file(format!("{}.lock", fields[3]));
-        }
         let state = FolderState::open(Path::new(fields[4])).unwrap();
         let tmp = std::fs::read_dir(Path::new(fields[3]).join("tmp"))
             .map(|d| d.count())

@@ -312,7 +312,7 @@ fn our_name_pid(name: &str) -> Option<u32> {
 }
 
 /// Whether process `pid` is running: this one, or one `/proc` shows.
-fn process_running(pid: u32) -> bool {
+pub(crate) fn process_running(pid: u32) -> bool {
     pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
 }
 
@@ -352,7 +352,7 @@ pub fn remove_abandoned(dir: &Path, keep: &dyn Fn(&str) -> bool) -> usize {
 }
 
 /// This host's name for Maildir file names, read once per process.
-fn host_name() -> &'static str {
+pub(crate) fn host_name() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     NAME.get_or_init(|| {
         let name = fs::read_to_string("/proc/sys/kernel/hostname")

@@ -14,8 +14,11 @@
 //! 1. a dot-lock, `FILE.lock`, created with `O_EXCL`; a lock file whose
 //!    last change is older than [`STALE_LOCK`] is taken as left over by a
 //!    crashed writer and removed (the simple rule of procmail's
-//!    `LOCKTIMEOUT`; no check of the owner's process, which may live on
-//!    another host of a shared file system);
+//!    `LOCKTIMEOUT`). mailkit writes `PID HOST` into its own lock files:
+//!    one of those written on this host by a process that is gone (a run
+//!    killed mid-append) is removed at once. Any other lock file waits for
+//!    the age rule, since its owner may live on another host of a shared
+//!    file system;
 //! 2. an `fcntl(F_SETLK)` write lock on the whole file (POSIX record lock).
 //!
 //! Both are tried again every 100 ms until the wait set with
@@ -39,6 +42,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use rustix::fs::{FlockOperation, fcntl_lock};
+
+use crate::store::maildir;
 
 use super::{
     LineEnds, cant_create, copy_message, locked, own_error_or, truncate_failed, write_failed,
@@ -404,7 +409,7 @@ impl DotLock {
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
-                    let _ = writeln!(file, "{}", std::process::id());
+                    let _ = writeln!(file, "{} {}", std::process::id(), maildir::host_name());
                     return Ok(DotLock { path });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -424,17 +429,34 @@ impl Drop for DotLock {
     }
 }
 
-/// Removes a lock file last changed longer than [`STALE_LOCK`] ago; true
-/// when it did (or the file is gone already).
+/// Removes a lock file last changed longer than [`STALE_LOCK`] ago, or
+/// one of ours whose process is gone; true when it did (or the file is
+/// gone already).
 fn remove_if_stale(path: &Path) -> bool {
     let age = fs::metadata(path)
         .and_then(|m| m.modified())
         .map(|changed| changed.elapsed().unwrap_or_default());
     match age {
-        Ok(age) if age > STALE_LOCK => fs::remove_file(path).is_ok(),
+        Ok(age) if age > STALE_LOCK || owner_gone(path) => fs::remove_file(path).is_ok(),
         Ok(_) => false,
         Err(e) => e.kind() == io::ErrorKind::NotFound,
     }
+}
+
+/// Whether `path` is a lock file mailkit wrote on this host (`PID HOST`)
+/// for a process that no longer runs.
+fn owner_gone(path: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(path) else {
+        return false;
+    };
+    let mut words = text.split_whitespace();
+    let (Some(pid), Some(host), None) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    host == maildir::host_name() && !maildir::process_running(pid)
 }
 
 /// The whole-file `fcntl` write lock, tried until `deadline`.
@@ -575,6 +597,33 @@ mod tests {
         let mut mbox = Mbox::open(&path).unwrap().with_lock_wait(Duration::ZERO);
         mbox.append("a", UNIX_EPOCH, &mut &b"x\n"[..]).unwrap();
         assert!(!lock.exists());
+    }
+
+    #[test]
+    fn a_lock_file_of_ours_whose_process_is_gone_is_removed_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mbox");
+        let lock = dir.path().join("mbox.lock");
+        let try_with = |content: String| {
+            fs::write(&lock, content).unwrap();
+            let mut mbox = Mbox::open(&path).unwrap().with_lock_wait(Duration::ZERO);
+            mbox.append("a", UNIX_EPOCH, &mut &b"x\n"[..]).err()
+        };
+        let host = maildir::host_name();
+        // A pid above the kernel's limit (2^22) never runs.
+        assert!(try_with(format!("{} {host}\n", 1u32 << 23)).is_none());
+        assert!(!lock.exists());
+        // Alive (this process), another host, or not ours: left alone.
+        for content in [
+            format!("{} {host}\n", std::process::id()),
+            format!("{} elsewhere.example\n", 1u32 << 23),
+            String::new(),
+            format!("{}\n", 1u32 << 23),
+        ] {
+            let error = try_with(content.clone()).expect(&content);
+            assert_eq!(error.status(), ExitStatus::TempFail, "{content:?}");
+            assert!(lock.exists());
+        }
     }
 
     #[test]
