@@ -373,7 +373,8 @@ fn plan(
             continue;
         }
         fetches += 1;
-        octets += message.size;
+        // A size of 2^64 - 1 is a number a server may send.
+        octets = octets.saturating_add(message.size);
         jobs.push(Job::Fetch {
             message: message.clone(),
             header_only: too_large,

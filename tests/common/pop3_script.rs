@@ -110,6 +110,8 @@ pub struct Pop3Script {
     /// (command prefix, action), case-insensitive; the first match wins
     /// over the normal answer.
     pub overrides: Vec<(String, Action)>,
+    /// Like `overrides`, only over TLS, and before them.
+    pub tls_overrides: Vec<(String, Action)>,
     /// Before each answer, waits a little and records the command if
     /// another one already arrived (for servers without PIPELINING).
     pub lockstep_check: bool,
@@ -168,6 +170,7 @@ impl Pop3Script {
             messages,
             uidl: true,
             overrides: Vec::new(),
+            tls_overrides: Vec::new(),
             lockstep_check: false,
             connections: 1,
             tls: None,
@@ -178,6 +181,12 @@ impl Pop3Script {
     /// Adds an action for commands starting with `prefix`.
     pub fn on(mut self, prefix: &str, action: Action) -> Pop3Script {
         self.overrides.push((prefix.to_string(), action));
+        self
+    }
+
+    /// Adds an action for commands starting with `prefix` sent over TLS.
+    pub fn on_tls(mut self, prefix: &str, action: Action) -> Pop3Script {
+        self.tls_overrides.push((prefix.to_string(), action));
         self
     }
 
@@ -337,10 +346,13 @@ impl<'a> Session<'a> {
     /// The first matching action, else the RFC 1939 answer.
     fn answer(&mut self, command: &str, log: &mut Pop3Log) -> Next {
         let upper = command.to_ascii_uppercase();
-        let action = self
-            .script
-            .overrides
+        let tls_overrides = match self.tls {
+            true => &self.script.tls_overrides[..],
+            false => &[],
+        };
+        let action = tls_overrides
             .iter()
+            .chain(&self.script.overrides)
             .find(|(prefix, _)| upper.starts_with(&prefix.to_ascii_uppercase()))
             .map(|(_, action)| action.clone());
         if let Some(action) = action {
