@@ -698,49 +698,75 @@ fn control_characters_in_server_text_never_reach_the_terminal_raw() {
 // ---------------------------------------------------------------------
 // Endless data, huge sizes, trickling, resets.
 
-/// Runs each (what, command answered or `greeting`, action, mode) and
-/// checks the status is one of `allowed`, no credential where none was
-/// due, nothing stored or deleted, and the bounds.
-fn hostile_cases<W: AsRef<str>>(cases: Vec<(W, &str, Action, &[&str])>, allowed: &[i32]) {
-    let mut failed = Vec::new();
-    for (what, at, action, mode) in cases {
-        let what = what.as_ref();
-        let run = play_with(
-            |mut s| match at {
-                "greeting" => {
-                    s.greeting = action;
-                    s
-                }
-                _ => s.on(at, action),
-            },
-            mode,
-        );
-        let code = run.code();
-        eprintln!("{what}: exit {code}, {:?}, {} KiB", run.took, run.kib);
-        let checked = std::panic::catch_unwind(|| {
-            assert!(
-                allowed.contains(&code),
-                "{what}: exit {code}: {}",
-                run.stderr()
-            );
-            run.bounded(what);
-            if ["greeting", "CAPA", "STLS"].contains(&at) {
-                run.no_credential(what);
-            } else {
-                run.password_not_in(&run.log.plain_lines, what);
-            }
-            match at.starts_with("DELE") {
-                // Stored before DELE; nothing deleted for good.
-                true => run.nothing_deleted_unstored(what),
-                false => run.nothing_stored(what),
-            }
-            assert!(run.log.committed_deletions.is_empty(), "{what}");
-        });
-        if checked.is_err() {
-            failed.push(what.to_string());
-        }
-    }
+/// A hostile case: (what, command answered or `greeting`, action, mode).
+type Case<'a, W> = (W, &'a str, Action, &'a [&'a str]);
+
+/// Runs each case and checks the status is one of `allowed`, no
+/// credential where none was due, nothing stored or deleted, and the
+/// bounds.
+fn hostile_cases<W: AsRef<str>>(cases: Vec<Case<'_, W>>, allowed: &[i32]) {
+    let failed: Vec<String> = cases
+        .into_iter()
+        .filter(|case| !hostile_case(case, allowed))
+        .map(|case| case.0.as_ref().to_string())
+        .collect();
     assert!(failed.is_empty(), "failed: {failed:?}");
+}
+
+/// [`hostile_cases`] with the cases run at once, each in its thread (for
+/// cases that spend their time waiting).
+fn hostile_cases_at_once<W: AsRef<str> + Sync>(cases: Vec<Case<'_, W>>, allowed: &[i32]) {
+    let failed: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = cases
+            .iter()
+            .map(|case| scope.spawn(|| (case.0.as_ref().to_string(), hostile_case(case, allowed))))
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().unwrap())
+            .filter(|(_, passed)| !passed)
+            .map(|(what, _)| what)
+            .collect()
+    });
+    assert!(failed.is_empty(), "failed: {failed:?}");
+}
+
+/// One case of [`hostile_cases`]: whether it passed (what failed is on
+/// stderr).
+fn hostile_case<W: AsRef<str>>(case: &Case<'_, W>, allowed: &[i32]) -> bool {
+    let (what, at, action, mode) = case;
+    let (what, at) = (what.as_ref(), *at);
+    let run = play_with(
+        |mut s| match at {
+            "greeting" => {
+                s.greeting = action.clone();
+                s
+            }
+            _ => s.on(at, action.clone()),
+        },
+        mode,
+    );
+    let code = run.code();
+    eprintln!("{what}: exit {code}, {:?}, {} KiB", run.took, run.kib);
+    let checked = std::panic::catch_unwind(|| {
+        assert!(
+            allowed.contains(&code),
+            "{what}: exit {code}: {}",
+            run.stderr()
+        );
+        run.bounded(what);
+        if ["greeting", "CAPA", "STLS"].contains(&at) {
+            run.no_credential(what);
+        } else {
+            run.password_not_in(&run.log.plain_lines, what);
+        }
+        match at.starts_with("DELE") {
+            // Stored before DELE; nothing deleted for good.
+            true => run.nothing_deleted_unstored(what),
+            false => run.nothing_stored(what),
+        }
+        assert!(run.log.committed_deletions.is_empty(), "{what}");
+    });
+    checked.is_ok()
 }
 
 /// A line without an end after `prefix` (256 MiB of `x` at most).
@@ -940,7 +966,7 @@ fn one_byte_a_second_is_75_within_the_timeout() {
         slow: slow.as_bytes().to_vec(),
         every: second,
     };
-    hostile_cases(
+    hostile_cases_at_once(
         vec![
             ("greeting", "greeting", slow("", "+OK ready\r\n"), LIST),
             (
@@ -964,6 +990,7 @@ fn one_byte_a_second_is_75_within_the_timeout() {
                 FETCH,
             ),
             ("RETR", "RETR", Action::Trickle { every: second }, FETCH),
+            ("DELE", "DELE 1", slow("", "+OK gone\r\n"), FETCH),
         ],
         &[75],
     );
@@ -971,10 +998,11 @@ fn one_byte_a_second_is_75_within_the_timeout() {
 
 /// The steps of a fetch, as (what, command answered), each reset or
 /// closed in turn.
-const STEPS: [(&str, &str); 12] = [
+const STEPS: [(&str, &str); 14] = [
     ("greeting", "greeting"),
     ("CAPA", "CAPA"),
     ("STLS", "STLS"),
+    ("TLS handshake", "STLS"),
     ("CAPA over TLS", "CAPA"),
     ("USER", "USER"),
     ("PASS", "PASS"),
@@ -982,44 +1010,65 @@ const STEPS: [(&str, &str); 12] = [
     ("LIST", "LIST"),
     ("UIDL", "UIDL"),
     ("RETR 1", "RETR 1"),
+    ("RETR 1 mid-message", "RETR 1"),
     ("RETR 2", "RETR 2"),
     ("DELE 2", "DELE 2"),
 ];
 
 #[test]
-fn a_reset_or_close_at_each_step_is_75_and_the_next_run_repeats_nothing() {
-    for (act, name) in [(Action::Reset, "reset"), (Action::Close, "close")] {
-        for (step, at) in STEPS {
-            for mode in [LIST, FETCH] {
-                if !fetching(mode) && (at.starts_with("RETR") || at.starts_with("DELE")) {
-                    continue;
+fn a_reset_at_each_step_is_75_and_the_next_run_repeats_nothing() {
+    at_each_step(Action::Reset, "reset");
+}
+
+#[test]
+fn a_close_at_each_step_is_75_and_the_next_run_repeats_nothing() {
+    at_each_step(Action::Close, "close");
+}
+
+/// `act` at each of [`STEPS`], listing and fetching: 75, no credential
+/// before its time, nothing deleted unstored, and a good run after it
+/// stores and deletes each message once.
+fn at_each_step(act: Action, name: &str) {
+    let half = b"+OK message follows\r\nFrom: Ann <ann@example.org>\r\nSubject: o".to_vec();
+    let (in_handshake, mid_message) = match act {
+        Action::Reset => (Action::ResetInHandshake, Action::ReplyThenReset(half)),
+        _ => (
+            Action::ReplyThenClose(b"+OK begin TLS\r\n".to_vec()),
+            Action::ReplyThenClose(half),
+        ),
+    };
+    for (step, at) in STEPS {
+        for mode in [LIST, FETCH] {
+            if !fetching(mode) && (at.starts_with("RETR") || at.starts_with("DELE")) {
+                continue;
+            }
+            let what = format!("{name} at {step}, {mode:?}");
+            let dir = Scratch::new();
+            let mut script = script(&dir);
+            script = match step {
+                "greeting" => {
+                    script.greeting = act.clone();
+                    script
                 }
-                let what = format!("{name} at {step}, {mode:?}");
-                let dir = Scratch::new();
-                let mut script = script(&dir);
-                script = match step {
-                    "greeting" => {
-                        script.greeting = act.clone();
-                        script
-                    }
-                    // The first CAPA is answered; the one over TLS is not.
-                    "CAPA over TLS" => script.on_tls(at, act.clone()),
-                    _ => script.on(at, act.clone()),
-                };
-                let run = play(dir, script, mode);
-                run.expect(75, &what);
-                if ["greeting", "CAPA", "STLS", "CAPA over TLS"].contains(&step) {
-                    run.no_credential(&what);
-                }
-                match step {
-                    "USER" => run.password_not_in(&run.log.lines, &what),
-                    _ => run.password_not_in(&run.log.plain_lines, &what),
-                }
-                run.nothing_deleted_unstored(&what);
-                assert!(run.log.committed_deletions.is_empty(), "{what}");
-                if fetching(mode) {
-                    run.then_a_good_run_repeats_nothing(&what);
-                }
+                // The first CAPA is answered; the one over TLS is not.
+                "CAPA over TLS" => script.on_tls(at, act.clone()),
+                "TLS handshake" => script.on(at, in_handshake.clone()),
+                "RETR 1 mid-message" => script.on(at, mid_message.clone()),
+                _ => script.on(at, act.clone()),
+            };
+            let run = play(dir, script, mode);
+            run.expect(75, &what);
+            if ["greeting", "CAPA", "STLS", "TLS handshake", "CAPA over TLS"].contains(&step) {
+                run.no_credential(&what);
+            }
+            match step {
+                "USER" => run.password_not_in(&run.log.lines, &what),
+                _ => run.password_not_in(&run.log.plain_lines, &what),
+            }
+            run.nothing_deleted_unstored(&what);
+            assert!(run.log.committed_deletions.is_empty(), "{what}");
+            if fetching(mode) {
+                run.then_a_good_run_repeats_nothing(&what);
             }
         }
     }

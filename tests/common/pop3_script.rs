@@ -70,6 +70,11 @@ pub enum Action {
     Reset,
     /// Sends these bytes, then hangs up.
     ReplyThenClose(Vec<u8>),
+    /// Sends these bytes, then resets the connection.
+    ReplyThenReset(Vec<u8>),
+    /// For STLS: `+OK begin TLS`, then, once the client's first TLS bytes
+    /// arrived, resets the connection.
+    ResetInHandshake,
     /// For STLS: `+OK begin TLS`, then, once the client's first TLS bytes
     /// arrived, these bytes instead of the server's handshake; then reads
     /// until the client hangs up.
@@ -437,6 +442,18 @@ impl<'a> Session<'a> {
             }
             Action::ReplyThenClose(bytes) => {
                 self.send(bytes);
+                Next::Stop
+            }
+            Action::ReplyThenReset(bytes) => {
+                self.send(bytes);
+                reset(&self.tcp);
+                Next::Stop
+            }
+            Action::ResetInHandshake => {
+                self.send(b"+OK begin TLS\r\n");
+                let mut first = [0u8; 1];
+                let _ = self.io.read(&mut first);
+                reset(&self.tcp);
                 Next::Stop
             }
             Action::GarbageHandshake(garbage) => {
