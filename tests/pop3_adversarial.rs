@@ -848,6 +848,12 @@ fn endless_multi_line_responses_end_within_bounds() {
             endless_lines("+OK\r\n", "$N uid-$N\r\n"),
             FETCH,
         ),
+        (
+            "RETR lines",
+            "RETR",
+            endless_lines("+OK\r\nSubject: no end\r\n\r\n", "a line of a message\r\n"),
+            FETCH,
+        ),
     ];
     hostile_cases(cases, &[76]);
     // STAT says 2^32 - 1 messages: LIST and UIDL have no count to stop at.

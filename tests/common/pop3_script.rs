@@ -548,12 +548,16 @@ impl<'a> Session<'a> {
     fn endless_lines(&mut self, prefix: &[u8], line: &str) {
         self.send(prefix);
         let started = Instant::now();
+        let numbered = line.contains("$N");
         let (mut n, mut sent) = (1u64, 0usize);
+        let mut block = Vec::with_capacity(64 * 1024);
         while sent < (4 << 30) && started.elapsed() < Duration::from_secs(30) {
-            let mut block = Vec::with_capacity(64 * 1024);
-            while block.len() < 60 * 1024 {
-                block.extend_from_slice(line.replace("$N", &n.to_string()).as_bytes());
-                n += 1;
+            if numbered || block.is_empty() {
+                block.clear();
+                while block.len() < 60 * 1024 {
+                    block.extend_from_slice(line.replace("$N", &n.to_string()).as_bytes());
+                    n += 1;
+                }
             }
             if !self.send_checked(&block) {
                 return;
