@@ -38,6 +38,8 @@ const TIMEOUT: u64 = 2;
 const FETCH: &[&str] = &["--maildir", "--delete"];
 /// A listing.
 const LIST: &[&str] = &[];
+/// A fetch that stores into the run's Maildir and keeps the messages.
+const KEEP: &[&str] = &["--maildir"];
 
 /// The two messages on the server (CRLF; the second needs dot-stuffing).
 fn messages() -> Vec<Vec<u8>> {
@@ -667,6 +669,20 @@ fn control_characters_in_server_text_never_reach_the_terminal_raw() {
             LIST,
             0,
         ),
+        (
+            "CAPA, --capabilities",
+            "CAPA",
+            format!("+OK\r\nSTLS\r\nUSER\r\nX-{hostile}\r\n.\r\n"),
+            &["--capabilities"],
+            0,
+        ),
+        (
+            "greeting, --capabilities",
+            "",
+            format!("+OK {hostile} <1.2@{hostile}>\r\n"),
+            &["--capabilities"],
+            0,
+        ),
     ];
     for (what, at, text, mode, want) in cases {
         for verbose in [false, true] {
@@ -1004,7 +1020,7 @@ fn one_byte_a_second_is_75_within_the_timeout() {
 
 /// The steps of a fetch, as (what, command answered), each reset or
 /// closed in turn.
-const STEPS: [(&str, &str); 14] = [
+const STEPS: [(&str, &str); 15] = [
     ("greeting", "greeting"),
     ("CAPA", "CAPA"),
     ("STLS", "STLS"),
@@ -1012,6 +1028,7 @@ const STEPS: [(&str, &str); 14] = [
     ("CAPA over TLS", "CAPA"),
     ("USER", "USER"),
     ("PASS", "PASS"),
+    ("AUTH", "AUTH"),
     ("STAT", "STAT"),
     ("LIST", "LIST"),
     ("UIDL", "UIDL"),
@@ -1044,8 +1061,9 @@ fn at_each_step(act: Action, name: &str) {
         ),
     };
     for (step, at) in STEPS {
-        for mode in [LIST, FETCH] {
-            if !fetching(mode) && (at.starts_with("RETR") || at.starts_with("DELE")) {
+        for mode in [LIST, FETCH, KEEP] {
+            let fetches = at.starts_with("RETR") || at.starts_with("DELE");
+            if !fetching(mode) && fetches || mode == KEEP && !at.starts_with("RETR") {
                 continue;
             }
             let what = format!("{name} at {step}, {mode:?}");
@@ -1060,10 +1078,24 @@ fn at_each_step(act: Action, name: &str) {
                 "CAPA over TLS" => script.on_tls(at, act.clone()),
                 "TLS handshake" => script.on(at, in_handshake.clone()),
                 "RETR 1 mid-message" => script.on(at, mid_message.clone()),
+                // AUTH PLAIN offered over TLS: used instead of USER/PASS.
+                "AUTH" => {
+                    script.tls_capa = Some(capa(&["SASL PLAIN", "UIDL", "TOP"]));
+                    script.on(at, act.clone())
+                }
                 _ => script.on(at, act.clone()),
             };
             let run = play(dir, script, mode);
             run.expect(75, &what);
+            let reached = match step {
+                "greeting" => true,
+                "CAPA over TLS" => run.log.tls_lines.iter().any(|l| l == "CAPA"),
+                _ => run.log.received(at),
+            };
+            assert!(reached, "{what}: never got there: {:?}", run.log.lines);
+            if mode == KEEP {
+                assert!(!run.log.received("DELE"), "{what}: {:?}", run.log.lines);
+            }
             if ["greeting", "CAPA", "STLS", "TLS handshake", "CAPA over TLS"].contains(&step) {
                 run.no_credential(&what);
             }
