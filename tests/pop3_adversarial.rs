@@ -1124,3 +1124,50 @@ fn a_reset_at_quit_after_deleting_keeps_everything_and_the_next_run_repeats_noth
         run.then_a_good_run_repeats_nothing(&what);
     }
 }
+
+#[test]
+fn a_maildrop_of_the_most_messages_with_the_longest_uidls_stays_within_bounds() {
+    // 2^17 messages (the most a session takes), each with a UIDL of the 70
+    // octets RFC 1939 §7 allows: listed, then fetched until a reset.
+    let most = 1u32 << 17;
+    let mut list = String::from("+OK\r\n");
+    let mut uidl = String::from("+OK\r\n");
+    for n in 1..=most {
+        list.push_str(&format!("{n} 100\r\n"));
+        uidl.push_str(&format!("{n} {n:0>70}\r\n"));
+    }
+    list.push_str(".\r\n");
+    uidl.push_str(".\r\n");
+    let stat = format!("+OK {most} {}\r\n", 100 * most);
+    for mode in [LIST, FETCH] {
+        let what = format!("{most} messages, {mode:?}");
+        let run = play_with(
+            |s| {
+                s.on("STAT", reply(&stat))
+                    .on("LIST", reply(&list))
+                    .on("UIDL", reply(&uidl))
+                    .on("RETR", Action::Reset)
+            },
+            mode,
+        );
+        eprintln!(
+            "{what}: exit {}, {:?}, {} KiB",
+            run.code(),
+            run.took,
+            run.kib
+        );
+        // A big listing, not a hostile one: memory is what is bounded here
+        // (the time is the transfer's).
+        assert!(run.kib < MAX_KIB, "{what}: {} KiB at most", run.kib);
+        match fetching(mode) {
+            true => {
+                assert_eq!(run.code(), 75, "{what}: {}", run.stderr());
+                run.nothing_stored(&what);
+            }
+            false => {
+                assert_eq!(run.code(), 0, "{what}: {}", run.stderr());
+                assert_eq!(run.stdout().lines().count(), most as usize, "{what}");
+            }
+        }
+    }
+}
