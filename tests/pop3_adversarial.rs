@@ -1,11 +1,14 @@
 //! pop3-fetch against hostile POP3 servers (a scripted server with real
-//! STLS), in listing mode and fetching into a Maildir with `--delete`:
-//! STLS missing, refused, answered with garbage or followed by injected
-//! bytes; garbage instead of a TLS handshake, or one never finished;
-//! capabilities that change across TLS; invalid greetings; response codes
-//! and control characters in server text; endless lines and multi-line
-//! responses; sizes of 2 GiB and 2^64 - 1; a byte a second in each phase;
-//! a reset or a close at every step, and the run after it.
+//! STLS), listing and fetching into a Maildir (with `--delete`, and
+//! keeping where it matters): STLS missing, refused, answered with garbage
+//! or followed by injected bytes (with a handshake after or not); garbage
+//! instead of a TLS handshake, or one never finished; capabilities that
+//! change across TLS; invalid greetings; response codes and control
+//! characters in server text; endless lines and multi-line responses
+//! (CAPA, LIST, UIDL, RETR); STAT counts past the bound, a message listed
+//! twice, a UIDL two messages share; sizes of 2 GiB and 2^64 - 1; a byte a
+//! second in each phase; a reset or a close at every step, and the run
+//! after it; the largest maildrop taken.
 //!
 //! What pop3_faults proves already (a RETR cut at many points, no
 //! terminating line, RFC 2449 codes deciding the status, SIGKILL, a full

@@ -1,14 +1,19 @@
 //! A scripted POP3 server on 127.0.0.1 for the faults no real server makes
-//! (a connection lost inside RETR, a response without its terminating
-//! line, STLS response injection, RFC 2449 response codes, endless lines,
-//! silence, no UIDL, commands sent before an answer without PIPELINING).
+//! (a connection lost or reset inside RETR or the TLS handshake, a
+//! response without its terminating line, STLS response injection,
+//! garbage instead of a TLS handshake, capabilities that change across
+//! TLS, RFC 2449 response codes, endless lines and multi-line responses,
+//! silence, a byte at a time, no UIDL, commands sent before an answer
+//! without PIPELINING).
 //!
-//! It keeps a small maildrop and answers CAPA, USER, PASS, STAT, LIST,
-//! UIDL, TOP, RETR, DELE, RSET, NOOP and QUIT as RFC 1939 says, with
-//! multi-line responses dot-stuffed and ended by `.`; an [`Action`] given
-//! for a command prefix replaces the normal answer. Every line received
-//! is recorded, and with [`Pop3Script::lockstep_check`] so is every command
-//! that arrived before the previous one was answered.
+//! It keeps a small maildrop and answers CAPA, USER, PASS, AUTH (any
+//! mechanism, any credential), STAT, LIST, UIDL, TOP, RETR, DELE, RSET,
+//! NOOP and QUIT as RFC 1939 says, with multi-line responses dot-stuffed
+//! and ended by `.`; an [`Action`] given for a command prefix (over TLS
+//! only, or always) replaces the normal answer. Every line received is
+//! recorded (apart: those in plain text, those over TLS), and with
+//! [`Pop3Script::lockstep_check`] so is every command that arrived before
+//! the previous one was answered.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
