@@ -488,28 +488,53 @@ fn a_tls_handshake_never_finished_is_75_within_the_timeout() {
 
 #[test]
 fn only_the_capabilities_after_tls_count() {
-    // SASL PLAIN, PIPELINING and UIDL offered before TLS only: USER/PASS
-    // over TLS, commands in lock-step, no UIDL.
+    // SASL PLAIN and PIPELINING offered before TLS only: USER/PASS over
+    // TLS, commands in lock-step; with PIPELINING over TLS (the check's
+    // own check) they are pipelined.
+    for pipelining in [false, true] {
+        let what = format!("PIPELINING over TLS: {pipelining}");
+        let run = play_with(
+            |mut s| {
+                s.capa = Some(capa(&["STLS", "SASL PLAIN", "PIPELINING", "UIDL", "USER"]));
+                let mut after = capa(&["USER", "UIDL", "TOP"]);
+                if pipelining {
+                    after.push("PIPELINING".into());
+                }
+                s.tls_capa = Some(after);
+                s.lockstep_check = true;
+                s
+            },
+            FETCH,
+        );
+        run.expect(0, &what);
+        assert!(!run.log.received("AUTH"), "{what}: {:?}", run.log.lines);
+        assert_eq!(
+            run.log.early.is_empty(),
+            !pipelining,
+            "{what}: {:?}",
+            run.log.early
+        );
+        assert!(run.log.tls_lines.iter().any(|l| l.starts_with("PASS")));
+        run.password_not_in(&run.log.plain_lines, &what);
+        run.nothing_deleted_unstored(&what);
+        assert_eq!(run.log.committed_deletions, vec![1, 2], "{what}");
+    }
+
+    // UIDL offered before TLS only: not asked for.
     let run = play_with(
         |mut s| {
-            s.capa = Some(capa(&["STLS", "SASL PLAIN", "PIPELINING", "UIDL", "USER"]));
             s.tls_capa = Some(capa(&["USER", "TOP", "RESP-CODES"]));
-            s.lockstep_check = true;
             s
         },
         LIST,
     );
-    run.expect(0, "SASL, PIPELINING, UIDL before TLS only");
+    run.expect(0, "UIDL before TLS only");
     let m = messages();
     assert_eq!(
         run.stdout(),
         format!("1\t{}\t-\n2\t{}\t-\n", m[0].len(), m[1].len())
     );
-    assert!(!run.log.received("AUTH"), "{:?}", run.log.lines);
     assert!(!run.log.received("UIDL"), "{:?}", run.log.lines);
-    assert!(run.log.early.is_empty(), "pipelined: {:?}", run.log.early);
-    assert!(run.log.tls_lines.iter().any(|l| l.starts_with("PASS")));
-    run.password_not_in(&run.log.plain_lines, "plain text");
 
     // UIDL before TLS only: --new cannot know what it stored.
     let run = play_with(
