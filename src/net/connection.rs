@@ -371,7 +371,8 @@ impl Connection {
         Ok(())
     }
 
-    /// A failed handshake as an error: timeout 75, anything else 76.
+    /// A failed handshake as an error: timeout or reset 75, anything else
+    /// 76.
     fn handshake_error(&self, error: HandshakeError<TcpStream>) -> Error {
         match error {
             HandshakeError::WouldBlock(_) => Error::new(
@@ -1005,6 +1006,19 @@ fn handshake_failure(peer: &str, stream: &MidHandshakeSslStream<TcpStream>) -> E
         return Error::certificate(reason, message);
     }
     let error = stream.error();
+    // A reset inside the handshake is a lost connection, as anywhere else
+    // (75): the network or the server went away, TLS itself did not fail.
+    if let Some(io) = error.io_error()
+        && matches!(
+            io.kind(),
+            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+        )
+    {
+        return Error::new(
+            ErrorKind::ConnectionLost,
+            format!("TLS with {peer}: connection reset in the TLS handshake"),
+        );
+    }
     let why = match (error.io_error(), error.ssl_error()) {
         (Some(io), _) => io.to_string(),
         (None, Some(stack)) => stack_reason(stack),

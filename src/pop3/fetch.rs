@@ -160,7 +160,7 @@ pub fn fetch_one(
         )
     })?;
     session.send_retrieve(message.number, false)?;
-    let mut spool = spool_message(session, message.number, line_ends)?;
+    let mut spool = spool_message(session, &message, line_ends)?;
     spool.copy_to(out)?;
     Ok(message)
 }
@@ -373,7 +373,8 @@ fn plan(
             continue;
         }
         fetches += 1;
-        octets += message.size;
+        // A size of 2^64 - 1 is a number a server may send.
+        octets = octets.saturating_add(message.size);
         jobs.push(Job::Fetch {
             message: message.clone(),
             header_only: too_large,
@@ -557,7 +558,7 @@ impl Run<'_, '_> {
         });
         let dot = DotOptions {
             line_ends: self.options.line_ends,
-            ..DotOptions::default()
+            max_octets: most_octets(message.size),
         };
         let number = message.number;
         if let Destination::Maildir(maildir) = &*self.destination {
@@ -576,7 +577,7 @@ impl Run<'_, '_> {
                 staged: Some(staged),
             });
         }
-        let mut spool = spool_message(&mut self.session, number, self.options.line_ends)?;
+        let mut spool = spool_message(&mut self.session, &message, self.options.line_ends)?;
         match &mut *self.destination {
             Destination::Mbox(mbox) => {
                 let sender = spool.return_path()?;
@@ -672,14 +673,31 @@ fn is_gone(error: &Error) -> bool {
     error.kind() == ErrorKind::NoSuchRecipient && error.reply().is_some()
 }
 
+/// How much more than its LIST size a message may bring before its
+/// transfer is refused (76). Sizes are counted loosely (RFC 1939 §11: the
+/// octet count on the server may differ from the one a message is given,
+/// by local line-end conventions), so the bound is twice the size, or 8
+/// MiB more, whichever is larger: a server sending a message without end
+/// is stopped there, not at a full disk or a run without end.
+const SIZE_SLACK: u64 = 8 << 20;
+
+/// The most octets message data of `size` (LIST's) may bring.
+fn most_octets(size: u64) -> u64 {
+    size.saturating_mul(2).max(size.saturating_add(SIZE_SLACK))
+}
+
 /// Reads the answer to a RETR sent before into a spool.
-fn spool_message(session: &mut Session, number: u32, line_ends: LineEnds) -> Result<Spool, Error> {
+fn spool_message(
+    session: &mut Session,
+    message: &Listed,
+    line_ends: LineEnds,
+) -> Result<Spool, Error> {
     let mut spool = Spool::new();
     let dot = DotOptions {
         line_ends,
-        ..DotOptions::default()
+        max_octets: most_octets(message.size),
     };
-    let complete = session.read_message(number, spool.writer(), &dot)?;
+    let complete = session.read_message(message.number, spool.writer(), &dot)?;
     spool.ready(complete.octets)?;
     Ok(spool)
 }

@@ -29,6 +29,17 @@ const MAX_LINE: usize = 64 * 1024;
 const MAX_AUTH_COMMAND: usize = 255;
 /// Most CAPA lines accepted.
 const MAX_CAPA_LINES: usize = 1000;
+/// Most octets of a CAPA response (its lines together): a real one is
+/// well under 1 KiB, and 1000 lines of 64 KiB would be 64 MiB kept.
+const MAX_CAPA_OCTETS: usize = 256 * 1024;
+/// Most messages a maildrop may hold for this client (STAT's count), as
+/// for IMAP untagged responses per command: what the LIST and UIDL
+/// responses bring is kept for the session, so a server claiming 2^32 - 1
+/// messages and listing without end must not grow memory without bound.
+pub const MAX_MESSAGES: u32 = 1 << 17;
+/// Most octets of UIDLs kept for one session (escaped): 2^17 UIDLs of
+/// the 70 octets RFC 1939 §7 allows fit.
+const MAX_UIDL_OCTETS: usize = 12 << 20;
 
 /// A single-line response: `+OK` or `-ERR`, the RFC 2449 response code in
 /// brackets if any, and the text.
@@ -276,7 +287,7 @@ impl Session {
             self.caps = Capabilities::default();
             return Ok(());
         }
-        let lines = self.read_lines("CAPA", MAX_CAPA_LINES)?;
+        let lines = self.read_lines("CAPA", MAX_CAPA_LINES, MAX_CAPA_OCTETS)?;
         self.caps = Capabilities::parse(&lines);
         Ok(())
     }
@@ -424,6 +435,10 @@ impl Session {
         let count = words.next().and_then(|w| w.parse().ok());
         let size = words.next().and_then(|w| w.parse().ok());
         match (count, size) {
+            (Some(count), _) if count > MAX_MESSAGES => Err(Error::protocol(format!(
+                "STAT: the server says it holds {count} messages, more than the \
+                 {MAX_MESSAGES} this client lists in one session"
+            ))),
             (Some(count), Some(size)) => Ok((count, size)),
             _ => Err(Error::protocol(format!(
                 "STAT: the server said {:?}, not a count and a size",
@@ -441,12 +456,12 @@ impl Session {
         if pipelined {
             self.conn.write_line("UIDL")?;
         }
-        let sizes = self.numbered_lines("LIST", count)?;
-        let mut messages = Vec::with_capacity(sizes.len());
-        for (number, size) in sizes {
-            let size = decimal(&size).ok_or_else(|| {
+        let mut messages = Vec::with_capacity(count.min(MAX_MESSAGES) as usize);
+        self.numbered_lines("LIST", count, |number, size| {
+            let size = decimal(size).ok_or_else(|| {
                 Error::protocol(format!(
-                    "LIST: {size:?} is not the size of message {number}"
+                    "LIST: {:?} is not the size of message {number}",
+                    crate::output::printable(&truncated(&String::from_utf8_lossy(size)))
                 ))
             })?;
             messages.push(Listed {
@@ -454,35 +469,67 @@ impl Session {
                 size,
                 uidl: None,
             });
-        }
+            Ok(())
+        })?;
         if !with_uidl {
             return Ok(messages);
         }
         if !pipelined {
             self.conn.write_line("UIDL")?;
         }
-        let uidls = match self.numbered_lines("UIDL", count) {
-            Ok(uidls) => uidls,
+        let mut uidls = Vec::with_capacity(messages.len());
+        let mut kept = 0usize;
+        let read = self.numbered_lines("UIDL", count, |number, uidl| {
+            let uidl = escape_uidl(uidl);
+            kept += uidl.len();
+            if kept > MAX_UIDL_OCTETS {
+                return Err(Error::protocol(format!(
+                    "UIDL: the server sent more than {} MiB of UIDLs",
+                    MAX_UIDL_OCTETS >> 20
+                )));
+            }
+            uidls.push((number, uidl));
+            Ok(())
+        });
+        match read {
+            Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::Refused && e.reply().is_some() => return Ok(messages),
             Err(e) => return Err(e),
-        };
+        }
         attach_uidls(&mut messages, uidls)?;
         Ok(messages)
     }
 
     /// The lines of a multi-line `NUMBER VALUE` response to the command
-    /// just sent: at most `count` of them, numbers between 1 and `count`
-    /// (RFC 1939 §5). A `-ERR` is a refusal (69) carrying the reply.
-    fn numbered_lines(&mut self, what: &str, count: u32) -> Result<Vec<(u32, Vec<u8>)>, Error> {
+    /// just sent, each given to `take` as it is read: at most `count` of
+    /// them, numbers between 1 and `count` (RFC 1939 §5), each once (a
+    /// number twice would have one message stored twice, or deleted
+    /// unseen). A `-ERR` is a refusal (69) carrying the reply.
+    fn numbered_lines(
+        &mut self,
+        what: &str,
+        count: u32,
+        mut take: impl FnMut(u32, &[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let response = self.read_response(what)?;
         if !response.ok {
             return Err(response.error(what, ErrorKind::Refused));
         }
-        let lines = self.read_raw_lines(what, count as usize)?;
-        lines
-            .iter()
-            .map(|line| parse_numbered_line(what, line, count))
-            .collect()
+        let mut seen = vec![false; count.min(MAX_MESSAGES) as usize + 1];
+        let mut lines = 0usize;
+        while let Some(line) = self.next_line(what, &mut lines, count as usize, usize::MAX)? {
+            let (number, value) = parse_numbered_line(what, &line, count)?;
+            let once = seen.get_mut(number as usize).ok_or_else(|| {
+                Error::protocol(format!("{what}: message {number} is beyond STAT's count"))
+            })?;
+            if std::mem::replace(once, true) {
+                return Err(Error::protocol(format!(
+                    "{what}: the server listed message {number} twice"
+                )));
+            }
+            take(number, &value)?;
+        }
+        Ok(())
     }
 
     /// Sends `RETR n` (or `TOP n 0` with `header_only`) without waiting,
@@ -591,36 +638,55 @@ impl Session {
     }
 
     /// The lines of a multi-line response up to its terminating `.`,
-    /// un-stuffed; more than `max` lines is a protocol error (76).
-    fn read_lines(&mut self, what: &str, max: usize) -> Result<Vec<String>, Error> {
-        let lines = self.read_raw_lines(what, max)?;
-        Ok(lines
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .collect())
+    /// un-stuffed; more than `max` lines, or more than `max_octets` in
+    /// them, is a protocol error (76).
+    fn read_lines(
+        &mut self,
+        what: &str,
+        max: usize,
+        max_octets: usize,
+    ) -> Result<Vec<String>, Error> {
+        let mut lines = Vec::new();
+        let (mut count, mut octets) = (0usize, 0usize);
+        while let Some(line) = self.next_line(what, &mut count, max, max_octets - octets)? {
+            octets += line.len();
+            lines.push(String::from_utf8_lossy(&line).into_owned());
+        }
+        Ok(lines)
     }
 
-    /// [`Session::read_lines`] as the octets sent.
-    fn read_raw_lines(&mut self, what: &str, max: usize) -> Result<Vec<Vec<u8>>, Error> {
-        let mut lines = Vec::new();
-        loop {
-            let mut line = self
-                .conn
-                .read_line(MAX_LINE)
-                .map_err(|e| e.prefixed(what))?;
-            if line == b"." {
-                return Ok(lines);
-            }
-            if lines.len() == max {
-                return Err(Error::protocol(format!(
-                    "{what}: the server sent more than {max} lines"
-                )));
-            }
-            if line.first() == Some(&b'.') {
-                line.remove(0);
-            }
-            lines.push(line);
+    /// The next line of a multi-line response, un-stuffed, or `None` at its
+    /// terminating `.`; `read` counts the lines, which may be at most
+    /// `max`, and the line at most `room` octets (both 76 past that).
+    fn next_line(
+        &mut self,
+        what: &str,
+        read: &mut usize,
+        max: usize,
+        room: usize,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let mut line = self
+            .conn
+            .read_line(MAX_LINE)
+            .map_err(|e| e.prefixed(what))?;
+        if line == b"." {
+            return Ok(None);
         }
+        if *read == max {
+            return Err(Error::protocol(format!(
+                "{what}: the server sent more than {max} lines"
+            )));
+        }
+        if line.len() > room {
+            return Err(Error::protocol(format!(
+                "{what}: the server sent more than the response may hold"
+            )));
+        }
+        *read += 1;
+        if line.first() == Some(&b'.') {
+            line.remove(0);
+        }
+        Ok(Some(line))
     }
 }
 
@@ -650,11 +716,14 @@ pub fn decimal<T: std::str::FromStr>(digits: &[u8]) -> Option<T> {
     std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
-/// Puts each UIDL on its message; a number LIST did not give is a
-/// protocol error. A UIDL is 1 to 70 octets from 0x21 to 0x7E (RFC 1939
-/// §7); one outside that is kept with its other octets escaped as `%XX`,
-/// so that it still works as a key and prints safely.
-fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, Vec<u8>)>) -> Result<(), Error> {
+/// Puts each UIDL (escaped by [`escape_uidl`]) on its message; a number
+/// LIST did not give, or a UIDL two messages share, is a protocol error
+/// (RFC 1939 §7 makes each unique: the state file knows a message by it,
+/// so a shared one would have a message never stored deleted as stored).
+/// A UIDL is 1 to 70 octets from 0x21 to 0x7E (RFC 1939 §7); one outside
+/// that is kept with its other octets escaped as `%XX`, so that it still
+/// works as a key and prints safely.
+fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, String)>) -> Result<(), Error> {
     let position: std::collections::HashMap<u32, usize> = messages
         .iter()
         .enumerate()
@@ -666,7 +735,20 @@ fn attach_uidls(messages: &mut [Listed], uidls: Vec<(u32, Vec<u8>)>) -> Result<(
                 "UIDL: message {number} is not in the LIST response"
             ))
         })?;
-        messages[*at].uidl = Some(escape_uidl(&uidl));
+        messages[*at].uidl = Some(uidl);
+    }
+    let mut seen = std::collections::HashMap::with_capacity(messages.len());
+    for message in messages.iter() {
+        let Some(uidl) = message.uidl.as_deref() else {
+            continue;
+        };
+        if let Some(first) = seen.insert(uidl, message.number) {
+            return Err(Error::protocol(format!(
+                "UIDL: messages {first} and {} have the same UIDL {:?}",
+                message.number,
+                crate::output::printable(&truncated(uidl))
+            )));
+        }
     }
     Ok(())
 }
@@ -832,7 +914,7 @@ mod tests {
             &mut messages,
             vec![
                 (2, "whqtswO00WBw418f9t5JxYwZ".into()),
-                (1, "a%b\u{e9}".into()),
+                (1, escape_uidl("a%b\u{e9}".as_bytes())),
             ],
         )
         .unwrap();
@@ -841,7 +923,9 @@ mod tests {
             Some("whqtswO00WBw418f9t5JxYwZ")
         );
         assert_eq!(messages[0].uidl.as_deref(), Some("a%25b%C3%A9"));
-        assert!(attach_uidls(&mut messages, vec![(3, b"x".to_vec())]).is_err());
+        assert!(attach_uidls(&mut messages, vec![(3, "x".into())]).is_err());
+        let same = vec![(1, "x".into()), (2, "x".into())];
+        assert!(attach_uidls(&mut messages, same).is_err());
         assert_ne!(escape_uidl(b"a\xff"), escape_uidl(b"a\xfe"));
         assert!(parse_numbered_line("LIST", b"+1 87", 5).is_err());
         assert_eq!(

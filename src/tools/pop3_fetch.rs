@@ -136,11 +136,13 @@ sysexits.h numbering, the same in every mailkit tool:
   69  the server refused for good ([SYS/PERM], a refused command)
   73  the destination cannot be created
   74  a message could not be stored (disk full, MDA failed)
-  75  temporary failure: [IN-USE], [SYS/TEMP], a connection lost or a
-      response cut short, a timeout, the state file in use by another run;
-      nothing was lost: run again
+  75  temporary failure: [IN-USE], [SYS/TEMP], a connection lost or
+      reset (in the TLS handshake too) or a response cut short, a timeout,
+      the state file in use by another run; nothing was lost: run again
   76  protocol or TLS failure; STLS required but not offered; the
-      certificate refused
+      certificate refused; a server past the bounds: more than 131072
+      messages, a message listed twice, a UIDL two messages share, a
+      message over twice its LIST size (and over it by 8 MiB)
   77  login refused ([AUTH], a wrong password, no usable login method)
   78  configuration error (password file readable by others, bad netrc)",
     },

@@ -1,14 +1,19 @@
 //! A scripted POP3 server on 127.0.0.1 for the faults no real server makes
-//! (a connection lost inside RETR, a response without its terminating
-//! line, STLS response injection, RFC 2449 response codes, endless lines,
-//! silence, no UIDL, commands sent before an answer without PIPELINING).
+//! (a connection lost or reset inside RETR or the TLS handshake, a
+//! response without its terminating line, STLS response injection,
+//! garbage instead of a TLS handshake, capabilities that change across
+//! TLS, RFC 2449 response codes, endless lines and multi-line responses,
+//! silence, a byte at a time, no UIDL, commands sent before an answer
+//! without PIPELINING).
 //!
-//! It keeps a small maildrop and answers CAPA, USER, PASS, STAT, LIST,
-//! UIDL, TOP, RETR, DELE, RSET, NOOP and QUIT as RFC 1939 says, with
-//! multi-line responses dot-stuffed and ended by `.`; an [`Action`] given
-//! for a command prefix replaces the normal answer. Every line received
-//! is recorded, and with [`Pop3Script::lockstep_check`] so is every command
-//! that arrived before the previous one was answered.
+//! It keeps a small maildrop and answers CAPA, USER, PASS, AUTH (any
+//! mechanism, any credential), STAT, LIST, UIDL, TOP, RETR, DELE, RSET,
+//! NOOP and QUIT as RFC 1939 says, with multi-line responses dot-stuffed
+//! and ended by `.`; an [`Action`] given for a command prefix (over TLS
+//! only, or always) replaces the normal answer. Every line received is
+//! recorded (apart: those in plain text, those over TLS), and with
+//! [`Pop3Script::lockstep_check`] so is every command that arrived before
+//! the previous one was answered.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -66,6 +71,37 @@ pub enum Action {
         /// Bytes sent after the `+OK` line, before the handshake.
         injected: Vec<u8>,
     },
+    /// Resets the connection (RST: SO_LINGER 0, then close).
+    Reset,
+    /// Sends these bytes, then hangs up.
+    ReplyThenClose(Vec<u8>),
+    /// Sends these bytes, then resets the connection.
+    ReplyThenReset(Vec<u8>),
+    /// For STLS: `+OK begin TLS`, then, once the client's first TLS bytes
+    /// arrived, resets the connection.
+    ResetInHandshake,
+    /// For STLS: `+OK begin TLS`, then, once the client's first TLS bytes
+    /// arrived, these bytes instead of the server's handshake; then reads
+    /// until the client hangs up.
+    GarbageHandshake(Vec<u8>),
+    /// Sends `prefix`, then `line` again and again, `$N` in it replaced by
+    /// 1, 2, 3, ..., until the client hangs up (or 30 s, or 4 GiB).
+    EndlessLines {
+        /// Sent first.
+        prefix: Vec<u8>,
+        /// Repeated, numbered.
+        line: String,
+    },
+    /// Sends `prefix` at once, then `slow` one octet every `every`, until
+    /// done or the client hangs up; then the session goes on.
+    Slow {
+        /// Sent at once.
+        prefix: Vec<u8>,
+        /// Sent an octet at a time.
+        slow: Vec<u8>,
+        /// The pause before each octet.
+        every: Duration,
+    },
 }
 
 /// What the server says and keeps.
@@ -75,6 +111,8 @@ pub struct Pop3Script {
     pub greeting: Action,
     /// The CAPA lines; `None` answers CAPA with `-ERR`.
     pub capa: Option<Vec<String>>,
+    /// The CAPA lines over TLS, when they differ from `capa`.
+    pub tls_capa: Option<Vec<String>>,
     /// The messages (CRLF line ends, as on the wire before stuffing).
     pub messages: Vec<Vec<u8>>,
     /// Whether UIDL is answered (else `-ERR`).
@@ -82,6 +120,8 @@ pub struct Pop3Script {
     /// (command prefix, action), case-insensitive; the first match wins
     /// over the normal answer.
     pub overrides: Vec<(String, Action)>,
+    /// Like `overrides`, only over TLS, and before them.
+    pub tls_overrides: Vec<(String, Action)>,
     /// Before each answer, waits a little and records the command if
     /// another one already arrived (for servers without PIPELINING).
     pub lockstep_check: bool,
@@ -105,6 +145,8 @@ pub struct Pop3Log {
     pub lines: Vec<String>,
     /// The lines received over TLS (also in `lines`).
     pub tls_lines: Vec<String>,
+    /// The lines received in plain text (also in `lines`).
+    pub plain_lines: Vec<String>,
     /// Commands after which another command had already arrived before
     /// the answer (only with `lockstep_check`).
     pub early: Vec<String>,
@@ -134,9 +176,11 @@ impl Pop3Script {
         Pop3Script {
             greeting: Action::Reply(b"+OK scripted POP3 ready\r\n".to_vec()),
             capa: Some(capa(&["USER", "UIDL", "TOP", "RESP-CODES"])),
+            tls_capa: None,
             messages,
             uidl: true,
             overrides: Vec::new(),
+            tls_overrides: Vec::new(),
             lockstep_check: false,
             connections: 1,
             tls: None,
@@ -147,6 +191,12 @@ impl Pop3Script {
     /// Adds an action for commands starting with `prefix`.
     pub fn on(mut self, prefix: &str, action: Action) -> Pop3Script {
         self.overrides.push((prefix.to_string(), action));
+        self
+    }
+
+    /// Adds an action for commands starting with `prefix` sent over TLS.
+    pub fn on_tls(mut self, prefix: &str, action: Action) -> Pop3Script {
+        self.tls_overrides.push((prefix.to_string(), action));
         self
     }
 
@@ -281,8 +331,9 @@ impl<'a> Session<'a> {
     /// Adds a received line to the log (and to the TLS lines under TLS).
     fn record(&self, line: &str, log: &mut Pop3Log) {
         log.lines.push(line.to_string());
-        if self.tls {
-            log.tls_lines.push(line.to_string());
+        match self.tls {
+            true => log.tls_lines.push(line.to_string()),
+            false => log.plain_lines.push(line.to_string()),
         }
     }
 
@@ -305,10 +356,13 @@ impl<'a> Session<'a> {
     /// The first matching action, else the RFC 1939 answer.
     fn answer(&mut self, command: &str, log: &mut Pop3Log) -> Next {
         let upper = command.to_ascii_uppercase();
-        let action = self
-            .script
-            .overrides
+        let tls_overrides = match self.tls {
+            true => &self.script.tls_overrides[..],
+            false => &[],
+        };
+        let action = tls_overrides
             .iter()
+            .chain(&self.script.overrides)
             .find(|(prefix, _)| upper.starts_with(&prefix.to_ascii_uppercase()))
             .map(|(_, action)| action.clone());
         if let Some(action) = action {
@@ -387,6 +441,52 @@ impl<'a> Session<'a> {
                 Next::Stop
             }
             Action::StartTls { injected } => self.start_tls(injected),
+            Action::Reset => {
+                reset(&self.tcp);
+                Next::Stop
+            }
+            Action::ReplyThenClose(bytes) => {
+                self.send(bytes);
+                Next::Stop
+            }
+            Action::ReplyThenReset(bytes) => {
+                self.send(bytes);
+                reset(&self.tcp);
+                Next::Stop
+            }
+            Action::ResetInHandshake => {
+                self.send(b"+OK begin TLS\r\n");
+                let mut first = [0u8; 1];
+                let _ = self.io.read(&mut first);
+                reset(&self.tcp);
+                Next::Stop
+            }
+            Action::GarbageHandshake(garbage) => {
+                self.send(b"+OK begin TLS\r\n");
+                let mut first = [0u8; 1];
+                let _ = self.io.read(&mut first);
+                self.send(garbage);
+                self.drain(log);
+                Next::Stop
+            }
+            Action::EndlessLines { prefix, line } => {
+                self.endless_lines(prefix, line);
+                Next::Stop
+            }
+            Action::Slow {
+                prefix,
+                slow,
+                every,
+            } => {
+                self.send(prefix);
+                for &byte in slow {
+                    std::thread::sleep(*every);
+                    if !self.send_checked(&[byte]) {
+                        return Next::Stop;
+                    }
+                }
+                Next::Continue
+            }
             Action::CutRetr { .. }
             | Action::NoTerminator
             | Action::Stall { .. }
@@ -448,6 +548,29 @@ impl<'a> Session<'a> {
         while matches!(self.io.get_mut().read(&mut sink), Ok(n) if n > 0) {}
     }
 
+    /// `prefix`, then `line` numbered again and again until the client
+    /// hangs up (or 30 s, or 4 GiB).
+    fn endless_lines(&mut self, prefix: &[u8], line: &str) {
+        self.send(prefix);
+        let started = Instant::now();
+        let numbered = line.contains("$N");
+        let (mut n, mut sent) = (1u64, 0usize);
+        let mut block = Vec::with_capacity(64 * 1024);
+        while sent < (4 << 30) && started.elapsed() < Duration::from_secs(30) {
+            if numbered || block.is_empty() {
+                block.clear();
+                while block.len() < 60 * 1024 {
+                    block.extend_from_slice(line.replace("$N", &n.to_string()).as_bytes());
+                    n += 1;
+                }
+            }
+            if !self.send_checked(&block) {
+                return;
+            }
+            sent += block.len();
+        }
+    }
+
     /// Writes and flushes; a client that hung up is not an error here.
     fn send(&mut self, bytes: &[u8]) {
         self.send_checked(bytes);
@@ -469,6 +592,7 @@ impl<'a> Session<'a> {
         let reply = match verb.as_str() {
             "CAPA" => self.capa(),
             "USER" | "PASS" | "NOOP" => b"+OK\r\n".to_vec(),
+            "AUTH" => self.auth(command, log),
             "STAT" => self.stat(),
             "LIST" => self.list(command),
             "UIDL" if self.script.uidl => self.uidl(command),
@@ -492,9 +616,27 @@ impl<'a> Session<'a> {
         Next::Continue
     }
 
-    /// The CAPA answer.
+    /// The AUTH answer (RFC 5034): any login succeeds; without an
+    /// initial response the empty challenge is sent and the response read.
+    fn auth(&mut self, command: &str, log: &mut Pop3Log) -> Vec<u8> {
+        if command.split(' ').count() < 3 {
+            self.send(b"+ \r\n");
+            let mut line = Vec::new();
+            if !matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                return Vec::new();
+            }
+            self.record(String::from_utf8_lossy(&line).trim_end(), log);
+        }
+        b"+OK logged in\r\n".to_vec()
+    }
+
+    /// The CAPA answer (over TLS, `tls_capa` when given).
     fn capa(&self) -> Vec<u8> {
-        let Some(lines) = &self.script.capa else {
+        let capa = match (self.tls, &self.script.tls_capa) {
+            (true, Some(lines)) => Some(lines),
+            _ => self.script.capa.as_ref(),
+        };
+        let Some(lines) = capa else {
             return b"-ERR no CAPA\r\n".to_vec();
         };
         let mut out = b"+OK capabilities\r\n".to_vec();
@@ -614,4 +756,24 @@ fn head_and_lines(message: &[u8], k: usize) -> Vec<u8> {
         out.extend_from_slice(line);
     }
     out
+}
+
+/// Makes the close of `tcp` (once the session drops it) a reset (RST:
+/// SO_LINGER 0) rather than a FIN.
+fn reset(tcp: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a properly sized option value.
+    unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
 }
