@@ -262,7 +262,10 @@ fn secure<S: Handshake>(mut session: S, endpoint: &Endpoint) -> Result<Secured<S
         TlsMode::Opportunistic if !session.offers_tls() => Ok(Secured::Session(session)),
         TlsMode::Opportunistic => match start_tls(&mut session, endpoint, true) {
             Ok(()) => Ok(Secured::Session(session)),
-            Err(why) if why.is_protocol_or_tls() => {
+            // A connection reset in the handshake too: a middlebox that
+            // breaks TLS is the usual cause, and plain text gets through
+            // (as Postfix retries at its `may` level).
+            Err(why) if why.is_protocol_or_tls() || why.kind() == ErrorKind::ConnectionLost => {
                 // The failed handshake left the connection unusable.
                 let conn = session.connection_mut();
                 conn.note(&format!(
