@@ -430,7 +430,17 @@ impl Connection {
     /// held meanwhile; the server closing the connection, even in the middle
     /// of a line, or a timeout is [`ExitStatus::TempFail`] (75).
     pub fn read_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
-        let line = self.read_data_line(max)?;
+        self.flush()?;
+        let deadline = Instant::now() + self.timeout;
+        self.read_line_by(max, deadline)
+    }
+
+    /// [`Connection::read_line`] with the line due by `deadline` instead of
+    /// within the timeout from now: the lines of one SMTP reply share one
+    /// deadline, so that a server sending a line at a time, each just in
+    /// time, still ends within the timeout.
+    pub fn read_line_by(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, Error> {
+        let line = self.read_line_until(max, deadline)?;
         if self.transcript.is_on() {
             let text = String::from_utf8_lossy(&line).into_owned();
             self.log_in(&text);
@@ -443,6 +453,12 @@ impl Connection {
     pub fn read_data_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
         self.flush()?;
         let deadline = Instant::now() + self.timeout;
+        self.read_line_until(max, deadline)
+    }
+
+    /// One line, due by `deadline`, without the transcript line.
+    fn read_line_until(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, Error> {
+        self.flush()?;
         let mut line = Vec::new();
         loop {
             let available = &self.input[self.start..self.end];
@@ -721,6 +737,11 @@ impl Connection {
     /// This end's address of the connection, when the system says.
     pub fn local_address(&self) -> Option<SocketAddr> {
         self.local
+    }
+
+    /// The limit for each read and write (and for each line).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sets the timeout for each later read and write (and the deadline of

@@ -352,7 +352,7 @@ fn send_one(
         return Ok(None);
     }
     let accepted: Vec<usize> = (0..replies.len())
-        .filter(|&i| replies[i].is_positive())
+        .filter(|&i| replies[i].is_success())
         .collect();
     let mut results: Vec<RecipientResult> = recipients
         .iter()
@@ -382,7 +382,7 @@ fn send_one(
 }
 
 fn outcome(reply: &Reply) -> Outcome {
-    if reply.is_positive() {
+    if reply.is_success() {
         Outcome::Accepted
     } else if reply.is_transient() {
         Outcome::Deferred
