@@ -303,13 +303,16 @@ fn after_starttls(log: &SmtpLog) -> Vec<u8> {
     plain[at + 10..].to_vec()
 }
 
+/// The checks of a case's run (the run, and what the case is).
+type Check = Box<dyn Fn(&Run, &str) + Send + Sync>;
+
 /// One hostile case: what it is, the script change, the arguments, and
 /// the checks of its run.
 struct Case {
     what: String,
     edit: Box<dyn FnOnce(SmtpScript) -> SmtpScript + Send>,
     args: &'static [&'static str],
-    check: Box<dyn Fn(&Run, &str) + Send + Sync>,
+    check: Check,
 }
 
 impl Case {
@@ -1067,7 +1070,7 @@ mod probe {
             (
                 "STARTTLS answered 354",
                 on("STARTTLS", reply("354 go\r\n")),
-                "error: STARTTLS",
+                "error: STARTTLS: the server broke the protocol: it said 354 go",
             ),
             (
                 "garbage handshake",
