@@ -800,6 +800,7 @@ fn endless_lines_and_replies_are_76_within_bounds() {
         ("endless EHLO over TLS", "~EHLO", endless("250-", "z")),
         ("endless AUTH reply", "~AUTH", endless("235-", "a")),
         ("endless RCPT reply", "~RCPT", endless("", "250-ok\r\n")),
+        ("AUTH challenges forever", "~AUTH", endless("", "334 \r\n")),
         ("endless final reply", ".", endless("250 ", "q")),
         ("final reply lines forever", ".", endless("", &long_line)),
     ];
@@ -852,10 +853,10 @@ fn reply_codes_out_of_range_are_76() {
 }
 
 #[test]
-fn completion_replies_that_are_not_2xx_are_not_success() {
-    // A 3xx where the command completes, or a completion where DATA
-    // should go ahead: the server is out of step, the message is not
-    // accepted.
+fn replies_out_of_step_are_76_and_never_success() {
+    // A 3xx where the command completes, a completion where DATA should
+    // go ahead, a second greeting: the server is out of step, and the
+    // message is not taken as accepted.
     let cases = [
         ("~MAIL", "354 go ahead\r\n"),
         ("~RCPT", "354 go ahead\r\n"),
@@ -863,6 +864,9 @@ fn completion_replies_that_are_not_2xx_are_not_success() {
         ("~DATA", "220 ok\r\n"),
         (".", "354 more please\r\n"),
         ("~AUTH", "250 ok\r\n"),
+        ("EHLO", "220 scripted ESMTP ready\r\n"),
+        ("~EHLO", "354 go ahead\r\n"),
+        ("greeting", "220 hello\r\n220 hello again\r\n"),
     ];
     let all = cases
         .into_iter()
@@ -870,6 +874,9 @@ fn completion_replies_that_are_not_2xx_are_not_success() {
             let check = move |run: &Run, what: &str| {
                 run.expect(76, what);
                 run.nothing_queued(what);
+                if !at.starts_with('~') && at != "." {
+                    run.no_credential(what);
+                }
                 assert!(
                     !run.stderr().contains("accepted"),
                     "{what}: {}",

@@ -242,7 +242,10 @@ impl Session {
         })
     }
 
-    /// EHLO, falling back to HELO when the server does not know it.
+    /// EHLO, falling back to HELO when the server refuses it (5xx, RFC
+    /// 5321 §3.2). A 4xx is a temporary failure (75); any other answer
+    /// than 250 (a second 220 greeting, a 354) means the server is out of
+    /// step (76).
     pub fn hello(&mut self, name: &str) -> Result<(), Error> {
         self.helo_name = name.to_string();
         let reply = self.command(&format!("EHLO {name}"))?;
@@ -250,7 +253,7 @@ impl Session {
             self.ext = Extensions::parse(&reply);
             return Ok(());
         }
-        if reply.is_transient() {
+        if !reply.is_permanent() {
             return Err(reply.error("EHLO", ErrorKind::Refused));
         }
         let reply = self.command(&format!("HELO {name}"))?;
