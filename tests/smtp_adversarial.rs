@@ -237,21 +237,31 @@ fn measured(
 /// `--timeout 2`, `ARGS` and `bob@example.test`, [`MESSAGE`] on stdin.
 /// `--queue` in `args` is followed by the run's queue directory.
 fn play(dir: Scratch, script: SmtpScript, args: &[&str]) -> Run {
+    send(dir, script, args, MESSAGE, true)
+}
+
+/// [`play`] with `message` on stdin, and without a user and password
+/// unless `login`.
+fn send(dir: Scratch, script: SmtpScript, args: &[&str], message: &str, login: bool) -> Run {
     let server = script.start();
-    let password = dir.path().join("password");
-    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
-    common::set_mode(&password, 0o600);
     let queue = dir.path().join("queue");
     let mut all: Vec<std::ffi::OsString> = vec![
-        "--server".into(),
-        format!("smtp://alice@127.0.0.1:{}", server.port).into(),
-        "--password-file".into(),
-        password.into(),
         "--cafile".into(),
         dir.path().join("cert.pem").into(),
         "--timeout".into(),
         TIMEOUT.to_string().into(),
+        "--server".into(),
     ];
+    if login {
+        let password = dir.path().join("password");
+        std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
+        common::set_mode(&password, 0o600);
+        all.push(format!("smtp://alice@127.0.0.1:{}", server.port).into());
+        all.push("--password-file".into());
+        all.push(password.into());
+    } else {
+        all.push(format!("smtp://127.0.0.1:{}", server.port).into());
+    }
     for arg in args {
         all.push(arg.into());
         if *arg == "--queue" {
@@ -259,7 +269,7 @@ fn play(dir: Scratch, script: SmtpScript, args: &[&str]) -> Run {
         }
     }
     all.push("bob@example.test".into());
-    let (out, took, kib) = measured(BIN, &all, MESSAGE.as_bytes(), &dir);
+    let (out, took, kib) = measured(BIN, &all, message.as_bytes(), &dir);
     let log = server.finish();
     Run {
         out,
@@ -622,40 +632,30 @@ fn only_the_extensions_offered_over_tls_count() {
     s.caps = words(&["STARTTLS", "8BITMIME"]);
     s.tls_caps = words(&["AUTH PLAIN"]);
     let eight_bit = MESSAGE.replace("Hello Bob.", "Grüße, Bob.");
-    let run = play_8bit(dir, s, &eight_bit);
+    let run = send(dir, s, &[], &eight_bit, true);
     run.expect(65, "8-bit, 8BITMIME only before TLS");
     assert!(!run.log.received("MAIL"), "{:?}", run.log.lines);
     run.nothing_delivered("8-bit");
 }
 
-/// [`play`] with `message` instead of [`MESSAGE`].
-fn play_8bit(dir: Scratch, script: SmtpScript, message: &str) -> Run {
-    let server = script.start();
-    let password = dir.path().join("password");
-    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
-    common::set_mode(&password, 0o600);
-    let all: Vec<std::ffi::OsString> = vec![
-        "--server".into(),
-        format!("smtp://alice@127.0.0.1:{}", server.port).into(),
-        "--password-file".into(),
-        password.into(),
-        "--cafile".into(),
-        dir.path().join("cert.pem").into(),
-        "--timeout".into(),
-        TIMEOUT.to_string().into(),
-        "bob@example.test".into(),
-    ];
-    let (out, took, kib) = measured(BIN, &all, message.as_bytes(), &dir);
-    let log = server.finish();
-    Run {
-        out,
-        log,
-        took,
-        kib,
-        queue: PathBuf::new(),
-        with_queue: false,
-        _dir: dir,
-    }
+#[test]
+fn opportunistic_tls_out_of_step_connects_again_in_plain_text() {
+    // MX delivery style (RFC 7435): a STARTTLS answer that makes no sense
+    // ends that connection; the message goes on a new plain one, once.
+    let dir = Scratch::new();
+    let mut s = script(&dir).on("STARTTLS", reply("354 go ahead\r\n"));
+    s.connections = 2;
+    let run = send(dir, s, &["--tls", "opportunistic", "-v"], MESSAGE, false);
+    run.expect(0, "opportunistic, STARTTLS answered 354");
+    assert_eq!(run.log.served, 2, "{}", run.stderr());
+    assert_eq!(run.log.delivered.len(), 1, "{}", run.stderr());
+    let starttls = run.log.lines.iter().filter(|l| *l == "STARTTLS").count();
+    assert_eq!(starttls, 1, "{:?}", run.log.lines);
+    assert!(
+        run.stderr().contains("connecting again without TLS"),
+        "{}",
+        run.stderr()
+    );
 }
 
 // ---------------------------------------------------------------------

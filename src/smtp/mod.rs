@@ -734,6 +734,27 @@ mod tests {
     }
 
     #[test]
+    fn only_4xx_and_5xx_are_refusals_and_only_2xx_completes() {
+        let reply = |code| Reply {
+            code,
+            lines: vec!["text".into()],
+        };
+        let status = |code| reply(code).error("MAIL FROM", ErrorKind::Refused).status();
+        assert_eq!(status(421), ExitStatus::TempFail);
+        assert_eq!(status(554), ExitStatus::Unavailable);
+        // A 2xx or 3xx where it is no answer: out of step.
+        assert_eq!(status(250), ExitStatus::Protocol);
+        assert_eq!(status(354), ExitStatus::Protocol);
+        for code in [250, 451, 550] {
+            assert_eq!(reply(code).completion("RCPT TO").unwrap().code, code);
+        }
+        let error = reply(354).completion("RCPT TO").unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(error.to_string().contains("RCPT TO"), "{error}");
+        assert!(reply(250).is_success() && !reply(354).is_success());
+    }
+
+    #[test]
     fn reply_lines() {
         assert_eq!(
             parse_reply_line(b"250-mx.example Hello").unwrap(),
