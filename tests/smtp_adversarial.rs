@@ -995,6 +995,68 @@ fn a_reset_or_close_at_each_step_is_75_and_queued_once_with_queue() {
     run_cases(all);
 }
 
+#[test]
+fn a_fault_between_two_messages_defers_only_the_second() {
+    // Two files over one connection; the server breaks at the RSET
+    // between them: the first was accepted, the second is deferred
+    // (queued once with --queue), and the report says which is which.
+    for (how, act) in [
+        ("reset", Act::Reset),
+        ("close", Act::Close),
+        ("4xx", reply("421 4.3.0 going down\r\n")),
+        ("out of step", reply("354 go ahead\r\n")),
+    ] {
+        // Out of step, the second message is not sent, and not queued.
+        let broken = how == "out of step";
+        for args in [QUEUE, &[][..]] {
+            let what = format!("{how} at RSET, {args:?}");
+            let dir = Scratch::new();
+            let mut files = Vec::new();
+            for n in 1..=2 {
+                let path = dir.path().join(format!("m{n}.eml"));
+                let text = MESSAGE.replace("Hello Bob.", &format!("Hello Bob, {n}."));
+                std::fs::write(&path, text).unwrap();
+                files.push(path.to_str().unwrap().to_string());
+            }
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend(["--json", "--file", &files[0], "--file", &files[1]]);
+            let s = script(&dir).on("~RSET", act.clone());
+            let run = send(dir, s, &all, "", true);
+            let want = match (broken, run.with_queue) {
+                (true, _) => 76,
+                (false, true) => 0,
+                (false, false) => 75,
+            };
+            run.expect(want, &what);
+            assert_eq!(run.log.delivered.len(), 1, "{what}: {}", run.stderr());
+            let first = String::from_utf8_lossy(&run.log.delivered[0]).into_owned();
+            assert!(first.contains("Hello Bob, 1."), "{what}: {first}");
+            let statuses: Vec<String> = run
+                .stdout()
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .map(|v| v["status"].as_str().unwrap_or_default().to_string())
+                .collect();
+            let second = match (broken, run.with_queue) {
+                (true, _) => "rejected",
+                (false, true) => "queued",
+                (false, false) => "deferred",
+            };
+            assert_eq!(statuses, ["accepted", second], "{what}: {}", run.stderr());
+            if broken {
+                run.nothing_queued(&what);
+            } else if run.with_queue {
+                let queued = run.queued();
+                assert_eq!(queued.len(), 1, "{what}: {queued:?}");
+                let entry =
+                    String::from_utf8_lossy(&std::fs::read(&queued[0]).unwrap()).into_owned();
+                assert!(entry.contains("Hello Bob, 2."), "{what}: {entry}");
+                assert!(!entry.contains("Hello Bob, 1."), "{what}: {entry}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------
 // mx-lookup --probe against the same server.
 
