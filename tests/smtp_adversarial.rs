@@ -1057,6 +1057,44 @@ fn a_fault_between_two_messages_defers_only_the_second() {
     }
 }
 
+#[test]
+fn chunking_faults_are_reported_like_data_ones() {
+    // CHUNKING offered over TLS: the message goes as one BDAT LAST.
+    let chunking = |s: SmtpScript| {
+        let mut s = s;
+        s.tls_caps.push("CHUNKING".into());
+        s
+    };
+    let run = play_with(chunking, QUEUE);
+    run.expect(0, "BDAT");
+    assert_eq!(run.log.delivered.len(), 1, "{}", run.stderr());
+    assert!(run.log.received("BDAT"), "{:?}", run.log.lines);
+    run.nothing_queued("BDAT");
+    let mut cases = Vec::new();
+    for (how, act) in [("reset", Act::Reset), ("close", Act::Close)] {
+        for args in [QUEUE, &[][..]] {
+            let what = format!("{how} at BDAT LAST, {args:?}");
+            let act = act.clone();
+            let edit = move |s: SmtpScript| chunking(s).on("~BDAT", act);
+            cases.push(Case::new(what, edit, args, |run: &Run, what: &str| {
+                deferred(run, what);
+                let said = run.stderr().to_lowercase();
+                assert!(said.contains("may have accepted"), "{what}: {said}");
+            }));
+        }
+    }
+    for answer in ["354 go ahead\r\n", "334 what\r\n"] {
+        let what = format!("BDAT answered {answer:?}");
+        let edit = move |s: SmtpScript| chunking(s).on("~BDAT", reply(answer));
+        cases.push(Case::new(what, edit, QUEUE, |run: &Run, what: &str| {
+            run.expect(76, what);
+            run.nothing_queued(what);
+            run.nothing_delivered(what);
+        }));
+    }
+    run_cases(cases);
+}
+
 // ---------------------------------------------------------------------
 // mx-lookup --probe against the same server.
 

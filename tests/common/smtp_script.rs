@@ -6,7 +6,7 @@
 //! at any step.
 //!
 //! It answers EHLO, HELO, STARTTLS, AUTH (PLAIN and LOGIN), MAIL, RCPT,
-//! DATA, RSET, NOOP and QUIT as a small server that accepts everything;
+//! DATA, BDAT, RSET, NOOP and QUIT as a small server that accepts everything;
 //! an [`Act`] given for a command (matched by the start of its line,
 //! case-insensitive) replaces the normal answer. The end of message data
 //! (the lone `.`) is the command `.`. A key starting with `~` matches only
@@ -242,6 +242,8 @@ struct Conn<'a> {
     plain: Arc<Mutex<Vec<u8>>>,
     tls_bytes: Arc<Mutex<Vec<u8>>>,
     tls: bool,
+    /// The BDAT chunks of the message under way.
+    chunks: Vec<u8>,
 }
 
 impl<'a> Conn<'a> {
@@ -261,6 +263,7 @@ impl<'a> Conn<'a> {
             plain,
             tls_bytes: Arc::new(Mutex::new(Vec::new())),
             tls: false,
+            chunks: Vec::new(),
         }
     }
 
@@ -475,6 +478,7 @@ impl<'a> Conn<'a> {
                 self.send(b"354 go ahead\r\n");
                 return self.data(log);
             }
+            "BDAT" => return self.bdat(&upper, log),
             "QUIT" => {
                 self.send(b"221 2.0.0 bye\r\n");
                 return Next::Stop;
@@ -530,6 +534,27 @@ impl<'a> Conn<'a> {
                 Next::Continue
             }
         }
+    }
+}
+
+impl Conn<'_> {
+    /// BDAT (RFC 3030): the chunk's octets, then 250; after `LAST` the
+    /// message (the chunks since the last transaction's end) counts as
+    /// delivered.
+    fn bdat(&mut self, upper: &str, log: &mut SmtpLog) -> Next {
+        let mut words = upper.split(' ').skip(1);
+        let size: usize = words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let last = words.next() == Some("LAST");
+        let mut chunk = vec![0u8; size];
+        if self.io.read_exact(&mut chunk).is_err() {
+            return Next::Stop;
+        }
+        self.chunks.extend_from_slice(&chunk);
+        self.send(b"250 2.0.0 chunk ok\r\n");
+        if last {
+            log.delivered.push(std::mem::take(&mut self.chunks));
+        }
+        Next::Continue
     }
 }
 
