@@ -18,6 +18,7 @@ mod common;
 mod smtp_script;
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -205,7 +206,8 @@ fn measured(
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .process_group(0);
     let started = Instant::now();
     let mut child = command.spawn().expect("/usr/bin/time (package time)");
     let mut input = child.stdin.take().unwrap();
@@ -216,8 +218,9 @@ fn measured(
     let pid = child.id() as libc::pid_t;
     let watchdog = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(40));
-        // SAFETY: at worst signals a pid that no longer exists.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // The tool too, not only GNU time: the group.
+        // SAFETY: at worst signals a group that no longer exists.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
     });
     let out = child.wait_with_output().unwrap();
     let took = started.elapsed();
@@ -917,6 +920,11 @@ fn trickling_servers_are_75_within_the_timeout() {
             "EHLO lines a byte every 100 ms",
             "EHLO",
             trickle("", &lines, Duration::from_millis(100)),
+        ),
+        (
+            "TLS handshake a byte every 100 ms",
+            "STARTTLS",
+            Act::SlowHandshake(Duration::from_millis(100)),
         ),
         (
             "final reply a byte a second",

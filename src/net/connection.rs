@@ -351,7 +351,14 @@ impl Connection {
             Stream::Plain(tcp) => tcp,
             _ => return Err(self.closed("starting TLS with")),
         };
-        let tls = ssl.connect(tcp).map_err(|e| self.handshake_error(e))?;
+        // Each read waits at most the timeout; the whole handshake too, or a
+        // server sending it a byte at a time would hold it for hours.
+        let watch = HandshakeWatch::start(&tcp, self.timeout);
+        let connected = ssl.connect(tcp);
+        if watch.stop() {
+            return Err(self.handshake_timeout());
+        }
+        let tls = connected.map_err(|e| self.handshake_error(e))?;
         let info = self.check_peer(&tls, settings)?;
         self.note(&format!(
             "TLS started: {} {}, certificate {}, SHA-256 {}",
@@ -374,17 +381,22 @@ impl Connection {
     /// A failed handshake as an error: timeout 75, anything else 76.
     fn handshake_error(&self, error: HandshakeError<TcpStream>) -> Error {
         match error {
-            HandshakeError::WouldBlock(_) => Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "TLS with {}: handshake timed out after {}",
-                    self.peer,
-                    seconds(self.timeout)
-                ),
-            ),
+            HandshakeError::WouldBlock(_) => self.handshake_timeout(),
             HandshakeError::Failure(stream) => handshake_failure(&self.peer, &stream),
             HandshakeError::SetupFailure(e) => setup_error(&e),
         }
+    }
+
+    /// The handshake took longer than the timeout (75).
+    fn handshake_timeout(&self) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "TLS with {}: handshake timed out after {}",
+                self.peer,
+                seconds(self.timeout)
+            ),
+        )
     }
 
     /// The session's facts, after checking a pinned fingerprint.
@@ -811,6 +823,49 @@ impl crate::net::dot_reader::Chunks for Connection {
                 *deadline = Instant::now() + self.timeout;
             }
         }
+    }
+}
+
+/// Ends a TLS handshake that outlives its limit: a thread shuts the
+/// socket down at the deadline, unless stopped first.
+struct HandshakeWatch {
+    done: Option<mpsc::Sender<()>>,
+    fired: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl HandshakeWatch {
+    /// Watches `tcp` for `limit` (unwatched when the socket cannot be
+    /// shared: each read is still bounded by the timeout).
+    fn start(tcp: &TcpStream, limit: Duration) -> HandshakeWatch {
+        let Ok(socket) = tcp.try_clone() else {
+            return HandshakeWatch {
+                done: None,
+                fired: None,
+            };
+        };
+        let (done, wait) = mpsc::channel::<()>();
+        let fired = std::thread::spawn(move || match wait.recv_timeout(limit) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+                true
+            }
+            _ => false,
+        });
+        HandshakeWatch {
+            done: Some(done),
+            fired: Some(fired),
+        }
+    }
+
+    /// Stops watching; whether the deadline came first (the socket is then
+    /// shut down, whatever the handshake did).
+    fn stop(mut self) -> bool {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+        self.fired
+            .take()
+            .is_some_and(|fired| fired.join().unwrap_or(false))
     }
 }
 
@@ -1285,6 +1340,33 @@ mod tests {
         let error = connection.read_line(512).unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(2000));
         assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_tls_handshake_trickled_a_byte_at_a_time_times_out() {
+        // The start of a 16 KiB handshake record, a byte every 100 ms:
+        // every read is in time, the handshake as a whole is not.
+        let (port, handle) = server(|mut tcp| {
+            let mut hello = [0u8; 2048];
+            let _ = tcp.read(&mut hello);
+            let mut record = b"\x16\x03\x03\x40\x00".to_vec();
+            record.resize(40, 0);
+            for byte in record {
+                if tcp.write_all(&[byte]).is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let mut connection = open(port, SECOND, None);
+        let started = Instant::now();
+        let error = connection
+            .start_implicit_tls("localhost", &TlsSettings::default())
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2000));
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        assert!(error.to_string().contains("handshake timed out"), "{error}");
         handle.join().unwrap();
     }
 

@@ -44,6 +44,10 @@ pub enum Act {
     /// bytes arrived, these bytes instead of the server's handshake; then
     /// reads until the client hangs up.
     GarbageHandshake(Vec<u8>),
+    /// For STARTTLS: `220 go ahead`, then the TLS handshake with the
+    /// server's side of it written one byte every `every` (reading at full
+    /// speed), until it completes or the client hangs up.
+    SlowHandshake(Duration),
     /// Sends `prefix`, then `chunk` again and again until the client hangs
     /// up (or 30 s, or 4 GiB).
     Endless {
@@ -361,6 +365,15 @@ impl<'a> Conn<'a> {
                 Next::Stop
             }
             Act::StartTls(bytes) => self.start_tls(bytes),
+            Act::SlowHandshake(every) => {
+                self.send(b"220 2.0.0 go ahead\r\n");
+                let slow = Slow {
+                    tcp: self.tcp.try_clone().unwrap(),
+                    every: *every,
+                };
+                let _ = self.acceptor().map(|a| a.accept(slow));
+                Next::Stop
+            }
             Act::GarbageHandshake(garbage) => {
                 self.send(b"220 2.0.0 go ahead\r\n");
                 let mut first = [0u8; 1];
@@ -390,20 +403,26 @@ impl<'a> Conn<'a> {
         }
     }
 
-    /// `reply` (the 220, maybe more), then the TLS handshake.
-    fn start_tls(&mut self, reply: &[u8]) -> Next {
+    /// The TLS acceptor of the script's certificate, if it has one.
+    fn acceptor(&self) -> Option<openssl::ssl::SslAcceptor> {
         use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
-        let Some((cert, key)) = &self.script.tls else {
-            self.send(b"454 4.7.0 no TLS here\r\n");
-            return Next::Continue;
-        };
-        self.send(reply);
+        let (cert, key) = self.script.tls.as_ref()?;
         let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
         acceptor
             .set_private_key_file(key, SslFiletype::PEM)
             .unwrap();
         acceptor.set_certificate_chain_file(cert).unwrap();
-        match acceptor.build().accept(self.tcp.try_clone().unwrap()) {
+        Some(acceptor.build())
+    }
+
+    /// `reply` (the 220, maybe more), then the TLS handshake.
+    fn start_tls(&mut self, reply: &[u8]) -> Next {
+        let Some(acceptor) = self.acceptor() else {
+            self.send(b"454 4.7.0 no TLS here\r\n");
+            return Next::Continue;
+        };
+        self.send(reply);
+        match acceptor.accept(self.tcp.try_clone().unwrap()) {
             Ok(stream) => {
                 let recorder = Recorder {
                     inner: Box::new(stream),
@@ -555,6 +574,31 @@ impl Conn<'_> {
             log.delivered.push(std::mem::take(&mut self.chunks));
         }
         Next::Continue
+    }
+}
+
+/// A TCP stream that writes one byte at a time, `every` apart.
+struct Slow {
+    tcp: TcpStream,
+    every: Duration,
+}
+
+impl Read for Slow {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let Some(&first) = buf.first() else {
+            return Ok(0);
+        };
+        std::thread::sleep(self.every);
+        self.tcp.write(&[first])
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tcp.flush()
     }
 }
 
