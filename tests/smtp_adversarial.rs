@@ -369,7 +369,7 @@ fn run_cases(cases: Vec<Case>) {
     let failed = std::sync::Mutex::new(Vec::new());
     let queue = std::sync::Mutex::new(cases.into_iter());
     std::thread::scope(|scope| {
-        for _ in 0..3 {
+        for _ in 0..4 {
             scope.spawn(|| {
                 loop {
                     let next = queue.lock().unwrap().next();
