@@ -351,7 +351,14 @@ impl Connection {
             Stream::Plain(tcp) => tcp,
             _ => return Err(self.closed("starting TLS with")),
         };
-        let tls = ssl.connect(tcp).map_err(|e| self.handshake_error(e))?;
+        // Each read waits at most the timeout; the whole handshake too, or a
+        // server sending it a byte at a time would hold it for hours.
+        let watch = HandshakeWatch::start(&tcp, self.timeout);
+        let connected = ssl.connect(tcp);
+        if watch.stop() {
+            return Err(self.handshake_timeout());
+        }
+        let tls = connected.map_err(|e| self.handshake_error(e))?;
         let info = self.check_peer(&tls, settings)?;
         self.note(&format!(
             "TLS started: {} {}, certificate {}, SHA-256 {}",
@@ -375,17 +382,22 @@ impl Connection {
     /// 76.
     fn handshake_error(&self, error: HandshakeError<TcpStream>) -> Error {
         match error {
-            HandshakeError::WouldBlock(_) => Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "TLS with {}: handshake timed out after {}",
-                    self.peer,
-                    seconds(self.timeout)
-                ),
-            ),
+            HandshakeError::WouldBlock(_) => self.handshake_timeout(),
             HandshakeError::Failure(stream) => handshake_failure(&self.peer, &stream),
             HandshakeError::SetupFailure(e) => setup_error(&e),
         }
+    }
+
+    /// The handshake took longer than the timeout (75).
+    fn handshake_timeout(&self) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "TLS with {}: handshake timed out after {}",
+                self.peer,
+                seconds(self.timeout)
+            ),
+        )
     }
 
     /// The session's facts, after checking a pinned fingerprint.
@@ -431,7 +443,17 @@ impl Connection {
     /// held meanwhile; the server closing the connection, even in the middle
     /// of a line, or a timeout is [`ExitStatus::TempFail`] (75).
     pub fn read_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
-        let line = self.read_data_line(max)?;
+        self.flush()?;
+        let deadline = Instant::now() + self.timeout;
+        self.read_line_by(max, deadline)
+    }
+
+    /// [`Connection::read_line`] with the line due by `deadline` instead of
+    /// within the timeout from now: the lines of one SMTP reply share one
+    /// deadline, so that a server sending a line at a time, each just in
+    /// time, still ends within the timeout.
+    pub fn read_line_by(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, Error> {
+        let line = self.read_line_until(max, deadline)?;
         if self.transcript.is_on() {
             let text = String::from_utf8_lossy(&line).into_owned();
             self.log_in(&text);
@@ -444,6 +466,12 @@ impl Connection {
     pub fn read_data_line(&mut self, max: usize) -> Result<Vec<u8>, Error> {
         self.flush()?;
         let deadline = Instant::now() + self.timeout;
+        self.read_line_until(max, deadline)
+    }
+
+    /// One line, due by `deadline`, without the transcript line.
+    fn read_line_until(&mut self, max: usize, deadline: Instant) -> Result<Vec<u8>, Error> {
+        self.flush()?;
         let mut line = Vec::new();
         loop {
             let available = &self.input[self.start..self.end];
@@ -724,6 +752,11 @@ impl Connection {
         self.local
     }
 
+    /// The limit for each read and write (and for each line).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Sets the timeout for each later read and write (and the deadline of
     /// each line).
     pub fn set_timeout(&mut self, timeout: Duration) {
@@ -791,6 +824,49 @@ impl crate::net::dot_reader::Chunks for Connection {
                 *deadline = Instant::now() + self.timeout;
             }
         }
+    }
+}
+
+/// Ends a TLS handshake that outlives its limit: a thread shuts the
+/// socket down at the deadline, unless stopped first.
+struct HandshakeWatch {
+    done: Option<mpsc::Sender<()>>,
+    fired: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl HandshakeWatch {
+    /// Watches `tcp` for `limit` (unwatched when the socket cannot be
+    /// shared: each read is still bounded by the timeout).
+    fn start(tcp: &TcpStream, limit: Duration) -> HandshakeWatch {
+        let Ok(socket) = tcp.try_clone() else {
+            return HandshakeWatch {
+                done: None,
+                fired: None,
+            };
+        };
+        let (done, wait) = mpsc::channel::<()>();
+        let fired = std::thread::spawn(move || match wait.recv_timeout(limit) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = socket.shutdown(std::net::Shutdown::Both);
+                true
+            }
+            _ => false,
+        });
+        HandshakeWatch {
+            done: Some(done),
+            fired: Some(fired),
+        }
+    }
+
+    /// Stops watching; whether the deadline came first (the socket is then
+    /// shut down, whatever the handshake did).
+    fn stop(mut self) -> bool {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+        self.fired
+            .take()
+            .is_some_and(|fired| fired.join().unwrap_or(false))
     }
 }
 
@@ -1278,6 +1354,33 @@ mod tests {
         let error = connection.read_line(512).unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(2000));
         assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_tls_handshake_trickled_a_byte_at_a_time_times_out() {
+        // The start of a 16 KiB handshake record, a byte every 100 ms:
+        // every read is in time, the handshake as a whole is not.
+        let (port, handle) = server(|mut tcp| {
+            let mut hello = [0u8; 2048];
+            let _ = tcp.read(&mut hello);
+            let mut record = b"\x16\x03\x03\x40\x00".to_vec();
+            record.resize(40, 0);
+            for byte in record {
+                if tcp.write_all(&[byte]).is_err() {
+                    return;
+                }
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let mut connection = open(port, SECOND, None);
+        let started = Instant::now();
+        let error = connection
+            .start_implicit_tls("localhost", &TlsSettings::default())
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(2000));
+        assert_eq!(error.status(), ExitStatus::TempFail, "{error}");
+        assert!(error.to_string().contains("handshake timed out"), "{error}");
         handle.join().unwrap();
     }
 

@@ -10,7 +10,7 @@ pub mod retry;
 pub mod submit;
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, ServerReply};
 use crate::net::connection::Connection;
@@ -26,6 +26,10 @@ pub const MX_PORT: u16 = 25;
 const MAX_REPLY_LINE: usize = 64 * 1024;
 /// Most lines in one reply.
 const MAX_REPLY_LINES: usize = 1000;
+/// Most octets of text in one reply: far above any real reply (an EHLO
+/// reply is a few hundred octets), far below what memory must never hold
+/// for one (1000 lines of 64 KiB).
+const MAX_REPLY_OCTETS: usize = 1 << 20;
 /// BDAT chunk size.
 const CHUNK: usize = 1 << 20;
 
@@ -39,9 +43,16 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// 2xx or 3xx.
-    pub fn is_positive(&self) -> bool {
-        self.code < 400
+    /// 2xx: the command completed (RFC 5321 §4.2.1). A 3xx is no
+    /// success: it asks for more, and only where the protocol expects it
+    /// (354 to DATA, 334 to AUTH, 220 to STARTTLS is a 2xx).
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+
+    /// 5xx: refused for good.
+    pub fn is_permanent(&self) -> bool {
+        (500..600).contains(&self.code)
     }
 
     /// 4xx: try again later.
@@ -54,16 +65,39 @@ impl Reply {
         format!("{} {}", self.code, self.lines.join(" / "))
     }
 
-    /// The error this reply means after `what` (4xx: deferred; 5xx:
-    /// `permanent`), keeping the reply.
+    /// The error this reply means after `what` when it is not the one
+    /// expected (4xx: deferred; 5xx: `permanent`; any other, a 2xx or 3xx
+    /// where it makes no sense, e.g. a 354 greeting: the server is out of
+    /// step, a protocol error), keeping the reply.
     pub fn error(&self, what: &str, permanent: ErrorKind) -> Error {
         let kind = if self.is_transient() {
             ErrorKind::Deferred
-        } else {
+        } else if self.is_permanent() {
             permanent
+        } else {
+            return self.out_of_step(what);
         };
         let message = format!("{what}: the server said {}", self.text());
         Error::refusal(kind, self.server_reply(), message)
+    }
+
+    /// The protocol error (76) of a reply that makes no sense after
+    /// `what`: the server is out of step.
+    pub fn out_of_step(&self, what: &str) -> Error {
+        let message = format!(
+            "{what}: the server broke the protocol: it said {}, which is no answer to it",
+            self.text()
+        );
+        Error::refusal(ErrorKind::Protocol, self.server_reply(), message)
+    }
+
+    /// The reply itself when it is a completion (2xx), a deferral (4xx) or
+    /// a refusal (5xx) of `what`; a 3xx is a protocol error (76).
+    pub fn completion(self, what: &str) -> Result<Reply, Error> {
+        match self.code {
+            300..400 => Err(self.out_of_step(what)),
+            _ => Ok(self),
+        }
     }
 
     /// The reply as the error type keeps it.
@@ -170,7 +204,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Reads the greeting (220); a 554 greeting is a refusal (69).
+    /// Reads the greeting (220); a 554 (any 5xx) greeting is a refusal
+    /// (69), a 4xx a temporary one (75), anything else a protocol error
+    /// (76).
     pub fn greet(mut conn: Connection) -> Result<Session, Error> {
         let reply = read_reply(&mut conn).map_err(|e| e.prefixed("waiting for the greeting"))?;
         if reply.code != 220 {
@@ -206,7 +242,10 @@ impl Session {
         })
     }
 
-    /// EHLO, falling back to HELO when the server does not know it.
+    /// EHLO, falling back to HELO when the server refuses it (5xx, RFC
+    /// 5321 §3.2). A 4xx is a temporary failure (75); any other answer
+    /// than 250 (a second 220 greeting, a 354) means the server is out of
+    /// step (76).
     pub fn hello(&mut self, name: &str) -> Result<(), Error> {
         self.helo_name = name.to_string();
         let reply = self.command(&format!("EHLO {name}"))?;
@@ -214,7 +253,7 @@ impl Session {
             self.ext = Extensions::parse(&reply);
             return Ok(());
         }
-        if reply.is_transient() {
+        if !reply.is_permanent() {
             return Err(reply.error("EHLO", ErrorKind::Refused));
         }
         let reply = self.command(&format!("HELO {name}"))?;
@@ -268,8 +307,10 @@ impl Session {
         }
         let kind = if reply.is_transient() {
             ErrorKind::Deferred
-        } else {
+        } else if reply.is_permanent() {
             ErrorKind::AuthRefused
+        } else {
+            return Err(reply.out_of_step("AUTH"));
         };
         let detail = client
             .oauth_error()
@@ -306,29 +347,40 @@ impl Session {
             let reply = read_reply(&mut self.conn)?;
             let replies = rcpts
                 .iter()
-                .map(|_| read_reply(&mut self.conn))
+                .map(|_| read_reply(&mut self.conn)?.completion("RCPT TO"))
                 .collect::<Result<Vec<_>, _>>()?;
-            if !reply.is_positive() {
+            if !reply.is_success() {
                 return Err(reply.error("MAIL FROM", ErrorKind::Refused));
             }
             return Ok(replies);
         }
         let reply = self.command(&mail)?;
-        if !reply.is_positive() {
+        if !reply.is_success() {
             return Err(reply.error("MAIL FROM", ErrorKind::Refused));
         }
-        rcpts.iter().map(|rcpt| self.command(rcpt)).collect()
+        rcpts
+            .iter()
+            .map(|rcpt| self.command(rcpt)?.completion("RCPT TO"))
+            .collect()
     }
 
     /// Sends the message with DATA (canonical line ends, dot-stuffed,
     /// ending with exactly CRLF.CRLF) or, when offered, BDAT (RFC 3030).
+    /// The reply is the final one (2xx, 4xx or 5xx), or DATA's refusal; a
+    /// DATA answered other than 354, 4xx or 5xx, or a 3xx final reply, is
+    /// a protocol error (76). A connection lost (or timed out) once the
+    /// whole message was sent leaves it unknown whether the server took
+    /// it (RFC 1047): the error says so.
     pub fn send_body(&mut self, body: &mut dyn Read) -> Result<Reply, Error> {
         if self.ext.chunking {
             return self.bdat(body);
         }
         let reply = self.command("DATA")?;
         if reply.code != 354 {
-            return Ok(reply);
+            if reply.is_transient() || reply.is_permanent() {
+                return Ok(reply);
+            }
+            return Err(reply.out_of_step("DATA"));
         }
         let buffered = std::io::BufWriter::with_capacity(CHUNK, ConnWriter(&mut self.conn));
         let mut writer = data::WireWriter::new(buffered, true);
@@ -338,7 +390,7 @@ impl Session {
             .into_inner()
             .map_err(|e| io_error(e.into_error()))?;
         self.conn.flush()?;
-        read_reply(&mut self.conn)
+        final_reply(&mut self.conn)
     }
 
     fn bdat(&mut self, mut body: &mut dyn Read) -> Result<Reply, Error> {
@@ -348,7 +400,7 @@ impl Session {
             match send_chunk(conn, chunk, last) {
                 Ok(reply) => {
                     // A refused chunk ends the transaction (RFC 3030 §2).
-                    let refused = !reply.is_positive() && !last;
+                    let refused = !reply.is_success() && !last;
                     outcome = Ok(Some(reply));
                     if refused {
                         return Err(std::io::Error::other("BDAT refused"));
@@ -429,7 +481,11 @@ impl Handshake for Session {
     fn request_tls(&mut self) -> Result<TlsAnswer, Error> {
         let reply = self.command("STARTTLS")?;
         if reply.code != 220 {
-            return Ok(TlsAnswer::Refused(reply.server_reply()));
+            if reply.is_transient() || reply.is_permanent() {
+                return Ok(TlsAnswer::Refused(reply.server_reply()));
+            }
+            // A 354 or a 250 is no go-ahead (RFC 3207 §4: 220).
+            return Err(reply.out_of_step("STARTTLS"));
         }
         self.ext = Extensions::default();
         Ok(TlsAnswer::Proceed)
@@ -489,9 +545,39 @@ pub fn address_literal(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// Reads one (possibly multi-line) reply, bounded in line length and count.
+/// Reads one (possibly multi-line) reply, bounded in line length, line
+/// count and octets (76 beyond), and due whole within the timeout (75
+/// after it), however its lines trickle in: RFC 5321 §4.5.3.2 times a
+/// command's reply, not each of its lines.
 pub fn read_reply(conn: &mut Connection) -> Result<Reply, Error> {
-    reply_from_lines(|| conn.read_line(MAX_REPLY_LINE))
+    let deadline = Instant::now() + conn.timeout();
+    let mut octets = 0usize;
+    reply_from_lines(|| {
+        let line = conn.read_line_by(MAX_REPLY_LINE, deadline)?;
+        octets += line.len();
+        if octets > MAX_REPLY_OCTETS {
+            return Err(Error::protocol(format!(
+                "the server's reply is longer than {} KiB",
+                MAX_REPLY_OCTETS >> 10
+            )));
+        }
+        Ok(line)
+    })
+}
+
+/// The reply to the end of a message (the final dot, or BDAT LAST): a
+/// completion ([`Reply::completion`]). When it does not come (a lost
+/// connection, a timeout), the server may have taken the message all the
+/// same: the error says so (RFC 1047), and a retry may deliver it twice.
+fn final_reply(conn: &mut Connection) -> Result<Reply, Error> {
+    match read_reply(conn) {
+        Ok(reply) => reply.completion("the end of the message"),
+        Err(e) if e.is_transient() => Err(e.suffixed(
+            "; the whole message was sent: the server may have accepted it \
+             (sending it again may deliver it twice, RFC 1047)",
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// A reply assembled from the lines `next_line` gives, up to the last one
@@ -571,7 +657,10 @@ fn send_chunk(conn: &mut Connection, chunk: &[u8], last: bool) -> Result<Reply, 
     conn.write_line(&command)?;
     conn.write_raw(chunk)?;
     conn.flush()?;
-    read_reply(conn)
+    match last {
+        true => final_reply(conn),
+        false => read_reply(conn)?.completion("BDAT"),
+    }
 }
 
 /// xtext (RFC 3461 §4): `+XX` for '+', '=', and bytes outside 33..=126.
@@ -642,6 +731,27 @@ mod tests {
         let many: Vec<&str> = std::iter::repeat_n("250-x", MAX_REPLY_LINES + 1).collect();
         let error = reply_of(&many).unwrap_err();
         assert_eq!(error.status(), ExitStatus::Protocol);
+    }
+
+    #[test]
+    fn only_4xx_and_5xx_are_refusals_and_only_2xx_completes() {
+        let reply = |code| Reply {
+            code,
+            lines: vec!["text".into()],
+        };
+        let status = |code| reply(code).error("MAIL FROM", ErrorKind::Refused).status();
+        assert_eq!(status(421), ExitStatus::TempFail);
+        assert_eq!(status(554), ExitStatus::Unavailable);
+        // A 2xx or 3xx where it is no answer: out of step.
+        assert_eq!(status(250), ExitStatus::Protocol);
+        assert_eq!(status(354), ExitStatus::Protocol);
+        for code in [250, 451, 550] {
+            assert_eq!(reply(code).completion("RCPT TO").unwrap().code, code);
+        }
+        let error = reply(354).completion("RCPT TO").unwrap_err();
+        assert_eq!(error.status(), ExitStatus::Protocol);
+        assert!(error.to_string().contains("RCPT TO"), "{error}");
+        assert!(reply(250).is_success() && !reply(354).is_success());
     }
 
     #[test]

@@ -231,9 +231,9 @@ pub struct SendOptions {
 
 /// Sends `messages` over one connection (RSET between them). A temporary
 /// failure (of the connection, or a 4xx for the session) before a
-/// message's end makes that message's (and the following messages')
-/// recipients deferred; a permanent refusal of the whole session is an
-/// error.
+/// message's end, or at the RSET before it, makes that message's (and the
+/// following messages') recipients deferred, the earlier messages keeping
+/// their results; a permanent refusal of the whole session is an error.
 pub fn send(
     endpoint: &Endpoint,
     messages: &[Outgoing],
@@ -250,14 +250,21 @@ pub fn send(
     };
     let mut results = Vec::new();
     for (index, message) in messages.iter().enumerate() {
-        if index > 0 {
-            session_ref.reset()?;
-        }
-        match send_one(session_ref, message, &message.recipients, options) {
+        let sent = match index {
+            0 => Ok(()),
+            _ => session_ref.reset(),
+        };
+        let sent = sent.and_then(|()| send_one(session_ref, message, &message.recipients, options));
+        match sent {
             Ok(Some(result)) => results.push(result),
             Ok(None) => break,
             Err(e) if e.is_transient() => {
                 results.extend(all_deferred(&messages[index..], &e));
+                return Ok(results);
+            }
+            // The messages already sent keep their results.
+            Err(e) if index > 0 => {
+                results.extend(messages[index..].iter().map(|m| all_failed(m, &e)));
                 return Ok(results);
             }
             Err(e) => return Err(e),
@@ -352,7 +359,7 @@ fn send_one(
         return Ok(None);
     }
     let accepted: Vec<usize> = (0..replies.len())
-        .filter(|&i| replies[i].is_positive())
+        .filter(|&i| replies[i].is_success())
         .collect();
     let mut results: Vec<RecipientResult> = recipients
         .iter()
@@ -382,7 +389,7 @@ fn send_one(
 }
 
 fn outcome(reply: &Reply) -> Outcome {
-    if reply.is_positive() {
+    if reply.is_success() {
         Outcome::Accepted
     } else if reply.is_transient() {
         Outcome::Deferred
@@ -399,6 +406,16 @@ fn all_deferred(messages: &[Outgoing], why: &Error) -> Vec<Vec<RecipientResult>>
         .iter()
         .map(|message| all(message, Outcome::Deferred, &why))
         .collect()
+}
+
+/// Every recipient of `message` not served for good because of `why`
+/// (e.g. a server out of step, 76): its status is `why`'s.
+fn all_failed(message: &Outgoing, why: &Error) -> Vec<RecipientResult> {
+    let mut results = all(message, Outcome::Rejected, &why.to_string());
+    for result in &mut results {
+        result.failure = why.status();
+    }
+    results
 }
 
 /// Every recipient of a message with the same result.

@@ -4,9 +4,9 @@
 //! whose prefix it starts with (case-insensitive), else by `otherwise`.
 //!
 //! Replies are sent as given (they may be anything), except two words:
-//! `SILENCE` (say nothing for 30 s) and `CLOSE` (hang up). After a rule
-//! answered `DATA`, message lines get no reply until the lone `.`, which
-//! gets `250 ok`. A connection ends when the client closes it or once
+//! `SILENCE` (say nothing for 30 s) and `CLOSE` (hang up). `DATA` without
+//! a rule is answered `354`. After `DATA`, message lines get no reply
+//! (unless a rule matches them) until the lone `.`, which gets `250 ok`. A connection ends when the client closes it or once
 //! `QUIT` is answered.
 
 use std::io::{BufRead, BufReader, Write};
@@ -87,6 +87,11 @@ impl Script {
                     let _ = stream.write_all(b"250 ok\r\n");
                 }
                 None if in_data => answered = false,
+                // DATA goes ahead unless a rule says otherwise.
+                None if upper.starts_with("DATA") => {
+                    in_data = true;
+                    let _ = stream.write_all(b"354 go ahead\r\n");
+                }
                 None => {
                     let _ = stream.write_all(self.otherwise);
                 }
