@@ -458,15 +458,36 @@ fn starttls_missing_or_refused_is_76_before_any_credential() {
             assert!(!run.log.received("STARTTLS"), "{:?}", run.log.lines);
         },
     )];
-    let answers = [
+    // RFC 3207 §4: 454 is a temporary refusal, to be tried again later.
+    for answer in [
         "454 4.7.0 TLS not available due to temporary reason\r\n",
+        "454 \x1b[31mno\x1b[0m TLS\r\n",
+    ] {
+        cases.push(Case::at(
+            format!("STARTTLS answered {answer:?}"),
+            "STARTTLS",
+            reply(answer),
+            QUEUE,
+            |run: &Run, what: &str| {
+                deferred(run, what);
+                run.no_credential(what);
+                assert!(run.log.tls.is_empty(), "{what}: TLS went ahead");
+                assert!(
+                    run.stderr().contains("STARTTLS refused for now"),
+                    "{}",
+                    run.stderr()
+                );
+            },
+        ));
+    }
+    let answers = [
         "502 5.5.1 command not implemented\r\n",
         // A positive intermediate reply is not a go-ahead.
         "354 go ahead\r\n",
         "250 2.0.0 fine\r\n",
         "HTTP/1.1 400 Bad Request\r\n",
         "220-go\r\n250 ahead\r\n",
-        "454 \x1b[31mno\x1b[0m TLS\r\n",
+        "554 \x1b[31mno\x1b[0m TLS\r\n",
     ];
     for answer in answers {
         cases.push(Case::at(
@@ -740,7 +761,7 @@ fn control_characters_in_server_text_never_reach_the_terminal_raw() {
             format!("250-{hostile}\r\n250-X{hostile}\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n"),
             0,
         ),
-        ("STARTTLS", "STARTTLS", format!("454 {hostile}\r\n"), 76),
+        ("STARTTLS", "STARTTLS", format!("554 {hostile}\r\n"), 76),
         ("AUTH", "~AUTH", format!("535 5.7.8 {hostile}\r\n"), 77),
         ("MAIL", "~MAIL", format!("451 4.3.0 {hostile}\r\n"), 75),
         ("RCPT", "~RCPT", format!("550 5.1.1 {hostile}\r\n"), 67),
@@ -1180,7 +1201,7 @@ mod probe {
             (
                 "STARTTLS refused",
                 on("STARTTLS", reply("454 4.7.0 not now\r\n")),
-                "error: STARTTLS refused: the server said 454 4.7.0 not now",
+                "error: STARTTLS refused for now: the server said 454 4.7.0 not now",
             ),
             (
                 "STARTTLS answered 354",

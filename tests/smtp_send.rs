@@ -816,7 +816,8 @@ fn opportunistic_starttls_refused_goes_on_in_plain_text() {
     assert_eq!(transcript.matches("=== Connected to").count(), 1);
     assert!(transcript.contains("-> MAIL FROM:<alice@example.test>"));
 
-    // Required STARTTLS refused is 76, and nothing more is sent.
+    // Required STARTTLS refused with 454 (temporary, RFC 3207 §4) is 75,
+    // and nothing more is sent.
     let port = scripted(vec![
         ("EHLO", b"250-scripted\r\n250 STARTTLS\r\n"),
         (
@@ -831,7 +832,7 @@ fn opportunistic_starttls_refused_goes_on_in_plain_text() {
         MESSAGE,
     );
     let transcript = stderr(&out);
-    assert_eq!(code(&out), 76, "{transcript}");
+    assert_eq!(code(&out), 75, "{transcript}");
     assert!(!transcript.contains("MAIL FROM"), "{transcript}");
 }
 

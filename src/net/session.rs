@@ -295,6 +295,16 @@ pub fn start_tls<S: Handshake>(
             ));
             return Ok(());
         }
+        // RFC 3207 §4: 454 is "TLS not available due to temporary
+        // reason": 75, to be tried again later (with --queue, queued);
+        // nothing is sent without TLS either way.
+        TlsAnswer::Refused(reply) if reply.code.is_some_and(|c| (400..500).contains(&c)) => {
+            let message = format!(
+                "{} refused for now: the server said {reply}",
+                S::TLS_COMMAND
+            );
+            return Err(Error::refusal(ErrorKind::Deferred, reply, message));
+        }
         TlsAnswer::Refused(reply) => {
             let message = format!("{} refused: the server said {reply}", S::TLS_COMMAND);
             return Err(Error::refusal(ErrorKind::Protocol, reply, message));

@@ -180,8 +180,10 @@ sysexits.h numbering, the same in every mailkit tool:
   69  permanent failure: 5xx to MAIL or DATA, the SIZE limit, a null MX,
       refused service; a queued message given up after --max-age
   73  the queue directory or an entry cannot be created
-  75  temporary failure: 4xx, refused or reset connection, timeout
-  76  protocol or TLS failure; STARTTLS required but not offered
+  75  temporary failure: 4xx (454 to a required STARTTLS too), refused or
+      reset connection, timeout
+  76  protocol or TLS failure; STARTTLS required but not offered or refused
+      for good
   77  authentication failed
   78  configuration error (password file readable by others, bad netrc)
 When results mix, one rule decides: a permanent failure wins over a
