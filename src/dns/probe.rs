@@ -748,7 +748,7 @@ mod tests {
         let line = probe.text_line();
         assert!(
             line.ends_with(
-                ", STARTTLS, error: STARTTLS refused: the server said 454 TLS not available now"
+                ", STARTTLS, error: STARTTLS refused for now: the server said 454 TLS not available now"
             ),
             "{line}"
         );
