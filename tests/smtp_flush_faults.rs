@@ -153,23 +153,22 @@ impl Random {
 /// The kill points of round `round`: each step of the protocol in turn
 /// (at a varying message), then random moments.
 fn kill_point(round: usize, random: &mut Random) -> KillAt {
-    // Exim offers CHUNKING: the message goes as BDAT.
-    const STEPS: [&str; 8] = [
-        "-> STARTTLS",
-        "=== TLS",
-        "~> MAIL",
-        "~> RCPT",
-        "~> BDAT",
-        "~> [",
-        "<~ 250 OK id=",
-        "~> QUIT",
+    // Exim offers CHUNKING: the message goes as BDAT. One connection per
+    // flush: its STARTTLS and QUIT come once, the rest once per entry.
+    const STEPS: [(&str, u64); 8] = [
+        ("-> STARTTLS", 1),
+        ("=== TLS", 1),
+        ("~> MAIL", 8),
+        ("~> RCPT", 8),
+        ("~> BDAT", 6),
+        ("~> [", 6),
+        ("<~ 250 OK id=", 6),
+        ("~> QUIT", 1),
     ];
+    let (line, most) = STEPS[(round / 2) % STEPS.len()];
     match round % 2 {
-        0 => KillAt::Line(
-            STEPS[(round / 2) % STEPS.len()],
-            1 + random.below(6) as usize,
-        ),
-        _ => KillAt::After(Duration::from_millis(random.below(200))),
+        0 => KillAt::Line(line, 1 + random.below(most) as usize),
+        _ => KillAt::After(Duration::from_millis(random.below(60))),
     }
 }
 
@@ -507,4 +506,26 @@ fn a_flush_on_a_full_disk_keeps_every_entry_whole() {
     let out = run_tool(BIN, &flush, b"");
     assert_eq!(code(&out), 75, "{}", stderr(&out));
     assert_eq!(queued(&queue).len(), 3);
+}
+
+#[test]
+fn a_flush_sends_the_entries_of_one_route_over_one_connection() {
+    let setup = setup(6);
+    let (status, transcript) = flush_killed(&setup.flush, None);
+    assert_eq!(status, Some(75), "tempfail is still deferred: {transcript}");
+    assert_eq!(
+        transcript.matches("=== Connected to").count(),
+        1,
+        "{transcript}"
+    );
+    assert_eq!(
+        transcript.matches("~> MAIL FROM:").count(),
+        6,
+        "{transcript}"
+    );
+    assert_eq!(transcript.matches("~> RSET").count(), 5, "{transcript}");
+    // Each entry left the queue (or was updated) before the QUIT.
+    let counts = settle(&setup.exim);
+    assert_eq!(counts.len(), 6, "{counts:?}");
+    assert_eq!(queued(&setup.queue).len(), 2, "the two tempfail entries");
 }

@@ -11,7 +11,7 @@ use mailkit::output::{self, Diagnostics};
 use mailkit::smtp::Dsn;
 use mailkit::smtp::queue::{self, Listing, Queue, SendRoute};
 use mailkit::smtp::retry::{self, Flush};
-use mailkit::smtp::submit::{self, Outcome, Outgoing, RecipientResult, Route};
+use mailkit::smtp::submit::{self, OnProgress, Outcome, Outgoing, RecipientResult, Route};
 use mailkit::tools::smtp_send::{self as tool, Args};
 use mailkit::{Error, ExitStatus, cli};
 
@@ -36,7 +36,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let send_route = args.send_route()?;
     let route = tool::route(&send_route, args.timeout.timeout)?;
-    let results = deliver(&args, &route, &messages, None)?;
+    let results = deliver(&args, &route, (&messages, None), &mut |_| Ok(()))?;
     let mut flat = Vec::new();
     for (message, mut results) in messages.iter().zip(results) {
         // A diagnosis (--quit-after) never spools what it did not send.
@@ -88,18 +88,19 @@ fn is_empty(sources: &[Replayable]) -> anyhow::Result<bool> {
 }
 
 /// Delivers `messages` by `route`, a result per recipient per message,
-/// with `dsn` (a queue entry's) instead of the DSN options when given.
+/// with `dsn` (a queue entry's) instead of the DSN options when given,
+/// telling `on` of each message as it goes.
 fn deliver(
     args: &Args,
     route: &Route,
-    messages: &[Outgoing],
-    dsn: Option<&Dsn>,
+    (messages, dsn): (&[Outgoing], Option<&Dsn>),
+    on: &mut OnProgress,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
     let mut options = args.send_options();
     options.dsn = dsn.cloned().unwrap_or(options.dsn);
     let verbose = args.common.verbose > 0;
     let mut transcript = || Transcript::stderr_if(verbose);
-    submit::deliver(route, messages, &options, &mut transcript)
+    submit::deliver_each(route, messages, &options, &mut transcript, on)
 }
 
 /// Results: JSON for every recipient, or a line on stderr for each one
@@ -141,19 +142,19 @@ fn flush(args: &Args, dir: &std::path::Path, diag: &Diagnostics) -> anyhow::Resu
     };
     // One route (and one password look-up) per way of sending.
     let mut routes: Vec<(SendRoute, Route)> = Vec::new();
-    let mut deliver_one = |send_route: &SendRoute, dsn: Option<&Dsn>, message: &Outgoing| {
-        if !routes.iter().any(|(r, _)| r == send_route) {
-            let route = tool::route(send_route, args.timeout.timeout)?;
-            routes.push((send_route.clone(), route));
-        }
-        let (_, route) = &routes[routes
-            .iter()
-            .position(|(r, _)| r == send_route)
-            .unwrap_or(0)];
-        let results = deliver(args, route, std::slice::from_ref(message), dsn)?;
-        Ok(results.into_iter().next().unwrap_or_default())
-    };
-    let flushed = retry::flush(dir, &how, &mut deliver_one)?;
+    let mut deliver_batch =
+        |send_route: &SendRoute, dsn: Option<&Dsn>, messages: &[Outgoing], on: &mut OnProgress| {
+            if !routes.iter().any(|(r, _)| r == send_route) {
+                let route = tool::route(send_route, args.timeout.timeout)?;
+                routes.push((send_route.clone(), route));
+            }
+            let (_, route) = &routes[routes
+                .iter()
+                .position(|(r, _)| r == send_route)
+                .unwrap_or(0)];
+            deliver(args, route, (messages, dsn), on)
+        };
+    let flushed = retry::flush(dir, &how, &mut deliver_batch)?;
     flushed
         .warnings(&how.route)
         .iter()

@@ -327,7 +327,7 @@ impl Queue {
     /// flush took into `cur/` goes after.
     pub fn update(&self, entry: &Entry, envelope: &QueuedEnvelope) -> Result<(), Error> {
         let mut message = self.message(entry)?;
-        let queued = self.dir.join("new").join(entry.name());
+        let queued = self.queued_path(entry);
         self.write_entry(&queued, envelope, &mut message)?;
         if entry.path != queued {
             self.remove(entry)?;
@@ -354,9 +354,19 @@ impl Queue {
         })
     }
 
-    /// Puts an entry [`Queue::take`]n back into `new/` as it was.
+    /// Puts an entry [`Queue::take`]n back into `new/` as it was (nothing
+    /// to do for one in `new/`).
     pub fn put_back(&self, entry: &Entry) -> Result<(), Error> {
-        self.rename(&entry.path, &self.dir.join("new").join(entry.name()))
+        let queued = self.queued_path(entry);
+        match entry.path == queued {
+            true => Ok(()),
+            false => self.rename(&entry.path, &queued),
+        }
+    }
+
+    /// Where an entry is while it waits: `new/NAME`.
+    pub fn queued_path(&self, entry: &Entry) -> PathBuf {
+        self.dir.join("new").join(entry.name())
     }
 
     fn rename(&self, from: &Path, to: &Path) -> Result<(), Error> {

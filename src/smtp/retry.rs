@@ -16,8 +16,8 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::input::Replayable;
 use crate::smtp::Dsn;
-use crate::smtp::queue::{self, Queue, QueuedEnvelope, SendRoute};
-use crate::smtp::submit::{self, Outcome, Outgoing, RecipientResult};
+use crate::smtp::queue::{self, Entry, Queue, QueuedEnvelope, SendRoute};
+use crate::smtp::submit::{self, OnProgress, Outcome, Outgoing, Progress, RecipientResult};
 
 /// The recipients of `results` that were deferred.
 fn deferred(results: &[RecipientResult]) -> Vec<String> {
@@ -201,16 +201,41 @@ impl FlushReport {
     }
 }
 
-/// The function that sends one message by a route, with the DSN request
-/// its entry recorded (if any).
-pub type Deliver<'a> =
-    dyn FnMut(&SendRoute, Option<&Dsn>, &Outgoing) -> Result<Vec<RecipientResult>, Error> + 'a;
+/// The function that sends messages by a route, over one connection
+/// where the route allows, with the DSN request their entries recorded
+/// (if any), telling `on` of each message as it goes.
+pub type Deliver<'a> = dyn FnMut(
+        &SendRoute,
+        Option<&Dsn>,
+        &[Outgoing],
+        &mut OnProgress,
+    ) -> Result<Vec<Vec<RecipientResult>>, Error>
+    + 'a;
+
+/// At most this many entries go over one connection, and at most
+/// [`BATCH_OCTETS`] of them (each is held, in memory up to 8 MiB, while
+/// its batch is sent).
+const BATCH_ENTRIES: usize = 64;
+
+/// See [`BATCH_ENTRIES`].
+const BATCH_OCTETS: u64 = 16 << 20;
+
+/// Due entries that go the same way (route and DSN request), in queue
+/// order.
+struct Batch {
+    route: SendRoute,
+    dsn: Option<Dsn>,
+    entries: Vec<Entry>,
+    octets: u64,
+}
 
 /// Retries the due entries of the queue at `dir` with `deliver`, under
 /// the queue's lock (two flushes never send one entry twice), each by its
-/// route (the module's route rule): an entry delivered (or refused for
-/// good) leaves the queue, one still deferred stays with its back-off
-/// doubled, one too old is given up, one held for its route stays as it is.
+/// route (the module's route rule), entries that go the same way over one
+/// connection: an entry delivered (or refused for good) leaves the queue
+/// as soon as the server's reply says so, one still deferred stays with
+/// its back-off doubled, one too old is given up, one held for its route
+/// stays as it is.
 pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushReport, Error> {
     let queue = Queue::open(dir)?;
     let _lock = queue.lock()?;
@@ -222,6 +247,22 @@ pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushRepo
         ..FlushReport::default()
     };
     let now = queue::now();
+    for batch in batches(&queue, entries, how, now, &mut report)? {
+        send_batch(&queue, batch, now, deliver, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// The due entries in batches, the rest handled: too old given up
+/// (removed, reported), held for their route (reported).
+fn batches(
+    queue: &Queue,
+    entries: Vec<Entry>,
+    how: &Flush,
+    now: u64,
+    report: &mut FlushReport,
+) -> Result<Vec<Batch>, Error> {
+    let mut batches: Vec<Batch> = Vec::new();
     for entry in entries {
         let envelope = &entry.envelope;
         if now.saturating_sub(envelope.created) > how.max_age {
@@ -238,41 +279,104 @@ pub fn flush(dir: &Path, how: &Flush, deliver: &mut Deliver) -> Result<FlushRepo
             continue;
         }
         let id = entry.path.display().to_string();
-        let route = match how.way(&id, envelope.route.as_ref(), &mut report) {
+        let route = match how.way(&id, envelope.route.as_ref(), report) {
             Way::Send(route) => route,
             Way::Hold(recorded) => {
                 report.held.push((id, recorded.describe()));
                 continue;
             }
         };
-        let spooled = Replayable::read_from(&mut queue.message(&entry)?)
-            .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
-        let message =
-            submit::prepare(spooled, &envelope.recipients, false, Some(&envelope.sender))?;
-        let taken = queue.take(&entry)?;
-        let results = match deliver(&route, envelope.dsn.as_ref(), &message) {
-            Ok(results) => results,
-            Err(e) => {
-                queue.put_back(&taken)?;
-                return Err(e);
-            }
+        let octets = std::fs::metadata(&entry.path).map_or(0, |m| m.len());
+        let dsn = envelope.dsn.clone();
+        let joins = |b: &&mut Batch| {
+            b.route == route
+                && b.dsn == dsn
+                && b.entries.len() < BATCH_ENTRIES
+                && b.octets + octets <= BATCH_OCTETS.max(octets)
         };
-        let still_deferred = deferred(&results);
-        if still_deferred.is_empty() {
-            queue.remove(&taken)?;
-        } else {
-            let mut next = envelope.clone();
-            next.attempts += 1;
-            next.next_attempt = now + queue::backoff(next.attempts).as_secs();
-            next.last_error = first_deferral(&results);
-            next.recipients = still_deferred;
-            next.route = Some(route);
-            if let Err(e) = queue.update(&taken, &next) {
-                queue.put_back(&taken)?;
-                report.not_updated.push((id, e.to_string()));
+        match batches.iter_mut().rev().find(joins) {
+            Some(batch) => {
+                batch.entries.push(entry);
+                batch.octets += octets;
             }
+            None => batches.push(Batch {
+                route,
+                dsn,
+                entries: vec![entry],
+                octets,
+            }),
         }
-        report.results.extend(results);
     }
-    Ok(report)
+    Ok(batches)
+}
+
+/// Sends one batch: each entry moves into `cur/` just before it is sent
+/// and is settled ([`settle`]) as soon as its results are known.
+fn send_batch(
+    queue: &Queue,
+    batch: Batch,
+    now: u64,
+    deliver: &mut Deliver,
+    report: &mut FlushReport,
+) -> Result<(), Error> {
+    let mut messages = Vec::new();
+    for entry in &batch.entries {
+        let spooled = Replayable::read_from(&mut queue.message(entry)?)
+            .map_err(|e| Error::io(format!("{}: {e}", entry.path.display())))?;
+        let envelope = &entry.envelope;
+        let sender = Some(envelope.sender.as_str());
+        messages.push(submit::prepare(
+            spooled,
+            &envelope.recipients,
+            false,
+            sender,
+        )?);
+    }
+    let mut taken: Vec<Option<Entry>> = vec![None; batch.entries.len()];
+    let mut on = |progress: Progress| match progress {
+        Progress::Sending(i) => {
+            taken[i] = Some(queue.take(&batch.entries[i])?);
+            Ok(())
+        }
+        Progress::Done(i, results) => {
+            let entry = taken[i].take().unwrap_or_else(|| batch.entries[i].clone());
+            settle(queue, (&entry, &batch.route), results, now, report)
+        }
+    };
+    let delivered = deliver(&batch.route, batch.dsn.as_ref(), &messages, &mut on);
+    // An entry taken and not settled (the delivery failed on the way) goes
+    // back as it was.
+    for entry in taken.iter().flatten() {
+        queue.put_back(entry)?;
+    }
+    report.results.extend(delivered?.into_iter().flatten());
+    Ok(())
+}
+
+/// An entry whose results are known: removed when no recipient is
+/// deferred, else its envelope updated (back-off doubled, the deferred
+/// recipients only); when that cannot be written, kept as it was.
+fn settle(
+    queue: &Queue,
+    (entry, route): (&Entry, &SendRoute),
+    results: &[RecipientResult],
+    now: u64,
+    report: &mut FlushReport,
+) -> Result<(), Error> {
+    let still_deferred = deferred(results);
+    if still_deferred.is_empty() {
+        return queue.remove(entry);
+    }
+    let mut next = entry.envelope.clone();
+    next.attempts += 1;
+    next.next_attempt = now + queue::backoff(next.attempts).as_secs();
+    next.last_error = first_deferral(results);
+    next.recipients = still_deferred;
+    next.route = Some(route.clone());
+    if let Err(e) = queue.update(entry, &next) {
+        queue.put_back(entry)?;
+        let id = queue.queued_path(entry).display().to_string();
+        report.not_updated.push((id, e.to_string()));
+    }
+    Ok(())
 }

@@ -229,6 +229,18 @@ pub struct SendOptions {
     pub quit_after: Option<Step>,
 }
 
+/// What [`deliver_each`] tells its caller about each message as it goes.
+pub enum Progress<'a> {
+    /// The message with this index is about to be sent.
+    Sending(usize),
+    /// The message with this index has its results (sent, or deferred
+    /// without being sent), before the next message or the QUIT.
+    Done(usize, &'a [RecipientResult]),
+}
+
+/// Takes each [`Progress`] event; an error stops the delivery.
+pub type OnProgress<'a> = dyn FnMut(Progress) -> Result<(), Error> + 'a;
+
 /// Sends `messages` over one connection (RSET between them). A temporary
 /// failure (of the connection, or a 4xx for the session) before a
 /// message's end, or at the RSET before it, makes that message's (and the
@@ -240,9 +252,21 @@ pub fn send(
     options: &SendOptions,
     transcript: Transcript,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
+    send_each(endpoint, messages, options, transcript, &mut |_| Ok(()))
+}
+
+/// [`send`], telling `on` of each message before it is sent and as soon as
+/// its results are known.
+fn send_each(
+    endpoint: &Endpoint,
+    messages: &[Outgoing],
+    options: &SendOptions,
+    transcript: Transcript,
+    on: &mut OnProgress,
+) -> Result<Vec<Vec<RecipientResult>>, Error> {
     let mut session = match open_session(endpoint, options, transcript) {
         Ok(session) => session,
-        Err(e) if e.is_transient() => return Ok(all_deferred(messages, &e)),
+        Err(e) if e.is_transient() => return finish(Vec::new(), all_deferred(messages, &e), on),
         Err(e) => return Err(e),
     };
     let Some(session_ref) = session.as_mut() else {
@@ -250,22 +274,32 @@ pub fn send(
     };
     let mut results = Vec::new();
     for (index, message) in messages.iter().enumerate() {
-        let sent = match index {
+        let reset = match index {
             0 => Ok(()),
             _ => session_ref.reset(),
         };
-        let sent = sent.and_then(|()| send_one(session_ref, message, &message.recipients, options));
+        // An error of `on` is the caller's (its queue), not the session's:
+        // it stops the delivery as it is.
+        let sent = match reset {
+            Ok(()) => {
+                on(Progress::Sending(index))?;
+                send_one(session_ref, message, &message.recipients, options)
+            }
+            Err(e) => Err(e),
+        };
         match sent {
-            Ok(Some(result)) => results.push(result),
+            Ok(Some(result)) => {
+                on(Progress::Done(index, &result))?;
+                results.push(result);
+            }
             Ok(None) => break,
             Err(e) if e.is_transient() => {
-                results.extend(all_deferred(&messages[index..], &e));
-                return Ok(results);
+                return finish(results, all_deferred(&messages[index..], &e), on);
             }
             // The messages already sent keep their results.
             Err(e) if index > 0 => {
-                results.extend(messages[index..].iter().map(|m| all_failed(m, &e)));
-                return Ok(results);
+                let failed = messages[index..].iter().map(|m| all_failed(m, &e));
+                return finish(results, failed.collect(), on);
             }
             Err(e) => return Err(e),
         }
@@ -274,6 +308,19 @@ pub fn send(
         session.quit();
     }
     Ok(results)
+}
+
+/// `done`, then the results of the messages not sent, each told to `on`.
+fn finish(
+    mut done: Vec<Vec<RecipientResult>>,
+    rest: Vec<Vec<RecipientResult>>,
+    on: &mut OnProgress,
+) -> Result<Vec<Vec<RecipientResult>>, Error> {
+    for result in rest {
+        on(Progress::Done(done.len(), &result))?;
+        done.push(result);
+    }
+    Ok(done)
 }
 
 /// Connect, greet, EHLO, STARTTLS (the shared negotiation) and AUTH,
@@ -646,12 +693,31 @@ pub fn deliver(
     options: &SendOptions,
     transcript: &mut dyn FnMut() -> Transcript,
 ) -> Result<Vec<Vec<RecipientResult>>, Error> {
+    deliver_each(route, messages, options, transcript, &mut |_| Ok(()))
+}
+
+/// [`deliver`], telling `on` of each message before it is sent and as soon
+/// as its results are known (for the queue, which removes an entry the
+/// moment the server has it).
+pub fn deliver_each(
+    route: &Route,
+    messages: &[Outgoing],
+    options: &SendOptions,
+    transcript: &mut dyn FnMut() -> Transcript,
+    on: &mut OnProgress,
+) -> Result<Vec<Vec<RecipientResult>>, Error> {
     match route {
-        Route::Server(endpoint) => send(endpoint, messages, options, transcript()),
-        Route::Direct(direct) => messages
-            .iter()
-            .map(|message| deliver_direct(direct, message, options, transcript))
-            .collect(),
+        Route::Server(endpoint) => send_each(endpoint, messages, options, transcript(), on),
+        Route::Direct(direct) => {
+            let mut all = Vec::new();
+            for (index, message) in messages.iter().enumerate() {
+                on(Progress::Sending(index))?;
+                let results = deliver_direct(direct, message, options, transcript)?;
+                on(Progress::Done(index, &results))?;
+                all.push(results);
+            }
+            Ok(all)
+        }
     }
 }
 
