@@ -529,3 +529,41 @@ fn a_flush_sends_the_entries_of_one_route_over_one_connection() {
     assert_eq!(counts.len(), 6, "{counts:?}");
     assert_eq!(queued(&setup.queue).len(), 2, "the two tempfail entries");
 }
+
+#[test]
+fn a_server_out_of_step_mid_flush_leaves_the_unsent_entries_queued() {
+    use common::scripted::Script;
+    let dir = Scratch::new();
+    let queue = dir.path().join("queue");
+    let messages: Vec<Vec<u8>> = (0..3).map(message).collect();
+    queue_all(&dir, &queue, &messages, &["bob@example.test"]);
+    // The RSET before the second message is answered out of step.
+    let (port, server) = Script::smtp(vec![("RSET", b"354 go ahead\r\n")]).start();
+    let url = format!("smtp://localhost:{port}");
+    let args = [
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--flush",
+        queue.to_str().unwrap(),
+    ];
+    let out = run_tool(BIN, &[&args[..], &["--force", "--reroute"]].concat(), b"");
+    assert_eq!(code(&out), 76, "{}", stderr(&out));
+    assert!(stderr(&out).contains("354"), "{}", stderr(&out));
+    let received = server.join().unwrap();
+    assert_eq!(received.iter().filter(|l| l.starts_with("MAIL")).count(), 1);
+    let left: Vec<String> = queued(&queue).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(left.len(), 2, "the two unsent entries stay: {left:?}");
+    assert!(
+        !left.contains(&message_id(&messages[0])),
+        "the sent one left"
+    );
+    for sub in ["tmp", "cur"] {
+        assert_eq!(
+            std::fs::read_dir(queue.join(sub)).unwrap().count(),
+            0,
+            "{sub}/"
+        );
+    }
+}

@@ -939,6 +939,39 @@ fn eight_bit_without_8bitmime_is_65() {
 }
 
 #[test]
+fn an_8_bit_message_among_others_is_refused_alone() {
+    let (port, server) = Script::smtp(vec![("EHLO", b"250 plain\r\n")]).start();
+    let url = format!("smtp://localhost:{port}");
+    let dir = Scratch::new();
+    let mut args = vec!["--server".to_string(), url, "--tls".into(), "none".into()];
+    for (n, body) in ["one", "Grüße", "three"].iter().enumerate() {
+        let path = dir.path().join(format!("m{n}.eml"));
+        std::fs::write(&path, format!("From: a@example.test\n\n{body}\n")).unwrap();
+        args.extend(["--file".to_string(), path.to_str().unwrap().to_string()]);
+    }
+    args.extend(["--json".to_string(), "bob@example.test".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_tool(BIN, &args, b"");
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    let statuses: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|v| v["status"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(statuses, ["accepted", "rejected", "accepted"]);
+    assert!(stdout(&out).contains("8BITMIME"), "{}", stdout(&out));
+    let received = server.join().unwrap();
+    let mails = received
+        .iter()
+        .filter(|l| l.starts_with("MAIL FROM"))
+        .count();
+    assert_eq!(mails, 2, "{received:?}");
+    assert!(
+        !received.iter().any(|l| l.contains("Grüße")),
+        "{received:?}"
+    );
+}
+
+#[test]
 fn implicit_tls_submission_with_auth() {
     let mta = Mta::start(EximOptions::default());
     let url = format!("smtps://alice@localhost:{}", mta.exim.smtps);

@@ -109,6 +109,15 @@ fn report(args: &Args, diag: &Diagnostics, results: &[RecipientResult]) -> io::R
     if results.iter().any(|r| r.dsn_ignored) {
         diag.note("the server does not offer DSN: --notify, --ret and --envid were not sent");
     }
+    // A session that broke (76) left messages unsent: said once, whatever
+    // the output form, since the status alone would not say why.
+    let mut broken: Vec<&str> = results
+        .iter()
+        .filter(|r| r.unsent_by_a_broken_session())
+        .map(|r| r.reply.as_str())
+        .collect();
+    broken.dedup();
+    broken.iter().for_each(|why| diag.error(why));
     let mut out = io::stdout().lock();
     for result in results {
         if args.output.json {

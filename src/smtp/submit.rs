@@ -19,7 +19,7 @@ use crate::net::connection::{TlsMode, TlsSettings};
 use crate::net::session::{Endpoint, Negotiation, Stage, negotiate};
 use crate::net::transcript::Transcript;
 use crate::smtp::data::{self, WireStats};
-use crate::smtp::{Dsn, MailOptions, Reply, Session};
+use crate::smtp::{Dsn, Extensions, MailOptions, Reply, Session};
 
 /// A message ready to send: its envelope, the header as it goes out (Bcc
 /// removed, Date and Message-ID added), and the body, with what the wire
@@ -278,6 +278,17 @@ fn send_each(
             0 => Ok(()),
             _ => session_ref.reset(),
         };
+        // A message the server cannot take is refused alone, before any
+        // of it is sent (more than one message: the others still go).
+        if reset.is_ok()
+            && messages.len() > 1
+            && let Some(why) = unsendable(message, session_ref.extensions())
+        {
+            let result = all_failed(message, &why);
+            on(Progress::Done(index, &result))?;
+            results.push(result);
+            continue;
+        }
         // An error of `on` is the caller's (its queue), not the session's:
         // it stops the delivery as it is.
         let sent = match reset {
@@ -296,10 +307,12 @@ fn send_each(
             Err(e) if e.is_transient() => {
                 return finish(results, all_deferred(&messages[index..], &e), on);
             }
-            // The messages already sent keep their results.
+            // The messages already sent keep their results; the others
+            // were not sent (or, broken off after their data, may have
+            // been taken): deferred with the break's status, never lost.
             Err(e) if index > 0 => {
-                let failed = messages[index..].iter().map(|m| all_failed(m, &e));
-                return finish(results, failed.collect(), on);
+                let unsent = messages[index..].iter().map(|m| all_unsent(m, &e));
+                return finish(results, unsent.collect(), on);
             }
             Err(e) => return Err(e),
         }
@@ -360,6 +373,32 @@ fn quit(session: Session) -> Option<Session> {
     None
 }
 
+/// Why the server cannot take `message` at all, by what it offers: over
+/// its SIZE (69), 8-bit data without 8BITMIME or a need of SMTPUTF8 it
+/// does not offer (65). Known before anything of the message is sent.
+fn unsendable(message: &Outgoing, ext: &Extensions) -> Option<Error> {
+    if let Some(limit) = ext.size.filter(|&l| l > 0 && message.stats.octets > l) {
+        return Some(Error::new(
+            ErrorKind::Refused,
+            format!(
+                "the message ({} octets) is over the server's SIZE limit of {limit} octets",
+                message.stats.octets
+            ),
+        ));
+    }
+    if message.stats.eight_bit && !ext.eight_bit_mime {
+        return Some(Error::data(
+            "the message has 8-bit data but the server does not offer 8BITMIME; mime-pack or rfc822-lint --fix can re-encode it",
+        ));
+    }
+    if message.smtputf8 && !ext.smtputf8 {
+        return Some(Error::data(
+            "the message needs SMTPUTF8 (non-ASCII addresses or header), which the server does not offer",
+        ));
+    }
+    None
+}
+
 /// One message: the checks against what the server offers, the envelope,
 /// the data. `None` when `--quit-after` stopped in the envelope.
 fn send_one(
@@ -369,24 +408,8 @@ fn send_one(
     options: &SendOptions,
 ) -> Result<Option<Vec<RecipientResult>>, Error> {
     let ext = session.extensions().clone();
-    if let Some(limit) = ext.size.filter(|&l| l > 0 && message.stats.octets > l) {
-        return Err(Error::new(
-            ErrorKind::Refused,
-            format!(
-                "the message ({} octets) is over the server's SIZE limit of {limit} octets",
-                message.stats.octets
-            ),
-        ));
-    }
-    if message.stats.eight_bit && !ext.eight_bit_mime {
-        return Err(Error::data(
-            "the message has 8-bit data but the server does not offer 8BITMIME; mime-pack or rfc822-lint --fix can re-encode it",
-        ));
-    }
-    if message.smtputf8 && !ext.smtputf8 {
-        return Err(Error::data(
-            "the message needs SMTPUTF8 (non-ASCII addresses or header), which the server does not offer",
-        ));
+    if let Some(why) = unsendable(message, &ext) {
+        return Err(why);
     }
     let mail = MailOptions {
         size: message.stats.octets,
@@ -465,6 +488,26 @@ fn all_failed(message: &Outgoing, why: &Error) -> Vec<RecipientResult> {
     results
 }
 
+/// Every recipient of `message`, not sent because the session broke with
+/// `why` (e.g. a server out of step, 76): deferred, to be tried again (or
+/// queued), with `why`'s status.
+fn all_unsent(message: &Outgoing, why: &Error) -> Vec<RecipientResult> {
+    let mut results = all(message, Outcome::Deferred, &why.to_string());
+    for result in &mut results {
+        result.failure = why.status();
+    }
+    results
+}
+
+impl RecipientResult {
+    /// Deferred (or queued) because the server broke the protocol before
+    /// the message was sent ([`all_unsent`]): the run's status is 76.
+    pub fn unsent_by_a_broken_session(&self) -> bool {
+        matches!(self.status, Outcome::Deferred | Outcome::Queued)
+            && self.failure == ExitStatus::Protocol
+    }
+}
+
 /// Every recipient of a message with the same result.
 pub fn all(message: &Outgoing, status: Outcome, reply: &str) -> Vec<RecipientResult> {
     message
@@ -508,6 +551,11 @@ pub fn exit_status(results: &[RecipientResult]) -> ExitStatus {
         first
     } else if let Some(&first) = rejected.first() {
         first
+    } else if results
+        .iter()
+        .any(RecipientResult::unsent_by_a_broken_session)
+    {
+        ExitStatus::Protocol
     } else if results.iter().any(|r| r.status == Outcome::Deferred) {
         ExitStatus::TempFail
     } else {
