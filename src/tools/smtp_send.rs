@@ -183,7 +183,8 @@ sysexits.h numbering, the same in every mailkit tool:
   75  temporary failure: 4xx (454 to a required STARTTLS too), refused or
       reset connection, timeout
   76  protocol or TLS failure; STARTTLS required but not offered or refused
-      for good
+      for good; a server out of step between messages (those not yet sent
+      are deferred, and queued with --queue)
   77  authentication failed
   78  configuration error (password file readable by others, bad netrc)
 When results mix, one rule decides: a permanent failure wins over a
