@@ -212,6 +212,9 @@ impl ConnectionArgs {
                 "{text}: not a URL for this tool: it takes {protocol}:// or {protocol}s://"
             )));
         }
+        if let Some(cafile) = &self.cafile {
+            regular_file(cafile, "CA file")?;
+        }
         let tls = self.tls.unwrap_or(match server.scheme.implicit_tls() {
             true => TlsMode::Implicit,
             false => TlsMode::StartTls,
@@ -225,7 +228,10 @@ impl ConnectionArgs {
             timeout,
             login: match credentials.without_login {
                 true => None,
-                false => credentials.login(&server)?,
+                false => {
+                    let _open = credentials.wait_for_files(timeout)?;
+                    credentials.login(&server)?
+                }
             },
             allow_plaintext_auth: credentials.allow_plaintext_auth,
         };
@@ -333,6 +339,25 @@ impl CredentialArgs {
         }
     }
 
+    /// Waits, at most `timeout`, until the password file or netrc file
+    /// given, when it is a pipe (`--password-file <(pass show mail)`),
+    /// has something to read, so that reading it cannot block for ever
+    /// (a FIFO nobody writes to is 78). The pipes stay open, each with a
+    /// reader, until the returned guards are dropped.
+    pub fn wait_for_files(&self, timeout: Duration) -> Result<Vec<std::fs::File>, Error> {
+        let files = [
+            (&self.password_file, "password file"),
+            (&self.netrc_file, "netrc file"),
+        ];
+        let mut open = Vec::new();
+        for (path, what) in files {
+            if let Some(path) = path {
+                open.extend(wait_for_pipe(path, what, timeout)?);
+            }
+        }
+        Ok(open)
+    }
+
     /// The password source given, if any. With none, a tool that must log
     /// in uses `~/.netrc` ([`crate::net::credentials::PasswordSource::Netrc`]
     /// with `None`).
@@ -350,6 +375,56 @@ impl CredentialArgs {
         self.netrc_file
             .clone()
             .map(|path| PasswordSource::Netrc(Some(path)))
+    }
+}
+
+/// Refuses a `path` (a `what` such as "CA file") that exists but is not a
+/// regular file (78): a directory, a device, or a FIFO that would block
+/// the run until some writer comes.
+fn regular_file(path: &std::path::Path, what: &str) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::config(format!(
+            "{what} {} is not a regular file",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// When `path` is a pipe, opens it without waiting for a writer and
+/// waits at most `timeout` until it can be read (data, or its writer
+/// gone); the open pipe is returned, to be kept while the file is read
+/// again by name. Anything else: nothing to wait for.
+fn wait_for_pipe(
+    path: &std::path::Path,
+    what: &str,
+    timeout: Duration,
+) -> Result<Option<std::fs::File>, Error> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    if !std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+        return Ok(None);
+    }
+    let shown = path.display();
+    let pipe = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::config(format!("cannot read {what} {shown}: {e}")))?;
+    let mut poll = libc::pollfd {
+        fd: pipe.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd for a descriptor that stays open here.
+    let ready = unsafe { libc::poll(&mut poll, 1, millis) };
+    match ready {
+        1.. => Ok(Some(pipe)),
+        _ => Err(Error::config(format!(
+            "{what} {shown} is a pipe with nothing to read after {} s",
+            timeout.as_secs()
+        ))),
     }
 }
 

@@ -71,8 +71,11 @@ impl FetchState {
     ///
     /// Errors: another run holds the lock, [`ErrorKind::Deferred`] (75);
     /// the file or its directory cannot be created, 73; read, 74; a file
-    /// that is not a state file, 78 (never overwritten).
+    /// that is not a state file, or not a regular file at all (a
+    /// directory, a FIFO that would block, a device), 78 (never
+    /// overwritten).
     pub fn open(path: &Path) -> Result<FetchState, Error> {
+        refuse_special(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -264,6 +267,19 @@ fn parse(text: &[u8]) -> Option<(HashMap<String, Option<String>>, usize)> {
         records += 1;
     }
     Some((stored, records))
+}
+
+/// Refuses a `path` that exists but is not a regular file: reading a
+/// directory fails, a FIFO blocks until some writer comes, and a device
+/// such as `/dev/zero` never ends.
+fn refuse_special(path: &Path) -> Result<(), Error> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::config(format!(
+            "{} is not a regular file; give another --state FILE",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Takes `PATH.lock` exclusively, or fails with 75 when another run holds
