@@ -391,10 +391,12 @@ fn regular_file(path: &std::path::Path, what: &str) -> Result<(), Error> {
     }
 }
 
-/// When `path` is a pipe, opens it without waiting for a writer and
-/// waits at most `timeout` until it can be read (data, or its writer
-/// gone); the open pipe is returned, to be kept while the file is read
-/// again by name. Anything else: nothing to wait for.
+/// When `path` is a pipe (`--password-file <(pass show mail)`), opens
+/// it without waiting for a writer and waits at most `timeout` until it
+/// can be read (data, or its writer gone); the open pipe is returned, to
+/// be kept while the file is read again by name. A named FIFO is refused
+/// (78): opening it again by name would wait for a writer, for ever once
+/// the writer is gone. Anything else: nothing to wait for.
 fn wait_for_pipe(
     path: &std::path::Path,
     what: &str,
@@ -406,6 +408,11 @@ fn wait_for_pipe(
         return Ok(None);
     }
     let shown = path.display();
+    if !is_anonymous_pipe(path) {
+        return Err(Error::config(format!(
+            "{what} {shown} is a FIFO, not a regular file"
+        )));
+    }
     let pipe = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -426,6 +433,21 @@ fn wait_for_pipe(
             timeout.as_secs()
         ))),
     }
+}
+
+/// Whether `path` names a pipe without a name of its own (`/dev/fd/N`
+/// of a shell's process substitution), which opens without waiting.
+fn is_anonymous_pipe(path: &std::path::Path) -> bool {
+    /// `PIPEFS_MAGIC` of linux/magic.h.
+    const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    let Ok(name) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: a zeroed statfs is a valid out-parameter.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and out-parameter.
+    let found = unsafe { libc::statfs(name.as_ptr(), &mut fs) } == 0;
+    found && fs.f_type as i64 == PIPEFS_MAGIC
 }
 
 #[cfg(test)]

@@ -84,8 +84,9 @@ fn lint_input(
     Ok(())
 }
 
-/// Lints `input` for `--fix` and keeps it for the repair: a file is
-/// reopened; stdin is recorded as the linter reads it, and the rest read
+/// Lints `input` for `--fix` and keeps it for the repair: a regular file
+/// is reopened; stdin, or a FIFO or pipe (`<(zcat m.gz)`), whose content
+/// a second open would not give again, is recorded as the linter reads it, and the rest read
 /// after only when there is a repair to make of it (input that is not a
 /// message, such as an endless first header line, is not read to its
 /// end).
@@ -95,13 +96,18 @@ fn lint_kept(input: &Input, options: &Options) -> anyhow::Result<(Kept, Vec<Repo
         reports.push(report);
         Ok(())
     };
+    let regular = match input {
+        Input::File(path) => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        Input::Stdin => false,
+    };
     let message = match input {
-        Input::File(_) => {
+        Input::File(_) if regular => {
             let kept = input.keep()?;
             lint::lint_messages(kept.reader()?, options, collect).with_context(|| input.name())?;
             kept
         }
-        Input::Stdin => {
+        // Stdin, or a pipe or FIFO named as the file: read once.
+        _ => {
             let mut recording = io::BufReader::new(input::Recording::new(input.open()?));
             lint::lint_messages(&mut recording, options, collect).with_context(|| input.name())?;
             let unusable = reports
