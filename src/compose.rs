@@ -499,7 +499,23 @@ pub fn write_message(
 }
 
 /// The longest header block `--message` accepts.
-const MAX_HEADER: usize = 1 << 20;
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// Checks the first [`MAX_HEADER`] + 1 octets of a message for
+/// `--message`: a header block that does not end within [`MAX_HEADER`], or
+/// no header field at all, is unusable (65), whatever follows.
+pub fn check_message_head(head: &[u8]) -> Result<(), Error> {
+    let header = crate::message::parse_header(head);
+    if !header.has_separator && head.len() > MAX_HEADER {
+        return Err(Error::data("the message header is longer than 1 MiB"));
+    }
+    if header.fields.is_empty() {
+        return Err(Error::data(
+            "stdin is not a message: it has no header fields",
+        ));
+    }
+    Ok(())
+}
 
 /// Field names that mailkit writes itself for the body it builds.
 fn is_content_field(name: &str) -> bool {
@@ -521,15 +537,8 @@ pub fn write_onto_message(
     newline: Newline,
 ) -> Result<(), Error> {
     let head = message.head(MAX_HEADER + 1).map_err(read_error)?;
+    check_message_head(&head)?;
     let header = crate::message::parse_header(&head);
-    if !header.has_separator && head.len() > MAX_HEADER {
-        return Err(Error::data("the message header is longer than 1 MiB"));
-    }
-    if header.fields.is_empty() {
-        return Err(Error::data(
-            "stdin is not a message: it has no header fields",
-        ));
-    }
     let content_type = header
         .get("content-type")
         .and_then(crate::message::parse_content_type);

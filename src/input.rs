@@ -287,6 +287,24 @@ pub fn replayable_stdin() -> Result<Replayable, Error> {
     spool(&mut open_stdin()?)
 }
 
+/// [`replayable_stdin`], its first `head` octets read first and given to
+/// `check`: input that `check` refuses is not read further (an endless
+/// header line is not spooled to its end before it is refused).
+pub fn replayable_stdin_checked(
+    head: usize,
+    check: impl FnOnce(&[u8]) -> Result<(), Error>,
+) -> Result<Replayable, Error> {
+    let mut recording = Recording::new(open_stdin()?);
+    let mut first = Vec::new();
+    (&mut recording)
+        .take(head as u64)
+        .read_to_end(&mut first)
+        .map_err(reading_stdin)?;
+    check(&first)?;
+    io::copy(&mut recording, &mut io::sink()).map_err(reading_stdin)?;
+    Ok(recording.finish())
+}
+
 /// [`replayable_stdin`] over any stream standing for stdin.
 pub fn spool(reader: &mut impl Read) -> Result<Replayable, Error> {
     Replayable::read_from(reader).map_err(reading_stdin)

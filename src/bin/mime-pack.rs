@@ -32,7 +32,8 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let stdin_attached = attach_stdin(&args, &mut attachments)?;
     let mut out = output::bulk_stdout()?;
     if args.message {
-        let message = input::replayable_stdin()?;
+        let message =
+            input::replayable_stdin_checked(compose::MAX_HEADER + 1, compose::check_message_head)?;
         compose::write_onto_message(&mut out, &message, &fields, attachments, newline)?;
         out.finish().map_err(write_error)?;
         return Ok(ExitStatus::Ok);
