@@ -111,10 +111,25 @@ impl Run {
         self.clean()
     }
 
-    /// No panic, memory under [`MAX_KIB`], no raw control character on
-    /// stderr, and an error (status 64 and above) told in exactly one
-    /// `TOOL: error: ...` line.
+    /// [`Run::sound`], and an error (status 64 and above) told in exactly
+    /// one `TOOL: error: ...` line.
     pub fn clean(&self) -> &Self {
+        self.sound();
+        let stderr = self.stderr();
+        if self.code.is_some_and(|c| c >= 64) {
+            // clap's own usage errors (64) begin `error:` and add a usage.
+            let errors = stderr
+                .lines()
+                .filter(|l| l.contains(": error:") || l.starts_with("error:"))
+                .count();
+            assert_eq!(errors, 1, "{}: not one error line: {stderr}", self.what);
+        }
+        self
+    }
+
+    /// No panic, memory under [`MAX_KIB`], no raw control character on
+    /// stderr.
+    pub fn sound(&self) -> &Self {
         let stderr = self.stderr();
         assert!(
             !stderr.contains("panicked") && self.code != Some(101),
@@ -136,14 +151,6 @@ impl Run {
             "{}: raw control character {raw:?} on stderr: {stderr:?}",
             self.what
         );
-        if self.code.is_some_and(|c| c >= 64) {
-            // clap's own usage errors (64) begin `error:` and add a usage.
-            let errors = stderr
-                .lines()
-                .filter(|l| l.contains(": error:") || l.starts_with("error:"))
-                .count();
-            assert_eq!(errors, 1, "{}: not one error line: {stderr}", self.what);
-        }
         self
     }
 
