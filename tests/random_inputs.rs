@@ -114,7 +114,7 @@ fn check_run(bin: &str, args: &[&str], stdin: Vec<u8>, allowed: &[i32], round: u
     let what = format!("{name} {what}");
     // mx-lookup --json tells each name's failure in its record.
     let records = bin == MX && args.contains(&"--json");
-    if round % MEASURE_EVERY == 0 {
+    if round.is_multiple_of(MEASURE_EVERY) {
         let home = Scratch::new();
         let limit = Duration::from_secs(30);
         let run = bounded::run(bin, args, bounded::Feed::Bytes(stdin), limit, home.path());

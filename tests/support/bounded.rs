@@ -260,7 +260,7 @@ pub fn run_inheriting<S: AsRef<OsStr>>(
     let took = started.elapsed();
     let _ = done.send(());
     let stopped_at = watchdog.join().unwrap();
-    let status = reap(pid);
+    let status = child.wait().expect("reap GNU time");
     if let Some(feeder) = feeder {
         feeder.join().unwrap();
     }
@@ -295,7 +295,7 @@ fn unique() -> u64 {
 /// by signal N` lines, then `%M`) and GNU time's own wait status.
 fn time_report(
     report: &std::path::Path,
-    status: i32,
+    status: std::process::ExitStatus,
     what: &str,
 ) -> (Option<i32>, Option<i32>, i64) {
     let text = std::fs::read_to_string(report).unwrap_or_default();
@@ -310,7 +310,7 @@ fn time_report(
         .and_then(|n| n.trim().parse().ok());
     let code = match signal {
         Some(_) => None,
-        None => Some(libc::WEXITSTATUS(status)),
+        None => status.code(),
     };
     (code, signal, kib)
 }
@@ -403,13 +403,4 @@ fn wait_unreaped(pid: libc::pid_t) {
         let e = std::io::Error::last_os_error();
         assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "waitid: {e}");
     }
-}
-
-/// Reaps the ended child: its wait status.
-fn reap(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    // SAFETY: reaps our own child, which has ended.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(r, pid, "waitpid: {}", std::io::Error::last_os_error());
-    status
 }
