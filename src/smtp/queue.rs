@@ -412,13 +412,14 @@ fn open_entry(path: &Path) -> io::Result<BufReader<File>> {
 }
 
 /// Reads the envelope line of an entry (at most [`MAX_ENVELOPE`] octets,
-/// with its line end) into `line`.
+/// with its line end, which an entry cut short after its envelope lacks)
+/// into `line`.
 fn envelope_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<()> {
     reader.take(MAX_ENVELOPE).read_until(b'\n', line)?;
-    if !line.ends_with(b"\n") {
+    if !line.ends_with(b"\n") && line.len() as u64 >= MAX_ENVELOPE {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "no envelope line (not a queue entry)",
+            "no envelope line in its first MiB (not a queue entry)",
         ));
     }
     Ok(())
