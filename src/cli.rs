@@ -212,6 +212,9 @@ impl ConnectionArgs {
                 "{text}: not a URL for this tool: it takes {protocol}:// or {protocol}s://"
             )));
         }
+        if let Some(cafile) = &self.cafile {
+            regular_file(cafile, "CA file")?;
+        }
         let tls = self.tls.unwrap_or(match server.scheme.implicit_tls() {
             true => TlsMode::Implicit,
             false => TlsMode::StartTls,
@@ -225,7 +228,10 @@ impl ConnectionArgs {
             timeout,
             login: match credentials.without_login {
                 true => None,
-                false => credentials.login(&server)?,
+                false => {
+                    let _open = credentials.wait_for_files(timeout)?;
+                    credentials.login(&server)?
+                }
             },
             allow_plaintext_auth: credentials.allow_plaintext_auth,
         };
@@ -333,6 +339,25 @@ impl CredentialArgs {
         }
     }
 
+    /// Waits, at most `timeout`, until the password file or netrc file
+    /// given, when it is a pipe (`--password-file <(pass show mail)`),
+    /// has something to read, so that reading it cannot block for ever
+    /// (a FIFO nobody writes to is 78). The pipes stay open, each with a
+    /// reader, until the returned guards are dropped.
+    pub fn wait_for_files(&self, timeout: Duration) -> Result<Vec<std::fs::File>, Error> {
+        let files = [
+            (&self.password_file, "password file"),
+            (&self.netrc_file, "netrc file"),
+        ];
+        let mut open = Vec::new();
+        for (path, what) in files {
+            if let Some(path) = path {
+                open.extend(wait_for_pipe(path, what, timeout)?);
+            }
+        }
+        Ok(open)
+    }
+
     /// The password source given, if any. With none, a tool that must log
     /// in uses `~/.netrc` ([`crate::net::credentials::PasswordSource::Netrc`]
     /// with `None`).
@@ -351,6 +376,78 @@ impl CredentialArgs {
             .clone()
             .map(|path| PasswordSource::Netrc(Some(path)))
     }
+}
+
+/// Refuses a `path` (a `what` such as "CA file") that exists but is not a
+/// regular file (78): a directory, a device, or a FIFO that would block
+/// the run until some writer comes.
+fn regular_file(path: &std::path::Path, what: &str) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::config(format!(
+            "{what} {} is not a regular file",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// When `path` is a pipe (`--password-file <(pass show mail)`), opens
+/// it without waiting for a writer and waits at most `timeout` until it
+/// can be read (data, or its writer gone); the open pipe is returned, to
+/// be kept while the file is read again by name. A named FIFO is refused
+/// (78): opening it again by name would wait for a writer, for ever once
+/// the writer is gone. Anything else: nothing to wait for.
+fn wait_for_pipe(
+    path: &std::path::Path,
+    what: &str,
+    timeout: Duration,
+) -> Result<Option<std::fs::File>, Error> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    if !std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo()) {
+        return Ok(None);
+    }
+    let shown = path.display();
+    if !is_anonymous_pipe(path) {
+        return Err(Error::config(format!(
+            "{what} {shown} is a FIFO, not a regular file"
+        )));
+    }
+    let pipe = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::config(format!("cannot read {what} {shown}: {e}")))?;
+    let mut poll = libc::pollfd {
+        fd: pipe.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd for a descriptor that stays open here.
+    let ready = unsafe { libc::poll(&mut poll, 1, millis) };
+    match ready {
+        1.. => Ok(Some(pipe)),
+        _ => Err(Error::config(format!(
+            "{what} {shown} is a pipe with nothing to read after {} s",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+/// Whether `path` names a pipe without a name of its own (`/dev/fd/N`
+/// of a shell's process substitution), which opens without waiting.
+fn is_anonymous_pipe(path: &std::path::Path) -> bool {
+    /// `PIPEFS_MAGIC` of linux/magic.h.
+    const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    let Ok(name) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: a zeroed statfs is a valid out-parameter.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and out-parameter.
+    let found = unsafe { libc::statfs(name.as_ptr(), &mut fs) } == 0;
+    found && fs.f_type as i64 == PIPEFS_MAGIC
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub enum Source {
     File(PathBuf),
     /// Content already read.
     Replayable(std::rc::Rc<Replayable>),
+    /// A FIFO or pipe named as a file, read once and kept.
+    Spooled(PathBuf, Replayable),
 }
 
 impl Source {
@@ -32,7 +34,34 @@ impl Source {
             Source::Replayable(spool) => spool
                 .reader()
                 .map_err(|e| Error::new(ErrorKind::LocalIo, format!("reading stdin: {e}"))),
+            Source::Spooled(path, spool) => spool.reader().map_err(|e| {
+                Error::new(
+                    ErrorKind::LocalIo,
+                    format!("reading {}: {e}", path.display()),
+                )
+            }),
         }
+    }
+
+    /// The content of the file at `path` (`-`: stdin, read by the caller).
+    /// A regular file is opened when needed, twice; a FIFO or pipe
+    /// (`<(command)`), which a second open would wait on for ever or find
+    /// empty, is read once, now, and kept (in memory, or an unnamed
+    /// temporary file when large). Unreadable: 66.
+    pub fn from_path(path: &Path) -> Result<Source, Error> {
+        let special = path.as_os_str() != "-"
+            && std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+        if !special {
+            return Ok(Source::File(path.to_path_buf()));
+        }
+        let mut file = crate::input::open_file(path)?;
+        let spool = Replayable::read_from(&mut file).map_err(|e| {
+            Error::new(
+                ErrorKind::MissingInput,
+                format!("reading {}: {e}", path.display()),
+            )
+        })?;
+        Ok(Source::Spooled(path.to_path_buf(), spool))
     }
 
     /// True for the attachment `-`: stdin, to be read by the caller and
@@ -43,7 +72,7 @@ impl Source {
 
     fn describe(&self) -> String {
         match self {
-            Source::File(path) => path.display().to_string(),
+            Source::File(path) | Source::Spooled(path, _) => path.display().to_string(),
             Source::Replayable(_) => "stdin".into(),
         }
     }
@@ -205,7 +234,7 @@ fn scan(source: &Source, avoid: Option<&[u8]>) -> Result<Scan, Error> {
                 // a device error) is bad input, like a missing one.
                 let kind = match source {
                     Source::File(_) => ErrorKind::MissingInput,
-                    Source::Replayable(_) => ErrorKind::LocalIo,
+                    Source::Replayable(_) | Source::Spooled(..) => ErrorKind::LocalIo,
                 };
                 return Err(Error::new(
                     kind,
@@ -470,7 +499,23 @@ pub fn write_message(
 }
 
 /// The longest header block `--message` accepts.
-const MAX_HEADER: usize = 1 << 20;
+pub const MAX_HEADER: usize = 1 << 20;
+
+/// Checks the first [`MAX_HEADER`] + 1 octets of a message for
+/// `--message`: a header block that does not end within [`MAX_HEADER`], or
+/// no header field at all, is unusable (65), whatever follows.
+pub fn check_message_head(head: &[u8]) -> Result<(), Error> {
+    let header = crate::message::parse_header(head);
+    if !header.has_separator && head.len() > MAX_HEADER {
+        return Err(Error::data("the message header is longer than 1 MiB"));
+    }
+    if header.fields.is_empty() {
+        return Err(Error::data(
+            "stdin is not a message: it has no header fields",
+        ));
+    }
+    Ok(())
+}
 
 /// Field names that mailkit writes itself for the body it builds.
 fn is_content_field(name: &str) -> bool {
@@ -492,15 +537,8 @@ pub fn write_onto_message(
     newline: Newline,
 ) -> Result<(), Error> {
     let head = message.head(MAX_HEADER + 1).map_err(read_error)?;
+    check_message_head(&head)?;
     let header = crate::message::parse_header(&head);
-    if !header.has_separator && head.len() > MAX_HEADER {
-        return Err(Error::data("the message header is longer than 1 MiB"));
-    }
-    if header.fields.is_empty() {
-        return Err(Error::data(
-            "stdin is not a message: it has no header fields",
-        ));
-    }
     let content_type = header
         .get("content-type")
         .and_then(crate::message::parse_content_type);
@@ -1013,7 +1051,7 @@ pub fn leaf_from_spec(
         Disposition::Attachment => cid,
     };
     Ok(Leaf {
-        source: Source::File(PathBuf::from(path)),
+        source: Source::from_path(Path::new(path))?,
         media_type,
         filename,
         disposition: Some(disposition),

@@ -152,6 +152,59 @@ impl Replayable {
     }
 }
 
+/// A reader that keeps a copy of all it reads, to be read again once it
+/// is done ([`Recording::finish`]): in memory up to 8 MiB, beyond that in
+/// an unnamed temporary file. A reader that stops early (a message found
+/// unusable in its first lines) has kept only what it read.
+pub struct Recording<R> {
+    inner: R,
+    memory: Vec<u8>,
+    file: Option<File>,
+}
+
+impl<R: Read> Recording<R> {
+    /// Records what is read from `inner`.
+    pub fn new(inner: R) -> Self {
+        Recording {
+            inner,
+            memory: Vec::new(),
+            file: None,
+        }
+    }
+
+    fn keep(&mut self, data: &[u8]) -> io::Result<()> {
+        if let Some(file) = &mut self.file {
+            return file.write_all(data);
+        }
+        if self.memory.len() + data.len() <= REPLAY_IN_MEMORY {
+            self.memory.extend_from_slice(data);
+            return Ok(());
+        }
+        let mut file = tempfile::tempfile()?;
+        file.write_all(&self.memory)?;
+        file.write_all(data)?;
+        self.memory = Vec::new();
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// What was read, to be read again from its start.
+    pub fn finish(self) -> Replayable {
+        match self.file {
+            Some(file) => Replayable::File(file),
+            None => Replayable::Memory(self.memory),
+        }
+    }
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.keep(&buf[..n])?;
+        Ok(n)
+    }
+}
+
 /// One input named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -232,6 +285,24 @@ impl Kept {
 /// error 74.
 pub fn replayable_stdin() -> Result<Replayable, Error> {
     spool(&mut open_stdin()?)
+}
+
+/// [`replayable_stdin`], its first `head` octets read first and given to
+/// `check`: input that `check` refuses is not read further (an endless
+/// header line is not spooled to its end before it is refused).
+pub fn replayable_stdin_checked(
+    head: usize,
+    check: impl FnOnce(&[u8]) -> Result<(), Error>,
+) -> Result<Replayable, Error> {
+    let mut recording = Recording::new(open_stdin()?);
+    let mut first = Vec::new();
+    (&mut recording)
+        .take(head as u64)
+        .read_to_end(&mut first)
+        .map_err(reading_stdin)?;
+    check(&first)?;
+    io::copy(&mut recording, &mut io::sink()).map_err(reading_stdin)?;
+    Ok(recording.finish())
 }
 
 /// [`replayable_stdin`] over any stream standing for stdin.

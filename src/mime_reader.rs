@@ -720,6 +720,14 @@ impl Reader {
             return self.begin_entity(visitor, Some(piece));
         }
         if buf.len() + piece.data.len() > self.limits.max_header {
+            if self.frames.is_empty() {
+                // The message's own header: without it nothing can be
+                // read, and the rest of an endless line need not be.
+                return Err(Error::data(format!(
+                    "the message header is longer than {} KiB",
+                    self.limits.max_header >> 10
+                )));
+            }
             if !*overflow {
                 *overflow = true;
                 visitor.problem(&problem(

@@ -127,6 +127,8 @@ struct OpenFile {
     out: BufWriter<File>,
     path: PathBuf,
     wanted: String,
+    /// A message/rfc822 part, written whole as `.eml`.
+    message: bool,
 }
 
 /// Writes attachments (with `all`, inline bodies too) into a directory,
@@ -134,7 +136,9 @@ struct OpenFile {
 pub struct Extractor {
     dir: PathBuf,
     all: bool,
-    open: HashMap<String, OpenFile>,
+    /// The files being written, by part ID (a few at most; a list, as
+    /// each piece of a deeply nested message is shown to every level).
+    open: Vec<(String, OpenFile)>,
     /// Files written, in the order they were completed.
     pub written: Vec<Written>,
     /// Warnings, in order.
@@ -150,15 +154,29 @@ impl Extractor {
         Ok(Extractor {
             dir: dir.to_path_buf(),
             all,
-            open: HashMap::new(),
+            open: Vec::new(),
             written: Vec::new(),
             warnings: Vec::new(),
         })
     }
 
     fn wanted(&self, part: &Part) -> bool {
-        part.is_attachment()
-            || (self.all && matches!(part.kind, PartKind::Leaf | PartKind::Message))
+        let wanted = part.is_attachment()
+            || (self.all && matches!(part.kind, PartKind::Leaf | PartKind::Message));
+        wanted && !(part.kind == PartKind::Message && self.inside_written_message(part))
+    }
+
+    /// Whether `part` lies inside a message part being written as `.eml`:
+    /// a message in it is already in that file, and writing each level of
+    /// nested messages again would multiply the input by its depth.
+    fn inside_written_message(&self, part: &Part) -> bool {
+        self.open.iter().any(|(id, file)| {
+            file.message
+                && part
+                    .id
+                    .strip_prefix(id.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 }
 
@@ -186,14 +204,15 @@ impl Visitor for Extractor {
         let wanted = file_name_for(part);
         match filename::create_unique(&self.dir, &wanted) {
             Ok((file, path)) => {
-                self.open.insert(
+                self.open.push((
                     part.id.clone(),
                     OpenFile {
                         out: BufWriter::with_capacity(256 * 1024, file),
                         path,
                         wanted,
+                        message: part.kind == PartKind::Message,
                     },
-                );
+                ));
                 Ok(())
             }
             Err(e) => Err(Error::new(
@@ -204,13 +223,13 @@ impl Visitor for Extractor {
     }
 
     fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
-        let Some(file) = self.open.get_mut(&part.id) else {
+        let Some((_, file)) = self.open.iter_mut().find(|(id, _)| *id == part.id) else {
             return Ok(());
         };
         if let Err(e) = file.out.write_all(data) {
             let path = file.path.clone();
             let _ = std::fs::remove_file(&path);
-            self.open.remove(&part.id);
+            self.open.retain(|(id, _)| *id != part.id);
             return Err(Error::new(
                 ErrorKind::LocalIo,
                 format!("writing {}: {e}", path.display()),
@@ -220,9 +239,10 @@ impl Visitor for Extractor {
     }
 
     fn end(&mut self, part: &Part) -> Result<(), Error> {
-        let Some(mut file) = self.open.remove(&part.id) else {
+        let Some(at) = self.open.iter().position(|(id, _)| *id == part.id) else {
             return Ok(());
         };
+        let (_, mut file) = self.open.remove(at);
         if let Err(e) = file.out.flush() {
             let _ = std::fs::remove_file(&file.path);
             return Err(Error::new(

@@ -32,22 +32,26 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     let stdin_attached = attach_stdin(&args, &mut attachments)?;
     let mut out = output::bulk_stdout()?;
     if args.message {
-        let message = input::replayable_stdin()?;
+        let message =
+            input::replayable_stdin_checked(compose::MAX_HEADER + 1, compose::check_message_head)?;
         compose::write_onto_message(&mut out, &message, &fields, attachments, newline)?;
         out.finish().map_err(write_error)?;
         return Ok(ExitStatus::Ok);
     }
     let plan = Plan {
         text: text_body(&args, stdin_attached)?,
-        html: args.html.as_ref().map(|path| Leaf {
-            source: Source::File(path.clone()),
-            media_type: Some("text/html".into()),
-            filename: None,
-            disposition: None,
-            content_id: None,
-            is_body: true,
-            legacy_name: false,
-        }),
+        html: match &args.html {
+            Some(path) => Some(Leaf {
+                source: Source::from_path(path)?,
+                media_type: Some("text/html".into()),
+                filename: None,
+                disposition: None,
+                content_id: None,
+                is_body: true,
+                legacy_name: false,
+            }),
+            None => None,
+        },
         related: args
             .inline
             .iter()
@@ -116,7 +120,7 @@ fn attach_stdin(args: &Args, attachments: &mut [Leaf]) -> anyhow::Result<bool> {
 /// (`-`); a terminal is read too, with a note saying how to end it.
 fn text_body(args: &Args, stdin_attached: bool) -> anyhow::Result<Option<Leaf>> {
     let source = match &args.body {
-        Some(path) => Source::File(path.clone()),
+        Some(path) => Source::from_path(path)?,
         None if args.no_body || stdin_attached => return Ok(None),
         None => Source::Replayable(Rc::new(input::replayable_stdin()?)),
     };

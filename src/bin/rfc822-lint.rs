@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use mailkit::encode::Newline;
-use mailkit::input::{self, Input};
+use mailkit::input::{self, Input, Kept};
 use mailkit::lint::{self, Options, Report, Severity, Totals};
 use mailkit::output::{self, Diagnostics};
 use mailkit::tools::rfc822_lint::Args;
@@ -84,19 +84,52 @@ fn lint_input(
     Ok(())
 }
 
+/// Lints `input` for `--fix` and keeps it for the repair: a regular file
+/// is reopened; stdin, or a FIFO or pipe (`<(zcat m.gz)`), whose content
+/// a second open would not give again, is recorded as the linter reads it, and the rest read
+/// after only when there is a repair to make of it (input that is not a
+/// message, such as an endless first header line, is not read to its
+/// end).
+fn lint_kept(input: &Input, options: &Options) -> anyhow::Result<(Kept, Vec<Report>)> {
+    let mut reports = Vec::new();
+    let collect = |report| {
+        reports.push(report);
+        Ok(())
+    };
+    let regular = match input {
+        Input::File(path) => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
+        Input::Stdin => false,
+    };
+    let message = match input {
+        Input::File(_) if regular => {
+            let kept = input.keep()?;
+            lint::lint_messages(kept.reader()?, options, collect).with_context(|| input.name())?;
+            kept
+        }
+        // Stdin, or a pipe or FIFO named as the file: read once.
+        _ => {
+            let mut recording = io::BufReader::new(input::Recording::new(input.open()?));
+            lint::lint_messages(&mut recording, options, collect).with_context(|| input.name())?;
+            let unusable = reports
+                .iter()
+                .any(|r| r.diagnostics.iter().any(|d| d.rule == "not-a-message"));
+            if !unusable {
+                io::copy(&mut recording, &mut io::sink())
+                    .map_err(|e| Error::from_io(ErrorKind::LocalIo, "reading stdin", &e))?;
+            }
+            Kept::Replayable(recording.into_inner().finish())
+        }
+    };
+    Ok((message, reports))
+}
+
 /// `--fix`: lint once, write the repair while a second linter checks it,
 /// then say on stderr what was repaired and what remains.
 fn fix(args: &Args, inputs: &[Input], options: &Options) -> anyhow::Result<ExitStatus> {
     let [input] = inputs else {
         return Err(Error::usage("--fix takes exactly one message").into());
     };
-    let message = input.keep()?;
-    let mut reports = Vec::new();
-    lint::lint_messages(message.reader()?, options, |report| {
-        reports.push(report);
-        Ok(())
-    })
-    .with_context(|| input.name())?;
+    let (message, reports) = lint_kept(input, options)?;
     let report = match <[Report; 1]>::try_from(reports) {
         Ok([report]) => report,
         Err(reports) => {

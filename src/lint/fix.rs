@@ -193,12 +193,14 @@ impl<W: Write> Visitor for Fixer<W> {
     fn raw(&mut self, piece: &RawPiece) {
         self.last_context_delimiter = matches!(piece.context, RawContext::Delimiter);
         match piece.context {
-            RawContext::Header => {
-                if piece.starts_line {
-                    self.last_header_line.clear();
-                }
+            // Only the start of a line can turn out to be the first line
+            // of a body without a blank line before it; the rest of a long
+            // header line is not kept.
+            RawContext::Header if piece.starts_line => {
+                self.last_header_line.clear();
                 self.last_header_line.extend_from_slice(piece.data);
             }
+            RawContext::Header => {}
             RawContext::Body(part)
                 if self.encoder.as_ref().is_some_and(|(id, _)| *id == part.id) => {}
             // The part being re-encoded is written when it ends, which the

@@ -110,6 +110,10 @@ pub fn lint_messages<R: BufRead>(
             }
         }
         each(report)?;
+        if !mbox.is_mbox() {
+            // One message only: what it left unread is not read.
+            break;
+        }
     }
     Ok(())
 }

@@ -311,14 +311,10 @@ impl Queue {
 
     /// The message of an entry (after its envelope line).
     pub fn message(&self, entry: &Entry) -> Result<Box<dyn Read>, Error> {
-        let file = File::open(&entry.path).map_err(|e| {
-            Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display()))
-        })?;
-        let mut reader = BufReader::new(file);
-        let mut line = Vec::new();
-        reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::new(ErrorKind::LocalIo, e.to_string()))?;
+        let failed =
+            |e: io::Error| Error::new(ErrorKind::LocalIo, format!("{}: {e}", entry.path.display()));
+        let mut reader = open_entry(&entry.path).map_err(failed)?;
+        envelope_line(&mut reader, &mut Vec::new()).map_err(failed)?;
         Ok(Box::new(reader))
     }
 
@@ -494,11 +490,42 @@ pub fn age_text(seconds: u64) -> String {
     }
 }
 
+/// The longest envelope line read from an entry: a file in the spool
+/// that is not an entry (no line end in the first MiB) is refused, not
+/// read whole into memory.
+const MAX_ENVELOPE: u64 = 1 << 20;
+
+/// Opens a queue entry: a regular file only (a FIFO would block the
+/// flush, a device never end).
+fn open_entry(path: &Path) -> io::Result<BufReader<File>> {
+    if !fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        ));
+    }
+    Ok(BufReader::new(File::open(path)?))
+}
+
+/// Reads the envelope line of an entry (at most [`MAX_ENVELOPE`] octets,
+/// with its line end, which an entry cut short after its envelope lacks)
+/// into `line`.
+fn envelope_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<()> {
+    reader.take(MAX_ENVELOPE).read_until(b'\n', line)?;
+    if !line.ends_with(b"\n") && line.len() as u64 >= MAX_ENVELOPE {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no envelope line in its first MiB (not a queue entry)",
+        ));
+    }
+    Ok(())
+}
+
 fn read_envelope(path: &Path) -> io::Result<QueuedEnvelope> {
-    let mut reader = BufReader::new(File::open(path)?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    serde_json::from_str(&line).map_err(io::Error::other)
+    let mut reader = open_entry(path)?;
+    let mut line = Vec::new();
+    envelope_line(&mut reader, &mut line)?;
+    serde_json::from_slice(&line).map_err(io::Error::other)
 }
 
 #[cfg(test)]

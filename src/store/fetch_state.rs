@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -71,8 +71,11 @@ impl FetchState {
     ///
     /// Errors: another run holds the lock, [`ErrorKind::Deferred`] (75);
     /// the file or its directory cannot be created, 73; read, 74; a file
-    /// that is not a state file, 78 (never overwritten).
+    /// that is not a state file, or not a regular file at all (a
+    /// directory, a FIFO that would block, a device), 78 (never
+    /// overwritten).
     pub fn open(path: &Path) -> Result<FetchState, Error> {
+        refuse_special(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::DirBuilder::new()
                 .recursive(true)
@@ -81,6 +84,9 @@ impl FetchState {
                 .map_err(|e| cant_create(dir, &e))?;
         }
         let lock = take_lock(path)?;
+        if !starts_as_state_file(path) {
+            return Err(not_a_state_file(path));
+        }
         let text = match fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -92,13 +98,7 @@ impl FetchState {
                 ));
             }
         };
-        let (stored, records) = parse(&text).ok_or_else(|| {
-            Error::config(format!(
-                "{} is not a mailkit state file (its first line is not {HEADER:?}); \
-                 give another --state FILE",
-                path.display()
-            ))
-        })?;
+        let (stored, records) = parse(&text).ok_or_else(|| not_a_state_file(path))?;
         let mut journal = OpenOptions::new()
             .append(true)
             .create(true)
@@ -264,6 +264,41 @@ fn parse(text: &[u8]) -> Option<(HashMap<String, Option<String>>, usize)> {
         records += 1;
     }
     Some((stored, records))
+}
+
+/// Whether the file at `path` is missing, empty, or begins with the state
+/// file's first line: a foreign file (a large one too) is refused after
+/// reading a few octets of it, not all of it.
+fn starts_as_state_file(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        // Missing (created later), or unreadable (said when read).
+        return true;
+    };
+    let mut head = Vec::new();
+    let _ = file.take(HEADER.len() as u64).read_to_end(&mut head);
+    HEADER.as_bytes().starts_with(&head)
+}
+
+/// The error for a file that is not a state file (78).
+fn not_a_state_file(path: &Path) -> Error {
+    Error::config(format!(
+        "{} is not a mailkit state file (its first line is not {HEADER:?}); \
+         give another --state FILE",
+        path.display()
+    ))
+}
+
+/// Refuses a `path` that exists but is not a regular file: reading a
+/// directory fails, a FIFO blocks until some writer comes, and a device
+/// such as `/dev/zero` never ends.
+fn refuse_special(path: &Path) -> Result<(), Error> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(Error::config(format!(
+            "{} is not a regular file; give another --state FILE",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Takes `PATH.lock` exclusively, or fails with 75 when another run holds
