@@ -84,7 +84,7 @@ impl Read for Stdin {
 
 /// Stdin, checked: a directory given as stdin (`< dir`) is status 66; a
 /// terminal gets the notice ([`TERMINAL_NOTICE`]) once.
-fn open_stdin() -> Result<Stdin, Error> {
+pub fn open_stdin() -> Result<Stdin, Error> {
     let stdin = io::stdin();
     let is_dir = rustix::fs::fstat(&stdin).is_ok_and(|st| {
         rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
@@ -294,14 +294,35 @@ pub fn replayable_stdin_checked(
     head: usize,
     check: impl FnOnce(&[u8]) -> Result<(), Error>,
 ) -> Result<Replayable, Error> {
-    let mut recording = Recording::new(open_stdin()?);
+    replayable_checked(open_stdin()?, head, check).map_err(|e| match e {
+        Checked::Refused(e) => e,
+        Checked::Reading(e) => reading_stdin(e),
+    })
+}
+
+/// Why [`replayable_checked`] failed.
+pub enum Checked {
+    /// The check refused the head.
+    Refused(Error),
+    /// Reading failed.
+    Reading(io::Error),
+}
+
+/// `reader` made replayable, its first `head` octets read first and given
+/// to `check`: input that `check` refuses is not read further.
+pub fn replayable_checked(
+    reader: impl Read,
+    head: usize,
+    check: impl FnOnce(&[u8]) -> Result<(), Error>,
+) -> Result<Replayable, Checked> {
+    let mut recording = Recording::new(reader);
     let mut first = Vec::new();
     (&mut recording)
         .take(head as u64)
         .read_to_end(&mut first)
-        .map_err(reading_stdin)?;
-    check(&first)?;
-    io::copy(&mut recording, &mut io::sink()).map_err(reading_stdin)?;
+        .map_err(Checked::Reading)?;
+    check(&first).map_err(Checked::Refused)?;
+    io::copy(&mut recording, &mut io::sink()).map_err(Checked::Reading)?;
     Ok(recording.finish())
 }
 

@@ -790,10 +790,9 @@ fn mx_lookup_names_random_empty_and_2_gib() {
 // Faults outside the reading code (in the DNS probe and the resolver
 // input), kept here until they are fixed where they lie.
 
-/// mx-lookup reads a directory on stdin as an I/O error (74); every other
-/// tool says 66, "stdin: is a directory".
+/// A directory on mx-lookup's stdin is 66, "stdin: is a directory", as
+/// in every other tool (it was an I/O error, 74).
 #[test]
-#[ignore = "mx-lookup's stdin is read in src/dns: a directory is 74 there, not 66"]
 fn mx_lookup_a_directory_on_stdin_is_66() {
     let dir = Scratch::new();
     let directory = dir.subdir("a-directory");
@@ -801,9 +800,9 @@ fn mx_lookup_a_directory_on_stdin_is_66() {
     tool(&dir, MX, &args, Feed::Path(directory)).expect(&[66], QUICK);
 }
 
-/// mx-lookup --probe --cafile FIFO waits for a writer without end.
+/// mx-lookup --probe --cafile FIFO is 78 at once (it waited for a writer
+/// without end).
 #[test]
-#[ignore = "the probe's CA file is read in src/net/connection.rs, which blocks on a FIFO"]
 fn mx_lookup_probe_cafile_fifo_is_78() {
     let dir = Scratch::new();
     let silent = fifo(&dir, "silent");
@@ -820,10 +819,9 @@ fn mx_lookup_probe_cafile_fifo_is_78() {
     tool(&dir, MX, &args, Feed::Null).expect(&[78], TIMED);
 }
 
-/// A password file over the 1 MiB bound is cut at the bound and its first
-/// line used as the password, without a word; it should be 78.
+/// A password file over the 1 MiB bound is 78 (it was cut at the bound
+/// and its first line used as the password, without a word).
 #[test]
-#[ignore = "src/net/credentials.rs truncates a password file at 1 MiB silently"]
 fn a_password_file_over_the_bound_is_78() {
     let dir = Scratch::new();
     let mut text = vec![b'a'; 2 << 20];
@@ -838,12 +836,10 @@ fn a_password_file_over_the_bound_is_78() {
     .expect(&[78], TIMED);
 }
 
-/// smtp-send reads all of stdin into a temporary file before it looks at
-/// the header, so a 2 GiB header line costs 2 GiB of disk and seconds
-/// before the 65 (mime-pack --message checks the head first:
-/// `input::replayable_stdin_checked`).
+/// smtp-send refuses a 2 GiB header line from its first MiB (it spooled
+/// all of stdin to a temporary file first: 2 GiB of disk and seconds
+/// before the 65).
 #[test]
-#[ignore = "src/smtp/submit.rs load() spools all stdin before the header check"]
 fn smtp_send_refuses_a_2_gib_header_line_quickly() {
     let dir = Scratch::new();
     let args = ["--dry-run", "--server", "smtp://127.0.0.1:9", "-t"];

@@ -30,7 +30,7 @@ fn run(args: Args) -> anyhow::Result<ExitStatus> {
     }
     let probes = args.probe.then(|| probe_settings(&args));
     let inputs = if args.targets.is_empty() {
-        Inputs::Lines(Box::new(io::stdin()))
+        Inputs::Lines(Box::new(mailkit::input::open_stdin()?))
     } else {
         Inputs::List(args.targets)
     };

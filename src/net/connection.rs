@@ -1045,11 +1045,27 @@ fn setup_error(error: &openssl::error::ErrorStack) -> Error {
     Error::new(ErrorKind::Tls, format!("cannot set up TLS: {error}"))
 }
 
-/// The certificates of a PEM file; unreadable or none is 78.
+/// The certificates of a PEM file; unreadable, not a regular file (a FIFO
+/// would block), over 16 MiB (a system bundle is well under 1 MiB) or
+/// without any certificate is 78.
 fn load_cafile(path: &Path) -> Result<Vec<X509>, Error> {
+    const MAX_CAFILE: u64 = 16 << 20;
     let shown = path.display();
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::config(format!("cannot read CA file {shown}: {e}")))?;
+    let cannot = |e: io::Error| Error::config(format!("cannot read CA file {shown}: {e}"));
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Error::config(format!(
+            "CA file {shown} is not a regular file"
+        )));
+    }
+    let mut pem = Vec::new();
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    file.take(MAX_CAFILE + 1)
+        .read_to_end(&mut pem)
+        .map_err(cannot)?;
+    if pem.len() as u64 > MAX_CAFILE {
+        return Err(Error::config(format!("CA file {shown} is over 16 MiB")));
+    }
     match X509::stack_from_pem(&pem) {
         Ok(certificates) if !certificates.is_empty() => Ok(certificates),
         Ok(_) => Err(Error::config(format!("no certificate in CA file {shown}"))),

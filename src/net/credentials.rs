@@ -179,7 +179,12 @@ fn read_private(path: &Path, what: &str) -> Result<Secret, Error> {
         )));
     }
     let mut bytes = Vec::new();
-    let read = file.take(MAX_FILE).read_to_end(&mut bytes);
+    let read = file.take(MAX_FILE + 1).read_to_end(&mut bytes);
+    if bytes.len() as u64 > MAX_FILE {
+        bytes.fill(0);
+        std::hint::black_box(&bytes);
+        return Err(Error::config(format!("{what} is over {MAX_FILE} octets")));
+    }
     let secret = secret_from_bytes(bytes, what)?;
     read.map_err(cannot)?;
     Ok(secret)

@@ -574,8 +574,19 @@ pub fn deferred_recipients(results: &[RecipientResult]) -> Vec<&str> {
 
 /// A file given with `--file`, or stdin, kept for reading twice.
 pub fn load(path: Option<&PathBuf>) -> Result<Replayable, Error> {
-    let mut reader = crate::input::open(path.map(PathBuf::as_path))?;
-    Replayable::read_from(&mut reader).map_err(read_error)
+    use crate::input::Checked;
+    let reader = crate::input::open(path.map(PathBuf::as_path))?;
+    // A header that cannot be sent (an endless line) is refused from the
+    // first MiB, not spooled to its end first. Empty input is judged later
+    // (it is the envelope alone for --quit-after).
+    let check = |head: &[u8]| match head.is_empty() {
+        true => Ok(()),
+        false => envelope::header_facts(head).map(drop),
+    };
+    crate::input::replayable_checked(reader, HEAD_LIMIT, check).map_err(|e| match e {
+        Checked::Refused(e) => e,
+        Checked::Reading(e) => read_error(e),
+    })
 }
 
 /// Delivers `message` to `recipients` (all of one domain) through the
