@@ -25,6 +25,8 @@ mod mime_props;
 mod netrc_props;
 #[path = "support/fuzz_pop3.rs"]
 mod pop3_props;
+#[path = "support/fuzz_mime_build.rs"]
+mod mime_build_props;
 #[path = "support/fuzz_props.rs"]
 mod props;
 #[path = "support/fuzz_smtp_reply.rs"]
@@ -35,6 +37,8 @@ mod smtp_data_model;
 mod smtp_data_props;
 #[path = "support/fuzz_spool.rs"]
 mod spool_props;
+#[path = "support/fuzz_imap_search.rs"]
+mod search_props;
 #[path = "support/fuzz_url.rs"]
 mod url_props;
 
@@ -161,4 +165,14 @@ fn imap_body_structure_regressions() {
 #[test]
 fn imap_mailbox_name_regressions() {
     assert!(each_input("imap_mailbox_name", mailbox_name_props::mailbox_name) > 0);
+}
+
+#[test]
+fn mime_build_regressions() {
+    assert!(each_input("mime_build", mime_build_props::mime_build) > 0);
+}
+
+#[test]
+fn imap_search_regressions() {
+    assert!(each_input("imap_search", search_props::imap_search) > 0);
 }
