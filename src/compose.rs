@@ -110,7 +110,11 @@ impl ScannedLeaf {
 /// decides its media type, charset and transfer encoding. `avoid` is a
 /// string that must not appear in a part sent as 7bit or quoted-printable
 /// (a boundary chosen by someone else); such a part goes as base64.
+/// A Content-ID that cannot go in the field is refused (64).
 pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<ScannedLeaf, Error> {
+    if let Some(id) = &leaf.content_id {
+        check_content_id(id)?;
+    }
     let scan = scan(&leaf.source, avoid)?;
     let media_type = leaf
         .media_type
@@ -162,6 +166,32 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Sca
         encoding,
         ends_with_newline: scan.analysis.ends_with_newline(),
     })
+}
+
+/// The longest Content-ID: `Content-ID: <ID>` fits a line of 998 octets
+/// (RFC 5322 §2.1.1).
+const MAX_CONTENT_ID: usize = 998 - "Content-ID: <>".len();
+
+/// Refuses (64) a Content-ID that cannot be written as it is between the
+/// angle brackets of a msg-id (RFC 2045 §7, RFC 5322 §3.6.4), which has
+/// no encoded form and is never folded: anything but printable US-ASCII
+/// (a line break would start a field of its own), `<` or `>`, or too long
+/// for one line. A name used as the Content-ID is checked the same way.
+fn check_content_id(id: &str) -> Result<(), Error> {
+    let bad = id.chars().find(|&c| !c.is_ascii_graphic() || c == '<' || c == '>');
+    if let Some(c) = bad {
+        return Err(Error::usage(format!(
+            "Content-ID {:?}: {c:?} cannot be part of a Content-ID (RFC 2045 §7); give one with ;cid=ID",
+            crate::output::printable(id)
+        )));
+    }
+    if id.len() > MAX_CONTENT_ID {
+        return Err(Error::usage(format!(
+            "a Content-ID of {} octets is longer than a line can carry ({MAX_CONTENT_ID})",
+            id.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A message/rfc822 part is never encoded (RFC 2046 §5.2.1): 7bit when

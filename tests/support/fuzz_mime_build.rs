@@ -218,10 +218,26 @@ fn planned(choices: &mut Choices, newline: Newline) -> Result<Built, Error> {
     match compose::build_tree(plan, newline) {
         Ok(tree) => Ok(Built { tree, leaves }),
         Err(e) => {
-            assert!(leaves.is_empty(), "refused: {e}");
+            match leaves.iter().find(|l| !l.content_id.as_deref().is_none_or(is_content_id)) {
+                Some(leaf) => content_id_refused(leaf, &e),
+                None => assert!(leaves.is_empty(), "refused: {e}"),
+            }
             Err(e)
         }
     }
+}
+
+/// Whether `id` can stand between the angle brackets of a Content-ID
+/// (RFC 2045 §7): printable ASCII but `<` and `>`, on one line.
+fn is_content_id(id: &str) -> bool {
+    id.len() <= 984 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+}
+
+/// A leaf refused for its Content-ID: a usage error, for a bad one only.
+fn content_id_refused(leaf: &Given, e: &Error) {
+    assert_eq!(e.kind(), ErrorKind::Usage, "{leaf:?}: {e}");
+    let id = leaf.content_id.as_deref().expect("refused for its Content-ID");
+    assert!(!is_content_id(id), "{id:?} refused: {e}");
 }
 
 /// Any tree of multiparts (never empty) down to [`MAX_DEPTH`], each leaf
@@ -235,9 +251,16 @@ fn nested(
     let shape = choices.byte();
     let leaf_here = depth > 0 && (shape & 1 == 0 || depth >= MAX_DEPTH || leaves.len() >= MAX_LEAVES);
     if leaf_here {
-        let leaf = given(choices, shape & 2 != 0);
+        let mut leaf = given(choices, shape & 2 != 0);
         let avoid: Option<&[u8]> = (shape & 4 != 0).then_some(b"--=_avoid");
-        let scanned = compose::prepare(leaf.leaf(), newline, avoid).expect("content in memory");
+        let scanned = match compose::prepare(leaf.leaf(), newline, avoid) {
+            Ok(scanned) => scanned,
+            Err(e) => {
+                content_id_refused(&leaf, &e);
+                leaf.content_id = None;
+                compose::prepare(leaf.leaf(), newline, avoid).expect("content in memory")
+            }
+        };
         if avoid.is_some_and(|a| leaf.content.windows(a.len()).any(|w| w == a)) {
             assert_eq!(scanned.encoding(), TransferEncoding::Base64);
         }
@@ -302,7 +325,8 @@ fn fields(choices: &mut Choices, newline: Newline) -> Vec<FieldSpec> {
         let spec = format!("{name}: {value}");
         match compose::custom_field(&spec, newline) {
             Ok((name, rendered)) => {
-                let text = (name != "To").then(|| value.clone());
+                // The value is taken without white space at its ends.
+                let text = (name != "To").then(|| value.trim().to_string());
                 fields.push(FieldSpec {
                     name,
                     rendered,
@@ -314,7 +338,7 @@ fn fields(choices: &mut Choices, newline: Newline) -> Vec<FieldSpec> {
                 let documented = name.contains(' ')
                     || name.starts_with("Content-")
                     || name == "To"
-                    || value.contains(['\r', '\n', '\0']);
+                    || value.trim().contains(['\r', '\n', '\0']);
                 assert!(documented, "{spec:?} refused: {e}");
             }
         }
@@ -444,20 +468,21 @@ fn top_leaves(read: &Collected) -> Vec<usize> {
 
 /// Line lengths, line ends, NUL and 8-bit octets in the whole output.
 fn check_lines(out: &[u8], newline: Newline, eight_bit: bool) {
-    assert!(!out.contains(&0), "a NUL in the message");
-    assert!(out.is_ascii() || eight_bit, "8-bit octets, no 8bit part");
+    let shown = || String::from_utf8_lossy(&out[..out.len().min(4096)]).into_owned();
+    assert!(!out.contains(&0), "a NUL in the message: {}", shown());
+    assert!(out.is_ascii() || eight_bit, "8-bit octets, no 8bit part: {}", shown());
     let nl = newline.as_bytes();
     let body = out.strip_suffix(nl).expect("the message ends with a line end");
     let count = body.split(|&b| b == b'\n').count();
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
-        let shown = || String::from_utf8_lossy(line);
+        let line_shown = || String::from_utf8_lossy(line);
         let line = match newline {
             Newline::CrLf if n + 1 < count => line
                 .strip_suffix(b"\r")
-                .unwrap_or_else(|| panic!("line {n} ends in a bare LF: {:?}", shown())),
+                .unwrap_or_else(|| panic!("line {n} ends in a bare LF: {:?}", line_shown())),
             _ => line,
         };
-        assert!(!line.contains(&b'\r'), "line {n} has a bare CR: {:?}", shown());
+        assert!(!line.contains(&b'\r'), "line {n} has a bare CR: {:?}", line_shown());
         assert!(line.len() <= 998, "line {n} has {} octets", line.len());
     }
 }
