@@ -385,13 +385,19 @@ fn leaf_fields(part: &ScannedLeaf, newline: Newline) -> Vec<String> {
     fields
 }
 
-/// The `name=` parameter(s): the plain quoted name when it is ASCII; else,
-/// for readers that predate RFC 2231, RFC 2047 encoded-words inside the
-/// quotes as most mail programs write them (RFC 2047 §5 does not allow
+/// The longest name written as a plain quoted `name=`, as
+/// [`header::rfc2231_param`] writes `filename=`: a quoted string cannot be
+/// folded, and a longer one would make a line too long (RFC 5322 §2.1.1).
+const MAX_PLAIN_NAME: usize = 60;
+
+/// The `name=` parameter(s): the plain quoted name when it is short ASCII;
+/// else, for readers that predate RFC 2231, RFC 2047 encoded-words inside
+/// the quotes as most mail programs write them (RFC 2047 §5 does not allow
 /// them there, and strict parsers say so), or with `legacy` off, the
 /// RFC 2231 form.
 fn name_params(name: &str, legacy: bool) -> Vec<Vec<String>> {
-    if name.is_ascii() && !name.bytes().any(|b| b.is_ascii_control()) {
+    let plain = name.is_ascii() && !name.bytes().any(|b| b.is_ascii_control());
+    if plain && name.len() <= MAX_PLAIN_NAME {
         return vec![vec![format!("name={}", crate::address::quote_string(name))]];
     }
     if !legacy {
