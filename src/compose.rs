@@ -178,7 +178,9 @@ const MAX_CONTENT_ID: usize = 998 - "Content-ID: <>".len();
 /// (a line break would start a field of its own), `<` or `>`, or too long
 /// for one line. A name used as the Content-ID is checked the same way.
 fn check_content_id(id: &str) -> Result<(), Error> {
-    let bad = id.chars().find(|&c| !c.is_ascii_graphic() || c == '<' || c == '>');
+    let bad = id
+        .chars()
+        .find(|&c| !c.is_ascii_graphic() || c == '<' || c == '>');
     if let Some(c) = bad {
         return Err(Error::usage(format!(
             "Content-ID {:?}: {c:?} cannot be part of a Content-ID (RFC 2045 §7); give one with ;cid=ID",

@@ -19,26 +19,26 @@ mod imap_response_props;
 mod linear_time;
 #[path = "support/fuzz_mailbox_name.rs"]
 mod mailbox_name_props;
+#[path = "support/fuzz_mime_build.rs"]
+mod mime_build_props;
 #[path = "support/fuzz_mime.rs"]
 mod mime_props;
 #[path = "support/fuzz_netrc.rs"]
 mod netrc_props;
 #[path = "support/fuzz_pop3.rs"]
 mod pop3_props;
-#[path = "support/fuzz_mime_build.rs"]
-mod mime_build_props;
 #[path = "support/fuzz_props.rs"]
 mod props;
 #[path = "support/fuzz_smtp_reply.rs"]
 mod reply_props;
+#[path = "support/fuzz_imap_search.rs"]
+mod search_props;
 #[path = "support/smtp_data_model.rs"]
 mod smtp_data_model;
 #[path = "support/fuzz_smtp_data.rs"]
 mod smtp_data_props;
 #[path = "support/fuzz_spool.rs"]
 mod spool_props;
-#[path = "support/fuzz_imap_search.rs"]
-mod search_props;
 #[path = "support/fuzz_url.rs"]
 mod url_props;
 

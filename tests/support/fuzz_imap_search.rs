@@ -39,7 +39,10 @@ pub fn imap_search(data: &[u8]) {
     assert!(!query.tokens.is_empty());
     let typed = retyped(&query.tokens);
     let again = Query::parse(&typed).expect("tokens written back parse");
-    assert_eq!(again.tokens, query.tokens, "{text:?} written back as {typed:?}");
+    assert_eq!(
+        again.tokens, query.tokens,
+        "{text:?} written back as {typed:?}"
+    );
     for literals in [Literals::Synchronizing, Literals::Plus, Literals::Minus] {
         for charset in [false, true] {
             check_wire(&query, literals, charset);
@@ -62,7 +65,10 @@ fn retyped(tokens: &[Token]) -> String {
             Token::Atom(atom) => out.push_str(atom),
             Token::Text(bytes) => {
                 out.push('"');
-                for c in String::from_utf8(bytes.clone()).expect("typed text").chars() {
+                for c in String::from_utf8(bytes.clone())
+                    .expect("typed text")
+                    .chars()
+                {
                     if c == '"' || c == '\\' {
                         out.push('\\');
                     }
@@ -100,7 +106,10 @@ impl ImapWire for Wire {
         self.go_aheads += 1;
         // The marker just sent ends the last line and must be synchronizing.
         let marker = marker(last_line(&self.sent)).expect("a go-ahead only after a marker");
-        assert!(!marker.1, "a go-ahead awaited for a non-synchronizing literal");
+        assert!(
+            !marker.1,
+            "a go-ahead awaited for a non-synchronizing literal"
+        );
         Ok(b"+ go ahead".to_vec())
     }
     fn read_data(&mut self, _: u64, _: &mut dyn std::io::Write) -> Result<(), Error> {

@@ -50,7 +50,14 @@ const MEDIA_TYPES: [Option<&str>; 8] = [
     None,
 ];
 /// Field names tried with `--header`.
-const CUSTOM_NAMES: [&str; 6] = ["X-Note", "Comments", "Keywords", "To", "Content-Type", "Bad Name"];
+const CUSTOM_NAMES: [&str; 6] = [
+    "X-Note",
+    "Comments",
+    "Keywords",
+    "To",
+    "Content-Type",
+    "Bad Name",
+];
 
 /// The fuzz input, taken a choice at a time (zeros once it is used up).
 struct Choices<'a> {
@@ -218,7 +225,10 @@ fn planned(choices: &mut Choices, newline: Newline) -> Result<Built, Error> {
     match compose::build_tree(plan, newline) {
         Ok(tree) => Ok(Built { tree, leaves }),
         Err(e) => {
-            match leaves.iter().find(|l| !l.content_id.as_deref().is_none_or(is_content_id)) {
+            match leaves
+                .iter()
+                .find(|l| !l.content_id.as_deref().is_none_or(is_content_id))
+            {
                 Some(leaf) => content_id_refused(leaf, &e),
                 None => assert!(leaves.is_empty(), "refused: {e}"),
             }
@@ -230,26 +240,28 @@ fn planned(choices: &mut Choices, newline: Newline) -> Result<Built, Error> {
 /// Whether `id` can stand between the angle brackets of a Content-ID
 /// (RFC 2045 §7): printable ASCII but `<` and `>`, on one line.
 fn is_content_id(id: &str) -> bool {
-    id.len() <= 984 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+    id.len() <= 984
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
 }
 
 /// A leaf refused for its Content-ID: a usage error, for a bad one only.
 fn content_id_refused(leaf: &Given, e: &Error) {
     assert_eq!(e.kind(), ErrorKind::Usage, "{leaf:?}: {e}");
-    let id = leaf.content_id.as_deref().expect("refused for its Content-ID");
+    let id = leaf
+        .content_id
+        .as_deref()
+        .expect("refused for its Content-ID");
     assert!(!is_content_id(id), "{id:?} refused: {e}");
 }
 
 /// Any tree of multiparts (never empty) down to [`MAX_DEPTH`], each leaf
 /// through `prepare`, some with a string to avoid.
-fn nested(
-    choices: &mut Choices,
-    newline: Newline,
-    depth: u8,
-    leaves: &mut Vec<Given>,
-) -> Node {
+fn nested(choices: &mut Choices, newline: Newline, depth: u8, leaves: &mut Vec<Given>) -> Node {
     let shape = choices.byte();
-    let leaf_here = depth > 0 && (shape & 1 == 0 || depth >= MAX_DEPTH || leaves.len() >= MAX_LEAVES);
+    let leaf_here =
+        depth > 0 && (shape & 1 == 0 || depth >= MAX_DEPTH || leaves.len() >= MAX_LEAVES);
     if leaf_here {
         let mut leaf = given(choices, shape & 2 != 0);
         let avoid: Option<&[u8]> = (shape & 4 != 0).then_some(b"--=_avoid");
@@ -376,7 +388,11 @@ impl Visitor for Collected {
         Ok(())
     }
     fn content(&mut self, part: &Part, data: &[u8]) -> Result<(), Error> {
-        let at = self.parts.iter().rposition(|p| p.id == part.id).expect("started");
+        let at = self
+            .parts
+            .iter()
+            .rposition(|p| p.id == part.id)
+            .expect("started");
         self.contents[at].extend_from_slice(data);
         Ok(())
     }
@@ -438,7 +454,14 @@ pub fn mime_build(data: &[u8]) {
     let leaves = top_leaves(&read);
     assert_eq!(leaves.len(), built.leaves.len(), "{}", shown());
     for ((given, scanned), at) in built.leaves.iter().zip(&scanned).zip(leaves) {
-        check_part(given, scanned, &read.parts[at], &read.contents[at], single, newline);
+        check_part(
+            given,
+            scanned,
+            &read.parts[at],
+            &read.contents[at],
+            single,
+            newline,
+        );
     }
 }
 
@@ -470,9 +493,15 @@ fn top_leaves(read: &Collected) -> Vec<usize> {
 fn check_lines(out: &[u8], newline: Newline, eight_bit: bool) {
     let shown = || String::from_utf8_lossy(&out[..out.len().min(4096)]).into_owned();
     assert!(!out.contains(&0), "a NUL in the message: {}", shown());
-    assert!(out.is_ascii() || eight_bit, "8-bit octets, no 8bit part: {}", shown());
+    assert!(
+        out.is_ascii() || eight_bit,
+        "8-bit octets, no 8bit part: {}",
+        shown()
+    );
     let nl = newline.as_bytes();
-    let body = out.strip_suffix(nl).expect("the message ends with a line end");
+    let body = out
+        .strip_suffix(nl)
+        .expect("the message ends with a line end");
     let count = body.split(|&b| b == b'\n').count();
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         let line_shown = || String::from_utf8_lossy(line);
@@ -482,7 +511,11 @@ fn check_lines(out: &[u8], newline: Newline, eight_bit: bool) {
                 .unwrap_or_else(|| panic!("line {n} ends in a bare LF: {:?}", line_shown())),
             _ => line,
         };
-        assert!(!line.contains(&b'\r'), "line {n} has a bare CR: {:?}", line_shown());
+        assert!(
+            !line.contains(&b'\r'),
+            "line {n} has a bare CR: {:?}",
+            line_shown()
+        );
         assert!(line.len() <= 998, "line {n} has {} octets", line.len());
     }
 }
@@ -536,17 +569,21 @@ fn message_parts(read: &Collected) -> Vec<String> {
 
 /// Whether part `id` is one of `messages` or inside one.
 fn within(id: &str, messages: &[String]) -> bool {
-    messages
-        .iter()
-        .any(|m| id == m || id.strip_prefix(m.as_str()).is_some_and(|r| r.starts_with('.')))
+    messages.iter().any(|m| {
+        id == m
+            || id
+                .strip_prefix(m.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+    })
 }
 
 /// Every header block but those inside an embedded message is ASCII.
 fn check_headers_ascii(read: &Collected, messages: &[String]) {
     for (id, block) in &read.headers {
-        let inside = messages
-            .iter()
-            .any(|m| id.strip_prefix(m.as_str()).is_some_and(|r| r.starts_with('.')));
+        let inside = messages.iter().any(|m| {
+            id.strip_prefix(m.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+        });
         if !inside {
             let shown = String::from_utf8_lossy(block);
             assert!(block.is_ascii(), "part {id}: {shown:?}");
