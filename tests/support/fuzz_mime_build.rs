@@ -34,6 +34,8 @@ use mailkit::mime_reader::{Limits, Part, PartKind, Problem, Visitor, read_messag
 
 /// The most leaves one input makes.
 const MAX_LEAVES: usize = 8;
+/// The longest header text (a name, a Content-ID, a Subject) made.
+const MAX_TEXT: usize = 1100;
 /// The deepest nesting of multiparts built from one input.
 const MAX_DEPTH: u8 = 4;
 /// Subtypes of the multiparts built.
@@ -92,9 +94,13 @@ impl<'a> Choices<'a> {
         out
     }
 
-    /// Text from a piece: UTF-8 (lossily).
+    /// Text from a piece: UTF-8 (lossily), at most [`MAX_TEXT`]
+    /// characters (longer than a line; more only slows the search down).
     fn text(&mut self) -> String {
-        String::from_utf8_lossy(&self.chunk()).into_owned()
+        String::from_utf8_lossy(&self.chunk())
+            .chars()
+            .take(MAX_TEXT)
+            .collect()
     }
 
     /// Content in a form the next byte chooses: as it is, its line ends
