@@ -109,8 +109,9 @@ impl ScannedLeaf {
 /// Scans a leaf (opening it: a missing file fails here, with 66) and
 /// decides its media type, charset and transfer encoding. `avoid` is a
 /// string that must not appear in a part sent as 7bit or quoted-printable
-/// (a boundary chosen by someone else); such a part goes as base64.
-/// A Content-ID that cannot go in the field is refused (64).
+/// (a boundary chosen by someone else); such a part goes as base64 (a
+/// message/rfc822 one as application/octet-stream, since an embedded
+/// message is never encoded, RFC 2046 §5.2.1). A Content-ID that cannot go in the field is refused (64).
 pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<ScannedLeaf, Error> {
     if let Some(id) = &leaf.content_id {
         check_content_id(id)?;
@@ -143,9 +144,10 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Sca
     let mut encoding = scan.analysis.choose(endings, newline);
     if media_type == "message/rfc822" {
         match embedded_message_encoding(&scan.analysis) {
-            Some(kind) => encoding = kind,
+            // Holding the boundary, it must be encoded (below).
+            Some(kind) if !scan.contains_avoided => encoding = kind,
             // RFC 2046 §5.2.1 allows only 7bit, 8bit or binary here.
-            None => media_type = "application/octet-stream".into(),
+            _ => media_type = "application/octet-stream".into(),
         }
     }
     if scan.contains_avoided && encoding != TransferEncoding::Base64 {
