@@ -562,7 +562,9 @@ fn check_header(out: &[u8], fields: &[FieldSpec]) {
 /// Unstructured text as it reads back: white space at the ends dropped,
 /// tabs as spaces.
 fn unstructured(text: &str) -> String {
-    without_bom(text.trim_matches([' ', '\t'])).replace('\t', " ")
+    without_bom(text)
+        .trim_matches([' ', '\t'])
+        .replace('\t', " ")
 }
 
 /// Text without U+FEFF: the charset conversion of encoded text removes a
