@@ -138,8 +138,13 @@ impl ScannedLeaf {
 /// Scans a leaf (opening it: a missing file fails here, with 66) and
 /// decides its media type, charset and transfer encoding. `avoid` is a
 /// string that must not appear in a part sent as 7bit or quoted-printable
-/// (a boundary chosen by someone else); such a part goes as base64.
+/// (a boundary chosen by someone else); such a part goes as base64 (a
+/// message/rfc822 one as application/octet-stream, since an embedded
+/// message is never encoded, RFC 2046 §5.2.1). A Content-ID that cannot go in the field is refused (64).
 pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<ScannedLeaf, Error> {
+    if let Some(id) = &leaf.content_id {
+        check_content_id(id)?;
+    }
     let scan = scan(&leaf.source, avoid)?;
     let media_type = leaf
         .media_type
@@ -168,9 +173,10 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Sca
     let mut encoding = scan.analysis.choose(endings, newline);
     if media_type == "message/rfc822" {
         match embedded_message_encoding(&scan.analysis) {
-            Some(kind) => encoding = kind,
+            // Holding the boundary, it must be encoded (below).
+            Some(kind) if !scan.contains_avoided => encoding = kind,
             // RFC 2046 §5.2.1 allows only 7bit, 8bit or binary here.
-            None => media_type = "application/octet-stream".into(),
+            _ => media_type = "application/octet-stream".into(),
         }
     }
     if scan.contains_avoided && encoding != TransferEncoding::Base64 {
@@ -191,6 +197,34 @@ pub fn prepare(leaf: Leaf, newline: Newline, avoid: Option<&[u8]>) -> Result<Sca
         encoding,
         ends_with_newline: scan.analysis.ends_with_newline(),
     })
+}
+
+/// The longest Content-ID: `Content-ID: <ID>` fits a line of 998 octets
+/// (RFC 5322 §2.1.1).
+const MAX_CONTENT_ID: usize = 998 - "Content-ID: <>".len();
+
+/// Refuses (64) a Content-ID that cannot be written as it is between the
+/// angle brackets of a msg-id (RFC 2045 §7, RFC 5322 §3.6.4), which has
+/// no encoded form and is never folded: anything but printable US-ASCII
+/// (a line break would start a field of its own), `<` or `>`, or too long
+/// for one line. A name used as the Content-ID is checked the same way.
+fn check_content_id(id: &str) -> Result<(), Error> {
+    let bad = id
+        .chars()
+        .find(|&c| !c.is_ascii_graphic() || c == '<' || c == '>');
+    if let Some(c) = bad {
+        return Err(Error::usage(format!(
+            "Content-ID {:?}: {c:?} cannot be part of a Content-ID (RFC 2045 §7); give one with ;cid=ID",
+            crate::output::printable(id)
+        )));
+    }
+    if id.len() > MAX_CONTENT_ID {
+        return Err(Error::usage(format!(
+            "a Content-ID of {} octets is longer than a line can carry ({MAX_CONTENT_ID})",
+            id.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A message/rfc822 part is never encoded (RFC 2046 §5.2.1): 7bit when
@@ -384,13 +418,19 @@ fn leaf_fields(part: &ScannedLeaf, newline: Newline) -> Vec<String> {
     fields
 }
 
-/// The `name=` parameter(s): the plain quoted name when it is ASCII; else,
-/// for readers that predate RFC 2231, RFC 2047 encoded-words inside the
-/// quotes as most mail programs write them (RFC 2047 §5 does not allow
+/// The longest name written as a plain quoted `name=`, as
+/// [`header::rfc2231_param`] writes `filename=`: a quoted string cannot be
+/// folded, and a longer one would make a line too long (RFC 5322 §2.1.1).
+const MAX_PLAIN_NAME: usize = 60;
+
+/// The `name=` parameter(s): the plain quoted name when it is short ASCII;
+/// else, for readers that predate RFC 2231, RFC 2047 encoded-words inside
+/// the quotes as most mail programs write them (RFC 2047 §5 does not allow
 /// them there, and strict parsers say so), or with `legacy` off, the
 /// RFC 2231 form.
 fn name_params(name: &str, legacy: bool) -> Vec<Vec<String>> {
-    if name.is_ascii() && !name.bytes().any(|b| b.is_ascii_control()) {
+    let plain = name.is_ascii() && !name.bytes().any(|b| b.is_ascii_control());
+    if plain && name.len() <= MAX_PLAIN_NAME {
         return vec![vec![format!("name={}", crate::address::quote_string(name))]];
     }
     if !legacy {

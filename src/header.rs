@@ -195,11 +195,12 @@ fn split_words(text: &str) -> Vec<(&str, &str)> {
     words
 }
 
-/// Whether a decoder might take `word` for (or find in it) an encoded-word.
+/// Whether a decoder might take `word` for (or find in it) the start of an
+/// encoded-word: any `=?`, since the `?=` that ends it may come in a later
+/// word (lenient decoders, Python's and mailkit's among them, take
+/// `=?utf-8?q?a ?=` for one).
 fn looks_encoded(word: &str) -> bool {
-    word.find("=?")
-        .and_then(|at| word.get(at + 2..))
-        .is_some_and(|after| after.contains("?="))
+    word.contains("=?")
 }
 
 /// Whether an unstructured word must be encoded (RFC 2047 §5(1)).

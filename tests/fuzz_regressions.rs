@@ -19,6 +19,8 @@ mod imap_response_props;
 mod linear_time;
 #[path = "support/fuzz_mailbox_name.rs"]
 mod mailbox_name_props;
+#[path = "support/fuzz_mime_build.rs"]
+mod mime_build_props;
 #[path = "support/fuzz_mime.rs"]
 mod mime_props;
 #[path = "support/fuzz_netrc.rs"]
@@ -29,6 +31,8 @@ mod pop3_props;
 mod props;
 #[path = "support/fuzz_smtp_reply.rs"]
 mod reply_props;
+#[path = "support/fuzz_imap_search.rs"]
+mod search_props;
 #[path = "support/smtp_data_model.rs"]
 mod smtp_data_model;
 #[path = "support/fuzz_smtp_data.rs"]
@@ -161,4 +165,14 @@ fn imap_body_structure_regressions() {
 #[test]
 fn imap_mailbox_name_regressions() {
     assert!(each_input("imap_mailbox_name", mailbox_name_props::mailbox_name) > 0);
+}
+
+#[test]
+fn mime_build_regressions() {
+    assert!(each_input("mime_build", mime_build_props::mime_build) > 0);
+}
+
+#[test]
+fn imap_search_regressions() {
+    assert!(each_input("imap_search", search_props::imap_search) > 0);
 }
