@@ -292,6 +292,25 @@ fn fix_repairs_what_it_can_and_keeps_the_content() {
 }
 
 #[test]
+fn fix_removes_bare_crs_from_header_lines() {
+    let message = b"From: a@example.org\nSubject: one\r\r two\r\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\nMessage-ID: <x@example.org>\n\nbody\n";
+    assert!(rules_of(message).contains(&"bare-cr".to_string()));
+    let out = run_tool(BIN, &["--fix"], message);
+    let fixed = out.stdout.clone();
+    assert!(
+        !fixed.contains(&b'\r'),
+        "{:?}",
+        String::from_utf8_lossy(&fixed)
+    );
+    let text = String::from_utf8_lossy(&fixed);
+    assert!(
+        text.starts_with("From: a@example.org\nSubject: one   two\nDate:"),
+        "{text:?}"
+    );
+    assert!(!rules_of(&fixed).contains(&"bare-cr".to_string()));
+}
+
+#[test]
 fn python_defects_are_reported_too() {
     let script = r#"
 import email, email.policy, sys

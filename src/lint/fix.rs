@@ -288,7 +288,8 @@ fn from_domain(header: &crate::message::Header) -> Option<String> {
 /// One field: raw 8-bit text encoded where the field is unstructured or an
 /// address list; lines over 78 octets folded at white space; else as it was.
 fn fixed_field(field: &crate::message::Field, nl: &str) -> String {
-    let mut raw: Vec<u8> = field.lines.join(&b"\n"[..]);
+    let lines: Vec<Vec<u8>> = field.lines.iter().map(|l| without_bare_cr(l)).collect();
+    let mut raw: Vec<u8> = lines.join(&b"\n"[..]);
     // `Name :` (RFC 5322 §4.5) written as `Name:`.
     if let Some(colon) = memchr::memchr(b':', &raw)
         && colon > field.name.len()
@@ -297,7 +298,7 @@ fn fixed_field(field: &crate::message::Field, nl: &str) -> String {
     }
     let lower = field.name.to_ascii_lowercase();
     if !raw.is_ascii()
-        && let Some(encoded) = encode_8bit_field(field, &lower, nl)
+        && let Some(encoded) = encode_8bit_field(&field.name, &lines.concat(), &lower, nl)
     {
         return encoded;
     }
@@ -308,10 +309,21 @@ fn fixed_field(field: &crate::message::Field, nl: &str) -> String {
     refold(&text.replace('\n', ""), nl)
 }
 
-/// RFC 2047-encodes a field holding raw 8-bit text, if its kind allows.
-fn encode_8bit_field(field: &crate::message::Field, lower: &str, nl: &str) -> Option<String> {
-    let raw: Vec<u8> = field.lines.concat();
-    let text = crate::decode::header_text(&raw);
+/// A header line without bare CRs (RFC 5322 §2.2 allows CR only in CRLF):
+/// those at its end dropped, any other made a space, since one that the
+/// output turned into a line end would start a line of its own.
+fn without_bare_cr(line: &[u8]) -> Vec<u8> {
+    let end = line.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
+    let spaced = line[..end]
+        .iter()
+        .map(|&b| if b == b'\r' { b' ' } else { b });
+    spaced.collect()
+}
+
+/// RFC 2047-encodes a field (`name`, its lines `raw`) holding raw 8-bit
+/// text, if its kind allows.
+fn encode_8bit_field(name: &str, raw: &[u8], lower: &str, nl: &str) -> Option<String> {
+    let text = crate::decode::header_text(raw);
     let value = text.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
     let newline = if nl == "\r\n" {
         Newline::CrLf
@@ -323,11 +335,11 @@ fn encode_8bit_field(field: &crate::message::Field, lower: &str, nl: &str) -> Op
         "subject" | "comments" | "content-description" | "keywords"
     ) || lower.starts_with("x-");
     if unstructured {
-        return crate::compose::unstructured_field(&field.name, value, newline).ok();
+        return crate::compose::unstructured_field(name, value, newline).ok();
     }
     let addresses = matches!(lower, "from" | "to" | "cc" | "bcc" | "reply-to" | "sender");
     if addresses {
-        return crate::compose::address_field(&field.name, &[value.to_string()], newline)
+        return crate::compose::address_field(name, &[value.to_string()], newline)
             .ok()
             .flatten();
     }
