@@ -183,7 +183,7 @@ fn read_private(path: &Path, what: &str) -> Result<Secret, Error> {
     if bytes.len() as u64 > MAX_FILE {
         bytes.fill(0);
         std::hint::black_box(&bytes);
-        return Err(Error::config(format!("{what} is over {MAX_FILE} octets")));
+        return Err(Error::config(format!("{what} is over 1 MiB")));
     }
     let secret = secret_from_bytes(bytes, what)?;
     read.map_err(cannot)?;
