@@ -572,3 +572,43 @@ fn a_server_out_of_step_mid_flush_leaves_the_unsent_entries_queued() {
         );
     }
 }
+
+#[test]
+fn an_entry_the_server_cannot_take_is_refused_alone_and_the_flush_goes_on() {
+    use common::scripted::Script;
+    let dir = Scratch::new();
+    let queue = dir.path().join("queue");
+    // One route, one batch, one connection: the 8-bit entry among the
+    // others.
+    let eight_bit =
+        b"From: a@example.test\nMessage-ID: <g@flush.test>\n\nGr\xc3\xbc\xc3\x9fe\n".to_vec();
+    queue_all(&dir, &queue, &[eight_bit], &["carol@example.test"]);
+    queue_all(
+        &dir,
+        &queue,
+        &[message(1), message(2)],
+        &["bob@example.test"],
+    );
+    let script = Script::smtp(vec![("EHLO", b"250 plain\r\n")]);
+    let (port, server) = script.start();
+    let url = format!("smtp://localhost:{port}");
+    let args = [
+        "--server",
+        &url,
+        "--tls",
+        "none",
+        "--flush",
+        queue.to_str().unwrap(),
+    ];
+    let out = run_tool(BIN, &[&args[..], &["--force", "--reroute"]].concat(), b"");
+    assert_eq!(code(&out), 65, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("carol@example.test: rejected"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("8BITMIME"), "{}", stderr(&out));
+    let received = server.join().unwrap();
+    assert_eq!(received.iter().filter(|l| l.starts_with("MAIL")).count(), 2);
+    assert!(queued(&queue).is_empty(), "every entry settled");
+}

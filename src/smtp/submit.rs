@@ -279,9 +279,8 @@ fn send_each(
             _ => session_ref.reset(),
         };
         // A message the server cannot take is refused alone, before any
-        // of it is sent (more than one message: the others still go).
+        // of it is sent: the others still go (and a flush goes on).
         if reset.is_ok()
-            && messages.len() > 1
             && let Some(why) = unsendable(message, session_ref.extensions())
         {
             let result = all_failed(message, &why);
