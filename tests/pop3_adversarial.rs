@@ -26,8 +26,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::Scratch;
 use common::pop3_script::{Action, Pop3Log, Pop3Script, capa};
+use common::{Scratch, hostile};
 
 /// The tool under test.
 const BIN: &str = env!("CARGO_BIN_EXE_pop3-fetch");
@@ -132,18 +132,7 @@ impl Run {
     /// Time and memory bounds, and no raw control characters out.
     fn bounded(&self, what: &str) {
         let limit = Duration::from_secs(TIMEOUT + 1);
-        assert!(self.took < limit, "{what}: took {:?}", self.took);
-        assert!(self.kib < MAX_KIB, "{what}: {} KiB at most", self.kib);
-        for (name, bytes) in [("stdout", &self.out.stdout), ("stderr", &self.out.stderr)] {
-            let raw = bytes
-                .iter()
-                .find(|&&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f);
-            assert!(
-                raw.is_none(),
-                "{what}: raw control character {raw:?} on {name}: {:?}",
-                String::from_utf8_lossy(bytes)
-            );
-        }
+        hostile::assert_bounded(&self.out, (self.took, limit), (self.kib, MAX_KIB), what);
     }
 
     /// The password went nowhere, in any form, and no login was tried.
@@ -160,14 +149,7 @@ impl Run {
 
     /// The password (or a base64 form of it) is in none of `lines`.
     fn password_not_in(&self, lines: &[String], what: &str) {
-        let text = lines.join("\n");
-        assert!(!text.contains(PASSWORD), "{what}: the password was sent");
-        for form in base64_forms(PASSWORD.as_bytes()) {
-            assert!(
-                !text.contains(&form),
-                "{what}: the password was sent in base64 ({form})"
-            );
-        }
+        hostile::assert_password_absent(&lines.join("\n"), PASSWORD, what);
     }
 
     /// Nothing in the Maildir's new/, cur/ or tmp/, nothing recorded as
@@ -225,26 +207,6 @@ impl Run {
         assert!(files_in(&again.maildir().join("tmp")).is_empty(), "{what}");
         again.nothing_deleted_unstored(&what);
     }
-}
-
-/// The base64 characters that depend only on `secret`, for the three
-/// positions it can have relative to a base64 group, and the AUTH PLAIN
-/// forms.
-fn base64_forms(secret: &[u8]) -> Vec<String> {
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::STANDARD;
-    let mut forms = Vec::new();
-    for k in 0..3usize {
-        let mut data = vec![0u8; k];
-        data.extend_from_slice(secret);
-        let encoded = engine.encode(&data);
-        let first = (8 * k).div_ceil(6);
-        let last = 8 * (k + secret.len()) / 6;
-        forms.push(encoded[first..last].to_string());
-    }
-    forms.push(engine.encode(format!("\0alice\0{PASSWORD}")));
-    forms.push(engine.encode(format!("alice\0alice\0{PASSWORD}")));
-    forms
 }
 
 /// A server with a fresh certificate in `dir`, STLS, USER, UIDL, TOP and

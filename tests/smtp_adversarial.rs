@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Scratch;
 use common::tlscert::TlsCert;
+use common::{Scratch, hostile};
 use smtp_script::{Act, SmtpLog, SmtpScript};
 
 /// The tool under test.
@@ -92,18 +92,7 @@ impl Run {
     /// Time and memory bounds, and no raw control characters out.
     fn bounded(&self, what: &str) {
         let limit = Duration::from_secs(TIMEOUT + 1);
-        assert!(self.took < limit, "{what}: took {:?}", self.took);
-        assert!(self.kib < MAX_KIB, "{what}: {} KiB at most", self.kib);
-        for (name, bytes) in [("stdout", &self.out.stdout), ("stderr", &self.out.stderr)] {
-            let raw = bytes
-                .iter()
-                .find(|&&b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f);
-            assert!(
-                raw.is_none(),
-                "{what}: raw control character {raw:?} on {name}: {:?}",
-                String::from_utf8_lossy(bytes)
-            );
-        }
+        hostile::assert_bounded(&self.out, (self.took, limit), (self.kib, MAX_KIB), what);
     }
 
     /// The password went nowhere, in any form, and no AUTH was tried.
@@ -149,37 +138,9 @@ impl Run {
     }
 }
 
-/// The password and every base64 form of it (at each alignment, alone or
-/// inside AUTH PLAIN's `authzid NUL user NUL password`) are not in
-/// `bytes`.
+/// The password and every base64 form of it are not in `bytes`.
 fn assert_password_absent(bytes: &[u8], what: &str) {
-    let text = String::from_utf8_lossy(bytes);
-    assert!(!text.contains(PASSWORD), "{what}: the password was sent");
-    for form in base64_forms(PASSWORD.as_bytes()) {
-        assert!(
-            !text.contains(&form),
-            "{what}: the password was sent in base64 ({form})"
-        );
-    }
-}
-
-/// The base64 characters that depend only on `secret`, for the three
-/// positions it can have relative to a base64 group.
-fn base64_forms(secret: &[u8]) -> Vec<String> {
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::STANDARD;
-    let mut forms = Vec::new();
-    for k in 0..3usize {
-        let mut data = vec![0u8; k];
-        data.extend_from_slice(secret);
-        let encoded = engine.encode(&data);
-        let first = (8 * k).div_ceil(6);
-        let last = 8 * (k + secret.len()) / 6;
-        forms.push(encoded[first..last].to_string());
-    }
-    forms.push(engine.encode(format!("\0alice\0{PASSWORD}")));
-    forms.push(engine.encode(format!("alice\0alice\0{PASSWORD}")));
-    forms
+    hostile::assert_password_absent(&String::from_utf8_lossy(bytes), PASSWORD, what);
 }
 
 /// A server with a fresh certificate (its files in `dir`), STARTTLS

@@ -10,6 +10,7 @@
 
 pub mod dovecot;
 pub mod exim;
+pub mod hostile;
 pub mod imap_script;
 pub mod killed;
 pub mod nsd;
