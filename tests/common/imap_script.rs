@@ -13,12 +13,11 @@
 //! received is recorded (decrypted, under TLS), and so are connections
 //! made after the scripted ones.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::common::script_wire::{self, CountsExtra, Listening, Wire};
 
 /// The message the server keeps as UID 1 (CRLF line ends).
 pub const MESSAGE: &[u8] = b"Date: Mon, 2 Nov 2026 10:00:00 +0100\r\n\
@@ -128,25 +127,14 @@ pub fn command_words(line: &str) -> &str {
     line.split_once(' ').map_or("", |(_, rest)| rest)
 }
 
-/// A running server: [`RunningServer::finish`] gives its log.
-pub struct RunningServer {
-    /// The port on 127.0.0.1.
-    pub port: u16,
-    handle: JoinHandle<(ImapLog, TcpListener)>,
-}
-
-impl RunningServer {
-    /// Waits for the scripted connections to end (call once the client has
-    /// exited), then counts the connection attempts waiting beyond them.
-    pub fn finish(self) -> ImapLog {
-        let (mut log, listener) = self.handle.join().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        while listener.accept().is_ok() {
-            log.extra_connections += 1;
-        }
-        log
+impl CountsExtra for ImapLog {
+    fn extra_connection(&mut self) {
+        self.extra_connections += 1;
     }
 }
+
+/// A running server: [`Listening::finish`] gives its log.
+pub type RunningServer = Listening<ImapLog>;
 
 impl ImapScript {
     /// A server offering STARTTLS (with `tls`, the certificate and key)
@@ -171,63 +159,15 @@ impl ImapScript {
 
     /// Starts serving.
     pub fn start(self) -> RunningServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let handle = std::thread::spawn(move || {
-            let mut log = ImapLog::default();
-            for _ in 0..self.connections {
-                let Some(stream) = accept(&listener, Duration::from_secs(15)) else {
-                    break;
-                };
+        let connections = self.connections;
+        script_wire::serve(
+            connections,
+            Duration::from_secs(15),
+            move |stream, log: &mut ImapLog| {
                 log.served += 1;
-                Conn::new(&self, stream).converse(&mut log);
-            }
-            (log, listener)
-        });
-        RunningServer { port, handle }
-    }
-}
-
-/// The next connection, within `wait`.
-fn accept(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
-    let deadline = Instant::now() + wait;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).unwrap();
-                return Some(stream);
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
-            Err(_) => return None,
-        }
-    }
-}
-
-/// A byte stream, plain or TLS.
-trait Wire: Read + Write + Send {}
-impl<T: Read + Write + Send> Wire for T {}
-
-/// A stream that keeps a copy of every byte read from it.
-struct Recorder {
-    inner: Box<dyn Wire>,
-    got: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Read for Recorder {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.got.lock().unwrap().extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-}
-
-impl Write for Recorder {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+                Conn::new(&self, stream).converse(log);
+            },
+        )
     }
 }
 
@@ -240,32 +180,16 @@ enum Next {
 /// One connection.
 struct Conn<'a> {
     script: &'a ImapScript,
-    tcp: TcpStream,
-    io: BufReader<Recorder>,
-    plain: Arc<Mutex<Vec<u8>>>,
-    tls_bytes: Arc<Mutex<Vec<u8>>>,
-    tls: bool,
+    wire: Wire,
     /// The command being answered.
     command: String,
 }
 
 impl<'a> Conn<'a> {
     fn new(script: &'a ImapScript, tcp: TcpStream) -> Conn<'a> {
-        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        tcp.set_write_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let plain = Arc::new(Mutex::new(Vec::new()));
-        let recorder = Recorder {
-            inner: Box::new(tcp.try_clone().unwrap()),
-            got: Arc::clone(&plain),
-        };
         Conn {
             script,
-            tcp,
-            io: BufReader::new(recorder),
-            plain,
-            tls_bytes: Arc::new(Mutex::new(Vec::new())),
-            tls: false,
+            wire: Wire::new(tcp),
             command: String::new(),
         }
     }
@@ -276,19 +200,14 @@ impl<'a> Conn<'a> {
         if let Next::Continue = self.act(&greeting, "*", log) {
             self.commands(log);
         }
-        log.plain.extend_from_slice(&self.plain.lock().unwrap());
-        log.tls.extend_from_slice(&self.tls_bytes.lock().unwrap());
+        let (plain, tls) = self.wire.recorded();
+        log.plain.extend_from_slice(&plain);
+        log.tls.extend_from_slice(&tls);
     }
 
     /// Reads and answers commands until either side ends.
     fn commands(&mut self, log: &mut ImapLog) {
-        loop {
-            let mut line = Vec::new();
-            match self.io.read_until(b'\n', &mut line) {
-                Ok(n) if n > 0 => {}
-                _ => break,
-            }
-            let command = String::from_utf8_lossy(&line).trim_end().to_string();
+        while let Some(command) = self.wire.line() {
             self.record(&command, log);
             self.command = command.clone();
             if let Next::Stop = self.answer(&command, log) {
@@ -300,7 +219,7 @@ impl<'a> Conn<'a> {
     /// Adds a received line to the log (and to the TLS lines under TLS).
     fn record(&self, line: &str, log: &mut ImapLog) {
         log.lines.push(line.to_string());
-        if self.tls {
+        if self.wire.tls() {
             log.tls_lines.push(line.to_string());
         }
     }
@@ -325,21 +244,21 @@ impl<'a> Conn<'a> {
     fn act(&mut self, act: &Act, tag: &str, log: &mut ImapLog) -> Next {
         match act {
             Act::Reply(bytes) => {
-                self.send(&tagged(bytes, tag));
+                self.wire.send(&tagged(bytes, tag));
                 Next::Continue
             }
             Act::ReplyThenSilence(bytes) => {
-                self.send(&tagged(bytes, tag));
+                self.wire.send(&tagged(bytes, tag));
                 self.drain(log);
                 Next::Stop
             }
             Act::ReplyThenClose(bytes) => {
-                self.send(&tagged(bytes, tag));
+                self.wire.send(&tagged(bytes, tag));
                 Next::Stop
             }
             Act::Close => Next::Stop,
             Act::Reset => {
-                reset(&self.tcp);
+                self.wire.reset();
                 Next::Stop
             }
             Act::Silence => {
@@ -348,94 +267,55 @@ impl<'a> Conn<'a> {
             }
             Act::StartTls(bytes) => self.start_tls(tag, &tagged(bytes, tag)),
             Act::Before(bytes) => {
-                self.send(&tagged(bytes, tag));
+                self.wire.send(&tagged(bytes, tag));
                 let command = self.command.clone();
                 let words = command_words(&command).to_ascii_uppercase();
                 self.normal(tag, &words, &command, log)
             }
             Act::GarbageHandshake(garbage) => {
-                self.send(format!("{tag} OK begin TLS\r\n").as_bytes());
-                let mut first = [0u8; 1];
-                let _ = self.io.read(&mut first);
-                self.send(garbage);
+                self.wire.send(format!("{tag} OK begin TLS\r\n").as_bytes());
+                self.wire.await_client();
+                self.wire.send(garbage);
                 self.drain(log);
                 Next::Stop
             }
             Act::Endless { prefix, chunk } => {
-                self.endless(&tagged(prefix, tag), chunk);
+                self.wire.endless(&tagged(prefix, tag), chunk);
                 Next::Stop
             }
             Act::Trickle { prefix, slow } => {
-                self.send(&tagged(prefix, tag));
-                for byte in tagged(slow, tag) {
-                    if self.io.get_mut().write_all(&[byte]).is_err() {
-                        return Next::Stop;
-                    }
-                    std::thread::sleep(Duration::from_secs(1));
+                self.wire.send(&tagged(prefix, tag));
+                match self
+                    .wire
+                    .trickle(&tagged(slow, tag), Duration::from_secs(1))
+                {
+                    true => Next::Continue,
+                    false => Next::Stop,
                 }
-                Next::Continue
             }
         }
     }
 
     /// `reply` (the OK, maybe more), then the TLS handshake.
     fn start_tls(&mut self, tag: &str, reply: &[u8]) -> Next {
-        use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
         let Some((cert, key)) = &self.script.tls else {
-            self.send(format!("{tag} BAD no TLS here\r\n").as_bytes());
+            self.wire
+                .send(format!("{tag} BAD no TLS here\r\n").as_bytes());
             return Next::Continue;
         };
-        self.send(reply);
-        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-        acceptor
-            .set_private_key_file(key, SslFiletype::PEM)
-            .unwrap();
-        acceptor.set_certificate_chain_file(cert).unwrap();
-        match acceptor.build().accept(self.tcp.try_clone().unwrap()) {
-            Ok(stream) => {
-                let recorder = Recorder {
-                    inner: Box::new(stream),
-                    got: Arc::clone(&self.tls_bytes),
-                };
-                self.io = BufReader::new(recorder);
-                self.tls = true;
-                Next::Continue
-            }
-            Err(_) => Next::Stop,
+        let acceptor = script_wire::acceptor(cert, key);
+        self.wire.send(reply);
+        match self.wire.start_tls(&acceptor) {
+            true => Next::Continue,
+            false => Next::Stop,
         }
     }
 
     /// Reads until the client hangs up (at most 30 s), recording lines.
     fn drain(&mut self, log: &mut ImapLog) {
-        let mut line = Vec::new();
-        while matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            self.record(&text, log);
-            line.clear();
+        while let Some(line) = self.wire.line() {
+            self.record(&line, log);
         }
-    }
-
-    /// `prefix`, then `chunk` until the client hangs up (30 s, 4 GiB).
-    fn endless(&mut self, prefix: &[u8], chunk: &[u8]) {
-        self.send(prefix);
-        let mut block = Vec::new();
-        while block.len() < 64 * 1024 {
-            block.extend_from_slice(chunk);
-        }
-        let started = Instant::now();
-        let mut sent = 0usize;
-        while sent < (4 << 30) && started.elapsed() < Duration::from_secs(30) {
-            if self.io.get_mut().write_all(&block).is_err() {
-                return;
-            }
-            sent += block.len();
-        }
-    }
-
-    /// Writes and flushes; a client that hung up is not an error here.
-    fn send(&mut self, bytes: &[u8]) {
-        let writer = self.io.get_mut();
-        let _ = writer.write_all(bytes).and_then(|()| writer.flush());
     }
 
     /// The normal answer of a small server.
@@ -443,7 +323,7 @@ impl<'a> Conn<'a> {
         let verb = words.split(' ').next().unwrap_or("");
         let reply = match verb {
             "CAPABILITY" => {
-                let caps = if self.tls {
+                let caps = if self.wire.tls() {
                     &self.script.tls_caps
                 } else {
                     &self.script.caps
@@ -469,12 +349,13 @@ impl<'a> Conn<'a> {
             }
             "UID" if words.starts_with("UID FETCH") => fetch_answer(tag, command),
             "LOGOUT" => {
-                self.send(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes());
+                self.wire
+                    .send(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes());
                 return Next::Stop;
             }
             _ => format!("{tag} BAD unknown command\r\n").into_bytes(),
         };
-        self.send(&reply);
+        self.wire.send(&reply);
         Next::Continue
     }
 
@@ -482,15 +363,13 @@ impl<'a> Conn<'a> {
     /// and the client's answer, then OK.
     fn authenticate(&mut self, tag: &str, words: &str, log: &mut ImapLog) -> Next {
         if words.split(' ').count() < 3 {
-            self.send(b"+ \r\n");
-            let mut line = Vec::new();
-            if !matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            self.wire.send(b"+ \r\n");
+            let Some(line) = self.wire.line() else {
                 return Next::Stop;
-            }
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            self.record(&text, log);
+            };
+            self.record(&line, log);
         }
-        self.send(format!("{tag} OK done\r\n").as_bytes());
+        self.wire.send(format!("{tag} OK done\r\n").as_bytes());
         Next::Continue
     }
 }
@@ -534,23 +413,4 @@ fn tagged(bytes: &[u8], tag: &str) -> Vec<u8> {
     }
     out.extend_from_slice(&bytes[from..]);
     out
-}
-
-/// Makes the next close of `tcp` a reset (RST) rather than a FIN.
-fn reset(tcp: &TcpStream) {
-    use std::os::unix::io::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket and a properly sized option value.
-    unsafe {
-        libc::setsockopt(
-            tcp.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
 }

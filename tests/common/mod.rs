@@ -15,6 +15,7 @@ pub mod imap_script;
 pub mod killed;
 pub mod nsd;
 pub mod pop3_script;
+pub mod script_wire;
 pub mod scripted;
 pub mod tlscert;
 

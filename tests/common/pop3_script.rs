@@ -15,12 +15,14 @@
 //! [`Pop3Script::lockstep_check`] so is every command that arrived before
 //! the previous one was answered.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::common::script_wire::{self, Wire};
 
 /// What the server does instead of its normal answer.
 #[derive(Clone, Debug)]
@@ -208,41 +210,19 @@ impl Pop3Script {
     /// Starts serving; gives the port and a handle that yields the log once
     /// all connections ended (or none came within 30 s).
     pub fn start(self) -> (u16, JoinHandle<Pop3Log>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let handle = std::thread::spawn(move || {
-            let mut log = Pop3Log::default();
-            for _ in 0..self.connections {
-                let Some(stream) = accept(&listener, Duration::from_secs(30)) else {
-                    break;
-                };
-                Session::new(&self, stream).converse(&mut log);
-            }
-            log
-        });
-        (port, handle)
+        let connections = self.connections;
+        let server =
+            script_wire::serve(connections, Duration::from_secs(30), move |stream, log| {
+                Session::new(&self, stream).converse(log)
+            });
+        let port = server.port;
+        (port, std::thread::spawn(move || server.join()))
     }
 }
 
 /// CAPA lines from words.
 pub fn capa(lines: &[&str]) -> Vec<String> {
     lines.iter().map(|l| l.to_string()).collect()
-}
-
-/// A connection, or `None` after `wait`.
-fn accept(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
-    let deadline = Instant::now() + wait;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).unwrap();
-                return Some(stream);
-            }
-            Err(_) if Instant::now() > deadline => return None,
-            Err(_) => std::thread::sleep(Duration::from_millis(5)),
-        }
-    }
 }
 
 /// Dot-stuffs a message and ends it with the terminating line.
@@ -270,22 +250,12 @@ enum Next {
     Stop,
 }
 
-/// A plain or TLS connection.
-trait Stream: Read + Write + Send {}
-
-/// Any byte stream both ways.
-impl<T: Read + Write + Send> Stream for T {}
-
 /// One connection.
 struct Session<'a> {
     /// What to say.
     script: &'a Pop3Script,
-    /// The socket, for peeking and timeouts.
-    tcp: TcpStream,
-    /// The plain or TLS stream, read by line.
-    io: BufReader<Box<dyn Stream>>,
-    /// Whether STLS succeeded.
-    tls: bool,
+    /// The connection.
+    wire: Wire,
     /// Which messages DELE marked.
     deleted: Vec<bool>,
 }
@@ -294,14 +264,10 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     /// A plain session on an accepted connection.
     fn new(script: &'a Pop3Script, tcp: TcpStream) -> Session<'a> {
-        let _ = tcp.set_read_timeout(Some(Duration::from_secs(30)));
-        let plain: Box<dyn Stream> = Box::new(tcp.try_clone().unwrap());
         Session {
             deleted: vec![false; script.messages.len()],
             script,
-            tcp,
-            io: BufReader::new(plain),
-            tls: false,
+            wire: Wire::new(tcp),
         }
     }
 
@@ -310,14 +276,7 @@ impl<'a> Session<'a> {
         if let Next::Stop = self.act(&self.script.greeting.clone(), log) {
             return;
         }
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match self.io.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let command = String::from_utf8_lossy(&line).trim_end().to_string();
+        while let Some(command) = self.wire.line() {
             self.record(&command, log);
             if self.script.lockstep_check && self.more_arrived() {
                 log.early.push(command.clone());
@@ -331,7 +290,7 @@ impl<'a> Session<'a> {
     /// Adds a received line to the log (and to the TLS lines under TLS).
     fn record(&self, line: &str, log: &mut Pop3Log) {
         log.lines.push(line.to_string());
-        match self.tls {
+        match self.wire.tls() {
             true => log.tls_lines.push(line.to_string()),
             false => log.plain_lines.push(line.to_string()),
         }
@@ -339,24 +298,25 @@ impl<'a> Session<'a> {
 
     /// Whether more input is there already, after a short wait.
     fn more_arrived(&mut self) -> bool {
-        if !self.io.buffer().is_empty() {
+        if !self.wire.reader().buffer().is_empty() {
             return true;
         }
         std::thread::sleep(Duration::from_millis(40));
-        if self.tls {
+        if self.wire.tls() {
             return false;
         }
         let mut byte = [0u8; 1];
-        self.tcp.set_nonblocking(true).unwrap();
-        let waiting = matches!(self.tcp.peek(&mut byte), Ok(n) if n > 0);
-        self.tcp.set_nonblocking(false).unwrap();
+        let tcp = self.wire.tcp();
+        tcp.set_nonblocking(true).unwrap();
+        let waiting = matches!(tcp.peek(&mut byte), Ok(n) if n > 0);
+        tcp.set_nonblocking(false).unwrap();
         waiting
     }
 
     /// The first matching action, else the RFC 1939 answer.
     fn answer(&mut self, command: &str, log: &mut Pop3Log) -> Next {
         let upper = command.to_ascii_uppercase();
-        let tls_overrides = match self.tls {
+        let tls_overrides = match self.wire.tls() {
             true => &self.script.tls_overrides[..],
             false => &[],
         };
@@ -391,15 +351,7 @@ impl<'a> Session<'a> {
             Action::Trickle { every } => {
                 let data = self.retr_data(command);
                 self.send(format!("+OK {} octets\r\n", data.len()).as_bytes());
-                let started = std::time::Instant::now();
-                for byte in data {
-                    if started.elapsed() > std::time::Duration::from_secs(30)
-                        || !self.send_checked(&[byte])
-                    {
-                        break;
-                    }
-                    std::thread::sleep(*every);
-                }
+                self.wire.trickle(&data, *every);
                 Next::Stop
             }
             Action::Stall { octets } => {
@@ -442,7 +394,7 @@ impl<'a> Session<'a> {
             }
             Action::StartTls { injected } => self.start_tls(injected),
             Action::Reset => {
-                reset(&self.tcp);
+                self.wire.reset();
                 Next::Stop
             }
             Action::ReplyThenClose(bytes) => {
@@ -451,20 +403,18 @@ impl<'a> Session<'a> {
             }
             Action::ReplyThenReset(bytes) => {
                 self.send(bytes);
-                reset(&self.tcp);
+                self.wire.reset();
                 Next::Stop
             }
             Action::ResetInHandshake => {
                 self.send(b"+OK begin TLS\r\n");
-                let mut first = [0u8; 1];
-                let _ = self.io.read(&mut first);
-                reset(&self.tcp);
+                self.wire.await_client();
+                self.wire.reset();
                 Next::Stop
             }
             Action::GarbageHandshake(garbage) => {
                 self.send(b"+OK begin TLS\r\n");
-                let mut first = [0u8; 1];
-                let _ = self.io.read(&mut first);
+                self.wire.await_client();
                 self.send(garbage);
                 self.drain(log);
                 Next::Stop
@@ -479,13 +429,10 @@ impl<'a> Session<'a> {
                 every,
             } => {
                 self.send(prefix);
-                for &byte in slow {
-                    std::thread::sleep(*every);
-                    if !self.send_checked(&[byte]) {
-                        return Next::Stop;
-                    }
+                match self.wire.trickle(slow, *every) {
+                    true => Next::Continue,
+                    false => Next::Stop,
                 }
-                Next::Continue
             }
             Action::CutRetr { .. }
             | Action::NoTerminator
@@ -497,37 +444,24 @@ impl<'a> Session<'a> {
     /// `+OK`, the injected bytes, then the TLS handshake; the session goes
     /// on over TLS when it succeeds.
     fn start_tls(&mut self, injected: &[u8]) -> Next {
-        use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
         let Some((cert, key)) = &self.script.tls else {
             self.send(b"-ERR no TLS here\r\n");
             return Next::Continue;
         };
         let mut reply = b"+OK begin TLS\r\n".to_vec();
         reply.extend_from_slice(injected);
+        let acceptor = script_wire::acceptor(cert, key);
         self.send(&reply);
-        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-        acceptor
-            .set_private_key_file(key, SslFiletype::PEM)
-            .unwrap();
-        acceptor.set_certificate_chain_file(cert).unwrap();
-        let acceptor = acceptor.build();
-        match acceptor.accept(self.tcp.try_clone().unwrap()) {
-            Ok(stream) => {
-                self.io = BufReader::new(Box::new(stream));
-                self.tls = true;
-                Next::Continue
-            }
-            Err(_) => Next::Stop,
+        match self.wire.start_tls(&acceptor) {
+            true => Next::Continue,
+            false => Next::Stop,
         }
     }
 
     /// Reads until the client hangs up (at most 30 s), recording lines.
     fn drain(&mut self, log: &mut Pop3Log) {
-        let mut line = Vec::new();
-        while matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-            let text = String::from_utf8_lossy(&line).trim_end().to_string();
-            self.record(&text, log);
-            line.clear();
+        while let Some(line) = self.wire.line() {
+            self.record(&line, log);
         }
     }
 
@@ -537,15 +471,18 @@ impl<'a> Session<'a> {
         let chunk = vec![b'x'; 64 * 1024];
         let mut sent = prefix.len();
         while sent < total {
-            if self.io.get_mut().write_all(&chunk).is_err() {
+            if !self.send_checked(&chunk) {
                 return;
             }
             sent += chunk.len();
         }
         // Let the client read what is in flight before the connection goes.
         let mut sink = [0u8; 1024];
-        let _ = self.tcp.set_read_timeout(Some(Duration::from_secs(10)));
-        while matches!(self.io.get_mut().read(&mut sink), Ok(n) if n > 0) {}
+        let _ = self
+            .wire
+            .tcp()
+            .set_read_timeout(Some(Duration::from_secs(10)));
+        while matches!(self.wire.reader().get_mut().read(&mut sink), Ok(n) if n > 0) {}
     }
 
     /// `prefix`, then `line` numbered again and again until the client
@@ -573,16 +510,12 @@ impl<'a> Session<'a> {
 
     /// Writes and flushes; a client that hung up is not an error here.
     fn send(&mut self, bytes: &[u8]) {
-        self.send_checked(bytes);
+        self.wire.send(bytes);
     }
 
     /// Sends `bytes`; whether the client still takes them.
     fn send_checked(&mut self, bytes: &[u8]) -> bool {
-        let writer = self.io.get_mut();
-        writer
-            .write_all(bytes)
-            .and_then(|()| writer.flush())
-            .is_ok()
+        self.wire.send_checked(bytes)
     }
 
     /// The RFC 1939 answer.
@@ -621,18 +554,17 @@ impl<'a> Session<'a> {
     fn auth(&mut self, command: &str, log: &mut Pop3Log) -> Vec<u8> {
         if command.split(' ').count() < 3 {
             self.send(b"+ \r\n");
-            let mut line = Vec::new();
-            if !matches!(self.io.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let Some(line) = self.wire.line() else {
                 return Vec::new();
-            }
-            self.record(String::from_utf8_lossy(&line).trim_end(), log);
+            };
+            self.record(&line, log);
         }
         b"+OK logged in\r\n".to_vec()
     }
 
     /// The CAPA answer (over TLS, `tls_capa` when given).
     fn capa(&self) -> Vec<u8> {
-        let capa = match (self.tls, &self.script.tls_capa) {
+        let capa = match (self.wire.tls(), &self.script.tls_capa) {
             (true, Some(lines)) => Some(lines),
             _ => self.script.capa.as_ref(),
         };
@@ -756,24 +688,4 @@ fn head_and_lines(message: &[u8], k: usize) -> Vec<u8> {
         out.extend_from_slice(line);
     }
     out
-}
-
-/// Makes the close of `tcp` (once the session drops it) a reset (RST:
-/// SO_LINGER 0) rather than a FIN.
-fn reset(tcp: &TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket and a properly sized option value.
-    unsafe {
-        libc::setsockopt(
-            tcp.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
 }

@@ -14,12 +14,12 @@
 //! so are the messages the server accepted and the connections made after
 //! the scripted ones.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::common::script_wire::{self, CountsExtra, Listening, Wire};
 
 /// What the server does in place of its normal answer (or greeting).
 #[derive(Clone, Debug)]
@@ -127,25 +127,14 @@ impl SmtpLog {
     }
 }
 
-/// A running server: [`RunningServer::finish`] gives its log.
-pub struct RunningServer {
-    /// The port on 127.0.0.1.
-    pub port: u16,
-    handle: JoinHandle<(SmtpLog, TcpListener)>,
-}
-
-impl RunningServer {
-    /// Waits for the scripted connections to end (call once the client has
-    /// exited), then counts the connection attempts waiting beyond them.
-    pub fn finish(self) -> SmtpLog {
-        let (mut log, listener) = self.handle.join().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        while listener.accept().is_ok() {
-            log.extra_connections += 1;
-        }
-        log
+impl CountsExtra for SmtpLog {
+    fn extra_connection(&mut self) {
+        self.extra_connections += 1;
     }
 }
+
+/// A running server: [`Listening::finish`] gives its log.
+pub type RunningServer = Listening<SmtpLog>;
 
 impl SmtpScript {
     /// A server offering `PIPELINING 8BITMIME STARTTLS` before TLS (with
@@ -172,63 +161,15 @@ impl SmtpScript {
 
     /// Starts serving.
     pub fn start(self) -> RunningServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
-        let handle = std::thread::spawn(move || {
-            let mut log = SmtpLog::default();
-            for _ in 0..self.connections {
-                let Some(stream) = accept(&listener, Duration::from_secs(15)) else {
-                    break;
-                };
+        let connections = self.connections;
+        script_wire::serve(
+            connections,
+            Duration::from_secs(15),
+            move |stream, log: &mut SmtpLog| {
                 log.served += 1;
-                Conn::new(&self, stream).converse(&mut log);
-            }
-            (log, listener)
-        });
-        RunningServer { port, handle }
-    }
-}
-
-/// The next connection, within `wait`.
-fn accept(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
-    let deadline = Instant::now() + wait;
-    loop {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).unwrap();
-                return Some(stream);
-            }
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
-            Err(_) => return None,
-        }
-    }
-}
-
-/// A byte stream, plain or TLS.
-trait Wire: Read + Write + Send {}
-impl<T: Read + Write + Send> Wire for T {}
-
-/// A stream that keeps a copy of every byte read from it.
-struct Recorder {
-    inner: Box<dyn Wire>,
-    got: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Read for Recorder {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.got.lock().unwrap().extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-}
-
-impl Write for Recorder {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
+                Conn::new(&self, stream).converse(log);
+            },
+        )
     }
 }
 
@@ -241,32 +182,16 @@ enum Next {
 /// One connection.
 struct Conn<'a> {
     script: &'a SmtpScript,
-    tcp: TcpStream,
-    io: BufReader<Recorder>,
-    plain: Arc<Mutex<Vec<u8>>>,
-    tls_bytes: Arc<Mutex<Vec<u8>>>,
-    tls: bool,
+    wire: Wire,
     /// The BDAT chunks of the message under way.
     chunks: Vec<u8>,
 }
 
 impl<'a> Conn<'a> {
     fn new(script: &'a SmtpScript, tcp: TcpStream) -> Conn<'a> {
-        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        tcp.set_write_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let plain = Arc::new(Mutex::new(Vec::new()));
-        let recorder = Recorder {
-            inner: Box::new(tcp.try_clone().unwrap()),
-            got: Arc::clone(&plain),
-        };
         Conn {
             script,
-            tcp,
-            io: BufReader::new(recorder),
-            plain,
-            tls_bytes: Arc::new(Mutex::new(Vec::new())),
-            tls: false,
+            wire: Wire::new(tcp),
             chunks: Vec::new(),
         }
     }
@@ -277,22 +202,14 @@ impl<'a> Conn<'a> {
         if let Next::Continue = self.act(&greeting, log) {
             self.commands(log);
         }
-        log.plain.extend_from_slice(&self.plain.lock().unwrap());
-        log.tls.extend_from_slice(&self.tls_bytes.lock().unwrap());
-    }
-
-    /// The next line, CRLF removed; `None` at the end of the stream.
-    fn line(&mut self) -> Option<String> {
-        let mut line = Vec::new();
-        match self.io.read_until(b'\n', &mut line) {
-            Ok(n) if n > 0 => Some(String::from_utf8_lossy(&line).trim_end().to_string()),
-            _ => None,
-        }
+        let (plain, tls) = self.wire.recorded();
+        log.plain.extend_from_slice(&plain);
+        log.tls.extend_from_slice(&tls);
     }
 
     /// Reads and answers commands until either side ends.
     fn commands(&mut self, log: &mut SmtpLog) {
-        while let Some(command) = self.line() {
+        while let Some(command) = self.wire.line() {
             self.record(&command, log);
             if let Next::Stop = self.answer(&command, log) {
                 break;
@@ -303,7 +220,7 @@ impl<'a> Conn<'a> {
     /// Adds a received line to the log (and to the TLS lines under TLS).
     fn record(&self, line: &str, log: &mut SmtpLog) {
         log.lines.push(line.to_string());
-        if self.tls {
+        if self.wire.tls() {
             log.tls_lines.push(line.to_string());
         }
     }
@@ -319,7 +236,7 @@ impl<'a> Conn<'a> {
                     Some(key) => (key, true),
                     None => (key.as_str(), false),
                 };
-                (self.tls || !tls_only) && upper.starts_with(&key.to_ascii_uppercase())
+                (self.wire.tls() || !tls_only) && upper.starts_with(&key.to_ascii_uppercase())
             })
             .map(|(_, act)| act.clone())
     }
@@ -343,21 +260,21 @@ impl<'a> Conn<'a> {
     fn act(&mut self, act: &Act, log: &mut SmtpLog) -> Next {
         match act {
             Act::Reply(bytes) => {
-                self.send(bytes);
+                self.wire.send(bytes);
                 Next::Continue
             }
             Act::ReplyThenSilence(bytes) => {
-                self.send(bytes);
+                self.wire.send(bytes);
                 self.drain(log);
                 Next::Stop
             }
             Act::ReplyThenClose(bytes) => {
-                self.send(bytes);
+                self.wire.send(bytes);
                 Next::Stop
             }
             Act::Close => Next::Stop,
             Act::Reset => {
-                reset(&self.tcp);
+                self.wire.reset();
                 Next::Stop
             }
             Act::Silence => {
@@ -366,24 +283,21 @@ impl<'a> Conn<'a> {
             }
             Act::StartTls(bytes) => self.start_tls(bytes),
             Act::SlowHandshake(every) => {
-                self.send(b"220 2.0.0 go ahead\r\n");
-                let slow = Slow {
-                    tcp: self.tcp.try_clone().unwrap(),
-                    every: *every,
-                };
-                let _ = self.acceptor().map(|a| a.accept(slow));
+                self.wire.send(b"220 2.0.0 go ahead\r\n");
+                if let Some(acceptor) = self.acceptor() {
+                    self.wire.slow_handshake(&acceptor, *every);
+                }
                 Next::Stop
             }
             Act::GarbageHandshake(garbage) => {
-                self.send(b"220 2.0.0 go ahead\r\n");
-                let mut first = [0u8; 1];
-                let _ = self.io.read(&mut first);
-                self.send(garbage);
+                self.wire.send(b"220 2.0.0 go ahead\r\n");
+                self.wire.await_client();
+                self.wire.send(garbage);
                 self.drain(log);
                 Next::Stop
             }
             Act::Endless { prefix, chunk } => {
-                self.endless(prefix, chunk);
+                self.wire.endless(prefix, chunk);
                 Next::Stop
             }
             Act::Trickle {
@@ -391,85 +305,45 @@ impl<'a> Conn<'a> {
                 slow,
                 every,
             } => {
-                self.send(prefix);
-                for &byte in slow {
-                    if self.io.get_mut().write_all(&[byte]).is_err() {
-                        return Next::Stop;
-                    }
-                    std::thread::sleep(*every);
+                self.wire.send(prefix);
+                match self.wire.trickle(slow, *every) {
+                    true => Next::Continue,
+                    false => Next::Stop,
                 }
-                Next::Continue
             }
         }
     }
 
     /// The TLS acceptor of the script's certificate, if it has one.
     fn acceptor(&self) -> Option<openssl::ssl::SslAcceptor> {
-        use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
         let (cert, key) = self.script.tls.as_ref()?;
-        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-        acceptor
-            .set_private_key_file(key, SslFiletype::PEM)
-            .unwrap();
-        acceptor.set_certificate_chain_file(cert).unwrap();
-        Some(acceptor.build())
+        Some(script_wire::acceptor(cert, key))
     }
 
     /// `reply` (the 220, maybe more), then the TLS handshake.
     fn start_tls(&mut self, reply: &[u8]) -> Next {
         let Some(acceptor) = self.acceptor() else {
-            self.send(b"454 4.7.0 no TLS here\r\n");
+            self.wire.send(b"454 4.7.0 no TLS here\r\n");
             return Next::Continue;
         };
-        self.send(reply);
-        match acceptor.accept(self.tcp.try_clone().unwrap()) {
-            Ok(stream) => {
-                let recorder = Recorder {
-                    inner: Box::new(stream),
-                    got: Arc::clone(&self.tls_bytes),
-                };
-                self.io = BufReader::new(recorder);
-                self.tls = true;
-                Next::Continue
-            }
-            Err(_) => Next::Stop,
+        self.wire.send(reply);
+        match self.wire.start_tls(&acceptor) {
+            true => Next::Continue,
+            false => Next::Stop,
         }
     }
 
     /// Reads until the client hangs up (at most 30 s), recording lines.
     fn drain(&mut self, log: &mut SmtpLog) {
-        while let Some(line) = self.line() {
+        while let Some(line) = self.wire.line() {
             self.record(&line, log);
         }
-    }
-
-    /// `prefix`, then `chunk` until the client hangs up (30 s, 4 GiB).
-    fn endless(&mut self, prefix: &[u8], chunk: &[u8]) {
-        self.send(prefix);
-        let mut block = Vec::new();
-        while block.len() < 64 * 1024 {
-            block.extend_from_slice(chunk);
-        }
-        let started = Instant::now();
-        let mut sent = 0usize;
-        while sent < (4 << 30) && started.elapsed() < Duration::from_secs(30) {
-            if self.io.get_mut().write_all(&block).is_err() {
-                return;
-            }
-            sent += block.len();
-        }
-    }
-
-    /// Writes and flushes; a client that hung up is not an error here.
-    fn send(&mut self, bytes: &[u8]) {
-        let writer = self.io.get_mut();
-        let _ = writer.write_all(bytes).and_then(|()| writer.flush());
     }
 
     /// The EHLO reply: the greeting line, then the keywords of this side of
     /// TLS.
     fn ehlo_reply(&self) -> Vec<u8> {
-        let caps = match self.tls {
+        let caps = match self.wire.tls() {
             true => &self.script.tls_caps,
             false => &self.script.caps,
         };
@@ -494,17 +368,17 @@ impl<'a> Conn<'a> {
             "AUTH" => return self.auth(&upper, log),
             "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 2.0.0 ok\r\n".to_vec(),
             "DATA" => {
-                self.send(b"354 go ahead\r\n");
+                self.wire.send(b"354 go ahead\r\n");
                 return self.data(log);
             }
             "BDAT" => return self.bdat(&upper, log),
             "QUIT" => {
-                self.send(b"221 2.0.0 bye\r\n");
+                self.wire.send(b"221 2.0.0 bye\r\n");
                 return Next::Stop;
             }
             _ => b"500 5.5.1 unknown command\r\n".to_vec(),
         };
-        self.send(&reply);
+        self.wire.send(&reply);
         Next::Continue
     }
 
@@ -519,13 +393,13 @@ impl<'a> Conn<'a> {
             _ => 0,
         };
         for _ in 0..rounds {
-            self.send(b"334 \r\n");
-            let Some(line) = self.line() else {
+            self.wire.send(b"334 \r\n");
+            let Some(line) = self.wire.line() else {
                 return Next::Stop;
             };
             self.record(&line, log);
         }
-        self.send(b"235 2.7.0 ok\r\n");
+        self.wire.send(b"235 2.7.0 ok\r\n");
         Next::Continue
     }
 
@@ -534,11 +408,9 @@ impl<'a> Conn<'a> {
     fn data(&mut self, log: &mut SmtpLog) -> Next {
         let mut message = Vec::new();
         loop {
-            let mut line = Vec::new();
-            match self.io.read_until(b'\n', &mut line) {
-                Ok(n) if n > 0 => {}
-                _ => return Next::Stop,
-            }
+            let Some(line) = self.wire.raw_line() else {
+                return Next::Stop;
+            };
             if line == b".\r\n" || line == b".\n" {
                 break;
             }
@@ -548,7 +420,7 @@ impl<'a> Conn<'a> {
         match self.scripted(".") {
             Some(act) => self.act(&act, log),
             None => {
-                self.send(b"250 2.0.0 queued as 1\r\n");
+                self.wire.send(b"250 2.0.0 queued as 1\r\n");
                 log.delivered.push(message);
                 Next::Continue
             }
@@ -565,58 +437,14 @@ impl Conn<'_> {
         let size: usize = words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let last = words.next() == Some("LAST");
         let mut chunk = vec![0u8; size];
-        if self.io.read_exact(&mut chunk).is_err() {
+        if self.wire.reader().read_exact(&mut chunk).is_err() {
             return Next::Stop;
         }
         self.chunks.extend_from_slice(&chunk);
-        self.send(b"250 2.0.0 chunk ok\r\n");
+        self.wire.send(b"250 2.0.0 chunk ok\r\n");
         if last {
             log.delivered.push(std::mem::take(&mut self.chunks));
         }
         Next::Continue
-    }
-}
-
-/// A TCP stream that writes one byte at a time, `every` apart.
-struct Slow {
-    tcp: TcpStream,
-    every: Duration,
-}
-
-impl Read for Slow {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.tcp.read(buf)
-    }
-}
-
-impl Write for Slow {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let Some(&first) = buf.first() else {
-            return Ok(0);
-        };
-        std::thread::sleep(self.every);
-        self.tcp.write(&[first])
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.tcp.flush()
-    }
-}
-
-/// Makes the next close of `tcp` a reset (RST) rather than a FIN.
-fn reset(tcp: &TcpStream) {
-    use std::os::unix::io::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: a valid socket and a properly sized option value.
-    unsafe {
-        libc::setsockopt(
-            tcp.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
     }
 }
