@@ -22,21 +22,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::Scratch;
+use common::hostile::{self, MAX_KIB, PASSWORD, Ran};
 use common::pop3_script::{Action, Pop3Log, Pop3Script, capa};
-use common::{Scratch, hostile};
 
 /// The tool under test.
 const BIN: &str = env!("CARGO_BIN_EXE_pop3-fetch");
-/// The password in the password file.
-const PASSWORD: &str = "Adv3rsarial-pw";
-/// Peak memory allowed (KiB).
-const MAX_KIB: i64 = 64 << 10;
-/// `--timeout` for every run, in seconds.
-const TIMEOUT: u64 = 2;
 /// A fetch that stores into the run's Maildir and deletes what it stored.
 const FETCH: &[&str] = &["--maildir", "--delete"];
 /// A listing.
@@ -80,34 +74,22 @@ fn stored(maildir: &Path) -> Vec<Vec<u8>> {
 
 /// One run of pop3-fetch against a scripted server.
 struct Run {
-    /// The tool's output.
-    out: Output,
+    /// The tool's output, time and memory.
+    ran: Ran,
     /// What the server got.
     log: Pop3Log,
-    /// How long the tool ran.
-    took: Duration,
-    /// Its peak memory, KiB.
-    kib: i64,
     /// The run's files (Maildir, state, certificate, password).
     dir: Scratch,
 }
 
+impl std::ops::Deref for Run {
+    type Target = Ran;
+    fn deref(&self) -> &Ran {
+        &self.ran
+    }
+}
+
 impl Run {
-    fn code(&self) -> i32 {
-        self.out
-            .status
-            .code()
-            .unwrap_or_else(|| panic!("killed by a signal: {:?}", self.out))
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-
     fn maildir(&self) -> PathBuf {
         self.dir.path().join("Maildir")
     }
@@ -118,21 +100,7 @@ impl Run {
 
     /// The exit status is `want`, within the time and memory bounds.
     fn expect(&self, want: i32, what: &str) {
-        let code = self.code();
-        assert_eq!(
-            code,
-            want,
-            "{what}: exit {code}, stderr {:?}, server saw {:?}",
-            self.stderr(),
-            self.log.lines
-        );
-        self.bounded(what);
-    }
-
-    /// Time and memory bounds, and no raw control characters out.
-    fn bounded(&self, what: &str) {
-        let limit = Duration::from_secs(TIMEOUT + 1);
-        hostile::assert_bounded(&self.out, (self.took, limit), (self.kib, MAX_KIB), what);
+        self.ran.expect_status(want, what, &self.log.lines);
     }
 
     /// The password went nowhere, in any form, and no login was tried.
@@ -235,61 +203,25 @@ fn script_in(dir: &Scratch) -> Pop3Script {
 /// Maildir.
 fn play(dir: Scratch, script: Pop3Script, args: &[&str]) -> Run {
     let (port, server) = script.start();
-    let password = dir.path().join("password");
-    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
-    common::set_mode(&password, 0o600);
-    let report = dir.path().join("rusage");
-    let mut command = Command::new("/usr/bin/time");
-    command
-        .args(["-f", "%M", "-o"])
-        .arg(&report)
-        .arg(BIN)
-        .arg(format!("pop3://alice@127.0.0.1:{port}"))
-        .arg("--password-file")
-        .arg(&password)
-        .arg("--cafile")
-        .arg(dir.path().join("cert.pem"))
-        .args(["--timeout", &TIMEOUT.to_string()]);
-    for arg in args {
-        match *arg {
-            "--maildir" => command
-                .arg("--maildir")
-                .arg(dir.path().join("Maildir"))
-                .arg("--state")
-                .arg(dir.path().join("state")),
-            other => command.arg(other),
-        };
-    }
-    command
-        .env("XDG_STATE_HOME", dir.path().join("xdg"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let started = Instant::now();
-    let child = command.spawn().expect("/usr/bin/time (package time)");
-    let pid = child.id() as libc::pid_t;
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(40));
-        // SAFETY: at worst signals a pid that no longer exists.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+    let ran = hostile::measured(dir.path(), b"", |command| {
+        command
+            .arg(BIN)
+            .arg(format!("pop3://alice@127.0.0.1:{port}"))
+            .args(hostile::session_args(dir.path()));
+        for arg in args {
+            match *arg {
+                "--maildir" => command
+                    .arg("--maildir")
+                    .arg(dir.path().join("Maildir"))
+                    .arg("--state")
+                    .arg(dir.path().join("state")),
+                other => command.arg(other),
+            };
+        }
+        command.env("XDG_STATE_HOME", dir.path().join("xdg"));
     });
-    let out = child.wait_with_output().unwrap();
-    let took = started.elapsed();
-    drop(watchdog);
     let log = server.join().unwrap();
-    let rusage = std::fs::read_to_string(&report).unwrap_or_default();
-    let kib = rusage
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("GNU time said {rusage:?}; the tool said {out:?}"));
-    Run {
-        out,
-        log,
-        took,
-        kib,
-        dir,
-    }
+    Run { ran, log, dir }
 }
 
 /// [`play`] in a new directory with a fresh certificate, the script made

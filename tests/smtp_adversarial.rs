@@ -17,24 +17,16 @@ mod common;
 #[allow(dead_code)]
 mod smtp_script;
 
-use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::Scratch;
+use common::hostile::{self, PASSWORD, Ran, TIMEOUT};
 use common::tlscert::TlsCert;
-use common::{Scratch, hostile};
 use smtp_script::{Act, SmtpLog, SmtpScript};
 
 /// The tool under test.
 const BIN: &str = env!("CARGO_BIN_EXE_smtp-send");
-/// The password in the password file.
-const PASSWORD: &str = "Adv3rsarial-pw";
-/// Peak memory allowed (KiB).
-const MAX_KIB: i64 = 64 << 10;
-/// `--timeout` for every run, in seconds.
-const TIMEOUT: u64 = 2;
 /// The message sent (8-bit free).
 const MESSAGE: &str = "From: Ann <ann@example.org>\r\nTo: bob@example.test\r\n\
 Subject: hello\r\nDate: Mon, 2 Nov 2026 10:00:00 +0100\r\n\
@@ -44,14 +36,10 @@ const QUEUE: &[&str] = &["--queue"];
 
 /// One run of a tool against a scripted server.
 struct Run {
-    /// The tool's output.
-    out: Output,
+    /// The tool's output, time and memory.
+    ran: Ran,
     /// What the server got.
     log: SmtpLog,
-    /// How long the tool ran.
-    took: Duration,
-    /// Its peak memory, KiB.
-    kib: i64,
     /// The queue given with `--queue` (when asked for).
     queue: PathBuf,
     /// Whether `--queue` was given.
@@ -60,39 +48,17 @@ struct Run {
     _dir: Scratch,
 }
 
+impl std::ops::Deref for Run {
+    type Target = Ran;
+    fn deref(&self) -> &Ran {
+        &self.ran
+    }
+}
+
 impl Run {
-    fn code(&self) -> i32 {
-        self.out
-            .status
-            .code()
-            .unwrap_or_else(|| panic!("killed by a signal: {:?}", self.out))
-    }
-
-    fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-
     /// The exit status is `want`, within the time and memory bounds.
     fn expect(&self, want: i32, what: &str) {
-        let code = self.code();
-        assert_eq!(
-            code,
-            want,
-            "{what}: exit {code}, stderr {:?}, server saw {:?}",
-            self.stderr(),
-            self.log.lines
-        );
-        self.bounded(what);
-    }
-
-    /// Time and memory bounds, and no raw control characters out.
-    fn bounded(&self, what: &str) {
-        let limit = Duration::from_secs(TIMEOUT + 1);
-        hostile::assert_bounded(&self.out, (self.took, limit), (self.kib, MAX_KIB), what);
+        self.ran.expect_status(want, what, &self.log.lines);
     }
 
     /// The password went nowhere, in any form, and no AUTH was tried.
@@ -150,52 +116,6 @@ fn script(dir: &Scratch) -> SmtpScript {
     SmtpScript::new(Some((tls.cert, tls.key)))
 }
 
-/// Runs `bin ARGS` under GNU time with `stdin`, killed after 40 s; gives
-/// the output, how long it took and its peak memory (KiB).
-fn measured(
-    bin: &str,
-    args: &[std::ffi::OsString],
-    stdin: &[u8],
-    dir: &Scratch,
-) -> (Output, Duration, i64) {
-    let report = dir.path().join("rusage");
-    let mut command = Command::new("/usr/bin/time");
-    command
-        .args(["-f", "%M", "-o"])
-        .arg(&report)
-        .arg(bin)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let started = Instant::now();
-    let mut child = command.spawn().expect("/usr/bin/time (package time)");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let pid = child.id() as libc::pid_t;
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(40));
-        // The tool too, not only GNU time: the group.
-        // SAFETY: at worst signals a group that no longer exists.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-    });
-    let out = child.wait_with_output().unwrap();
-    let took = started.elapsed();
-    drop(watchdog);
-    feeder.join().unwrap();
-    let rusage = std::fs::read_to_string(&report).unwrap_or_default();
-    let kib = rusage
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("GNU time said {rusage:?}; the tool said {out:?}"));
-    (out, took, kib)
-}
-
 /// Serves `script` and runs `smtp-send --server
 /// smtp://alice@127.0.0.1:PORT` with the password file, `--cafile`,
 /// `--timeout 2`, `ARGS` and `bob@example.test`, [`MESSAGE`] on stdin.
@@ -233,13 +153,13 @@ fn send(dir: Scratch, script: SmtpScript, args: &[&str], message: &str, login: b
         }
     }
     all.push("bob@example.test".into());
-    let (out, took, kib) = measured(BIN, &all, message.as_bytes(), &dir);
+    let ran = hostile::measured(dir.path(), message.as_bytes(), |c| {
+        c.arg(BIN).args(&all);
+    });
     let log = server.finish();
     Run {
-        out,
+        ran,
         log,
-        took,
-        kib,
         with_queue: args.contains(&"--queue"),
         queue,
         _dir: dir,
@@ -1125,13 +1045,13 @@ mod probe {
             args.push("--json".into());
         }
         args.push("adv.test".into());
-        let (out, took, kib) = measured(MX_LOOKUP, &args, b"", &dir);
+        let ran = hostile::measured(dir.path(), b"", |c| {
+            c.arg(MX_LOOKUP).args(&args);
+        });
         let log = server.finish();
         Run {
-            out,
+            ran,
             log,
-            took,
-            kib,
             queue: PathBuf::new(),
             with_queue: false,
             _dir: dir,

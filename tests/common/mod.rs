@@ -147,14 +147,23 @@ pub fn run_tool(bin: &str, args: &[&str], stdin: &[u8]) -> Output {
 
 /// [`run_tool`] with extra environment variables.
 pub fn run_tool_env(bin: &str, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(bin)
-        .args(args)
-        .envs(env.iter().copied())
+    let mut command = Command::new(bin);
+    command.args(args).envs(env.iter().copied());
+    output_within(&mut command, stdin, Duration::from_secs(60))
+}
+
+/// Runs `command` in a process group of its own with `stdin` fed to it
+/// and its output collected; the whole group is killed after `limit`, so
+/// that a hang fails the test instead of stalling the suite.
+pub fn output_within(command: &mut Command, stdin: &[u8], limit: Duration) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
-        .expect("start the tool");
+        .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
     let mut input = child.stdin.take().unwrap();
     let data = stdin.to_vec();
     let feeder = std::thread::spawn(move || {
@@ -162,9 +171,9 @@ pub fn run_tool_env(bin: &str, args: &[&str], stdin: &[u8], env: &[(&str, &str)]
     });
     let pid = child.id() as libc::pid_t;
     let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(60));
-        // SAFETY: at worst signals a pid that no longer exists.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        std::thread::sleep(limit);
+        // SAFETY: at worst signals a group that no longer exists.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
     });
     let output = child.wait_with_output().expect("wait for the tool");
     drop(watchdog);
