@@ -493,6 +493,12 @@ struct Frame {
     /// For a message part: the line end held back (it may belong to the
     /// delimiter that ends the part).
     pending_eol: Vec<u8>,
+    /// For a message part: its last line so far is the closing delimiter
+    /// of a multipart inside it, so the line end held back is the part's
+    /// own, not the next delimiter's: the closing delimiter line is whole
+    /// (RFC 2046 §5.1.1), and IMAP servers count it so in BODY[ID] and
+    /// BODYSTRUCTURE sizes (RFC 3501 §6.4.5).
+    eol_is_own: bool,
 }
 
 struct Leaf {
@@ -661,6 +667,7 @@ impl Reader {
             frame.part.size += content.len() as u64;
             visitor.content(&frame.part, content)?;
             frame.pending_eol.extend_from_slice(eol);
+            frame.eol_is_own = false;
         }
         Ok(())
     }
@@ -831,6 +838,7 @@ impl Reader {
                     },
                     part,
                     pending_eol: Vec::new(),
+                    eol_is_own: false,
                 });
                 // A header followed directly by its first delimiter: the
                 // line is read as the body's first (RFC 2046 §5.1.1 lets
@@ -862,6 +870,7 @@ impl Reader {
                     kind: FrameKind::Message,
                     part,
                     pending_eol: Vec::new(),
+                    eol_is_own: false,
                 });
                 self.mode = Mode::Header {
                     pending: Pending {
@@ -938,6 +947,9 @@ impl Reader {
             end_frame(frame, false, visitor)?;
         }
         if close {
+            for frame in &mut self.frames[..level] {
+                frame.eol_is_own = matches!(frame.kind, FrameKind::Message);
+            }
             let frame = self.frames.pop().expect("the frame at level");
             end_frame(frame, true, visitor)?;
             self.mode = Mode::Skip;
@@ -1026,7 +1038,11 @@ impl Reader {
 /// whose closing delimiter is missing, is reported. One whose delimiter
 /// never came has its body shown as one text part (as Python's email
 /// package and mail-parser keep it), so that the text does not disappear.
-fn end_frame(frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), Error> {
+fn end_frame(mut frame: Frame, closed: bool, visitor: &mut impl Visitor) -> Result<(), Error> {
+    if frame.eol_is_own && !frame.pending_eol.is_empty() {
+        frame.part.size += frame.pending_eol.len() as u64;
+        visitor.content(&frame.part, &frame.pending_eol)?;
+    }
     if let FrameKind::Multipart {
         children,
         child_prefix,
@@ -1373,6 +1389,56 @@ mod tests {
         for capacity in [1, 2, 3, 5, 8, 13, 40] {
             assert_eq!(parts(message, capacity), whole, "read size {capacity}");
         }
+    }
+
+    /// Every message part's listed size is the length of what `--part`
+    /// writes of it, whether the multipart inside it ends the part (its
+    /// closing delimiter line whole, line end included) or an epilogue
+    /// follows (whose last line end is the next delimiter's), nested too.
+    #[test]
+    fn message_part_sizes_are_what_part_writes() {
+        let inner = "Subject: inner\nContent-Type: multipart/mixed; boundary=i\n\n\
+            --i\n\nin\n--i--\n";
+        let nested = format!(
+            "Subject: middle\nContent-Type: multipart/mixed; boundary=m\n\n\
+             --m\nContent-Type: message/rfc822\n\n{inner}--m--\n"
+        );
+        let message = format!(
+            "From: a@example.org\nContent-Type: multipart/mixed; boundary=o\n\n\
+             --o\nContent-Type: message/rfc822\n\n{inner}\
+             --o\nContent-Type: message/rfc822\n\n{inner}epilogue\n\n\
+             --o\nContent-Type: message/rfc822\n\n{nested}\
+             --o\nContent-Type: message/rfc822\n\nSubject: leaf\n\nbody\n\
+             --o--\n"
+        );
+        for crlf in [false, true] {
+            let message = match crlf {
+                true => message.replace('\n', "\r\n"),
+                false => message.clone(),
+            };
+            let (parts, warnings) = parts(message.as_bytes(), 64 * 1024);
+            assert!(warnings.is_empty(), "{warnings:?}");
+            let messages: Vec<_> = parts
+                .iter()
+                .filter(|(_, kind, _)| kind == "message/rfc822")
+                .collect();
+            assert_eq!(messages.len(), 5, "{parts:?}");
+            for (id, _, size) in messages {
+                let mut writer = crate::unpack::PartWriter::new(id, Vec::new());
+                read_message(message.as_bytes(), &Limits::default(), &mut writer).unwrap();
+                let written = writer.finish().unwrap();
+                assert_eq!(*size, written.len() as u64, "part {id} (CRLF {crlf})");
+            }
+        }
+        let sizes: Vec<u64> = parts(message.as_bytes(), 64 * 1024)
+            .0
+            .into_iter()
+            .filter(|(_, kind, _)| kind == "message/rfc822")
+            .map(|(_, _, size)| size)
+            .collect();
+        // With the closing line's end; without the epilogue's last one.
+        assert_eq!(sizes[0], inner.len() as u64);
+        assert_eq!(sizes[1], (inner.len() + "epilogue\n".len()) as u64);
     }
 
     /// (part, is_attachment) of every part of `message`.

@@ -170,11 +170,26 @@ fn embedded_message_parts() {
             .1
             .starts_with(b"From: c@example.org\nSubject: inner subject\n")
     );
+    // The closing delimiter that ends the message inside is whole, its
+    // line end included (as BODY[2] from an IMAP server); the listed size,
+    // the file and --part 2 agree.
     assert!(
-        files[0].1.ends_with(b"--f2--"),
+        files[0].1.ends_with(b"--f2--\n"),
         "{:?}",
         String::from_utf8_lossy(&files[0].1)
     );
+    let listed: usize = out
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split('\t')
+        .nth(4)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(listed, files[0].1.len());
+    let part = run_tool(BIN, &["--part", "2"], &fixture("rfc822.eml"));
+    assert_eq!(part.stdout, files[0].1);
     assert_eq!(files[1].1, b"inner attachment");
     let json = run_tool(BIN, &["--json"], &fixture("rfc822.eml"));
     let inner: serde_json::Value =

@@ -31,7 +31,8 @@ Without an action, the MIME tree: one line per part, tab-separated:
   PART  TYPE  CHARSET  ENCODING  SIZE  DISPOSITION  FILENAME
 PART is the IMAP part number (RFC 3501 §6.4.5): 1, 1.2, 2.1.1; a multipart
 message as a whole is 0, the multipart body of message part N is N.0. SIZE is
-the decoded size in octets. DISPOSITION is what mime-unpack makes of the
+the decoded size in octets (of a message or multipart part: the octets --part
+writes of it). DISPOSITION is what mime-unpack makes of the
 part (see ATTACHMENTS), not what its header declares: attachment or inline.
 - stands for an empty column.
 --extract prints each path it wrote, one a line. Warnings about broken mail
@@ -76,7 +77,8 @@ BODY[ID] (RFC 3501 §6.4.5): a message part's header and body; a
 multipart's body without its own header (IMAP's ID.MIME): preamble,
 delimiters and parts, its closing delimiter line and its epilogue. The
 line end before the delimiter that ends a part belongs to that delimiter
-(RFC 2046 §5.1.1) and is not written. --part 0 writes the whole body of a
+(RFC 2046 §5.1.1) and is not written, unless it ends a closing delimiter
+line inside the part, which is written whole (as IMAP servers give it). --part 0 writes the whole body of a
 multipart message (IMAP's BODY[TEXT]). A number not in the message exits
 65 naming those that are.",
     },
