@@ -429,8 +429,7 @@ const MAX_PLAIN_NAME: usize = 60;
 /// them there, and strict parsers say so), or with `legacy` off, the
 /// RFC 2231 form.
 fn name_params(name: &str, legacy: bool) -> Vec<Vec<String>> {
-    let plain = name.is_ascii() && !name.bytes().any(|b| b.is_ascii_control());
-    if plain && name.len() <= MAX_PLAIN_NAME {
+    if header::is_plain_param(name) && name.len() <= MAX_PLAIN_NAME {
         return vec![vec![format!("name={}", crate::address::quote_string(name))]];
     }
     if !legacy {

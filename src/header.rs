@@ -139,7 +139,7 @@ pub fn encoded_words(text: &str, max_len: usize) -> Vec<String> {
 
 /// An RFC 2231 parameter as `key=value` strings, to be joined with `;`.
 ///
-/// ASCII without control characters, up to 60 characters, gives one
+/// ASCII without control characters or `=?`, up to 60 characters, gives one
 /// `name="value"`. Anything else is percent-encoded UTF-8 (everything but
 /// the attribute-chars of RFC 2231 §7 / RFC 5987), as one `name*=utf-8''…`
 /// if it fits, else as `name*0*=utf-8''…`, `name*1*=…` continuations. Each
@@ -147,8 +147,7 @@ pub fn encoded_words(text: &str, max_len: usize) -> Vec<String> {
 /// `name` is too long for even one character per segment. Segments never
 /// split a character, since some decoders (Python's) decode each one alone.
 pub fn rfc2231_param(name: &str, value: &str) -> Vec<String> {
-    let plain = value.is_ascii() && !value.bytes().any(|b| b.is_ascii_control());
-    if plain && value.len() <= MAX_PLAIN_PARAM {
+    if is_plain_param(value) && value.len() <= MAX_PLAIN_PARAM {
         return vec![format!("{name}={}", address::quote_string(value))];
     }
     let units: Vec<String> = value.chars().map(percent_encode).collect();
@@ -193,6 +192,14 @@ fn split_words(text: &str) -> Vec<(&str, &str)> {
         rest = next;
     }
     words
+}
+
+/// Whether a parameter value can go as a plain quoted string: ASCII
+/// without control characters, and nothing a reader might decode as an
+/// encoded-word (most decode them inside quoted parameter values, as most
+/// mail programs write names so, though RFC 2047 §5 does not allow it).
+pub fn is_plain_param(value: &str) -> bool {
+    value.is_ascii() && !value.bytes().any(|b| b.is_ascii_control()) && !looks_encoded(value)
 }
 
 /// Whether a decoder might take `word` for (or find in it) the start of an
@@ -778,6 +785,11 @@ def defects(h): return [repr(d) for d in list(h.defects) + list(m.defects)]
         assert_eq!(
             rfc2231_param("filename", "Grüße.txt"),
             ["filename*=utf-8''Gr%C3%BC%C3%9Fe.txt"]
+        );
+        // Readers decode encoded-words inside quotes: =? is never plain.
+        assert_eq!(
+            rfc2231_param("filename", "a=?b?q?c?=.txt"),
+            ["filename*=utf-8''a%3D%3Fb%3Fq%3Fc%3F%3D.txt"]
         );
         let name = long_text();
         let params = rfc2231_param("filename", &name);
