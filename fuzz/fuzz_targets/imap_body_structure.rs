@@ -1,7 +1,6 @@
 #![no_main]
 
 #[path = "../../tests/support/fuzz_imap_response.rs"]
-#[allow(dead_code)]
 mod imap_response_props;
 
 #[path = "../../tests/support/fuzz_imap_body_structure.rs"]
