@@ -521,6 +521,10 @@ fn envelope_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<()
     Ok(())
 }
 
+/// The envelope of the entry at `path`: the fields it needs must be
+/// valid; a field this version does not know is skipped whatever its
+/// bytes (serde_json does not check a skipped string's UTF-8), so that a
+/// damaged octet there does not strand the message.
 fn read_envelope(path: &Path) -> io::Result<QueuedEnvelope> {
     let mut reader = open_entry(path)?;
     let mut line = Vec::new();
