@@ -194,6 +194,15 @@ struct Setup {
     tempfail_ids: Vec<String>,
 }
 
+/// A flush of `queue`, every entry now, to the scripted server on `port`
+/// (plain SMTP).
+fn flush_to_script(port: u16, queue: &Path) -> std::process::Output {
+    let url = format!("smtp://localhost:{port}");
+    let queue = queue.to_str().unwrap();
+    let args = ["--server", &url, "--tls", "none", "--flush", queue];
+    run_tool(BIN, &[&args[..], &["--force", "--reroute"]].concat(), b"")
+}
+
 /// Exim and Dovecot, and a queue of `count` messages for bob (every third
 /// also for `tempfail`, which Exim always defers, so that its entry is
 /// updated by every flush), queued for a server that was not there; the
@@ -539,16 +548,7 @@ fn a_server_out_of_step_mid_flush_leaves_the_unsent_entries_queued() {
     queue_all(&dir, &queue, &messages, &["bob@example.test"]);
     // The RSET before the second message is answered out of step.
     let (port, server) = Script::smtp(vec![("RSET", b"354 go ahead\r\n")]).start();
-    let url = format!("smtp://localhost:{port}");
-    let args = [
-        "--server",
-        &url,
-        "--tls",
-        "none",
-        "--flush",
-        queue.to_str().unwrap(),
-    ];
-    let out = run_tool(BIN, &[&args[..], &["--force", "--reroute"]].concat(), b"");
+    let out = flush_to_script(port, &queue);
     assert_eq!(code(&out), 76, "{}", stderr(&out));
     assert!(stderr(&out).contains("354"), "{}", stderr(&out));
     let received = server.join().unwrap();
@@ -591,16 +591,7 @@ fn an_entry_the_server_cannot_take_is_refused_alone_and_the_flush_goes_on() {
     );
     let script = Script::smtp(vec![("EHLO", b"250 plain\r\n")]);
     let (port, server) = script.start();
-    let url = format!("smtp://localhost:{port}");
-    let args = [
-        "--server",
-        &url,
-        "--tls",
-        "none",
-        "--flush",
-        queue.to_str().unwrap(),
-    ];
-    let out = run_tool(BIN, &[&args[..], &["--force", "--reroute"]].concat(), b"");
+    let out = flush_to_script(port, &queue);
     assert_eq!(code(&out), 65, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("carol@example.test: rejected"),
