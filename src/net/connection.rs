@@ -1098,23 +1098,28 @@ fn handshake_failure(peer: &str, stream: &MidHandshakeSslStream<TcpStream>) -> E
         return Error::certificate(reason, message);
     }
     let error = stream.error();
-    // A reset inside the handshake is a lost connection, as anywhere else
-    // (75): the network or the server went away, TLS itself did not fail.
-    if let Some(io) = error.io_error()
-        && matches!(
+    // A reset or a close inside the handshake is a lost connection, as
+    // anywhere else (75): the network or the server went away, TLS itself
+    // did not fail. Which of the two a client sees when a server closes
+    // depends on whether it had read the ClientHello first.
+    let lost = match (error.io_error(), error.ssl_error()) {
+        (Some(io), _) => matches!(
             io.kind(),
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
         )
-    {
+        .then_some("connection reset"),
+        (None, None) => Some("the server closed the connection"),
+        (None, Some(_)) => None,
+    };
+    if let Some(what) = lost {
         return Error::new(
             ErrorKind::ConnectionLost,
-            format!("TLS with {peer}: connection reset in the TLS handshake"),
+            format!("TLS with {peer}: {what} in the TLS handshake"),
         );
     }
     let why = match (error.io_error(), error.ssl_error()) {
         (Some(io), _) => io.to_string(),
-        (None, Some(stack)) => stack_reason(stack),
-        (None, None) => "the server closed the connection".to_owned(),
+        (None, stack) => stack.map_or_else(String::new, stack_reason),
     };
     Error::new(
         ErrorKind::Tls,
