@@ -116,6 +116,22 @@ impl Flush {
     }
 }
 
+/// The note for the entries that had recorded one route, rerouted.
+fn rerouted_note(recorded: &str, entries: &[&str]) -> String {
+    const NAMED: usize = 3;
+    if let [entry] = entries {
+        return format!("{entry}: queued for {recorded}: rerouted");
+    }
+    let mut named = entries[..entries.len().min(NAMED)].join(", ");
+    if entries.len() > NAMED {
+        named += &format!(" and {} more", entries.len() - NAMED);
+    }
+    format!(
+        "{} entries queued for {recorded}: rerouted ({named})",
+        entries.len()
+    )
+}
+
 /// What a flush did.
 #[derive(Default)]
 pub struct FlushReport {
@@ -160,10 +176,19 @@ impl FlushReport {
         unreadable.chain(unrouted).chain(interrupted).collect()
     }
 
-    /// The notes to show: entries rerouted.
+    /// The notes to show: entries rerouted, one line for each route they
+    /// had recorded (a queue of thousands rerouted is a few lines, not
+    /// thousands), naming the first few entries.
     pub fn notes(&self) -> Vec<String> {
-        (self.rerouted.iter())
-            .map(|(entry, recorded)| format!("{entry}: queued for {recorded}: rerouted"))
+        let mut by_route: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (entry, recorded) in &self.rerouted {
+            match by_route.iter_mut().find(|(route, _)| route == recorded) {
+                Some((_, entries)) => entries.push(entry),
+                None => by_route.push((recorded, vec![entry])),
+            }
+        }
+        (by_route.into_iter())
+            .map(|(recorded, entries)| rerouted_note(recorded, &entries))
             .collect()
     }
 
@@ -379,4 +404,52 @@ fn settle(
         report.not_updated.push((id, e.to_string()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rerouted(pairs: &[(&str, &str)]) -> FlushReport {
+        let rerouted = pairs.iter().map(|(e, r)| (e.to_string(), r.to_string()));
+        FlushReport {
+            rerouted: rerouted.collect(),
+            ..FlushReport::default()
+        }
+    }
+
+    #[test]
+    fn one_rerouted_entry_is_named_alone() {
+        let report = rerouted(&[("q1", "smtp://a:25")]);
+        assert_eq!(report.notes(), ["q1: queued for smtp://a:25: rerouted"]);
+    }
+
+    #[test]
+    fn rerouted_entries_make_one_note_per_recorded_route() {
+        let pairs: Vec<(String, &str)> = (1..=1000)
+            .map(|n| {
+                (
+                    format!("q{n}"),
+                    if n % 2 == 0 {
+                        "smtp://b:25"
+                    } else {
+                        "smtp://a:25"
+                    },
+                )
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(e, r)| (e.as_str(), *r)).collect();
+        assert_eq!(
+            rerouted(&pairs).notes(),
+            [
+                "500 entries queued for smtp://a:25: rerouted (q1, q3, q5 and 497 more)",
+                "500 entries queued for smtp://b:25: rerouted (q2, q4, q6 and 497 more)",
+            ]
+        );
+        let two = rerouted(&[("q1", "smtp://a:25"), ("q2", "smtp://a:25")]);
+        assert_eq!(
+            two.notes(),
+            ["2 entries queued for smtp://a:25: rerouted (q1, q2)"]
+        );
+    }
 }
