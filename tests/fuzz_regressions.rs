@@ -57,6 +57,45 @@ fn each_input(target: &str, check: fn(&[u8])) -> usize {
     count
 }
 
+/// The real messages in `tests/fixtures` (mail programs' shapes, public
+/// test corpora), each behind `prefix` as a message target reads its input;
+/// `fuzz/campaign` seeds the message targets with them too.
+fn each_real_message(prefix: &[u8], check: fn(&[u8])) -> usize {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut dirs = vec![fixtures.join("mime"), fixtures.join("corpus")];
+    let mut count = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the fixtures") {
+            let path = entry.unwrap().path();
+            let extension = path.extension().and_then(|e| e.to_str());
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(extension, Some("eml" | "msg")) {
+                let data = [prefix, &std::fs::read(&path).unwrap()].concat();
+                let outcome = std::panic::catch_unwind(|| check(&data));
+                assert!(outcome.is_ok(), "{} fails", path.display());
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+#[test]
+fn message_header_on_real_messages() {
+    assert!(each_real_message(b"", props::message_header) >= 200);
+}
+
+#[test]
+fn mime_read_on_real_messages() {
+    assert!(each_real_message(b"\x0f", mime_props::mime_read) >= 200);
+}
+
+#[test]
+fn lint_message_on_real_messages() {
+    assert!(each_real_message(b"\x0f\x02", mime_props::lint) >= 200);
+}
+
 #[test]
 fn mail_domain_regressions() {
     assert!(each_input("mail_domain", props::mail_domain) > 0);
