@@ -42,6 +42,12 @@ mod spool_props;
 #[path = "support/fuzz_url.rs"]
 mod url_props;
 
+/// Runs `check` on `data`, read from `path`, naming the file if it fails.
+fn check_file(path: &std::path::Path, data: &[u8], check: fn(&[u8])) {
+    let outcome = std::panic::catch_unwind(|| check(data));
+    assert!(outcome.is_ok(), "{} fails", path.display());
+}
+
 fn each_input(target: &str, check: fn(&[u8])) -> usize {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz-regressions")
@@ -49,9 +55,7 @@ fn each_input(target: &str, check: fn(&[u8])) -> usize {
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).expect("the regression directory") {
         let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} fails", path.display());
+        check_file(&path, &std::fs::read(&path).unwrap(), check);
         count += 1;
     }
     count
@@ -72,8 +76,7 @@ fn each_real_message(prefix: &[u8], check: fn(&[u8])) -> usize {
                 dirs.push(path);
             } else if matches!(extension, Some("eml" | "msg")) {
                 let data = [prefix, &std::fs::read(&path).unwrap()].concat();
-                let outcome = std::panic::catch_unwind(|| check(&data));
-                assert!(outcome.is_ok(), "{} fails", path.display());
+                check_file(&path, &data, check);
                 count += 1;
             }
         }

@@ -1102,24 +1102,22 @@ fn handshake_failure(peer: &str, stream: &MidHandshakeSslStream<TcpStream>) -> E
     // anywhere else (75): the network or the server went away, TLS itself
     // did not fail. Which of the two a client sees when a server closes
     // depends on whether it had read the ClientHello first.
-    let lost = match (error.io_error(), error.ssl_error()) {
-        (Some(io), _) => matches!(
-            io.kind(),
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-        )
-        .then_some("connection reset"),
-        (None, None) => Some("the server closed the connection"),
-        (None, Some(_)) => None,
+    let lost = |what: &str| {
+        let message = format!("TLS with {peer}: {what} in the TLS handshake");
+        Error::new(ErrorKind::ConnectionLost, message)
     };
-    if let Some(what) = lost {
-        return Error::new(
-            ErrorKind::ConnectionLost,
-            format!("TLS with {peer}: {what} in the TLS handshake"),
-        );
-    }
     let why = match (error.io_error(), error.ssl_error()) {
+        (Some(io), _)
+            if matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ) =>
+        {
+            return lost("connection reset");
+        }
+        (None, None) => return lost("the server closed the connection"),
         (Some(io), _) => io.to_string(),
-        (None, stack) => stack.map_or_else(String::new, stack_reason),
+        (None, Some(stack)) => stack_reason(stack),
     };
     Error::new(
         ErrorKind::Tls,
