@@ -1,5 +1,7 @@
-//! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`) is run
-//! through the same property checks as the fuzz targets in `fuzz/`.
+//! Every input kept from fuzzing (`tests/fuzz-regressions/TARGET/`), the
+//! real messages in `tests/fixtures` and the hand-written seeds in
+//! `fuzz/hand-seeds` are run through the same property checks as the fuzz
+//! targets in `fuzz/`.
 
 #[path = "support/fuzz_imap_body_structure.rs"]
 mod body_structure_props;
@@ -49,11 +51,16 @@ fn check_file(path: &std::path::Path, data: &[u8], check: fn(&[u8])) {
 }
 
 fn each_input(target: &str, check: fn(&[u8])) -> usize {
+    each_input_in("tests/fuzz-regressions", target, check)
+}
+
+/// Runs `check` on every file in `root/target` (relative to the package).
+fn each_input_in(root: &str, target: &str, check: fn(&[u8])) -> usize {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz-regressions")
+        .join(root)
         .join(target);
     let mut count = 0;
-    for entry in std::fs::read_dir(&dir).expect("the regression directory") {
+    for entry in std::fs::read_dir(&dir).expect("the input directory") {
         let path = entry.unwrap().path();
         check_file(&path, &std::fs::read(&path).unwrap(), check);
         count += 1;
@@ -172,6 +179,12 @@ fn fingerprint_regressions() {
 #[test]
 fn mime_read_regressions() {
     assert!(each_input("mime_read", mime_props::mime_read) > 0);
+}
+
+/// The seeds written by hand for the linter's rarer paths (`fuzz/hand-seeds`).
+#[test]
+fn lint_message_hand_seeds() {
+    assert!(each_input_in("fuzz/hand-seeds", "lint_message", mime_props::lint) >= 40);
 }
 
 #[test]
